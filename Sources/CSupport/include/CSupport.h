@@ -1,0 +1,17 @@
+#ifndef HITKEEP_CSUPPORT_H
+#define HITKEEP_CSUPPORT_H
+
+/// Installs a SIGTERM/SIGINT handler for a FastCGI worker. The handler records the request to drain
+/// and puts a socket that is not listening on fd 0, so that libfcgi's accept() (which retries on
+/// EINTR) fails and the worker leaves its loop after finishing the request it is serving.
+/// Returns 0, or -1 with errno set.
+int hk_install_drain_handler(void);
+
+/// Whether a drain has been requested by a signal since hk_install_drain_handler().
+int hk_drain_requested(void);
+
+/// Asks the kernel to send this process SIGTERM when its parent dies (Linux only; a no-op elsewhere),
+/// so that workers never outlive their supervisor. prctl is variadic and cannot be called from Swift.
+int hk_terminate_with_parent(void);
+
+#endif

@@ -1,0 +1,3 @@
+public enum FastCGIError: Error, Sendable {
+    case initializationFailed
+}

@@ -1,0 +1,122 @@
+import CFastCGI
+import CSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A single-threaded FastCGI responder on a listening socket: accept, read, answer, repeat.
+///
+/// libfcgi serves one connection at a time. The request record must keep one address for its whole
+/// life, so it is allocated once here and freed when the responder goes away.
+public final class FastCGIResponder {
+    public enum StopReason: Sendable, Equatable {
+        /// A drain signal arrived (SIGTERM or SIGINT); the request in flight was finished first.
+        case drained
+        /// The responder served the number of requests it was allowed.
+        case requestLimitReached
+        /// accept() failed for another reason.
+        case acceptFailed
+    }
+
+    private let request: UnsafeMutablePointer<FCGX_Request>
+    private let bodyLimit: Int
+
+    /// - Parameters:
+    ///   - listeningSocket: the listening socket; 0 by the FastCGI convention.
+    ///   - bodyLimit: bodies beyond this many bytes are read and discarded, and flagged.
+    public init(listeningSocket: Int32 = 0, bodyLimit: Int) throws {
+        // The drain handler goes in before FCGX_Init so that libfcgi keeps it instead of its own.
+        guard hk_install_drain_handler() == 0, FCGX_Init() == 0 else {
+            throw FastCGIError.initializationFailed
+        }
+        signal(SIGPIPE, SIG_IGN)
+        request = .allocate(capacity: 1)
+        guard FCGX_InitRequest(request, listeningSocket, FCGI_FAIL_ACCEPT_ON_INTR) == 0 else {
+            request.deallocate()
+            throw FastCGIError.initializationFailed
+        }
+        self.bodyLimit = bodyLimit
+    }
+
+    deinit {
+        FCGX_Free(request, 1)
+        request.deallocate()
+    }
+
+    /// Serves requests until drained, until `maxRequests` have been answered (0: no limit), or until
+    /// accept fails.
+    public func run(maxRequests: Int = 0, handler: (FastCGIRequest) -> FastCGIResponse) -> StopReason {
+        var served = 0
+        while true {
+            if hk_drain_requested() != 0 { return .drained }
+            if maxRequests > 0 && served >= maxRequests { return .requestLimitReached }
+            guard FCGX_Accept_r(request) >= 0 else {
+                return hk_drain_requested() != 0 ? .drained : .acceptFailed
+            }
+            let incoming = readRequest()
+            let response = handler(incoming)
+            write(response)
+            FCGX_Finish_r(request)
+            served += 1
+        }
+    }
+
+    private func readRequest() -> FastCGIRequest {
+        var parameters: [(name: String, value: String)] = []
+        parameters.reserveCapacity(40)
+        if var entry = request.pointee.envp {
+            while let pair = entry.pointee {
+                if let separator = strchr(pair, Int32(UInt8(ascii: "="))) {
+                    let nameLength = pair.distance(to: separator)
+                    let name = UnsafeRawBufferPointer(start: pair, count: nameLength)
+                    parameters.append((
+                        name: String(decoding: name, as: UTF8.self),
+                        value: String(cString: separator + 1)
+                    ))
+                }
+                entry += 1
+            }
+        }
+        let announced = parameters.first { $0.name == "CONTENT_LENGTH" }.flatMap { Int($0.value) } ?? 0
+        let (body, exceeded) = readBody(announced: announced)
+        return FastCGIRequest(parameters: parameters, body: body, bodyExceededLimit: exceeded)
+    }
+
+    /// Reads the whole stdin stream, keeping at most `bodyLimit` bytes: libfcgi needs the stream read
+    /// to its end before the response is finished.
+    private func readBody(announced: Int) -> ([UInt8], Bool) {
+        var body = [UInt8]()
+        if announced > 0 && announced <= bodyLimit { body.reserveCapacity(announced) }
+        var exceeded = announced > bodyLimit
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBufferPointer { buffer in
+                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                    FCGX_GetStr($0, Int32(buffer.count), request.pointee.in)
+                }
+            }
+            if count <= 0 { break }
+            if !exceeded {
+                if body.count + Int(count) > bodyLimit {
+                    exceeded = true
+                    body = []
+                } else {
+                    body.append(contentsOf: chunk[0..<Int(count)])
+                }
+            }
+        }
+        return (exceeded ? [] : body, exceeded)
+    }
+
+    /// Writes the response; a client that went away shows up as a failed write and is not an error
+    /// worth more than dropping the rest.
+    private func write(_ response: FastCGIResponse) {
+        let bytes = response.serialized()
+        _ = bytes.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                FCGX_PutStr($0, Int32(buffer.count), request.pointee.out)
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import HTTPTypes
+import Logging
+import PostgresClient
+
+public typealias RouteHandler = @Sendable (Request, RequestContext) throws -> Response
+
+/// The HitKeep API: routes a request to its handler and turns every outcome, errors included, into
+/// the response the contract promises.
+public final class Application {
+    let router: Router<RouteHandler>
+    public let database: Database
+    public let configuration: Configuration
+    let logger: Logger
+
+    public init(configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        self.database = Database(configuration: configuration)
+        var router = Router<RouteHandler>()
+        Self.addRoutes(to: &router)
+        self.router = router
+    }
+
+    public func respond(to request: Request) -> Response {
+        let started = ContinuousClock.now
+        var response = dispatch(request)
+        response.headers[.cacheControl] = response.headers[.cacheControl] ?? "no-store"
+        response.headers[.xContentTypeOptions] = "nosniff"
+        let elapsed = ContinuousClock.now - started
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        // The path only: query strings and headers may carry secrets.
+        logger.info("request", metadata: [
+            "id": .string(request.id),
+            "method": .string(request.method.rawValue),
+            "path": .string(request.path),
+            "status": .stringConvertible(response.status.code),
+            "ms": .string(String(format: "%.2f", milliseconds)),
+        ])
+        return response
+    }
+
+    private func dispatch(_ request: Request) -> Response {
+        if let rejection = request.rejection { return rejection.response }
+        if request.bodyExceededLimit {
+            return HTTPProblem(.contentTooLarge, code: "payload_too_large",
+                               detail: "request bodies are limited to \(configuration.bodyLimit) bytes").response
+        }
+        switch router.resolve(request.method, path: request.path) {
+        case .notFound:
+            return HTTPProblem.notFound("no endpoint at \(request.path)").response
+        case .methodNotAllowed(let allowed):
+            var headers = HTTPFields()
+            headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+            return HTTPProblem(.methodNotAllowed, code: "method_not_allowed",
+                               detail: "\(request.method.rawValue) is not allowed here", headers: headers).response
+        case .matched(let handler, let parameters):
+            return run(handler, parameters: parameters, for: request)
+        }
+    }
+
+    private func run(_ handler: RouteHandler, parameters: [String: String], for request: Request) -> Response {
+        let context = RequestContext(database: database, configuration: configuration, logger: logger, now: Date())
+        context.parameters = parameters
+        // A connection that went stale while idle (the database restarted) fails on its first
+        // statement. Nothing reached the database then, so the request is re-run once on a new one.
+        let hadConnection = database.hasConnection
+        for attempt in 1...2 {
+            database.beginRequest()
+            defer { database.endRequest() }
+            do {
+                return try handler(request, context)
+            } catch let problem as HTTPProblem {
+                return problem.response
+            } catch let error as PostgresError where error.isUnavailable {
+                if attempt == 1 && hadConnection && database.statementsThisRequest == 0 {
+                    database.discardConnection()
+                    continue
+                }
+                logger.warning("database unavailable", metadata: ["id": .string(request.id), "error": .string(error.message)])
+                return HTTPProblem.databaseUnavailable().response
+            } catch let error as PostgresError where error.sqlState?.hasPrefix("22") == true {
+                // A data exception (bad encoding, value out of range) is the client's input at fault.
+                return HTTPProblem.badRequest("invalid_input", "a value in the request is not acceptable").response
+            } catch {
+                logger.error("internal error", metadata: ["id": .string(request.id), "error": .string("\(error)")])
+                return HTTPProblem(.internalServerError, code: "internal_error",
+                                   detail: "unexpected error; request id \(request.id)").response
+            }
+        }
+        return HTTPProblem.databaseUnavailable().response
+    }
+}

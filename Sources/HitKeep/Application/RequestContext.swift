@@ -1,0 +1,25 @@
+import Foundation
+import Logging
+
+/// What a handler may use besides the request: the database, settings, the clock, path parameters.
+public final class RequestContext {
+    public let database: Database
+    public let configuration: Configuration
+    public let logger: Logger
+    /// The time the request arrived: one clock reading for the whole request.
+    public let now: Date
+    /// Path parameters of the matched route, e.g. `site_id`.
+    public internal(set) var parameters: [String: String] = [:]
+
+    init(database: Database, configuration: Configuration, logger: Logger, now: Date) {
+        self.database = database
+        self.configuration = configuration
+        self.logger = logger
+        self.now = now
+    }
+
+    /// A path parameter the route pattern guarantees.
+    public func parameter(_ name: String) -> String {
+        parameters[name] ?? ""
+    }
+}

@@ -1,0 +1,76 @@
+import PostgresClient
+
+/// The worker's one PostgreSQL connection, made on first use and made again after it breaks, so a
+/// worker recovers by itself when the database comes back.
+public final class Database {
+    private let configuration: Configuration
+    private var current: PostgresConnection?
+    /// Statements that succeeded since `beginRequest`, to know whether a failed request can be re-run.
+    private(set) var statementsThisRequest = 0
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// The live connection, connecting if there is none.
+    public func connection() throws -> PostgresConnection {
+        if let current, current.isConnected { return current }
+        current = nil
+        let fresh = try PostgresConnection(url: configuration.databaseURL, settings: [
+            "TimeZone": "UTC",
+            "DateStyle": "ISO",
+            "statement_timeout": String(configuration.statementTimeoutMilliseconds),
+            "idle_in_transaction_session_timeout": "60000",
+        ])
+        current = fresh
+        return fresh
+    }
+
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws -> PostgresRows {
+        let rows = try run { try $0.query(sql, parameters) }
+        statementsThisRequest += 1
+        return rows
+    }
+
+    /// Runs `body` in one transaction: all of a request's writes commit together or not at all.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        let connection = try self.connection()
+        do {
+            return try connection.transaction {
+                try body()
+            }
+        } catch let error as PostgresError where error.isUnavailable {
+            self.current = nil
+            throw error
+        }
+    }
+
+    private func run<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        let connection = try self.connection()
+        do {
+            return try body(connection)
+        } catch let error as PostgresError where error.isUnavailable {
+            self.current = nil
+            throw error
+        }
+    }
+
+    /// Marks the start of a request.
+    func beginRequest() {
+        statementsThisRequest = 0
+    }
+
+    /// Leaves the connection clean for the next request: anything left open is rolled back.
+    func endRequest() {
+        current?.rollbackIfInTransaction()
+    }
+
+    /// Forgets a connection that has been seen to fail.
+    func discardConnection() {
+        current = nil
+    }
+
+    /// Whether a connection existed before this request (one that may have gone stale meanwhile).
+    var hasConnection: Bool { current != nil }
+}

@@ -1,0 +1,45 @@
+import PostgresClient
+
+/// `GET /api/health` for load balancers and monitors, `GET /api/status` for the dashboard's first run.
+enum HealthController {
+    static func addRoutes(to router: inout Router<RouteHandler>) {
+        router.add(.get, "/api/health", health)
+        router.add(.get, "/api/status", status)
+    }
+
+    @Sendable static func health(_ request: Request, _ context: RequestContext) throws -> Response {
+        // A second try meets a fresh connection when the first found a stale one.
+        var reachable = false
+        for _ in 1...2 where !reachable {
+            do {
+                try context.database.query("SELECT 1")
+                reachable = true
+            } catch let error as PostgresError where error.isUnavailable {
+                continue
+            }
+        }
+        if !reachable {
+            var response = Response.json(.object([
+                ("status", .string("unavailable")),
+                ("database", .string("unavailable")),
+                ("version", .string(Configuration.version)),
+            ]), status: .serviceUnavailable)
+            response.headers[.retryAfter] = "1"
+            return response
+        }
+        return .json(.object([
+            ("status", .string("ok")),
+            ("database", .string("ok")),
+            ("version", .string(Configuration.version)),
+        ]))
+    }
+
+    @Sendable static func status(_ request: Request, _ context: RequestContext) throws -> Response {
+        let rows = try context.database.query("SELECT NOT EXISTS (SELECT 1 FROM users) AS needs_setup")
+        let needsSetup = try rows[0].decode(Bool.self, "needs_setup")
+        return .json(.object([
+            ("needs_setup", .bool(needsSetup)),
+            ("version", .string(Configuration.version)),
+        ]))
+    }
+}

@@ -1,0 +1,233 @@
+import CLibPQ
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One libpq connection, for one thread.
+///
+/// Statements run through `query` are prepared on first use and reused by name. The cache belongs to
+/// the server session, so it is dropped whenever the connection is re-established.
+public final class PostgresConnection {
+    public enum TransactionStatus: Sendable {
+        case idle, active, inTransaction, inFailedTransaction, unknown
+    }
+
+    private let parameters: [(String, String)]
+    private var connection: OpaquePointer?
+    private var preparedStatements: [String: String] = [:]
+
+    /// Connects with libpq keywords; `dbname` may be a URI or a conninfo string, which libpq expands.
+    /// Values are passed as separate strings (`PQconnectdbParams`), never spliced into one.
+    public init(parameters: [(String, String)]) throws {
+        self.parameters = parameters
+        try connect()
+    }
+
+    /// Connects to a libpq URI (`postgresql://…`) or conninfo string, with session settings added.
+    public convenience init(url: String, applicationName: String = "hitkeep", settings: [String: String] = [:],
+                            connectTimeoutSeconds: Int = 3) throws {
+        var options = ""
+        for (name, value) in settings.sorted(by: { $0.key < $1.key }) {
+            // libpq's options string separates with spaces; a backslash escapes one in a value.
+            options += "-c \(name)=\(value.replacingSpacesForOptions()) "
+        }
+        try self.init(parameters: [
+            ("dbname", url),
+            ("application_name", applicationName),
+            ("connect_timeout", String(connectTimeoutSeconds)),
+            ("options", options),
+        ])
+    }
+
+    deinit {
+        if let connection { PQfinish(connection) }
+    }
+
+    private func connect() throws {
+        if let connection { PQfinish(connection) }
+        preparedStatements.removeAll()
+        let keywords = parameters.map { strdup($0.0) } + [nil]
+        let values = parameters.map { strdup($0.1) } + [nil]
+        defer {
+            keywords.forEach { free($0) }
+            values.forEach { free($0) }
+        }
+        let connection = keywords.map { UnsafePointer($0) }.withUnsafeBufferPointer { keywordPointers in
+            values.map { UnsafePointer($0) }.withUnsafeBufferPointer { valuePointers in
+                PQconnectdbParams(keywordPointers.baseAddress, valuePointers.baseAddress, 1)
+            }
+        }
+        self.connection = connection
+        guard let connection, PQstatus(connection) == CONNECTION_OK else {
+            let message = connection.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
+            throw PostgresError(kind: .connectionFailure, message: message.trimmingTrailingNewlines())
+        }
+    }
+
+    /// Whether the link is believed usable. A broken one is only noticed by the next statement.
+    public var isConnected: Bool {
+        guard let connection else { return false }
+        return PQstatus(connection) == CONNECTION_OK
+    }
+
+    /// Drops and re-establishes the connection.
+    public func reconnect() throws {
+        try connect()
+    }
+
+    public var transactionStatus: TransactionStatus {
+        guard let connection else { return .unknown }
+        switch PQtransactionStatus(connection) {
+        case PQTRANS_IDLE: return .idle
+        case PQTRANS_ACTIVE: return .active
+        case PQTRANS_INTRANS: return .inTransaction
+        case PQTRANS_INERROR: return .inFailedTransaction
+        default: return .unknown
+        }
+    }
+
+    /// Runs one statement with parameters (`$1`, `$2` …) and returns its rows.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws -> PostgresRows {
+        guard let connection, PQstatus(connection) == CONNECTION_OK else {
+            throw PostgresError(kind: .connectionFailure, message: "not connected")
+        }
+        let name: String
+        if let known = preparedStatements[sql] {
+            name = known
+        } else {
+            name = "hk\(preparedStatements.count + 1)"
+            let prepared = PQprepare(connection, name, sql, Int32(parameters.count), nil)
+            try check(prepared, connection: connection)
+            preparedStatements[sql] = name
+        }
+        let encoded = parameters.map { $0?.postgresText }
+        // A C string ends at NUL, so libpq would silently cut such a value short: refuse it as the
+        // server refuses NUL in text.
+        if encoded.contains(where: { $0?.utf8.contains(0) == true }) {
+            throw PostgresError(kind: .server, sqlState: "22021", message: "a parameter contains a NUL byte")
+        }
+        let texts = encoded.map { $0.map { strdup($0) } ?? nil }
+        defer { texts.forEach { free($0) } }
+        let result = texts.map { UnsafePointer($0) }.withUnsafeBufferPointer { values in
+            PQexecPrepared(connection, name, Int32(values.count), values.baseAddress, nil, nil, 0)
+        }
+        return try check(result, connection: connection)
+    }
+
+    /// Runs one or more statements without parameters through the simple query protocol (migrations,
+    /// `BEGIN`, `COMMIT`). Returns the rows of the last one.
+    @discardableResult
+    public func execute(_ sql: String) throws -> PostgresRows {
+        guard let connection, PQstatus(connection) == CONNECTION_OK else {
+            throw PostgresError(kind: .connectionFailure, message: "not connected")
+        }
+        var last = PostgresRows(columns: [], values: [], affectedRows: 0)
+        guard PQsendQuery(connection, sql) == 1 else {
+            throw PostgresError(kind: .connectionFailure, message: String(cString: PQerrorMessage(connection)))
+        }
+        var failure: PostgresError?
+        while let result = PQgetResult(connection) {
+            do {
+                last = try check(result, connection: connection)
+            } catch let error as PostgresError {
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
+        if PQstatus(connection) != CONNECTION_OK {
+            throw PostgresError(kind: .connectionFailure, message: String(cString: PQerrorMessage(connection)))
+        }
+        return last
+    }
+
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN")
+        do {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            if transactionStatus != .idle { _ = try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// Returns to a clean state between requests: whatever was left open is rolled back.
+    public func rollbackIfInTransaction() {
+        switch transactionStatus {
+        case .inTransaction, .inFailedTransaction: _ = try? execute("ROLLBACK")
+        default: break
+        }
+    }
+
+    /// Turns a result into rows, or into an error; the result is cleared either way.
+    @discardableResult
+    private func check(_ result: OpaquePointer?, connection: OpaquePointer) throws -> PostgresRows {
+        guard let result else {
+            throw PostgresError(kind: .connectionFailure, message: String(cString: PQerrorMessage(connection)))
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            return PostgresRows(columns: [], values: [], affectedRows: Self.affectedRows(result))
+        case PGRES_TUPLES_OK:
+            return Self.copyRows(result)
+        default:
+            // The PG_DIAG_* codes are character macros, which Swift does not import.
+            func field(_ code: Unicode.Scalar) -> String? {
+                PQresultErrorField(result, Int32(code.value)).map { String(cString: $0) }
+            }
+            let message = field("M") ?? String(cString: PQresultErrorMessage(result))
+            let sqlState = field("C")
+            if PQstatus(connection) != CONNECTION_OK {
+                throw PostgresError(kind: .connectionFailure, sqlState: sqlState, message: message)
+            }
+            throw PostgresError(kind: .server, sqlState: sqlState, constraint: field("n"),
+                                message: message)
+        }
+    }
+
+    private static func affectedRows(_ result: OpaquePointer) -> Int {
+        Int(String(cString: PQcmdTuples(result))) ?? 0
+    }
+
+    private static func copyRows(_ result: OpaquePointer) -> PostgresRows {
+        let rowCount = Int(PQntuples(result))
+        let columnCount = Int(PQnfields(result))
+        let columns = (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) }
+        var values = [String?]()
+        values.reserveCapacity(rowCount * columnCount)
+        for row in 0..<Int32(rowCount) {
+            for column in 0..<Int32(columnCount) {
+                if PQgetisnull(result, row, column) == 1 {
+                    values.append(nil)
+                } else {
+                    let length = Int(PQgetlength(result, row, column))
+                    let raw = UnsafeRawBufferPointer(start: PQgetvalue(result, row, column), count: length)
+                    values.append(String(decoding: raw, as: UTF8.self))
+                }
+            }
+        }
+        return PostgresRows(columns: columns, values: values, affectedRows: rowCount)
+    }
+}
+
+extension String {
+    fileprivate func trimmingTrailingNewlines() -> String {
+        var text = self
+        while text.last == "\n" { text.removeLast() }
+        return text
+    }
+
+    fileprivate func replacingSpacesForOptions() -> String {
+        var escaped = ""
+        for character in self {
+            if character == " " || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
+}

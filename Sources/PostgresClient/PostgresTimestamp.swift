@@ -1,0 +1,80 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `timestamptz` in the ISO text form the connection asks for (`DateStyle=ISO`):
+/// `2026-11-26 15:04:05.123456+00`, with an offset of `+HH`, `+HH:MM` or `+HH:MM:SS`.
+enum PostgresTimestamp {
+    static func format(_ date: Date) -> String {
+        let totalMicroseconds = (date.timeIntervalSince1970 * 1_000_000).rounded(.down)
+        var seconds = time_t(Int64((totalMicroseconds / 1_000_000).rounded(.down)))
+        let microseconds = Int64(totalMicroseconds) - Int64(seconds) * 1_000_000
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        let fraction = String(microseconds)
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2)) "
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
+            + String(repeating: "0", count: 6 - fraction.count) + fraction + "+00"
+    }
+
+    static func parse(_ text: String) -> Date? {
+        let bytes = Array(text.utf8)
+        var index = 0
+        func number(_ width: Int) -> Int? {
+            guard index + width <= bytes.count else { return nil }
+            var value = 0
+            for offset in 0..<width {
+                let byte = bytes[index + offset]
+                guard byte >= 48 && byte <= 57 else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            index += width
+            return value
+        }
+        func expect(_ character: UInt8) -> Bool {
+            guard index < bytes.count, bytes[index] == character else { return false }
+            index += 1
+            return true
+        }
+        guard let year = number(4), expect(45), let month = number(2), expect(45), let day = number(2),
+              expect(32), let hour = number(2), expect(58), let minute = number(2), expect(58),
+              let second = number(2) else { return nil }
+        var fraction = 0.0
+        if index < bytes.count && bytes[index] == 46 {
+            index += 1
+            var scale = 0.1
+            while index < bytes.count, bytes[index] >= 48 && bytes[index] <= 57 {
+                fraction += Double(bytes[index] - 48) * scale
+                scale /= 10
+                index += 1
+            }
+        }
+        var offsetSeconds = 0
+        if index < bytes.count {
+            let sign = bytes[index]
+            guard sign == 43 || sign == 45 else { return nil }
+            index += 1
+            guard let offsetHours = number(2) else { return nil }
+            var offsetMinutes = 0, offsetExtraSeconds = 0
+            if expect(58) { guard let minutes = number(2) else { return nil }; offsetMinutes = minutes }
+            if expect(58) { guard let extra = number(2) else { return nil }; offsetExtraSeconds = extra }
+            offsetSeconds = (offsetHours * 3600 + offsetMinutes * 60 + offsetExtraSeconds) * (sign == 45 ? -1 : 1)
+        }
+        guard index == bytes.count else { return nil }
+        var parts = tm()
+        parts.tm_year = Int32(year - 1900)
+        parts.tm_mon = Int32(month - 1)
+        parts.tm_mday = Int32(day)
+        parts.tm_hour = Int32(hour)
+        parts.tm_min = Int32(minute)
+        parts.tm_sec = Int32(second)
+        let epoch = timegm(&parts)
+        return Date(timeIntervalSince1970: Double(epoch - offsetSeconds) + fraction)
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import HitKeep
+
+struct MigrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Apply pending migrations in order, or list them with --status."
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(name: .customLong("migrations"), help: "Directory of NNNN_name.sql files (env: HITKEEP_MIGRATIONS).")
+    var directory: String = ProcessInfo.processInfo.environment["HITKEEP_MIGRATIONS"] ?? "migrations"
+
+    @Flag(help: "List every migration and whether it is applied.")
+    var status = false
+
+    func run() throws {
+        let migrator: Migrator
+        do {
+            migrator = try Migrator(directory: directory)
+        } catch let failure as Migrator.Failure {
+            throw ValidationError(failure.description)
+        }
+        let connection = try database.connect()
+        do {
+            if status {
+                for entry in try migrator.status(connection) {
+                    let state = entry.appliedAt.map { "applied \(Timestamp.format($0))" } ?? "pending"
+                    let note = entry.changed ? "  CHANGED SINCE APPLIED" : ""
+                    print(String(format: "%04d", entry.migration.version), entry.migration.name, state + note)
+                }
+                return
+            }
+            let applied = try migrator.migrate(connection)
+            if applied.isEmpty {
+                print("database is up to date (\(migrator.migrations.count) migrations)")
+            }
+            for migration in applied {
+                print("applied", String(format: "%04d", migration.version), migration.name)
+            }
+        } catch let failure as Migrator.Failure {
+            FileHandle.standardError.write(Data("error: \(failure.description)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import HitKeep
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run a supervised pool of FastCGI workers for nginx to pass /api/ and /ingest to."
+    )
+
+    private static let environment = ProcessInfo.processInfo.environment
+
+    @Option(help: "Unix socket path or host:port to listen on; omit when fd 0 is already a listening socket (env: HITKEEP_SOCKET).")
+    var socket: String? = environment["HITKEEP_SOCKET"]
+
+    @Option(help: "Worker processes; default two per core (env: HITKEEP_WORKERS).")
+    var workers: Int = environment["HITKEEP_WORKERS"].flatMap(Int.init) ?? 2 * ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Replace a worker after this many requests; 0 for never (env: HITKEEP_MAX_REQUESTS).")
+    var maxRequests: Int = environment["HITKEEP_MAX_REQUESTS"].flatMap(Int.init) ?? 10_000
+
+    @Option(help: "Permissions of a unix socket, octal (env: HITKEEP_SOCKET_MODE).")
+    var socketMode: String = environment["HITKEEP_SOCKET_MODE"] ?? "0660"
+
+    @Option(help: "Seconds to let in-flight requests finish on SIGTERM (env: HITKEEP_SHUTDOWN_TIMEOUT).")
+    var shutdownTimeout: Int = environment["HITKEEP_SHUTDOWN_TIMEOUT"].flatMap(Int.init) ?? 30
+
+    @OptionGroup var database: DatabaseOptions
+
+    func validate() throws {
+        guard workers >= 1 && workers <= 512 else { throw ValidationError("--workers must be between 1 and 512") }
+        guard maxRequests >= 0 else { throw ValidationError("--max-requests must not be negative") }
+        guard mode_t(socketMode, radix: 8) != nil else { throw ValidationError("--socket-mode must be octal, e.g. 0660") }
+        guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout must not be negative") }
+        if let socket, ListeningSocket.Address(socket) == nil {
+            throw ValidationError("--socket must be a unix socket path or host:port")
+        }
+    }
+
+    func run() throws {
+        LoggingSetup.bootstrap()
+        let logger = LoggingSetup.logger("hitkeep.supervisor")
+        let listening: ListeningSocket
+        if let socket, let address = ListeningSocket.Address(socket) {
+            do {
+                listening = try ListeningSocket.open(address, mode: mode_t(socketMode, radix: 8)!)
+            } catch let failure as ListeningSocket.Failure {
+                throw ValidationError(failure.description)
+            }
+        } else if let inherited = ListeningSocket.inherited() {
+            listening = inherited
+        } else {
+            throw ValidationError("give --socket, or start with a listening socket on fd 0")
+        }
+        defer { listening.removeFile() }
+
+        // Workers read their settings from the environment: the database URL may hold a password,
+        // which must not show in `ps`.
+        var environment = ProcessInfo.processInfo.environment
+        environment["HITKEEP_DATABASE_URL"] = database.configuration.databaseURL
+        environment["HITKEEP_MAX_REQUESTS"] = String(maxRequests)
+        let spawner = WorkerSpawner(listeningDescriptor: listening.descriptor, environment: environment)
+        logger.info("serving", metadata: [
+            "socket": .string(listening.address?.description ?? "inherited fd \(listening.descriptor)"),
+            "workers": .stringConvertible(workers),
+        ])
+        let supervisor = Supervisor(
+            spawner: spawner,
+            settings: .init(workers: workers, shutdownTimeout: .seconds(shutdownTimeout)),
+            logger: logger
+        )
+        let status = supervisor.run()
+        throw ExitCode(status)
+    }
+}

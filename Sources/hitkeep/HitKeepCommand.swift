@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct HitKeepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hitkeep",
+        abstract: "Self-hosted web analytics: FastCGI workers behind nginx, on PostgreSQL.",
+        subcommands: [ServeCommand.self, WorkerCommand.self, MigrateCommand.self]
+    )
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Starts `hitkeep worker` processes with the listening socket on fd 0, as spawn-fcgi would, and
+/// with the signals the supervisor blocks restored to their defaults.
+struct WorkerSpawner {
+    let executable: String
+    let listeningDescriptor: Int32
+    let environment: [String]
+
+    init(listeningDescriptor: Int32, environment: [String: String]) {
+        var path = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink("/proc/self/exe", &path, path.count - 1)
+        executable = length > 0 ? String(cString: path) : CommandLine.arguments[0]
+        self.listeningDescriptor = listeningDescriptor
+        self.environment = environment.map { "\($0.key)=\($0.value)" }
+    }
+
+    func spawn() throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if listeningDescriptor != 0 {
+            posix_spawn_file_actions_adddup2(&actions, listeningDescriptor, 0)
+        }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGPIPE, SIGQUIT] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let arguments = [executable, "worker"]
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        guard result == 0 else {
+            throw ListeningSocket.Failure(description: "cannot start a worker: \(String(cString: strerror(result)))")
+        }
+        return pid
+    }
+}

@@ -1,0 +1,24 @@
+-- People who sign in, and their cookie sessions.
+
+CREATE TABLE users (
+    id            text PRIMARY KEY,                 -- ULID
+    email         text NOT NULL,                    -- as typed (trimmed); compared lower-cased
+    name          text NOT NULL DEFAULT '',
+    password_hash text NOT NULL,                    -- Argon2id, PHC string form
+    is_admin      boolean NOT NULL DEFAULT false,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    updated_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX users_email_key ON users (lower(email));
+
+CREATE TABLE sessions (
+    token_hash   bytea PRIMARY KEY,                 -- SHA-256 of the cookie secret; the secret is never stored
+    user_id      text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    last_seen_at timestamptz NOT NULL DEFAULT now(),
+    expires_at   timestamptz NOT NULL,              -- sliding expiry
+    absolute_expires_at timestamptz NOT NULL,       -- no renewal past this
+    user_agent   text NOT NULL DEFAULT ''
+);
+CREATE INDEX sessions_user_id_idx ON sessions (user_id);
+CREATE INDEX sessions_expires_at_idx ON sessions (expires_at);
