@@ -67,11 +67,12 @@ public final class Application {
         let hadConnection = database.hasConnection
         for attempt in 1...2 {
             database.beginRequest()
+            context.responseHeaders = HTTPFields()
             defer { database.endRequest() }
             do {
-                return try handler(request, context)
+                return with(try handler(request, context), extraHeaders: context.responseHeaders)
             } catch let problem as HTTPProblem {
-                return problem.response
+                return with(problem.response, extraHeaders: context.responseHeaders)
             } catch let error as PostgresError where error.isUnavailable {
                 if attempt == 1 && hadConnection && database.statementsThisRequest == 0 {
                     database.discardConnection()
@@ -89,5 +90,12 @@ public final class Application {
             }
         }
         return HTTPProblem.databaseUnavailable().response
+    }
+
+    private func with(_ response: Response, extraHeaders: HTTPFields) -> Response {
+        guard !extraHeaders.isEmpty else { return response }
+        var response = response
+        response.headers.append(contentsOf: extraHeaders)
+        return response
     }
 }

@@ -13,6 +13,28 @@ public struct Configuration: Sendable {
     public var statementTimeoutMilliseconds: Int
     /// Request bodies beyond this are refused with 413.
     public var bodyLimit: Int
+    /// A session lives this long since it was last renewed (sliding expiry)…
+    public var sessionLifetime: TimeInterval = 7 * 86_400
+    /// …and never longer than this since sign-in.
+    public var sessionAbsoluteLifetime: TimeInterval = 30 * 86_400
+    /// Failed logins within `loginWindow` before further attempts are refused with 429.
+    public var loginFailuresPerEmail = 10
+    public var loginFailuresPerAddress = 50
+    public var loginWindow: TimeInterval = 15 * 60
+    /// Longest lifetime an API client token may have, in days; nil for no limit.
+    public var maximumTokenLifetimeDays: Int?
+
+    /// The origin (`scheme://host[:port]`) of `publicURL`, which cookie-authenticated writes must come from.
+    public var publicOrigin: String? {
+        guard let publicURL, let url = URL(string: publicURL), let scheme = url.scheme?.lowercased(),
+              let host = url.host?.lowercased() else { return nil }
+        return url.port.map { "\(scheme)://\(host):\($0)" } ?? "\(scheme)://\(host)"
+    }
+
+    /// Cookies are `Secure` when people reach the server over https.
+    public var cookiesAreSecure: Bool {
+        publicURL?.lowercased().hasPrefix("https://") == true
+    }
 
     public init(databaseURL: String, publicURL: String? = nil, statementTimeoutMilliseconds: Int = 10_000,
                 bodyLimit: Int = 64 * 1024) {
@@ -25,10 +47,17 @@ public struct Configuration: Sendable {
     /// Reads the `HITKEEP_…` variables of the process environment that have no option given.
     public static func fromEnvironment(databaseURL: String?) -> Configuration {
         let environment = ProcessInfo.processInfo.environment
-        return Configuration(
+        func number(_ name: String) -> Int? { environment[name].flatMap(Int.init) }
+        var configuration = Configuration(
             databaseURL: databaseURL ?? environment["HITKEEP_DATABASE_URL"] ?? "postgresql:///hitkeep",
             publicURL: environment["HITKEEP_PUBLIC_URL"].flatMap { $0.isEmpty ? nil : $0 },
-            statementTimeoutMilliseconds: environment["HITKEEP_STATEMENT_TIMEOUT_MS"].flatMap(Int.init) ?? 10_000
+            statementTimeoutMilliseconds: number("HITKEEP_STATEMENT_TIMEOUT_MS") ?? 10_000
         )
+        if let hours = number("HITKEEP_SESSION_HOURS") { configuration.sessionLifetime = TimeInterval(hours) * 3600 }
+        if let days = number("HITKEEP_SESSION_MAX_DAYS") { configuration.sessionAbsoluteLifetime = TimeInterval(days) * 86_400 }
+        if let count = number("HITKEEP_LOGIN_FAILURES_PER_EMAIL") { configuration.loginFailuresPerEmail = count }
+        if let count = number("HITKEEP_LOGIN_FAILURES_PER_IP") { configuration.loginFailuresPerAddress = count }
+        configuration.maximumTokenLifetimeDays = number("HITKEEP_TOKEN_MAX_DAYS")
+        return configuration
     }
 }

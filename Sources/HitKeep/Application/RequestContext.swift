@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Logging
 
 /// What a handler may use besides the request: the database, settings, the clock, path parameters.
@@ -10,12 +11,19 @@ public final class RequestContext {
     public let now: Date
     /// Path parameters of the matched route, e.g. `site_id`.
     public internal(set) var parameters: [String: String] = [:]
+    /// Headers for whatever response the request ends with, e.g. a renewed session cookie.
+    public var responseHeaders = HTTPFields()
 
     init(database: Database, configuration: Configuration, logger: Logger, now: Date) {
         self.database = database
         self.configuration = configuration
         self.logger = logger
         self.now = now
+    }
+
+    /// The principal of the request under `policy`, or the 401/403 problem to answer with.
+    public func authenticate(_ request: Request, _ policy: AuthenticationPolicy) throws -> Principal {
+        try Authenticator.authenticate(request, self, policy: policy)
     }
 
     /// A path parameter the route pattern guarantees.

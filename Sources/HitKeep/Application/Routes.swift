@@ -2,5 +2,10 @@ extension Application {
     /// Every endpoint of the API, feature by feature.
     static func addRoutes(to router: inout Router<RouteHandler>) {
         HealthController.addRoutes(to: &router)
+        AccountsController.addRoutes(to: &router)
+        UserController.addRoutes(to: &router)
+        AuditLogController.addRoutes(to: &router)
+        SitesController.addRoutes(to: &router)
+        MembersController.addRoutes(to: &router)
     }
 }

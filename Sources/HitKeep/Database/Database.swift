@@ -2,7 +2,7 @@ import PostgresClient
 
 /// The worker's one PostgreSQL connection, made on first use and made again after it breaks, so a
 /// worker recovers by itself when the database comes back.
-public final class Database {
+public final class Database: PostgresQuerying {
     private let configuration: Configuration
     private var current: PostgresConnection?
     /// Statements that succeeded since `beginRequest`, to know whether a failed request can be re-run.

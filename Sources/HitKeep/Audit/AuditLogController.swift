@@ -1,0 +1,32 @@
+import Foundation
+
+/// `GET /api/user/audit-log`: the caller's security events, newest first.
+enum AuditLogController {
+    static func addRoutes(to router: inout Router<RouteHandler>) {
+        router.add(.get, "/api/user/audit-log", list)
+    }
+
+    @Sendable static func list(_ request: Request, _ context: RequestContext) throws -> Response {
+        let principal = try context.authenticate(request, .sessionOnly)
+        let limit = try QueryLimit.parse(request.query["limit"], default: 50, maximum: 500)
+        let rows = try context.database.query("""
+            SELECT id, at, action, actor_type, actor_id, target_id, ip, user_agent
+            FROM audit_log WHERE user_id = $1 ORDER BY at DESC, id DESC LIMIT $2
+            """, [principal.user.id, limit])
+        let entries = try rows.map { row -> JSON in
+            .object([
+                ("id", .string(try row.decode(String.self, "id"))),
+                ("at", .time(try row.decode(Date.self, "at"))),
+                ("action", .string(try row.decode(String.self, "action"))),
+                ("actor", .object([
+                    ("type", .string(try row.decode(String.self, "actor_type"))),
+                    ("id", .optional(row["actor_id"], JSON.string)),
+                ])),
+                ("target_id", .optional(row["target_id"], JSON.string)),
+                ("ip", .optional(row["ip"], JSON.string)),
+                ("user_agent", .optional(row["user_agent"], JSON.string)),
+            ])
+        }
+        return .json(.array(entries))
+    }
+}

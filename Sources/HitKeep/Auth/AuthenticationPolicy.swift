@@ -1,0 +1,7 @@
+/// Which credentials an endpoint accepts.
+public enum AuthenticationPolicy: Sendable {
+    /// Only a signed-in person: API client management, password changes, the audit log.
+    case sessionOnly
+    /// A session, or an API client token holding this scope.
+    case sessionOrToken(Scope)
+}

@@ -1,0 +1,80 @@
+import HTTPTypes
+
+/// Finds the principal of a request (API.md §2): a valid session cookie wins; otherwise an API
+/// client token from `Authorization: Bearer` or `X-Api-Key`, where the endpoint accepts one.
+enum Authenticator {
+    static let realm = "hitkeep"
+
+    static func authenticate(_ request: Request, _ context: RequestContext, policy: AuthenticationPolicy) throws -> Principal {
+        let cookieSecrets = request.cookies.filter { $0.name == SessionCookie.name }.map(\.value)
+        for secret in cookieSecrets {
+            guard let found = try SessionStore.find(secret: secret, context: context) else { continue }
+            try CSRFGuard.check(request, configuration: context.configuration)
+            if let maxAge = found.renewedMaxAge {
+                context.responseHeaders.append(HTTPField(
+                    name: .setCookie, value: SessionCookie.setCookie(secret, maxAge: maxAge, configuration: context.configuration)))
+            }
+            return .session(found.user, sessionHash: found.hash)
+        }
+
+        let token = bearerToken(request)
+        switch policy {
+        case .sessionOnly:
+            if token != nil {
+                throw HTTPProblem(.unauthorized, code: "unauthenticated",
+                                  detail: "this endpoint needs a signed-in session; API client tokens cannot use it")
+            }
+            throw unauthenticated(cookieSent: !cookieSecrets.isEmpty, challenge: false, context: context)
+        case .sessionOrToken(let scope):
+            guard let token else {
+                throw unauthenticated(cookieSent: !cookieSecrets.isEmpty, challenge: true, context: context)
+            }
+            let (user, grant) = try APIClientAuthenticator.authenticate(token: token, context: context)
+            guard grant.scopes.contains(scope) else {
+                var headers = HTTPFields()
+                headers[.wwwAuthenticate] = "Bearer realm=\"\(realm)\", error=\"insufficient_scope\", scope=\"\(scope.rawValue)\""
+                throw HTTPProblem(.forbidden, code: "insufficient_scope",
+                                  detail: "this token lacks the \(scope.rawValue) scope", headers: headers)
+            }
+            return .apiClient(user, grant)
+        }
+    }
+
+    /// The token of `Authorization: Bearer …` (scheme in any case) or of `X-Api-Key`.
+    static func bearerToken(_ request: Request) -> String? {
+        if let authorization = request.headers[.authorization] {
+            let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                return String(parts[1].trimmingWhitespace())
+            }
+        }
+        if let key = request.headers[HTTPField.Name("x-api-key")!] {
+            return String(key.trimmingWhitespace())
+        }
+        return nil
+    }
+
+    private static func unauthenticated(cookieSent: Bool, challenge: Bool, context: RequestContext) -> HTTPProblem {
+        var headers = HTTPFields()
+        if challenge { headers[.wwwAuthenticate] = "Bearer realm=\"\(realm)\"" }
+        if cookieSent {
+            // A stale cookie is cleared so the browser stops sending it.
+            headers.append(HTTPField(name: .setCookie, value: SessionCookie.clearCookie(configuration: context.configuration)))
+        }
+        let detail = cookieSent ? "the session has expired or was ended; sign in again" : "sign in or send an API client token"
+        return HTTPProblem(.unauthorized, code: "unauthenticated", detail: detail, headers: headers)
+    }
+
+    /// 401 `invalid_token` with the RFC 6750 challenge; `reason` is one of expired, revoked, invalid.
+    static func invalidToken(_ reason: String) -> HTTPProblem {
+        let description: String
+        switch reason {
+        case "expired": description = "The access token expired"
+        case "revoked": description = "The access token was revoked"
+        default: description = "The access token is invalid"
+        }
+        var headers = HTTPFields()
+        headers[.wwwAuthenticate] = "Bearer realm=\"\(realm)\", error=\"invalid_token\", error_description=\"\(description)\""
+        return HTTPProblem(.unauthorized, code: "invalid_token", detail: description.lowercased(), headers: headers)
+    }
+}

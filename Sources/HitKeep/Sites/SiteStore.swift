@@ -1,0 +1,56 @@
+import Foundation
+import PostgresClient
+
+/// Sites as a principal may see them: through a membership, and for a token only within its site
+/// restriction. A site outside both is indistinguishable from one that does not exist.
+enum SiteStore {
+    private static let visible = """
+        SELECT s.id, s.domain, s.name, s.timezone, s.created_at, m.role
+        FROM site_members m JOIN sites s ON s.id = m.site_id
+        WHERE m.user_id = $1 AND ($2::text[] IS NULL OR s.id = ANY($2::text[]))
+        """
+
+    static func visibleSites(to principal: Principal, on database: some PostgresQuerying) throws -> [Site] {
+        try database.query(visible + " ORDER BY s.created_at DESC, s.id DESC",
+                           [principal.user.id, principal.siteRestriction])
+            .map { try Site(row: $0) }
+    }
+
+    /// The site, if the principal may see it; otherwise 404 `not_found`, whether it exists or not.
+    static func site(_ id: String, visibleTo principal: Principal, on database: some PostgresQuerying) throws -> Site {
+        guard ULID.isValid(id) else { throw HTTPProblem.notFound("no such site") }
+        let rows = try database.query(visible + " AND s.id = $3", [principal.user.id, principal.siteRestriction, id])
+        guard let row = rows.first else { throw HTTPProblem.notFound("no such site") }
+        return try Site(row: row)
+    }
+
+    /// The site, if the principal may see it and holds at least `role` on it (403 otherwise).
+    static func site(_ id: String, visibleTo principal: Principal, requiring role: SiteRole,
+                     on database: some PostgresQuerying) throws -> Site {
+        let site = try site(id, visibleTo: principal, on: database)
+        guard site.role >= role else {
+            throw HTTPProblem.forbidden("this needs the \(role.rawValue) role on the site; you are \(site.role.rawValue)")
+        }
+        return site
+    }
+
+    enum CreateFailure: Error {
+        case domainTaken
+    }
+
+    static func create(domain: String, name: String, timezone: String, ownerID: String, now: Date,
+                       on database: some PostgresQuerying) throws -> Site {
+        let id = ULID(date: now).description
+        do {
+            try database.query("""
+                INSERT INTO sites (id, domain, name, timezone, owner_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+                """, [id, domain, name, timezone, ownerID, now])
+        } catch let error as PostgresError where error.isUniqueViolation {
+            throw CreateFailure.domainTaken
+        }
+        try database.query("INSERT INTO site_members (site_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3)",
+                           [id, ownerID, now])
+        let rows = try database.query(visible + " AND s.id = $3", [ownerID, nil, id])
+        return try Site(row: rows[0])
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// Sites (API.md §4): listed, created, read, renamed and deleted.
+enum SitesController {
+    static func addRoutes(to router: inout Router<RouteHandler>) {
+        router.add(.get, "/api/sites", list)
+        router.add(.post, "/api/sites", create)
+        router.add(.get, "/api/sites/{site_id}", show)
+        router.add(.put, "/api/sites/{site_id}", update)
+        router.add(.delete, "/api/sites/{site_id}", delete)
+    }
+
+    @Sendable static func list(_ request: Request, _ context: RequestContext) throws -> Response {
+        let principal = try context.authenticate(request, .sessionOrToken(.sitesRead))
+        return .json(.array(try SiteStore.visibleSites(to: principal, on: context.database).map(\.json)))
+    }
+
+    @Sendable static func create(_ request: Request, _ context: RequestContext) throws -> Response {
+        let principal = try context.authenticate(request, .sessionOrToken(.sitesWrite))
+        let body = try JSONRequestBody(request, allowed: ["domain", "name", "timezone"])
+        let domain = try DomainName.normalize(try body.requiredString("domain", missingCode: "invalid_domain"))
+        let name = try SiteName.validate(try body.string("name") ?? domain)
+        let timezone = try TimeZoneName.validate(try body.string("timezone") ?? "UTC")
+        if principal.siteRestriction != nil {
+            throw HTTPProblem.forbidden("a token limited to particular sites cannot create sites")
+        }
+        let site: Site
+        do {
+            site = try context.database.transaction {
+                try SiteStore.create(domain: domain, name: name, timezone: timezone, ownerID: principal.user.id,
+                                     now: context.now, on: context.database)
+            }
+        } catch SiteStore.CreateFailure.domainTaken {
+            throw HTTPProblem.conflict("domain_taken", "\(domain) is registered already")
+        }
+        return .json(site.json, status: .created)
+    }
+
+    @Sendable static func show(_ request: Request, _ context: RequestContext) throws -> Response {
+        let principal = try context.authenticate(request, .sessionOrToken(.sitesRead))
+        return .json(try SiteStore.site(context.parameter("site_id"), visibleTo: principal, on: context.database).json)
+    }
+
+    @Sendable static func update(_ request: Request, _ context: RequestContext) throws -> Response {
+        let principal = try context.authenticate(request, .sessionOrToken(.sitesWrite))
+        let site = try SiteStore.site(context.parameter("site_id"), visibleTo: principal, requiring: .admin, on: context.database)
+        let body = try JSONRequestBody(request, allowed: ["name", "timezone"])
+        var updated = site
+        if body.contains("name") {
+            guard let name = try body.string("name") else { throw HTTPProblem.badRequest("invalid_name", "name must not be null") }
+            updated.name = try SiteName.validate(name)
+        }
+        if body.contains("timezone") {
+            guard let timezone = try body.string("timezone") else {
+                throw HTTPProblem.badRequest("invalid_timezone", "timezone must not be null")
+            }
+            updated.timezone = try TimeZoneName.validate(timezone)
+        }
+        try context.database.query("UPDATE sites SET name = $2, timezone = $3 WHERE id = $1",
+                                   [site.id, updated.name, updated.timezone])
+        return .json(updated.json)
+    }
+
+    @Sendable static func delete(_ request: Request, _ context: RequestContext) throws -> Response {
+        let principal = try context.authenticate(request, .sessionOrToken(.sitesWrite))
+        let site = try SiteStore.site(context.parameter("site_id"), visibleTo: principal, requiring: .owner, on: context.database)
+        // Members, restrictions and analytics data go with it (ON DELETE CASCADE).
+        try context.database.query("DELETE FROM sites WHERE id = $1", [site.id])
+        return .noContent()
+    }
+}

@@ -1,0 +1,8 @@
+/// Anything that runs a parameterised statement: a connection, or an application's wrapper of one.
+/// Code that only needs to run SQL takes this, so the same store serves a request and the CLI.
+public protocol PostgresQuerying {
+    @discardableResult
+    func query(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws -> PostgresRows
+}
+
+extension PostgresConnection: PostgresQuerying {}
