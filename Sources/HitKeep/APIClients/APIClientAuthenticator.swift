@@ -41,7 +41,7 @@ enum APIClientAuthenticator {
             // writing it twice.
             try context.database.query("""
                 UPDATE api_clients SET last_used_at = $2
-                WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $2 - interval '60 seconds')
+                WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $2::timestamptz - interval '60 seconds')
                 """, [clientID, context.now])
         }
         return (try User(row: row), grant)

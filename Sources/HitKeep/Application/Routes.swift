@@ -7,5 +7,7 @@ extension Application {
         AuditLogController.addRoutes(to: &router)
         SitesController.addRoutes(to: &router)
         MembersController.addRoutes(to: &router)
+        APIClientsController.addRoutes(to: &router)
+        TokenController.addRoutes(to: &router)
     }
 }

@@ -4,16 +4,34 @@ import PostgresClient
 
 /// The security log of API.md §6, written in the same transaction as the change it records.
 enum AuditLog {
+    struct Origin {
+        var ip: String?
+        var userAgent: String?
+
+        init(ip: String?, userAgent: String?) {
+            self.ip = ip
+            self.userAgent = userAgent.map { String($0.prefix(512)) }
+        }
+
+        init(_ request: Request) {
+            self.init(ip: request.remoteAddress, userAgent: request.headers[.userAgent])
+        }
+
+        /// A change made from the command line on the server itself.
+        static let commandLine = Origin(ip: nil, userAgent: "hitkeep-cli")
+    }
+
     static func record(_ action: String, for userID: String, actor: (type: String, id: String?), target: String? = nil,
-                       request: Request, context: RequestContext) throws {
-        try context.database.query("""
+                       from origin: Origin, at now: Date, on database: some PostgresQuerying) throws {
+        try database.query("""
             INSERT INTO audit_log (id, user_id, at, action, actor_type, actor_id, target_id, ip, user_agent)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-            """, [
-                ULID(date: context.now).description, userID, context.now, action,
-                actor.type, actor.id, target, request.remoteAddress,
-                request.headers[.userAgent].map { String($0.prefix(512)) },
-            ])
+            """, [ULID(date: now).description, userID, now, action, actor.type, actor.id, target, origin.ip, origin.userAgent])
+    }
+
+    static func record(_ action: String, for userID: String, actor: (type: String, id: String?), target: String? = nil,
+                       request: Request, context: RequestContext) throws {
+        try record(action, for: userID, actor: actor, target: target, from: Origin(request), at: context.now, on: context.database)
     }
 
     static func record(_ action: String, by principal: Principal, target: String? = nil,

@@ -65,6 +65,13 @@ enum Authenticator {
         return HTTPProblem(.unauthorized, code: "unauthenticated", detail: detail, headers: headers)
     }
 
+    /// 401 for a bearer-only endpoint called without a token.
+    static func missingToken() -> HTTPProblem {
+        var headers = HTTPFields()
+        headers[.wwwAuthenticate] = "Bearer realm=\"\(realm)\""
+        return HTTPProblem(.unauthorized, code: "unauthenticated", detail: "send an API client token as Authorization: Bearer", headers: headers)
+    }
+
     /// 401 `invalid_token` with the RFC 6750 challenge; `reason` is one of expired, revoked, invalid.
     static func invalidToken(_ reason: String) -> HTTPProblem {
         let description: String

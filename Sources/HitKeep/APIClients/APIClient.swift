@@ -1,0 +1,52 @@
+import Foundation
+import PostgresClient
+
+/// An API client as its owner sees it (API.md §3.2). The token itself is never part of it.
+struct APIClient: Sendable {
+    var id: String
+    var name: String
+    var description: String
+    var tokenHint: String
+    var scopes: [Scope]
+    /// nil: every site the owner can access.
+    var siteIDs: [String]?
+    var createdAt: Date
+    var updatedAt: Date
+    var expiresAt: Date?
+    var lastUsedAt: Date?
+
+    init(row: PostgresRow) throws {
+        id = try row.decode(String.self, "id")
+        name = try row.decode(String.self, "name")
+        description = try row.decode(String.self, "description")
+        tokenHint = try row.decodeIfPresent(String.self, "token_hint") ?? ""
+        scopes = try row.decode([String].self, "scopes").compactMap(Scope.init(rawValue:)).sorted()
+        siteIDs = try row.decodeIfPresent([String].self, "site_ids")
+        createdAt = try row.decode(Date.self, "created_at")
+        updatedAt = try row.decode(Date.self, "updated_at")
+        expiresAt = try row.decodeIfPresent(Date.self, "expires_at")
+        lastUsedAt = try row.decodeIfPresent(Date.self, "last_used_at")
+    }
+
+    func isExpired(at now: Date) -> Bool {
+        expiresAt.map { $0 <= now } ?? false
+    }
+
+    /// The client object; `token` is added only by create and rotate.
+    func json(token: String? = nil) -> JSON {
+        var members: [(String, JSON)] = [
+            ("id", .string(id)),
+            ("name", .string(name)),
+            ("description", .string(description)),
+            ("token_hint", .string(tokenHint)),
+            ("scopes", .array(scopes.map { .string($0.rawValue) })),
+            ("site_ids", .optional(siteIDs) { .array($0.map(JSON.string)) }),
+            ("created_at", .time(createdAt)),
+            ("updated_at", .time(updatedAt)),
+            ("expires_at", .time(expiresAt)),
+            ("last_used_at", .time(lastUsedAt)),
+        ]
+        if let token { members.append(("token", .string(token))) }
+        return .object(members)
+    }
+}

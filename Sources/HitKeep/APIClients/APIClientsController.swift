@@ -1,0 +1,116 @@
+import Foundation
+
+/// Settings → API Clients (API.md §3.3). Managed with the session cookie only: a token can never
+/// list, create, change or delete tokens.
+enum APIClientsController {
+    static func addRoutes(to router: inout Router<RouteHandler>) {
+        router.add(.get, "/api/user/api-clients", list)
+        router.add(.post, "/api/user/api-clients", create)
+        router.add(.get, "/api/user/api-clients/{client_id}", show)
+        router.add(.put, "/api/user/api-clients/{client_id}", update)
+        router.add(.delete, "/api/user/api-clients/{client_id}", delete)
+        router.add(.post, "/api/user/api-clients/{client_id}/rotate", rotate)
+    }
+
+    private static let notFound = HTTPProblem.notFound("no such API client")
+
+    @Sendable static func list(_ request: Request, _ context: RequestContext) throws -> Response {
+        let principal = try context.authenticate(request, .sessionOnly)
+        return .json(.array(try APIClientStore.list(ownerID: principal.user.id, on: context.database).map { $0.json() }))
+    }
+
+    @Sendable static func show(_ request: Request, _ context: RequestContext) throws -> Response {
+        let principal = try context.authenticate(request, .sessionOnly)
+        guard let client = try APIClientStore.find(context.parameter("client_id"), ownerID: principal.user.id,
+                                                   on: context.database) else { throw notFound }
+        return .json(client.json())
+    }
+
+    @Sendable static func create(_ request: Request, _ context: RequestContext) throws -> Response {
+        let principal = try context.authenticate(request, .sessionOnly)
+        let body = try JSONRequestBody(request, allowed: ["name", "description", "scopes", "site_ids", "expires_at", "expires_in_days"])
+        let name = try APIClientSettings.name(try body.requiredString("name", missingCode: "invalid_name"))
+        let description = try APIClientSettings.description(try body.string("description") ?? "")
+        let scopes = try body.stringArray("scopes").map(APIClientSettings.scopes) ?? Scope.allCases.sorted()
+        let siteIDs = try body.stringArray("site_ids").map {
+            try APIClientSettings.siteIDs($0, ownerID: principal.user.id, on: context.database)
+        }
+        let expiresAt = try APIClientSettings.expiry(at: try body.string("expires_at"), inDays: try body.integer("expires_in_days"),
+                                                     now: context.now, configuration: context.configuration)
+        let new = APIClientStore.New(name: name, description: description, scopes: scopes, siteIDs: siteIDs, expiresAt: expiresAt)
+        let (client, token) = try context.database.transaction {
+            let created = try APIClientStore.create(new, ownerID: principal.user.id, now: context.now, on: context.database)
+            try AuditLog.record("api_client.created", by: principal, target: created.0.id, request: request, context: context)
+            return created
+        }
+        return .json(client.json(token: token), status: .created)
+    }
+
+    @Sendable static func update(_ request: Request, _ context: RequestContext) throws -> Response {
+        let principal = try context.authenticate(request, .sessionOnly)
+        let id = context.parameter("client_id")
+        guard try APIClientStore.find(id, ownerID: principal.user.id, on: context.database) != nil else { throw notFound }
+        let body = try JSONRequestBody(request, allowed: ["name", "description", "scopes", "site_ids", "expires_at"])
+        var changes = APIClientStore.Changes()
+        if body.contains("name") {
+            guard let name = try body.string("name") else { throw HTTPProblem.badRequest("invalid_name", "name must not be null") }
+            changes.name = try APIClientSettings.name(name)
+        }
+        if body.contains("description") {
+            changes.description = try APIClientSettings.description(try body.string("description") ?? "")
+        }
+        if body.contains("scopes") {
+            guard let scopes = try body.stringArray("scopes") else {
+                throw HTTPProblem.badRequest("invalid_scope", "scopes must not be null")
+            }
+            changes.scopes = try APIClientSettings.scopes(scopes)
+        }
+        if body.contains("site_ids") {
+            let ids = try body.stringArray("site_ids")
+            changes.siteIDs = .some(try ids.map { try APIClientSettings.siteIDs($0, ownerID: principal.user.id, on: context.database) })
+        }
+        if body.contains("expires_at") {
+            changes.expiresAt = .some(try APIClientSettings.expiry(at: try body.string("expires_at"), inDays: nil,
+                                                                   now: context.now, configuration: context.configuration))
+        }
+        let client = try context.database.transaction {
+            guard let client = try APIClientStore.update(id, ownerID: principal.user.id, with: changes, now: context.now,
+                                                         on: context.database) else { throw notFound }
+            try AuditLog.record("api_client.updated", by: principal, target: id, request: request, context: context)
+            return client
+        }
+        return .json(client.json())
+    }
+
+    @Sendable static func rotate(_ request: Request, _ context: RequestContext) throws -> Response {
+        let principal = try context.authenticate(request, .sessionOnly)
+        let id = context.parameter("client_id")
+        let body = try JSONRequestBody(request, allowed: ["grace_seconds"], emptyMeansNone: true)
+        let grace = try body.integer("grace_seconds") ?? 0
+        guard (0...86_400).contains(grace) else {
+            throw HTTPProblem.badRequest("invalid_grace_seconds", "grace_seconds must be from 0 to 86400")
+        }
+        let (client, token) = try context.database.transaction {
+            guard let client = try APIClientStore.find(id, ownerID: principal.user.id, on: context.database) else { throw notFound }
+            guard !client.isExpired(at: context.now) else {
+                throw HTTPProblem.conflict("client_expired", "this client has expired; create a new one")
+            }
+            let token = try APIClientStore.rotate(id, graceSeconds: grace, now: context.now, on: context.database)
+            try AuditLog.record("api_client.rotated", by: principal, target: id, request: request, context: context)
+            guard let rotated = try APIClientStore.find(id, ownerID: principal.user.id, on: context.database) else { throw notFound }
+            return (rotated, token)
+        }
+        return .json(client.json(token: token))
+    }
+
+    @Sendable static func delete(_ request: Request, _ context: RequestContext) throws -> Response {
+        let principal = try context.authenticate(request, .sessionOnly)
+        let id = context.parameter("client_id")
+        try context.database.transaction {
+            guard try APIClientStore.find(id, ownerID: principal.user.id, on: context.database) != nil else { throw notFound }
+            try APIClientStore.delete(id, now: context.now, on: context.database)
+            try AuditLog.record("api_client.deleted", by: principal, target: id, request: request, context: context)
+        }
+        return .noContent()
+    }
+}

@@ -1,0 +1,20 @@
+/// `GET /api/token`: what a token holder may learn about the token it holds (API.md §3.4).
+enum TokenController {
+    static func addRoutes(to router: inout Router<RouteHandler>) {
+        router.add(.get, "/api/token", introspect)
+    }
+
+    @Sendable static func introspect(_ request: Request, _ context: RequestContext) throws -> Response {
+        guard let token = Authenticator.bearerToken(request) else {
+            throw Authenticator.missingToken()
+        }
+        let (user, grant) = try APIClientAuthenticator.authenticate(token: token, context: context)
+        guard let client = try APIClientStore.find(grant.clientID, ownerID: user.id, on: context.database) else {
+            throw Authenticator.invalidToken("revoked")
+        }
+        return .json(.object([
+            ("client", client.json()),
+            ("user", .object([("id", .string(user.id)), ("email", .string(user.email))])),
+        ]))
+    }
+}
