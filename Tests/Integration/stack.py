@@ -1,0 +1,449 @@
+"""The pieces of a throwaway HitKeep deployment for the integration tests.
+
+A PostgreSQL cluster in a temporary directory, `hitkeep serve` pools on unix sockets, and nginx
+rendered from the repository's own nginx/*.conf.template: the same configuration production uses.
+Everything here runs as root (PostgreSQL then as the `postgres` user, nginx workers as www-data) or
+as a normal user, and every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import csv
+import http.client
+import io
+import json
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+RENDER = REPO / "scripts" / "render-template"
+TEMPLATES = REPO / "nginx"
+
+# Every HTTP request of the suite is bounded by this, connect and read.
+REQUEST_TIMEOUT = 10.0
+SBIN_DIRS = ("/usr/local/sbin", "/usr/sbin", "/sbin")
+
+
+class StackError(RuntimeError):
+    pass
+
+
+def running_as_root() -> bool:
+    return os.geteuid() == 0
+
+
+def wait_until(predicate: Callable[[], object], timeout: float, message: str, interval: float = 0.05):
+    """Polls until `predicate` returns something truthy and returns it; raises after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"{message} (waited {timeout:g} s)")
+        time.sleep(interval)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def find_program(name: str) -> str:
+    """`nginx` and `runuser` live in sbin, which a normal user's PATH may lack."""
+    found = shutil.which(name) or shutil.which(name, path=os.pathsep.join(SBIN_DIRS))
+    if not found:
+        raise StackError(f"{name} is not installed (make test installs the packages it needs)")
+    return found
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return f"({path} unreadable)"
+
+
+def http_session() -> requests.Session:
+    session = requests.Session()
+    # A proxy from the environment must never see (or swallow) traffic meant for loopback.
+    session.trust_env = False
+    return session
+
+
+class RawResponse:
+    """The parts of a response the tests read, for requests sent byte for byte."""
+
+    def __init__(self, status: int, headers, body: bytes):
+        self.status_code = status
+        self.headers = headers  # http.client's message: case-insensitive like requests'
+        self.content = body
+        self.text = body.decode("utf-8", errors="replace")
+
+    def json(self):
+        return json.loads(self.content)
+
+
+def raw_request(base_url: str, method: str, target: str, headers: Optional[dict] = None,
+                body: Optional[bytes] = None) -> RawResponse:
+    """Sends `target` exactly as given: requests re-quotes a malformed escape such as %zz into %25zz,
+    which would hide exactly what a test of malformed input wants to send."""
+    parsed = urllib.parse.urlsplit(base_url)
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=REQUEST_TIMEOUT)
+    try:
+        connection.request(method, target, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return RawResponse(response.status, response.headers, response.read())
+    finally:
+        connection.close()
+
+
+def children(pid: int) -> list[int]:
+    """Live (not zombie) child processes of `pid`, from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        # The command name may hold spaces and parentheses; the fields after its last ')' do not.
+        fields = stat[stat.rindex(")") + 2:].split()
+        state, parent = fields[0], int(fields[1])
+        if parent == pid and state != "Z":
+            found.append(int(entry))
+    return sorted(found)
+
+
+def postgres_bindir() -> Path:
+    """The newest server installed: Debian keeps each major version in /usr/lib/postgresql/N/bin."""
+    versions = sorted(
+        (path for path in Path("/usr/lib/postgresql").glob("*/bin") if (path / "initdb").exists()),
+        key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0,
+        reverse=True,
+    )
+    if versions:
+        return versions[0]
+    try:
+        bindir = Path(subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True,
+                                     timeout=10, check=True).stdout.strip())
+        if (bindir / "initdb").exists():
+            return bindir
+    except (OSError, subprocess.SubprocessError):
+        pass
+    initdb = shutil.which("initdb")
+    if initdb:
+        return Path(initdb).parent
+    raise StackError("PostgreSQL server binaries (initdb) not found")
+
+
+class PostgresCluster:
+    """A private cluster listening on a unix socket only, in `directory`."""
+
+    SUPERUSER = "postgres"
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.data = directory / "data"
+        self.log = directory / "postgresql.log"
+        self.bindir = postgres_bindir()
+        # The socket lives beside the data, not in /run/postgresql, so that it is ours alone and
+        # disappears with the directory.
+        self.socket_dir = directory
+
+    def _as_owner(self, arguments: Sequence[str]) -> list[str]:
+        # initdb and postgres refuse to run as root.
+        if running_as_root():
+            return [find_program("runuser"), "-u", "postgres", "--", *arguments]
+        return list(arguments)
+
+    def _run(self, arguments: Sequence[str], timeout: float = 60) -> subprocess.CompletedProcess:
+        result = subprocess.run(self._as_owner(arguments), capture_output=True, text=True,
+                                timeout=timeout, cwd=self.directory, stdin=subprocess.DEVNULL)
+        if result.returncode != 0:
+            raise StackError(f"{' '.join(arguments)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+                             f"\n--- {self.log}:\n{tail(self.log)}")
+        return result
+
+    def initialize(self) -> None:
+        self.directory.mkdir()
+        self.directory.chmod(0o755)
+        if running_as_root():
+            owner = pwd.getpwnam("postgres")
+            os.chown(self.directory, owner.pw_uid, owner.pw_gid)
+        self._run([str(self.bindir / "initdb"), "--pgdata", str(self.data), "--username", self.SUPERUSER,
+                   "--auth", "trust", "--encoding", "UTF8", "--locale", "C", "--no-sync"])
+        # A cluster that dies with the test run: durability buys nothing here and costs seconds.
+        settings = f"""
+listen_addresses = ''
+unix_socket_directories = '{self.socket_dir}'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 100
+"""
+        with open(self.data / "postgresql.conf", "a") as handle:
+            handle.write(settings)
+
+    def start(self) -> None:
+        self._run([str(self.bindir / "pg_ctl"), "--pgdata", str(self.data), "--log", str(self.log),
+                   "--wait", "--timeout", "30", "start"], timeout=40)
+
+    def stop(self) -> None:
+        self._run([str(self.bindir / "pg_ctl"), "--pgdata", str(self.data), "--mode", "fast",
+                   "--wait", "--timeout", "30", "stop"], timeout=40)
+
+    def is_running(self) -> bool:
+        result = subprocess.run(self._as_owner([str(self.bindir / "pg_ctl"), "--pgdata", str(self.data), "status"]),
+                                capture_output=True, timeout=10, cwd=self.directory, stdin=subprocess.DEVNULL)
+        return result.returncode == 0
+
+    def url(self, database: str, user: str = SUPERUSER) -> str:
+        """A libpq URI; the socket directory goes in `host`, percent-encoded."""
+        host = urllib.parse.quote(str(self.socket_dir), safe="")
+        return f"postgresql://{user}@/{database}?host={host}"
+
+    def psql(self, sql: str, database: str = "postgres", timeout: float = 30) -> list[tuple[Optional[str], ...]]:
+        """Runs `sql` as the superuser and returns the rows of its last statement, NULL as None."""
+        null = "\x01NULL\x01"
+        result = subprocess.run(
+            [str(self.bindir / "psql"), "--no-psqlrc", "--quiet", "--csv", "--tuples-only",
+             "--set", "ON_ERROR_STOP=1", "--pset", f"null={null}", "--dbname", self.url(database),
+             "--command", sql],
+            capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+        )
+        if result.returncode != 0:
+            raise StackError(f"psql failed: {result.stderr.strip()}\nSQL: {sql}")
+        return [tuple(None if value == null else value for value in row)
+                for row in csv.reader(io.StringIO(result.stdout)) if row]
+
+    def background_session(self, database: str = "postgres") -> "PsqlSession":
+        return PsqlSession(self, database)
+
+
+class PsqlSession:
+    """An interactive psql fed statement by statement: holds locks or transactions open on command."""
+
+    def __init__(self, cluster: PostgresCluster, database: str):
+        self.process = subprocess.Popen(
+            [str(cluster.bindir / "psql"), "--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1",
+             "--dbname", cluster.url(database)],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+
+    def send(self, sql: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(sql.rstrip() + "\n")
+        self.process.stdin.flush()
+
+    def close(self, timeout: float = 10) -> int:
+        if self.process.poll() is None:
+            try:
+                assert self.process.stdin is not None
+                self.process.stdin.close()
+                return self.process.wait(timeout=timeout)
+            except (OSError, subprocess.TimeoutExpired):
+                self.process.kill()
+                return self.process.wait(timeout=timeout)
+        return self.process.returncode
+
+
+class Pool:
+    """One `hitkeep serve` supervisor and its workers on a unix socket, logging to a file."""
+
+    def __init__(self, binary: Path, socket_path: Path, database_url: str, log: Path, workers: int = 4,
+                 extra_environment: Optional[dict] = None):
+        self.binary = binary
+        self.socket = socket_path
+        self.database_url = database_url
+        self.log = log
+        self.workers = workers
+        self.extra_environment = extra_environment or {}
+        self.process: Optional[subprocess.Popen] = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    @property
+    def upstream(self) -> str:
+        return f"unix:{self.socket}"
+
+    def start(self, timeout: float = 15) -> "Pool":
+        environment = {key: value for key, value in os.environ.items() if not key.startswith("HITKEEP_")}
+        environment.update(self.extra_environment)
+        # The URL travels in the environment, as the supervisor passes it on: it may hold a password.
+        environment["HITKEEP_DATABASE_URL"] = self.database_url
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [str(self.binary), "serve", "--socket", str(self.socket), "--workers", str(self.workers),
+                 # nginx's workers run as www-data when the suite runs as root.
+                 "--socket-mode", "0666", "--shutdown-timeout", "15"],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=environment,
+                # Ctrl-C on the test run must not reach the pools directly: teardown stops them.
+                start_new_session=True,
+            )
+
+        def ready():
+            if self.process.poll() is not None:
+                raise StackError(f"hitkeep serve exited with {self.process.returncode}:\n{tail(self.log)}")
+            return self.socket.exists() and len(self.worker_pids()) == self.workers
+
+        wait_until(ready, timeout, f"pool on {self.socket} did not start {self.workers} workers")
+        return self
+
+    def worker_pids(self) -> list[int]:
+        return children(self.pid)
+
+    def send_signal(self, signum: int) -> None:
+        assert self.process is not None
+        self.process.send_signal(signum)
+
+    def wait(self, timeout: float) -> int:
+        assert self.process is not None
+        return self.process.wait(timeout=timeout)
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 20) -> Optional[int]:
+        """SIGTERM and wait for the drain; SIGKILL the lot if that does not end in time."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            workers = self.worker_pids()
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                for pid in [self.process.pid, *workers]:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                self.process.wait(timeout=10)
+        return self.process.returncode
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def request_lines(self, path: str) -> list[str]:
+        """The worker log lines of requests for exactly `path` (one per request, with pid and status)."""
+        pattern = re.compile(rf"(?:^|\s)path={re.escape(path)}(?:\s|$)")
+        return [line for line in self.log_text().splitlines() if "hitkeep.worker" in line and pattern.search(line)]
+
+
+def nginx_etc() -> Path:
+    """Where this nginx keeps fastcgi_params and mime.types (Debian: /etc/nginx)."""
+    result = subprocess.run([find_program("nginx"), "-V"], capture_output=True, text=True, timeout=10)
+    match = re.search(r"--conf-path=(\S+)", result.stderr + result.stdout)
+    return Path(match.group(1)).parent if match else Path("/etc/nginx")
+
+
+def render(template: Path, destination: Path, **values: str) -> None:
+    result = subprocess.run([str(RENDER), str(template), *(f"{key}={value}" for key, value in values.items())],
+                            capture_output=True, text=True, timeout=10)
+    if result.returncode != 0:
+        raise StackError(result.stderr)
+    destination.write_text(result.stdout)
+
+
+def nginx_user_directive() -> str:
+    if not running_as_root():
+        return ""
+    try:
+        pwd.getpwnam("www-data")
+        return "user www-data;"
+    except KeyError:
+        return "user nobody nogroup;"
+
+
+class Nginx:
+    """nginx in the foreground with its own pid, logs and temp files, serving the HitKeep server block."""
+
+    def __init__(self, directory: Path, static_root: Path, upstreams: Sequence[str], port: Optional[int] = None):
+        self.directory = directory
+        self.static_root = static_root
+        self.upstreams = list(upstreams)
+        self.port = port
+        self.process: Optional[subprocess.Popen] = None
+        self.error_log = directory / "error.log"
+        self.access_log = directory / "access.log"
+        self.directory.mkdir(exist_ok=True)
+        # Explicitly, whatever the umask: nginx's workers create their temp files in here.
+        self.directory.chmod(0o755)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _render(self) -> Path:
+        server_conf = self.directory / "hitkeep.conf"
+        render(TEMPLATES / "hitkeep.conf.template", server_conf,
+               LISTEN=f"127.0.0.1:{self.port}", SERVER_NAME="_", STATIC_ROOT=str(self.static_root),
+               UPSTREAM_SERVERS="\n    ".join(f"server {upstream};" for upstream in self.upstreams),
+               NGINX_ETC=str(nginx_etc()))
+        main_conf = self.directory / "nginx.conf"
+        render(TEMPLATES / "nginx.conf.template", main_conf,
+               USER_DIRECTIVE=nginx_user_directive(), RUN_DIR=str(self.directory),
+               ERROR_LOG=str(self.error_log), ACCESS_LOG=str(self.access_log),
+               NGINX_ETC=str(nginx_etc()), SERVER_CONF=str(server_conf))
+        return main_conf
+
+    def start(self, timeout: float = 15) -> "Nginx":
+        # A free port can be taken between the probe and nginx's bind: try a few.
+        fixed_port = self.port is not None
+        for _ in range(1 if fixed_port else 3):
+            if not fixed_port:
+                self.port = free_port()
+            config = self._render()
+            self.process = subprocess.Popen(
+                [find_program("nginx"), "-e", str(self.error_log), "-c", str(config), "-g", "daemon off;"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            try:
+                wait_until(self._accepting, timeout, f"nginx did not start listening on {self.port}")
+                return self
+            except StackError:
+                continue
+        raise StackError(f"nginx did not start:\n{tail(self.error_log)}")
+
+    def _accepting(self) -> bool:
+        if self.process.poll() is not None:
+            raise StackError(f"nginx exited with {self.process.returncode}:\n{tail(self.error_log)}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def stop(self, timeout: float = 10) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def restart(self, upstreams: Sequence[str]) -> "Nginx":
+        """Stops and starts again on the same port with other upstream servers."""
+        self.stop()
+        self.upstreams = list(upstreams)
+        return self.start()
