@@ -9,5 +9,6 @@ extension Application {
         MembersController.addRoutes(to: &router)
         APIClientsController.addRoutes(to: &router)
         TokenController.addRoutes(to: &router)
+        IngestController.addRoutes(to: &router)
     }
 }
