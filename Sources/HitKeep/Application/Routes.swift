@@ -10,5 +10,6 @@ extension Application {
         APIClientsController.addRoutes(to: &router)
         TokenController.addRoutes(to: &router)
         IngestController.addRoutes(to: &router)
+        StatsController.addRoutes(to: &router)
     }
 }

@@ -1,0 +1,137 @@
+import Foundation
+
+/// `GET /api/sites/{site_id}/stats` (API.md §5.3).
+enum StatsController {
+    static func addRoutes(to router: inout Router<RouteHandler>) {
+        router.add(.get, "/api/sites/{site_id}/stats", show)
+    }
+
+    /// Charts with more steps than this are refused: nobody reads 40 000 hourly points.
+    static let maximumBuckets = 10_000
+    /// A visitor is live with an event this recent.
+    static let liveWindow: TimeInterval = 5 * 60
+
+    /// The top lists in the order the response lists them: response key, list name.
+    static let topListKeys: [(String, String)] = [
+        ("top_pages", "path"), ("top_landing_pages", "entry"), ("top_exit_pages", "exit"),
+        ("top_referrers", "referrer"), ("top_devices", "device"), ("top_browsers", "browser"), ("top_os", "os"),
+        ("top_countries", "country"), ("top_languages", "language"), ("top_utm_sources", "utm_source"),
+        ("top_utm_mediums", "utm_medium"), ("top_utm_campaigns", "utm_campaign"),
+    ]
+
+    @Sendable static func show(_ request: Request, _ context: RequestContext) throws -> Response {
+        let principal = try context.authenticate(request, .sessionOrToken(.statsRead))
+        let site = try SiteStore.site(context.parameter("site_id"), visibleTo: principal, on: context.database)
+        let query = try StatsRequest(request.query)
+        let timezone = query.timezone ?? site.timezone
+        let range = try resolve(query, timezone: timezone, context: context)
+        let interval = query.interval ?? StatsInterval.defaultFor(seconds: range.seconds)
+        guard range.seconds / interval.minimumSeconds < Double(maximumBuckets) else {
+            throw HTTPProblem.badRequest("invalid_interval", "\(interval.rawValue) steps over this range make more than \(maximumBuckets) chart points; choose a longer interval")
+        }
+
+        // One snapshot for every number of the response.
+        return try context.database.transaction {
+            try context.database.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            let period = try report(site: site, range: range, interval: interval, timezone: timezone, query: query, context: context)
+            var members: [(String, JSON)] = [
+                ("site_id", .string(site.id)), ("from", .time(range.from)), ("to", .time(range.to)),
+                ("timezone", .string(timezone)), ("interval", .string(interval.rawValue)),
+                ("live_visitors", .int(try liveVisitors(siteID: site.id, filters: query.filters, context: context))),
+            ]
+            members += totalsJSON(period.totals)
+            members.append(("chart_data", chartJSON(period.chart)))
+            for (key, list) in topListKeys {
+                members.append((key, .array((period.topLists[list] ?? []).map {
+                    .object([("name", .string($0.name)), ("value", .int($0.value))])
+                })))
+            }
+            if query.compare {
+                let previous = range.previous
+                let before = try report(site: site, range: previous, interval: interval, timezone: timezone, query: query,
+                                        context: context, withTopLists: false)
+                members.append(("comparison", .object([("from", .time(previous.from)), ("to", .time(previous.to))]
+                    + totalsJSON(before.totals) + [("chart_data", chartJSON(before.chart))])))
+            } else {
+                members.append(("comparison", .null))
+            }
+            return .json(.object(members))
+        }
+    }
+
+    /// The range asked for, with dates resolved in `timezone`; default: the 30 days up to the end of
+    /// the current hour.
+    static func resolve(_ query: StatsRequest, timezone: String, context: RequestContext) throws -> StatsRange {
+        var dates: [String?] = [nil, nil]
+        if case .date(let text)? = query.from { dates[0] = text }
+        if case .date(let text)? = query.to { dates[1] = text }
+        var resolved: [Date?] = [nil, nil]
+        if dates.contains(where: { $0 != nil }) {
+            // A date is that whole day in the zone: from its first instant to the next day's first.
+            let row = try context.database.query("""
+                SELECT ($1::date::timestamp AT TIME ZONE $3) AS from_instant,
+                       (($2::date + 1)::timestamp AT TIME ZONE $3) AS to_instant
+                """, [dates[0], dates[1], timezone])[0]
+            resolved = [try row.decodeIfPresent(Date.self, "from_instant"), try row.decodeIfPresent(Date.self, "to_instant")]
+        }
+        func instant(_ bound: StatsRequest.Bound?, _ index: Int) -> Date? {
+            switch bound {
+            case .instant(let date)?: date
+            case .date?: resolved[index]
+            case nil: nil
+            }
+        }
+        let to = instant(query.to, 1) ?? StatsRange.endOfHour(containing: context.now)
+        let from = instant(query.from, 0) ?? to.addingTimeInterval(-30 * 86_400)
+        guard from < to else {
+            throw HTTPProblem.badRequest("invalid_range", "from must be before to")
+        }
+        let range = StatsRange(from: from, to: to)
+        guard range.seconds <= StatsRange.maximumSeconds else {
+            throw HTTPProblem.badRequest("invalid_range", "a range may span at most 5 years")
+        }
+        return range
+    }
+
+    struct Period {
+        var totals: StatsTotals
+        var chart: [ChartPoint]
+        var topLists: TopLists
+    }
+
+    /// One period's numbers, from the rollups when they can answer exactly, else from the events.
+    static func report(site: Site, range: StatsRange, interval: StatsInterval, timezone: String, query: StatsRequest,
+                       context: RequestContext, withTopLists: Bool = true) throws -> Period {
+        let buckets = try ChartBucket.buckets(for: range, interval: interval, timezone: timezone, on: context.database)
+        let source: any StatsSource = RollupStats.canAnswer(range, buckets: buckets, filters: query.filters)
+            ? RollupStats(siteID: site.id, database: context.database)
+            : RawEventStats(siteID: site.id, filters: query.filters, database: context.database)
+        return Period(totals: try source.totals(range), chart: try source.chart(buckets, range),
+                      topLists: withTopLists ? try source.topLists(range, limit: query.limit) : [:])
+    }
+
+    /// Distinct sessions with an event in the last five minutes (matching the filters), whatever the range.
+    static func liveVisitors(siteID: String, filters: [StatsFilter], context: RequestContext) throws -> Int {
+        var sql = """
+            SELECT count(DISTINCT session_id) AS live FROM events
+            WHERE site_id = $1 AND occurred_at > $2 AND occurred_at <= $3
+            """
+        for (offset, filter) in filters.enumerated() {
+            sql += " AND \(filter.dimension.column) = $\(4 + offset)"
+        }
+        let rows = try context.database.query(sql, [siteID, context.now.addingTimeInterval(-liveWindow), context.now]
+                                                  + filters.map(\.value))
+        return try rows[0].decode(Int.self, "live")
+    }
+
+    static func totalsJSON(_ totals: StatsTotals) -> [(String, JSON)] {
+        [("total_pageviews", .int(totals.pageviews)), ("unique_sessions", .int(totals.sessions)),
+         ("bounce_rate", .number(totals.bounceRate)), ("avg_session_duration", .number(totals.averageSessionDuration)),
+         ("pages_per_session", .number(totals.pagesPerSession))]
+    }
+
+    static func chartJSON(_ points: [ChartPoint]) -> JSON {
+        .array(points.map { .object([("time", .string($0.bucket.label)), ("pageviews", .int($0.pageviews)),
+                                     ("visitors", .int($0.visitors))]) })
+    }
+}

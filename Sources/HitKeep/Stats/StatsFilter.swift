@@ -1,0 +1,44 @@
+/// One `filter=type:value` of a stats query. Filters are combined with AND; `(none)` matches the
+/// events that have no value, as the top lists name them.
+public struct StatsFilter: Sendable, Equatable {
+    public enum Dimension: String, Sendable, CaseIterable {
+        case path, referrer, device, browser, os, country, language
+        case utmSource = "utm_source", utmMedium = "utm_medium", utmCampaign = "utm_campaign"
+
+        /// The `events` column the dimension is stored in. Fixed strings: filters never put client
+        /// text into SQL, only into parameters.
+        var column: String {
+            switch self {
+            case .referrer: "referrer_host"
+            default: rawValue
+            }
+        }
+    }
+
+    public static let noneName = "(none)"
+
+    public var dimension: Dimension
+    /// The stored value to match ('' for `(none)`).
+    public var value: String
+
+    public init(dimension: Dimension, value: String) {
+        self.dimension = dimension
+        self.value = value
+    }
+
+    public static func parse(_ text: String) throws(HTTPProblem) -> StatsFilter {
+        guard let colon = text.firstIndex(of: ":") else {
+            throw .badRequest("invalid_filter", "filter must be type:value, e.g. path:/pricing")
+        }
+        let type = String(text[..<colon])
+        let value = String(text[text.index(after: colon)...])
+        guard let dimension = Dimension(rawValue: type) else {
+            let types = Dimension.allCases.map(\.rawValue).joined(separator: ", ")
+            throw .badRequest("invalid_filter", "unknown filter type \"\(type.prefix(40))\"; use one of \(types)")
+        }
+        guard !value.isEmpty, value.utf8.count <= PageViewFields.maximumURLLength else {
+            throw .badRequest("invalid_filter", "filter \(type) needs a value of at most \(PageViewFields.maximumURLLength) bytes")
+        }
+        return StatsFilter(dimension: dimension, value: value == noneName ? "" : value)
+    }
+}

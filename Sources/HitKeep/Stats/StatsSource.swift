@@ -1,0 +1,55 @@
+import PostgresClient
+
+/// Where a period's numbers come from: the rollups, or the raw events. Both give the same numbers
+/// for the same question (API.md §5.3's definitions); they differ in what they can answer fast.
+protocol StatsSource {
+    func totals(_ range: StatsRange) throws -> StatsTotals
+    func chart(_ buckets: [ChartBucket], _ range: StatsRange) throws -> [ChartPoint]
+    func topLists(_ range: StatsRange, limit: Int) throws -> TopLists
+}
+
+extension StatsSource {
+    /// Ranks `(list, name, count)` rows already limited and ordered by the query.
+    static func topLists(from rows: PostgresRows) throws -> TopLists {
+        var lists: TopLists = [:]
+        for row in rows {
+            lists[try row.decode(String.self, "list"), default: []].append(
+                RankedValue(name: try row.decode(String.self, "name"), value: try row.decode(Int.self, "n")))
+        }
+        return lists
+    }
+
+    /// `(start, pageviews, visitors)` rows in bucket order, matched back to the buckets.
+    static func points(_ buckets: [ChartBucket], from rows: PostgresRows) throws -> [ChartPoint] {
+        var points: [ChartPoint] = []
+        points.reserveCapacity(buckets.count)
+        for (bucket, row) in zip(buckets, rows) {
+            points.append(ChartPoint(bucket: bucket, pageviews: try row.decode(Int.self, "pageviews"),
+                                     visitors: try row.decode(Int.self, "visitors")))
+        }
+        return points
+    }
+}
+
+/// The SQL that turns `(list, name, n)` counts into each list's top `limit`: by count, then by name
+/// in byte order (so that ties read the same on every database), empty values named `(none)`.
+enum TopListSQL {
+    static func ranked(_ counts: String, limitParameter: String) -> String {
+        """
+        SELECT list, name, n FROM (
+            SELECT list, name, n, row_number() OVER (PARTITION BY list ORDER BY n DESC, name COLLATE "C") AS rank
+            FROM (SELECT list, CASE WHEN value = '' THEN '(none)' ELSE value END AS name, n
+                  FROM (\(counts)) AS counts WHERE n > 0) AS named
+        ) AS ranked
+        WHERE rank <= \(limitParameter)
+        ORDER BY list, rank
+        """
+    }
+
+    /// `[lo, hi)` per bucket, clipped to the range: a bucket that starts before `from` counts from `from`.
+    static let bucketBounds = """
+        SELECT start, greatest(start, $2::timestamptz) AS lo,
+               least(coalesce(lead(start) OVER (ORDER BY start), $3::timestamptz), $3::timestamptz) AS hi
+        FROM unnest($4::timestamptz[]) AS start
+        """
+}
