@@ -19,8 +19,8 @@ from typing import Optional, Sequence
 import pytest
 import requests
 
-from stack import (REPO, REQUEST_TIMEOUT, Nginx, Pool, PostgresCluster, StackError, http_session,
-                   running_as_root, tail)
+from stack import (REPO, REQUEST_TIMEOUT, FastCGIRecorder, Nginx, Pool, PostgresCluster, StackError,
+                   http_session, tail)
 
 APP_ROLE = "hitkeep"
 APP_DATABASE = "hitkeep"
@@ -113,6 +113,13 @@ class Stack:
         nginx = Nginx(self.root / "run" / self._name("nginx"), self.static_root, upstreams)
         self.extras.append(nginx)
         return nginx.start()
+
+    def start_recorder(self) -> FastCGIRecorder:
+        """A FastCGI responder that records what nginx passes, stopped at the end of the calling test."""
+        name = self._name("recorder")
+        recorder = FastCGIRecorder(self.root / "run" / f"{name}.sock", self.root / "log" / f"{name}.jsonl")
+        self.extras.append(recorder)
+        return recorder.start()
 
     def stop_extras(self) -> None:
         while self.extras:

@@ -19,6 +19,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.parse
 from pathlib import Path
@@ -96,14 +97,21 @@ class RawResponse:
         return json.loads(self.content)
 
 
-def raw_request(base_url: str, method: str, target: str, headers: Optional[dict] = None,
-                body: Optional[bytes] = None) -> RawResponse:
+def raw_request(base_url: str, method: str, target: str, headers=None, body: Optional[bytes] = None) -> RawResponse:
     """Sends `target` exactly as given: requests re-quotes a malformed escape such as %zz into %25zz,
-    which would hide exactly what a test of malformed input wants to send."""
+    which would hide exactly what a test of malformed input wants to send. `headers` is a dict or a
+    list of (name, value) pairs, which may repeat a name."""
     parsed = urllib.parse.urlsplit(base_url)
+    pairs = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
     connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=REQUEST_TIMEOUT)
     try:
-        connection.request(method, target, body=body, headers=headers or {})
+        connection.putrequest(method, target, skip_host=any(name.lower() == "host" for name, _ in pairs),
+                              skip_accept_encoding=True)
+        for name, value in pairs:
+            connection.putheader(name, value)
+        if body is not None:
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
         response = connection.getresponse()
         return RawResponse(response.status, response.headers, response.read())
     finally:
@@ -348,7 +356,7 @@ class Pool:
 
 
 def nginx_etc() -> Path:
-    """Where this nginx keeps fastcgi_params and mime.types (Debian: /etc/nginx)."""
+    """Where this nginx keeps mime.types (Debian: /etc/nginx)."""
     result = subprocess.run([find_program("nginx"), "-V"], capture_output=True, text=True, timeout=10)
     match = re.search(r"--conf-path=(\S+)", result.stderr + result.stdout)
     return Path(match.group(1)).parent if match else Path("/etc/nginx")
@@ -395,8 +403,7 @@ class Nginx:
         server_conf = self.directory / "hitkeep.conf"
         render(TEMPLATES / "hitkeep.conf.template", server_conf,
                LISTEN=f"127.0.0.1:{self.port}", SERVER_NAME="_", STATIC_ROOT=str(self.static_root),
-               UPSTREAM_SERVERS="\n    ".join(f"server {upstream};" for upstream in self.upstreams),
-               NGINX_ETC=str(nginx_etc()))
+               UPSTREAM_SERVERS="\n    ".join(f"server {upstream};" for upstream in self.upstreams))
         main_conf = self.directory / "nginx.conf"
         render(TEMPLATES / "nginx.conf.template", main_conf,
                USER_DIRECTIVE=nginx_user_directive(), RUN_DIR=str(self.directory),
@@ -447,3 +454,36 @@ class Nginx:
         self.stop()
         self.upstreams = list(upstreams)
         return self.start()
+
+
+class FastCGIRecorder:
+    """fastcgi_recorder.py in a pool's place: records the parameters nginx passes."""
+
+    def __init__(self, socket_path: Path, record: Path):
+        self.socket = socket_path
+        self.record = record
+        self.process: Optional[subprocess.Popen] = None
+
+    @property
+    def upstream(self) -> str:
+        return f"unix:{self.socket}"
+
+    def start(self, timeout: float = 10) -> "FastCGIRecorder":
+        script = Path(__file__).with_name("fastcgi_recorder.py")
+        self.process = subprocess.Popen([sys.executable, str(script), str(self.socket), str(self.record)],
+                                        stdin=subprocess.DEVNULL, start_new_session=True)
+        wait_until(lambda: self.socket.exists() or self.process.poll() is not None, timeout,
+                   "the FastCGI recorder did not start")
+        if self.process.poll() is not None:
+            raise StackError(f"the FastCGI recorder exited with {self.process.returncode}")
+        return self
+
+    def requests(self) -> list[dict]:
+        if not self.record.exists():
+            return []
+        return [json.loads(line) for line in self.record.read_text().splitlines() if line]
+
+    def stop(self, timeout: float = 10) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=timeout)

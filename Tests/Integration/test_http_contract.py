@@ -83,8 +83,8 @@ def test_body_over_1_mib_is_refused_by_nginx_as_json(stack):
     body = assert_problem(response, 413, "payload_too_large")
     assert "1 MiB" in body["detail"]
     # nginx answered alone: the request never reached a worker.
-    access = stack.nginx.access_log.read_text()
-    line = next(line for line in access.splitlines() if marker in line)
+    line = wait_until(lambda: next((line for line in stack.nginx.access_log.read_text().splitlines()
+                                    if marker in line), None), 5, "the request is not in nginx's access log")
     assert "upstream=- " in line
 
 
