@@ -1,7 +1,8 @@
 """Fixtures: one HitKeep deployment for the whole session (PostgreSQL, a 4-worker pool, nginx),
 plus helpers for tests that need pools or nginx instances of their own.
 
-The binary is not built here (`make test` builds first): `$HITKEEP_BIN`, else .build/debug/hitkeep.
+The binary is not built here (`make test` builds first): `$HITKEEP_BIN`, else .build/debug/hitkeep,
+copied into the run's temporary directory.
 Set HITKEEP_TEST_KEEP=1 to keep the temporary directory (logs, cluster) after the run.
 """
 
@@ -149,13 +150,17 @@ def _prepare_static(destination: Path) -> None:
 
 @pytest.fixture(scope="session")
 def stack():
-    binary = _binary()
+    built = _binary()
     root = Path(tempfile.mkdtemp(prefix="hitkeep-it-"))
     # PostgreSQL (as postgres) and nginx's workers (as www-data) must reach their files in here.
     root.chmod(0o755)
-    for directory in ("run", "log"):
+    for directory in ("bin", "run", "log"):
         (root / directory).mkdir()
         (root / directory).chmod(0o755)
+    # Every process of the run starts from one copy: a `swift build` during the run neither changes
+    # the binary under the tests nor makes it briefly unexecutable ("Text file busy").
+    binary = root / "bin" / "hitkeep"
+    shutil.copy2(built, binary)
     deployment = Stack(root, binary)
     with contextlib.ExitStack() as cleanup:
         def remove_root():

@@ -273,8 +273,11 @@ class Pool:
     """One `hitkeep serve` supervisor and its workers on a unix socket, logging to a file."""
 
     def __init__(self, binary: Path, socket_path: Path, database_url: str, log: Path, workers: int = 4,
-                 extra_environment: Optional[dict] = None):
+                 extra_environment: Optional[dict] = None, listener: Optional[socket.socket] = None):
+        """With `listener`, the pool gets that listening socket on fd 0 (as from spawn-fcgi) and no
+        --socket; `socket_path` is then where the listener is bound."""
         self.binary = binary
+        self.listener = listener
         self.socket = socket_path
         self.database_url = database_url
         self.log = log
@@ -296,12 +299,13 @@ class Pool:
         environment.update(self.extra_environment)
         # The URL travels in the environment, as the supervisor passes it on: it may hold a password.
         environment["HITKEEP_DATABASE_URL"] = self.database_url
+        # nginx's workers run as www-data when the suite runs as root: hence 0666.
+        where = [] if self.listener else ["--socket", str(self.socket), "--socket-mode", "0666"]
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [str(self.binary), "serve", "--socket", str(self.socket), "--workers", str(self.workers),
-                 # nginx's workers run as www-data when the suite runs as root.
-                 "--socket-mode", "0666", "--shutdown-timeout", "15"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=environment,
+                [str(self.binary), "serve", *where, "--workers", str(self.workers), "--shutdown-timeout", "15"],
+                stdin=self.listener.fileno() if self.listener else subprocess.DEVNULL,
+                stdout=log, stderr=log, env=environment,
                 # Ctrl-C on the test run must not reach the pools directly: teardown stops them.
                 start_new_session=True,
             )
@@ -350,9 +354,33 @@ class Pool:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
     def request_lines(self, path: str) -> list[str]:
-        """The worker log lines of requests for exactly `path` (one per request, with pid and status)."""
-        pattern = re.compile(rf"(?:^|\s)path={re.escape(path)}(?:\s|$)")
-        return [line for line in self.log_text().splitlines() if "hitkeep.worker" in line and pattern.search(line)]
+        """The worker log lines of requests for exactly `path`, one per request, in order."""
+        return [line for line in self.log_text().splitlines()
+                if (entry := parse_request_line(line)) is not None and entry["path"] == path]
+
+    def requests_logged(self, path: Optional[str] = None) -> list[dict]:
+        """The workers' request log lines as fields (method, path, status, pid, id, …)."""
+        entries = (parse_request_line(line) for line in self.log_text().splitlines())
+        return [entry for entry in entries if entry is not None and (path is None or entry["path"] == path)]
+
+
+# A worker's request line: `… hitkeep.worker: GET /api/health 200 0.15ms id=… pid=…`, or, with the
+# metadata carrying everything, `… hitkeep.worker: request id=… method=GET path=/api/health pid=… status=200`.
+_REQUEST_MESSAGE = re.compile(r"hitkeep\.worker: (?P<method>[A-Z]+) (?P<path>/\S*) (?P<status>\d{3})\b")
+_METADATA = re.compile(r"(?:^|\s)([a-z_]+)=(\S*)")
+
+
+def parse_request_line(line: str) -> Optional[dict]:
+    if "hitkeep.worker:" not in line:
+        return None
+    fields = dict(_METADATA.findall(line))
+    message = _REQUEST_MESSAGE.search(line)
+    if message:
+        for name in ("method", "path", "status"):
+            fields.setdefault(name, message.group(name))
+    if "path" not in fields or "pid" not in fields:
+        return None
+    return fields
 
 
 def nginx_etc() -> Path:

@@ -107,12 +107,12 @@ def test_request_id_links_the_nginx_and_worker_logs(stack):
 
     line = wait_until(nginx_line, 5, "the request is not in nginx's access log")
     request_id = re.search(r"\bid=([0-9a-f]{32})\b", line).group(1)
-    worker_lines = wait_until(
-        lambda: [entry for entry in stack.pool.log_text().splitlines() if f"id={request_id}" in entry],
-        5, "the worker did not log nginx's request id")
-    assert len(worker_lines) == 1
+    logged = wait_until(lambda: [entry for entry in stack.pool.requests_logged() if entry.get("id") == request_id],
+                        5, "the worker did not log nginx's request id")
+    assert len(logged) == 1
+    assert logged[0]["path"] == "/api/health" and logged[0]["status"] == "200"
     # The worker logs the path, never the query string.
-    assert "path=/api/health " in worker_lines[0] and probe not in worker_lines[0]
+    assert probe not in stack.pool.log_text()
 
 
 def test_static_dashboard_is_served_with_security_headers(stack):

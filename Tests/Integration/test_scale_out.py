@@ -20,8 +20,9 @@ def test_two_pools_share_the_load_and_survive_one_stopping(stack):
     wait_until(lambda: sum(counts()) == 40, 5, "not every request was logged by a pool")
     served_first, served_second = counts()
     assert served_first > 0 and served_second > 0, counts()
-    first_pids = {int(line.split(" pid=")[1].split()[0]) for line in first.request_lines("/api/status")}
-    assert first_pids <= set(first.worker_pids())
+    # …and by its own workers.
+    first_pids = {int(entry["pid"]) for entry in first.requests_logged("/api/status")}
+    assert first_pids and first_pids <= set(first.worker_pids())
 
     with RequestLoop(nginx.base_url + "/api/status") as loop:
         wait_until(lambda: loop.count >= 10, 5, "the request loop did not get going")
