@@ -21,6 +21,8 @@ public final class FastCGIResponder {
 
     private let request: UnsafeMutablePointer<FCGX_Request>
     private let bodyLimit: Int
+    /// Where stdin is read to, allocated once rather than per request.
+    private let scratch: UnsafeMutableBufferPointer<CChar>
 
     /// - Parameters:
     ///   - listeningSocket: the listening socket; 0 by the FastCGI convention.
@@ -37,11 +39,13 @@ public final class FastCGIResponder {
             throw FastCGIError.initializationFailed
         }
         self.bodyLimit = bodyLimit
+        scratch = .allocate(capacity: 16 * 1024)
     }
 
     deinit {
         FCGX_Free(request, 1)
         request.deallocate()
+        scratch.deallocate()
     }
 
     /// Serves requests until drained, until `maxRequests` have been answered (0: no limit), or until
@@ -89,20 +93,15 @@ public final class FastCGIResponder {
         var body = [UInt8]()
         if announced > 0 && announced <= bodyLimit { body.reserveCapacity(announced) }
         var exceeded = announced > bodyLimit
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
-            let count = chunk.withUnsafeMutableBufferPointer { buffer in
-                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-                    FCGX_GetStr($0, Int32(buffer.count), request.pointee.in)
-                }
-            }
+            let count = Int(FCGX_GetStr(scratch.baseAddress, Int32(scratch.count), request.pointee.in))
             if count <= 0 { break }
             if !exceeded {
-                if body.count + Int(count) > bodyLimit {
+                if body.count + count > bodyLimit {
                     exceeded = true
                     body = []
                 } else {
-                    body.append(contentsOf: chunk[0..<Int(count)])
+                    body.append(contentsOf: UnsafeRawBufferPointer(start: scratch.baseAddress, count: count))
                 }
             }
         }

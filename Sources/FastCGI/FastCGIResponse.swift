@@ -15,17 +15,20 @@ public struct FastCGIResponse: Sendable {
 
     /// The bytes written to the FastCGI stdout stream: header block, blank line, body.
     func serialized() -> [UInt8] {
-        var head = "Status: \(status) \(reason)\r\n"
-        for header in headers {
-            head += header.name
-            head += ": "
-            head += header.value
-            head += "\r\n"
-        }
-        head += "\r\n"
         var bytes = [UInt8]()
-        bytes.reserveCapacity(head.utf8.count + body.count)
-        bytes.append(contentsOf: head.utf8)
+        bytes.reserveCapacity(256 + body.count)
+        bytes.append(contentsOf: "Status: ".utf8)
+        bytes.append(contentsOf: String(status).utf8)
+        bytes.append(UInt8(ascii: " "))
+        bytes.append(contentsOf: reason.utf8)
+        bytes.append(contentsOf: [0x0D, 0x0A])
+        for header in headers {
+            bytes.append(contentsOf: header.name.utf8)
+            bytes.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
+            bytes.append(contentsOf: header.value.utf8)
+            bytes.append(contentsOf: [0x0D, 0x0A])
+        }
+        bytes.append(contentsOf: [0x0D, 0x0A])
         bytes.append(contentsOf: body)
         return bytes
     }

@@ -28,16 +28,17 @@ public final class Application {
         response.headers[.cacheControl] = response.headers[.cacheControl] ?? "no-store"
         response.headers[.xContentTypeOptions] = "nosniff"
         let elapsed = ContinuousClock.now - started
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let microseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
         // The path only: query strings and headers may carry secrets.
-        logger.info("request", metadata: [
-            "id": .string(request.id),
-            "method": .string(request.method.rawValue),
-            "path": .string(request.path),
-            "status": .stringConvertible(response.status.code),
-            "ms": .string(String(format: "%.2f", milliseconds)),
-        ])
+        logger.info("""
+            \(request.method.rawValue) \(request.path) \(response.status.code) \
+            \(microseconds / 1000).\(Self.threeDigits(microseconds % 1000))ms id=\(request.id)
+            """)
         return response
+    }
+
+    private static func threeDigits(_ value: Int64) -> String {
+        value >= 100 ? String(value) : value >= 10 ? "0\(value)" : "00\(value)"
     }
 
     private func dispatch(_ request: Request) -> Response {

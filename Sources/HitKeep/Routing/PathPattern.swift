@@ -1,4 +1,4 @@
-/// A route's path: literal segments and `{name}` parameters, e.g. `/api/sites/{site_id}/stats`.
+/// A route's path as written: literal segments and `{name}` parameters, e.g. `/api/sites/{site_id}/stats`.
 struct PathPattern: Sendable, CustomStringConvertible {
     enum Segment: Sendable, Equatable {
         case literal(String)
@@ -16,21 +16,5 @@ struct PathPattern: Sendable, CustomStringConvertible {
             }
             return .literal(String(part))
         }
-    }
-
-    /// The parameters captured from `pathSegments`, or nil when the path does not fit.
-    func match(_ pathSegments: [Substring]) -> [String: String]? {
-        guard pathSegments.count == segments.count else { return nil }
-        var parameters: [String: String] = [:]
-        for (segment, part) in zip(segments, pathSegments) {
-            switch segment {
-            case .literal(let literal):
-                guard part == literal else { return nil }
-            case .parameter(let name):
-                guard !part.isEmpty else { return nil }
-                parameters[name] = String(part)
-            }
-        }
-        return parameters
     }
 }

@@ -15,6 +15,15 @@ enum FastCGIBridge {
         var remoteAddress: String?
         var requestID: String?
         for (name, value) in incoming.parameters {
+            // Most parameters are headers; only names without the HTTP_ prefix need the switch.
+            if name.utf8.starts(with: httpPrefix) {
+                if name == "HTTP_COOKIE" {
+                    cookies.append(contentsOf: Cookies.parse(value))
+                } else if let field = headerName(name) {
+                    headers.append(HTTPField(name: field, value: value))
+                }
+                continue
+            }
             switch name {
             case "REQUEST_METHOD": method = value
             case "DOCUMENT_URI": path = value
@@ -22,10 +31,7 @@ enum FastCGIBridge {
             case "REMOTE_ADDR": remoteAddress = value
             case "REQUEST_ID": requestID = value
             case "CONTENT_TYPE": if !value.isEmpty, let field = HTTPField.Name("content-type") { headers.append(HTTPField(name: field, value: value)) }
-            case "HTTP_COOKIE": cookies.append(contentsOf: Cookies.parse(value))
-            default:
-                guard name.hasPrefix("HTTP_"), let field = headerName(name) else { continue }
-                headers.append(HTTPField(name: field, value: value))
+            default: continue
             }
         }
         let id = requestID.flatMap { $0.isEmpty ? nil : $0 } ?? randomRequestID()
@@ -61,10 +67,18 @@ enum FastCGIBridge {
                                headers: headers, body: response.body)
     }
 
+    private static let httpPrefix = Array("HTTP_".utf8)
+
     /// `HTTP_X_API_KEY` → `x-api-key`.
     private static func headerName(_ parameter: String) -> HTTPField.Name? {
-        let lowered = parameter.dropFirst(5).lowercased().replacingOccurrences(of: "_", with: "-")
-        return HTTPField.Name(lowered)
+        let converted = parameter.utf8.dropFirst(5).map { byte -> UInt8 in
+            switch byte {
+            case UInt8(ascii: "_"): UInt8(ascii: "-")
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte + 32
+            default: byte
+            }
+        }
+        return HTTPField.Name(String(decoding: converted, as: UTF8.self))
     }
 
     private static func randomRequestID() -> String {

@@ -6,15 +6,13 @@ enum LoggingSetup {
     static func bootstrap() {
         let level = ProcessInfo.processInfo.environment["HITKEEP_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            LineLogHandler(label: label, level: level)
         }
     }
 
     static func logger(_ label: String) -> Logger {
         var logger = Logger(label: label)
-        logger[metadataKey: "pid"] = .stringConvertible(getpid())
+        logger[metadataKey: "pid"] = .string(String(getpid()))
         return logger
     }
 }
