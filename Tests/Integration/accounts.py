@@ -11,6 +11,7 @@ a timeout on every request.
 
 from __future__ import annotations
 
+import errno
 import http.cookiejar
 import os
 import re
@@ -212,8 +213,16 @@ def run_cli(stack, *arguments: str, input: Optional[str] = None, database_url: O
     environment = {key: value for key, value in os.environ.items() if not key.startswith("HITKEEP_")}
     environment["HITKEEP_DATABASE_URL"] = database_url or stack.database_url
     environment.update(extra_env or {})
-    return subprocess.run([str(stack.binary), *arguments], input=input if input is not None else "",
-                          capture_output=True, text=True, timeout=timeout, env=environment, cwd=stack.root)
+    for attempt in range(20):
+        try:
+            return subprocess.run([str(stack.binary), *arguments], input=input if input is not None else "",
+                                  capture_output=True, text=True, timeout=timeout, env=environment, cwd=stack.root)
+        except OSError as error:
+            # ETXTBSY: `swift build` (run by others in this working tree) is replacing the binary.
+            if error.errno != errno.ETXTBSY or attempt == 19:
+                raise
+            time.sleep(0.25)
+    raise AssertionError("unreachable")
 
 
 # --- people -------------------------------------------------------------------------------------
@@ -406,6 +415,28 @@ def one_value(stack, query: str, database: str = "hitkeep") -> Optional[str]:
 def counts(stack, tables: Iterable[str], database: str = "hitkeep") -> dict[str, int]:
     query = " UNION ALL ".join(f"SELECT '{table}', count(*) FROM {table}" for table in tables)
     return {name: int(count) for name, count in stack.sql(query, database=database)}
+
+
+# --- worker logs ----------------------------------------------------------------------------------
+
+def log_size(pool: Pool) -> int:
+    return pool.log.stat().st_size if pool.log.exists() else 0
+
+
+def worker_pids_since(pool: Pool, offset: int, path: str) -> set[str]:
+    """Pids of the workers that logged a request for `path` after byte `offset` of the pool's log
+    (either log format: `path=/x` metadata or `GET /x 200` in the message)."""
+    with open(pool.log, "rb") as handle:
+        handle.seek(offset)
+        text = handle.read().decode(errors="replace")
+    pattern = re.compile(rf"(?:path={re.escape(path)}|[A-Z]+ {re.escape(path)}) ")
+    pids = set()
+    for line in text.splitlines():
+        if "hitkeep.worker" in line and pattern.search(line + " "):
+            match = re.search(r"\bpid=(\d+)", line)
+            if match:
+                pids.add(match.group(1))
+    return pids
 
 
 # --- timing -------------------------------------------------------------------------------------
