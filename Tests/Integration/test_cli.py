@@ -1,0 +1,208 @@
+"""The administrative command line (issue 3 item 6, issue 4 item 8): `hitkeep user create/list`,
+`hitkeep site create`, `hitkeep client create/list`, against the test database, with clear errors and
+non-zero exit codes on bad input and nothing written then."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from accounts import (ALL_SCOPES, CLIENT_KEYS, ULID_RE, Api, assert_json, assert_problem, counts, one_value,  # noqa: F401
+                      people, run_cli, token_is_well_formed, unique, unique_domain, unique_email)
+
+
+def _fails_clearly(result, *words: str) -> None:
+    assert result.returncode != 0, result.stdout
+    message = (result.stderr + result.stdout).lower()
+    assert message.strip(), "no message"
+    assert "fatal error" not in message and "stack trace" not in message and "backtrace" not in message, message
+    for word in words:
+        assert word.lower() in message, f"{word!r} not in {message!r}"
+
+
+# --- users --------------------------------------------------------------------------------------------
+
+def test_user_create_prints_the_id_and_the_user_can_sign_in(stack, people):
+    email = unique_email("cli")
+    result = run_cli(stack, "user", "create", "--email", email, "--name", "Cli User", "--password-stdin",
+                     input="a good long password\n")
+    assert result.returncode == 0, result.stderr
+    user_id = result.stdout.strip()
+    assert ULID_RE.match(user_id)
+    people.ids.append(user_id)
+    assert stack.sql(f"SELECT email, name, is_admin FROM users WHERE id = '{user_id}'") == [(email, "Cli User", "f")]
+    login = Api(stack.base_url).post("/api/login", json={"email": email, "password": "a good long password"})
+    assert assert_json(login)["user"]["id"] == user_id
+    # The password never reaches the command line or the output.
+    assert "a good long password" not in result.stdout + result.stderr
+
+
+def test_user_create_admin_flag(stack, people):
+    person = people.create(admin=True)
+    assert one_value(stack, f"SELECT is_admin FROM users WHERE id = '{person.id}'") == "t"
+
+
+@pytest.mark.parametrize("arguments, stdin, words", [
+    (["--email", "weak@example.com"], "short\n", ["password"]),
+    (["--email", "empty@example.com"], "\n", ["password"]),
+    (["--email", "none@example.com"], "", ["password"]),
+    (["--email", "not-an-email"], "a good long password\n", ["email"]),
+    (["--email", ""], "a good long password\n", ["email"]),
+    (["--email", "x" * 300 + "@example.com"], "a good long password\n", ["email"]),
+    (["--email", "ctl@example.com", "--name", "bell\u0007"], "a good long password\n", ["name"]),
+    (["--email", "long@example.com", "--name", "n" * 121], "a good long password\n", ["name"]),
+])
+def test_user_create_refuses_bad_input(stack, arguments, stdin, words):
+    before = counts(stack, ["users"])
+    result = run_cli(stack, "user", "create", *arguments, "--password-stdin", input=stdin)
+    _fails_clearly(result, *words)
+    assert counts(stack, ["users"]) == before
+
+
+def test_user_create_needs_password_stdin(stack):
+    before = counts(stack, ["users"])
+    result = run_cli(stack, "user", "create", "--email", unique_email(), input="a good long password\n")
+    _fails_clearly(result, "--password-stdin")
+    assert counts(stack, ["users"]) == before
+
+
+def test_user_create_refuses_a_duplicate_email_in_any_case(stack, people):
+    person = people.create()
+    for typed in (person.email, person.email.upper(), f" {person.email} "):
+        result = run_cli(stack, "user", "create", "--email", typed, "--password-stdin", input="another password!\n")
+        _fails_clearly(result, "exist")
+    assert one_value(stack, f"SELECT count(*) FROM users WHERE lower(email) = '{person.email.lower()}'") == "1"
+
+
+def test_user_list_shows_users(stack, people):
+    person = people.create(name="Listed Person", admin=True)
+    result = run_cli(stack, "user", "list")
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if person.id in line]
+    assert len(lines) == 1, result.stdout
+    assert person.email in lines[0] and "Listed Person" in lines[0] and "admin" in lines[0]
+    assert "argon2" not in result.stdout
+
+
+# --- sites --------------------------------------------------------------------------------------------
+
+def test_site_create_prints_the_id_and_the_owner_sees_it(stack, people):
+    api = people.new()
+    domain = unique_domain()
+    result = run_cli(stack, "site", "create", "--owner", api.user.email.upper(), "--domain", f"  {domain.upper()} ",
+                     "--name", "From CLI", "--timezone", "Europe/Paris")
+    assert result.returncode == 0, result.stderr
+    site_id = result.stdout.strip()
+    assert ULID_RE.match(site_id)
+    site = assert_json(api.get(f"/api/sites/{site_id}"))
+    assert (site["domain"], site["name"], site["timezone"], site["role"]) == (domain, "From CLI", "Europe/Paris", "owner")
+
+
+@pytest.mark.parametrize("arguments, words", [
+    (["--domain", "https://example.org"], ["domain"]),
+    (["--domain", "www.example.org"], ["domain"]),
+    (["--domain", "example.org:80"], ["domain"]),
+    (["--domain", "10.1.2.3"], ["domain"]),
+    (["--domain", "localhost"], ["domain"]),
+    (["--domain", ""], ["domain"]),
+    (["--domain", "DOMAIN", "--timezone", "Mars/Base"], ["timezone"]),
+    (["--domain", "DOMAIN", "--name", ""], ["name"]),
+])
+def test_site_create_refuses_bad_input(stack, people, arguments, words):
+    person = people.create()
+    arguments = [unique_domain() if argument == "DOMAIN" else argument for argument in arguments]
+    before = counts(stack, ["sites", "site_members"])
+    _fails_clearly(run_cli(stack, "site", "create", "--owner", person.email, *arguments), *words)
+    assert counts(stack, ["sites", "site_members"]) == before
+
+
+def test_site_create_refuses_an_unknown_owner_and_a_taken_domain(stack, people):
+    api = people.new()
+    domain = unique_domain()
+    _fails_clearly(run_cli(stack, "site", "create", "--owner", unique_email("ghost"), "--domain", domain), "user")
+    api.create_site(domain)
+    _fails_clearly(run_cli(stack, "site", "create", "--owner", api.user.email, "--domain", domain), "registered")
+    assert one_value(stack, f"SELECT count(*) FROM sites WHERE domain = '{domain}'") == "1"
+
+
+# --- API clients --------------------------------------------------------------------------------------
+
+def test_client_create_prints_only_a_working_token(stack, people):
+    api = people.new()
+    result = run_cli(stack, "client", "create", "--owner", api.user.email, "--name", "ci-exporter")
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip()
+    assert result.stdout == token + "\n", "the token alone on stdout, for automation"
+    assert token_is_well_formed(token)
+    assert assert_json(Api(stack.base_url, token=token).get("/api/user"))["id"] == api.user.id
+
+    clients = assert_json(api.get("/api/user/api-clients"))
+    assert len(clients) == 1
+    assert clients[0]["name"] == "ci-exporter" and clients[0]["scopes"] == ALL_SCOPES
+    assert clients[0]["token_hint"] == "hk_live_…" + token[-4:]
+    created = [entry for entry in api.audit() if entry["action"] == "api_client.created"]
+    assert len(created) == 1 and created[0]["target_id"] == clients[0]["id"]
+
+
+def test_client_create_with_scopes_sites_and_expiry(stack, people):
+    api = people.new()
+    site, other = api.create_site(), api.create_site()
+    result = run_cli(stack, "client", "create", "--owner", api.user.email, "--name", "scoped",
+                     "--scope", "sites:read", "--scope", "stats:read", "--site", site["id"], "--expires-in-days", "7")
+    assert result.returncode == 0, result.stderr
+    bearer = Api(stack.base_url, token=result.stdout.strip())
+    assert [s["id"] for s in assert_json(bearer.get("/api/sites"))] == [site["id"]]
+    assert_problem(bearer.get(f"/api/sites/{other['id']}"), 404, "not_found")
+    assert_problem(bearer.get("/api/user"), 403, "insufficient_scope")
+    client = assert_json(api.get("/api/user/api-clients"))[0]
+    assert client["scopes"] == ["sites:read", "stats:read"] and client["site_ids"] == [site["id"]]
+    assert client["expires_at"] is not None
+
+
+@pytest.mark.parametrize("arguments, words", [
+    (["--name", ""], ["name"]),
+    (["--name", "n" * 121], ["name"]),
+    (["--name", "ok", "--scope", "admin"], ["scope"]),
+    (["--name", "ok", "--site", "not-a-ulid"], ["site"]),
+    (["--name", "ok", "--site", "01JFKQ4Z7W3M9X0C5T2V8B6N1R"], ["site"]),
+    (["--name", "ok", "--expires-in-days", "0"], ["expires"]),
+    (["--name", "ok", "--expires-in-days", "3651"], ["expires"]),
+    (["--name", "ok", "--expires-in-days", "soon"], ["expires"]),
+])
+def test_client_create_refuses_bad_input(stack, people, arguments, words):
+    person = people.create()
+    before = counts(stack, ["api_clients", "api_client_tokens"])
+    result = run_cli(stack, "client", "create", "--owner", person.email, *arguments)
+    _fails_clearly(result, *words)
+    assert "hk_live_" not in result.stdout
+    assert counts(stack, ["api_clients", "api_client_tokens"]) == before
+
+
+def test_client_create_refuses_an_unknown_owner(stack):
+    before = counts(stack, ["api_clients"])
+    _fails_clearly(run_cli(stack, "client", "create", "--owner", unique_email("ghost"), "--name", "x"), "user")
+    assert counts(stack, ["api_clients"]) == before
+
+
+def test_client_list_prints_json_objects_without_tokens(stack, people):
+    api = people.new()
+    first = run_cli(stack, "client", "create", "--owner", api.user.email, "--name", "first").stdout.strip()
+    api.create_client(name="second")
+    result = run_cli(stack, "client", "list", "--owner", api.user.email)
+    assert result.returncode == 0, result.stderr
+    objects = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    assert [client["name"] for client in objects] == ["second", "first"], "newest first"
+    assert all(set(client) == CLIENT_KEYS for client in objects)
+    assert first not in result.stdout and "token\"" not in result.stdout
+    assert objects == assert_json(api.get("/api/user/api-clients"))
+
+
+def test_client_list_of_an_unknown_owner_fails(stack):
+    _fails_clearly(run_cli(stack, "client", "list", "--owner", unique_email("ghost")), "user")
+
+
+def test_commands_report_an_unreachable_database_clearly(stack):
+    nowhere = stack.cluster.url("no_such_database_" + unique(), user="hitkeep")
+    result = run_cli(stack, "user", "list", database_url=nowhere)
+    _fails_clearly(result, "database")
