@@ -1,0 +1,84 @@
+// Sites: the list, "Add site", and the snippet that puts the tracker on a site's pages.
+
+import { get, post } from "../api.js";
+import { announce, h } from "../dom.js";
+import { badge, copyBox, trackerSnippet } from "../components.js";
+import { formAlert, onSubmit, textField } from "../forms.js";
+import * as format from "../format.js";
+import { timeZoneSelect } from "../timezones.js";
+
+function siteCard(site) {
+  const snippetId = `snippet-${site.id}`;
+  return h("li", { class: "card site-card", dataset: { siteId: site.id } },
+    h("div", { class: "site-card-head" },
+      h("h2", { class: "site-name" }, h("a", { href: `/sites/${site.id}` }, site.name)),
+      site.role !== "owner" ? badge(site.role) : null),
+    h("p", { class: "site-meta" },
+      h("span", { class: "site-domain" }, site.domain), " · ",
+      h("span", {}, site.timezone), " · ",
+      h("span", {}, `added ${format.date(site.created_at)}`)),
+    h("div", { class: "site-actions" },
+      h("a", { class: "button primary", href: `/sites/${site.id}` }, "View stats", h("span", { class: "sr-only" }, ` for ${site.name}`)),
+      h("details", { class: "snippet-details", id: snippetId },
+        h("summary", {}, "Tracking snippet"),
+        h("p", {}, "Put this in the ", h("code", {}, "<head>"), ` of every page on ${site.domain}:`),
+        copyBox({ label: `Tracking snippet for ${site.domain}`, value: trackerSnippet() }))));
+}
+
+export async function render(context) {
+  context.setTitle("Sites");
+  const sites = await get("/api/sites");
+  if (context.signal.aborted) return;
+
+  const list = h("ul", { class: "site-list", "aria-label": "Your sites" }, sites.map(siteCard));
+  const empty = h("div", { class: "card empty-state", hidden: sites.length > 0 },
+    h("h2", {}, "No sites yet"),
+    h("p", {}, "Add the website you want to measure. HitKeep then gives you a one-line snippet for its pages."));
+  const result = h("div", { class: "result-panel", "aria-live": "polite" });
+
+  const domain = textField({
+    label: "Domain", name: "domain", autocomplete: "off", autocapitalize: "none", spellcheck: "false",
+    placeholder: "example.com", required: true,
+    hint: "The host name your pages are served from, without https:// or www.",
+  });
+  const name = textField({ label: "Name", name: "name", autocomplete: "off", hint: "Optional. Shown in the dashboard; the domain if left empty." });
+  const timezone = textField({
+    label: "Time zone", name: "timezone", control: timeZoneSelect(Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"),
+    hint: "Days in reports start at midnight here.",
+  });
+  const form = h("form", { class: "add-site-form", "aria-labelledby": "add-site-heading" },
+    formAlert(),
+    h("div", { class: "form-grid" }, domain.wrapper, name.wrapper, timezone.wrapper),
+    h("button", { type: "submit", class: "button primary" }, "Add site"));
+
+  onSubmit(form, async (data) => {
+    const body = { domain: data.get("domain"), timezone: data.get("timezone") };
+    if ((data.get("name") || "").trim()) body.name = data.get("name");
+    const site = await post("/api/sites", body);
+    form.reset();
+    timezone.input.value = site.timezone;
+    list.prepend(siteCard(site));
+    empty.hidden = true;
+    result.replaceChildren(h("div", { class: "card success-panel" },
+      h("h3", { tabindex: "-1" }, `${site.name} added`),
+      h("p", {}, "Paste this snippet into the ", h("code", {}, "<head>"), ` of every page on ${site.domain}. Page views appear on the stats page within seconds.`),
+      copyBox({ label: `Tracking snippet for ${site.domain}`, value: trackerSnippet() }),
+      h("p", {}, h("a", { href: `/sites/${site.id}` }, `View stats for ${site.name}`))));
+    announce(`${site.name} added. Its tracking snippet is shown below the form.`);
+    result.querySelector("h3").focus();
+  }, (error) => ({
+    invalid_domain: "domain", domain_taken: "domain", invalid_name: "name", invalid_timezone: "timezone",
+  })[error.code] || null);
+
+  context.main.append(h("div", { class: "page" },
+    h("div", { class: "page-head" }, h("h1", {}, "Sites")),
+    context.query.get("welcome") && sites.length === 0
+      ? h("p", { class: "notice", role: "status" }, "You are signed in. Add your first site below to start counting page views.") : null,
+    empty,
+    list,
+    h("section", { class: "card add-site", "aria-labelledby": "add-site-heading" },
+      h("h2", { id: "add-site-heading" }, "Add a site"),
+      form,
+      result)));
+  if (context.query.get("welcome")) domain.input.focus();
+}

@@ -1,0 +1,473 @@
+// A site's stats: KPIs against the previous period, the traffic chart, the top lists (a row click
+// adds a filter), date range presets and a custom range, in the site's (or the viewer's) time zone.
+// The whole state lives in the URL, so a view can be bookmarked, shared and restored after sign-in.
+
+import { get } from "../api.js";
+import { h, uid } from "../dom.js";
+import { copyBox, trackerSnippet } from "../components.js";
+import { trafficChart } from "../chart.js";
+import * as format from "../format.js";
+
+const REFRESH_MS = 60000;
+
+const PRESETS = [
+  ["today", "Today"],
+  ["yesterday", "Yesterday"],
+  ["7d", "Last 7 days"],
+  ["30d", "Last 30 days"],
+  ["month", "This month"],
+  ["last-month", "Last month"],
+  ["12m", "Last 12 months"],
+  ["custom", "Custom range"],
+];
+const INTERVALS = [["", "Automatic"], ["hour", "Hour"], ["day", "Day"], ["week", "Week"], ["month", "Month"]];
+
+const FILTER_LABELS = {
+  path: "Page", referrer: "Referrer", device: "Device", browser: "Browser", os: "Operating system",
+  country: "Country", language: "Language", utm_source: "UTM source", utm_medium: "UTM medium", utm_campaign: "UTM campaign",
+};
+
+// The top lists, grouped into cards of tabs. `filter` is the filter type a row click adds.
+const GROUPS = [
+  { title: "Pages", tabs: [
+    { key: "top_pages", label: "Top pages", column: "Page", filter: "path" },
+    { key: "top_landing_pages", label: "Entry pages", column: "Entry page", filter: "path" },
+    { key: "top_exit_pages", label: "Exit pages", column: "Exit page", filter: "path" },
+  ] },
+  { title: "Sources", tabs: [
+    { key: "top_referrers", label: "Referrers", column: "Referrer", filter: "referrer" },
+    { key: "top_utm_sources", label: "Source", column: "UTM source", filter: "utm_source" },
+    { key: "top_utm_mediums", label: "Medium", column: "UTM medium", filter: "utm_medium" },
+    { key: "top_utm_campaigns", label: "Campaign", column: "UTM campaign", filter: "utm_campaign" },
+  ] },
+  { title: "Devices", tabs: [
+    { key: "top_devices", label: "Devices", column: "Device", filter: "device" },
+    { key: "top_browsers", label: "Browsers", column: "Browser", filter: "browser" },
+    { key: "top_os", label: "Operating systems", column: "Operating system", filter: "os" },
+  ] },
+  { title: "Locations", tabs: [
+    { key: "top_countries", label: "Countries", column: "Country", filter: "country" },
+    { key: "top_languages", label: "Languages", column: "Language", filter: "language" },
+  ] },
+];
+
+const locale = navigator.language || "en";
+const regionNames = safeDisplayNames("region");
+const languageNames = safeDisplayNames("language");
+
+function safeDisplayNames(type) {
+  try {
+    return new Intl.DisplayNames([locale], { type });
+  } catch (error) {
+    return null;
+  }
+}
+
+/** What a person reads for a list value: country and language codes spelled out. */
+function displayName(type, value) {
+  try {
+    if (type === "country" && regionNames && /^[A-Z]{2}$/i.test(value)) return regionNames.of(value.toUpperCase()) || value;
+    if (type === "language" && languageNames && /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/i.test(value)) return languageNames.of(value) || value;
+  } catch (error) {
+    // An unknown code is shown as it is.
+  }
+  if (type === "device" && value) return value.charAt(0).toUpperCase() + value.slice(1);
+  return value;
+}
+
+// --- state in the URL ---------------------------------------------------------------------------
+
+function readState(query) {
+  const range = PRESETS.some(([key]) => key === query.get("range")) ? query.get("range") : "30d";
+  return {
+    range,
+    from: query.get("from") || "",
+    to: query.get("to") || "",
+    interval: INTERVALS.some(([key]) => key && key === query.get("interval")) ? query.get("interval") : "",
+    tz: query.get("tz") === "local" ? "local" : "site",
+    filters: query.getAll("filter").map((text) => {
+      const at = text.indexOf(":");
+      return at > 0 ? { type: text.slice(0, at), value: text.slice(at + 1) } : null;
+    }).filter((filter) => filter && FILTER_LABELS[filter.type]),
+  };
+}
+
+function stateQuery(state) {
+  const query = new URLSearchParams();
+  if (state.range !== "30d") query.set("range", state.range);
+  if (state.range === "custom") {
+    query.set("from", state.from);
+    query.set("to", state.to);
+  }
+  if (state.interval) query.set("interval", state.interval);
+  if (state.tz === "local") query.set("tz", "local");
+  for (const filter of state.filters) query.append("filter", `${filter.type}:${filter.value}`);
+  const text = query.toString();
+  return text ? `?${text}` : "";
+}
+
+/** The preset's first and last day (inclusive, YYYY-MM-DD) in `timeZone`. */
+function rangeDates(state, timeZone) {
+  const today = format.todayIn(timeZone);
+  switch (state.range) {
+    case "today": return [today, today];
+    case "yesterday": return [format.addDays(today, -1), format.addDays(today, -1)];
+    case "7d": return [format.addDays(today, -6), today];
+    case "month": return [format.startOfMonth(today), today];
+    case "last-month": {
+      const first = format.startOfMonth(today, 1);
+      return [first, format.endOfMonth(first)];
+    }
+    case "12m": return [format.startOfMonth(today, 11), today];
+    case "custom":
+      if (format.isIsoDate(state.from) && format.isIsoDate(state.to)) return [state.from, state.to];
+      return [format.addDays(today, -29), today];
+    case "30d":
+    default: return [format.addDays(today, -29), today];
+  }
+}
+
+function rangeText(from, to) {
+  return from === to ? format.calendar(from) : `${format.calendar(from)} – ${format.calendar(to)}`;
+}
+
+// --- KPIs ---------------------------------------------------------------------------------------
+
+const KPIS = [
+  { key: "unique_sessions", id: "visitors", label: "Visitors", show: format.integer },
+  { key: "total_pageviews", id: "pageviews", label: "Page views", show: format.integer },
+  { key: "pages_per_session", id: "pages-per-visit", label: "Pages per visit", show: format.decimal },
+  { key: "bounce_rate", id: "bounce-rate", label: "Bounce rate", show: format.percent, lowerIsBetter: true, points: true },
+  { key: "avg_session_duration", id: "visit-duration", label: "Visit duration", show: format.duration },
+];
+
+function changeElement(kpi, current, previous) {
+  if (previous === null || previous === undefined) return null;
+  let text;
+  let direction = 0;
+  let spoken;
+  if (kpi.points) {
+    const delta = Math.round((current - previous) * 10) / 10;
+    direction = Math.sign(delta);
+    text = `${format.decimal(Math.abs(delta))} pts`;
+    spoken = delta === 0 ? "no change from the previous period"
+      : `${delta > 0 ? "up" : "down"} ${format.decimal(Math.abs(delta))} percentage points from the previous period`;
+  } else if (previous === 0) {
+    direction = current > 0 ? 1 : 0;
+    text = current > 0 ? "new" : "0%";
+    spoken = current > 0 ? "none in the previous period" : "no change from the previous period";
+  } else {
+    const change = ((current - previous) / previous) * 100;
+    const rounded = Math.round(change);
+    direction = Math.sign(rounded);
+    text = `${Math.abs(rounded)}%`;
+    spoken = rounded === 0 ? "no change from the previous period"
+      : `${rounded > 0 ? "up" : "down"} ${Math.abs(rounded)}% from the previous period`;
+  }
+  const good = direction === 0 ? "flat" : (direction > 0) !== Boolean(kpi.lowerIsBetter) ? "good" : "bad";
+  const arrow = direction > 0 ? "↑" : direction < 0 ? "↓" : "→";
+  return h("p", { class: ["kpi-change", good], title: `Previous period: ${kpi.show(previous)}` },
+    h("span", { "aria-hidden": "true" }, `${arrow} ${text}`),
+    h("span", { class: "sr-only" }, `${spoken} (${kpi.show(previous)})`));
+}
+
+function kpiList(stats) {
+  const comparison = stats.comparison;
+  return h("ul", { class: "kpis", "aria-label": "Key figures" }, KPIS.map((kpi) => h("li", { class: "kpi", dataset: { kpi: kpi.id } },
+    h("p", { class: "kpi-label" }, kpi.label),
+    h("p", { class: "kpi-value" }, kpi.show(stats[kpi.key])),
+    comparison ? changeElement(kpi, stats[kpi.key], comparison[kpi.key]) : null)));
+}
+
+// --- top lists ----------------------------------------------------------------------------------
+
+function topListCard(group, stats, selectedTab, onSelectTab, onFilter, activeFilters) {
+  const headingId = uid("top-heading");
+  const tabs = group.tabs;
+  const selected = Math.min(selectedTab, tabs.length - 1);
+  const tabIds = tabs.map(() => uid("tab"));
+  const panelId = uid("tabpanel");
+  const tabButtons = tabs.map((tab, index) => h("button", {
+    type: "button", role: "tab", id: tabIds[index], class: "tab",
+    "aria-selected": index === selected ? "true" : "false", "aria-controls": panelId,
+    tabindex: index === selected ? "0" : "-1",
+    onclick: () => onSelectTab(index, true),
+  }, tab.label));
+  const tablist = h("div", { role: "tablist", class: "tabs", "aria-labelledby": headingId }, tabButtons);
+  tablist.addEventListener("keydown", (event) => {
+    const moves = { ArrowRight: 1, ArrowLeft: -1, Home: -Infinity, End: Infinity };
+    if (!(event.key in moves)) return;
+    event.preventDefault();
+    const step = moves[event.key];
+    const next = Number.isFinite(step) ? (selected + step + tabs.length) % tabs.length : step < 0 ? 0 : tabs.length - 1;
+    onSelectTab(next, true);
+  });
+
+  const tab = tabs[selected];
+  const rows = stats[tab.key] || [];
+  const maximum = Math.max(1, ...rows.map((row) => row.value));
+  const filterActive = activeFilters.some((filter) => filter.type === tab.filter);
+  const list = rows.length === 0
+    ? h("p", { class: "empty-list" }, "Nothing recorded in this period.")
+    : h("ol", { class: "toplist" }, rows.map((row) => {
+      const shown = displayName(tab.filter, row.name);
+      const bar = h("span", { class: "toplist-bar", "aria-hidden": "true" });
+      bar.style.width = `${Math.max(1, (row.value / maximum) * 100).toFixed(1)}%`;
+      const content = [bar,
+        h("span", { class: "toplist-name", title: row.name }, shown),
+        h("span", { class: "toplist-value" }, format.integer(row.value))];
+      if (filterActive) {
+        // A list whose dimension is filtered on already shows only that value: nothing to add.
+        return h("li", {}, h("div", { class: "toplist-row static" }, content));
+      }
+      return h("li", {}, h("button", {
+        type: "button", class: "toplist-row",
+        "aria-label": `${shown}: ${format.integer(row.value)} page views. Filter by this ${FILTER_LABELS[tab.filter].toLowerCase()}.`,
+        onclick: () => onFilter({ type: tab.filter, value: row.name }),
+      }, content));
+    }));
+
+  return h("section", { class: "card toplist-card", "aria-labelledby": headingId },
+    h("h2", { id: headingId, class: "toplist-title" }, group.title),
+    tabs.length > 1 ? tablist : null,
+    h("div", {
+      role: tabs.length > 1 ? "tabpanel" : null, id: panelId,
+      "aria-labelledby": tabs.length > 1 ? tabIds[selected] : null, class: "toplist-panel",
+    },
+    h("div", { class: "toplist-head", "aria-hidden": "true" }, h("span", {}, tab.column), h("span", {}, "Views")),
+    list));
+}
+
+// --- the page -----------------------------------------------------------------------------------
+
+export async function render(context) {
+  const siteId = context.params.siteId;
+  let site;
+  try {
+    site = await get(`/api/sites/${siteId}`);
+  } catch (error) {
+    if (error.status !== 404) throw error;
+    context.setTitle("Site not found");
+    context.main.append(h("div", { class: "page narrow" },
+      h("h1", {}, "Site not found"),
+      h("p", {}, "This site does not exist, or you have no access to it."),
+      h("p", {}, h("a", { href: "/sites" }, "Back to your sites"))));
+    return undefined;
+  }
+  if (context.signal.aborted) return undefined;
+  context.setTitle(`${site.name} stats`);
+
+  const localZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  let state = readState(context.query);
+  const selectedTabs = GROUPS.map(() => 0);
+  let lastStats = null;
+  let loading = 0;
+
+  // Controls.
+  const rangeId = uid("range");
+  const rangeSelect = h("select", { id: rangeId, name: "range" },
+    PRESETS.map(([key, label]) => h("option", { value: key, selected: key === state.range }, label)));
+  const intervalId = uid("interval");
+  const intervalSelect = h("select", { id: intervalId, name: "interval" },
+    INTERVALS.map(([key, label]) => h("option", { value: key, selected: key === state.interval }, label)));
+  const tzId = uid("tz");
+  const tzSelect = h("select", { id: tzId, name: "tz" },
+    h("option", { value: "site", selected: state.tz === "site" }, `Site: ${site.timezone.replaceAll("_", " ")}`),
+    h("option", { value: "local", selected: state.tz === "local" }, `Yours: ${localZone.replaceAll("_", " ")}`));
+  const fromInput = h("input", { type: "date", name: "from", id: uid("from") });
+  const toInput = h("input", { type: "date", name: "to", id: uid("to") });
+  const rangeError = h("p", { class: "field-error", id: uid("range-error"), hidden: true });
+  const customForm = h("form", { class: "custom-range", hidden: state.range !== "custom", "aria-label": "Custom range" },
+    h("div", { class: "field" }, h("label", { for: fromInput.id }, "From"), fromInput),
+    h("div", { class: "field" }, h("label", { for: toInput.id }, "To"), toInput),
+    h("button", { type: "submit", class: "button" }, "Apply"),
+    rangeError);
+
+  const heading = h("h1", { class: "stats-title" }, site.name);
+  const liveBadge = h("p", { class: "live-badge", hidden: true });
+  const periodText = h("p", { class: "period", id: uid("period") });
+  const filterBar = h("div", { class: "filter-bar", hidden: true });
+  const alert = h("div", { class: "form-alert", role: "alert", hidden: true });
+  const status = h("p", { class: "sr-only", role: "status" });
+  // Hidden until the first answer: a failed first load shows its error, not an empty chart.
+  const results = h("div", { class: "stats-results", hidden: true });
+  const kpiSlot = h("div", { class: "kpi-slot" });
+  const chartSection = h("section", { class: "card chart-card", "aria-labelledby": "chart-heading" },
+    h("h2", { id: "chart-heading", class: "sr-only" }, "Traffic over time"));
+  const chartContainer = h("div", { class: "chart-container" });
+  chartSection.append(chartContainer);
+  const chart = trafficChart(chartContainer);
+  const emptyState = h("section", { class: "card empty-state", hidden: true });
+  const lists = h("div", { class: "toplists" });
+  results.append(kpiSlot, emptyState, chartSection, lists);
+
+  context.main.append(h("div", { class: "page wide" },
+    h("nav", { class: "breadcrumbs", "aria-label": "Breadcrumbs" }, h("a", { href: "/sites" }, "Sites"), h("span", { "aria-hidden": "true" }, " / "), h("span", {}, site.domain)),
+    h("div", { class: "stats-head" },
+      h("div", {}, heading, periodText),
+      liveBadge),
+    h("div", { class: "controls", role: "group", "aria-label": "Period and display" },
+      h("div", { class: "field" }, h("label", { for: rangeId }, "Period"), rangeSelect),
+      h("div", { class: "field" }, h("label", { for: intervalId }, "Interval"), intervalSelect),
+      h("div", { class: "field field-tz" }, h("label", { for: tzId }, "Time zone"), tzSelect),
+      customForm),
+    filterBar,
+    alert,
+    status,
+    results));
+
+  function timeZone() {
+    return state.tz === "local" ? localZone : site.timezone;
+  }
+
+  function syncControls() {
+    rangeSelect.value = state.range;
+    intervalSelect.value = state.interval;
+    tzSelect.value = state.tz;
+    customForm.hidden = state.range !== "custom";
+    const [from, to] = rangeDates(state, timeZone());
+    fromInput.value = from;
+    toInput.value = to;
+  }
+
+  function renderFilters() {
+    filterBar.replaceChildren();
+    filterBar.hidden = state.filters.length === 0;
+    if (!state.filters.length) return;
+    filterBar.append(h("span", { class: "filter-bar-label" }, "Filtered by"),
+      h("ul", { class: "filter-chips" }, state.filters.map((filter, index) => h("li", {},
+        h("button", {
+          type: "button", class: "chip",
+          "aria-label": `Remove filter: ${FILTER_LABELS[filter.type]} is ${displayName(filter.type, filter.value)}`,
+          onclick: () => {
+            const filters = state.filters.filter((_, at) => at !== index);
+            change({ ...state, filters }, `Filter removed.`);
+          },
+        }, h("span", {}, `${FILTER_LABELS[filter.type]}: `), h("strong", {}, displayName(filter.type, filter.value)), h("span", { class: "chip-x", "aria-hidden": "true" }, " ×"))))),
+      state.filters.length > 1 ? h("button", { type: "button", class: "button subtle", onclick: () => change({ ...state, filters: [] }, "All filters removed.") }, "Clear all") : null);
+  }
+
+  function renderLists(stats) {
+    lists.replaceChildren(...GROUPS.map((group, index) => topListCard(group, stats, selectedTabs[index], (tab, focus) => {
+      selectedTabs[index] = tab;
+      renderLists(lastStats);
+      if (focus) lists.children[index].querySelector('[role="tab"][aria-selected="true"]').focus();
+    }, (filter) => {
+      const filters = [...state.filters.filter((item) => item.type !== filter.type), filter];
+      change({ ...state, filters }, `Filtered by ${FILTER_LABELS[filter.type].toLowerCase()} ${displayName(filter.type, filter.value)}.`);
+    }, state.filters)));
+  }
+
+  function renderStats(stats) {
+    lastStats = stats;
+    results.hidden = false;
+    liveBadge.hidden = false;
+    kpiSlot.replaceChildren(kpiList(stats));
+    liveBadge.replaceChildren(h("span", { class: "live-dot", "aria-hidden": "true" }),
+      `${format.integer(stats.live_visitors)} ${stats.live_visitors === 1 ? "visitor" : "visitors"} online now`);
+    const noData = stats.total_pageviews === 0 && state.filters.length === 0;
+    emptyState.hidden = !noData;
+    if (noData) {
+      emptyState.replaceChildren(
+        h("h2", {}, "No page views in this period"),
+        h("p", {}, "If the tracker is not on the site yet, put this snippet in the ", h("code", {}, "<head>"), ` of every page on ${site.domain}:`),
+        copyBox({ label: `Tracking snippet for ${site.domain}`, value: trackerSnippet() }));
+    }
+    chart.update({ points: stats.chart_data, previous: stats.comparison ? stats.comparison.chart_data : null, interval: stats.interval });
+    renderLists(stats);
+  }
+
+  async function load({ speak = null, quiet = false } = {}) {
+    const ticket = ++loading;
+    const zone = timeZone();
+    const [from, to] = rangeDates(state, zone);
+    periodText.textContent = `${rangeText(from, to)} · times in ${zone.replaceAll("_", " ")}`;
+    if (!quiet) results.setAttribute("aria-busy", "true");
+    alert.hidden = true;
+    rangeError.hidden = true;
+    try {
+      const stats = await get(`/api/sites/${siteId}/stats`, {
+        query: {
+          from, to, timezone: zone, interval: state.interval || undefined, compare: "previous", limit: 10,
+          filter: state.filters.map((filter) => `${filter.type}:${filter.value}`),
+        },
+      });
+      if (ticket !== loading || context.signal.aborted) return;
+      renderStats(stats);
+      if (speak) {
+        status.textContent = `${speak} ${format.integer(stats.unique_sessions)} visitors, ${format.integer(stats.total_pageviews)} page views.`;
+      }
+    } catch (error) {
+      if (ticket !== loading || context.signal.aborted || error.handled) return;
+      if ((error.code === "invalid_range" || error.code === "invalid_date") && state.range === "custom") {
+        rangeError.textContent = error.detail.charAt(0).toUpperCase() + error.detail.slice(1);
+        rangeError.hidden = false;
+        fromInput.setAttribute("aria-invalid", "true");
+        fromInput.setAttribute("aria-describedby", rangeError.id);
+        toInput.setAttribute("aria-describedby", rangeError.id);
+      } else {
+        alert.textContent = `The stats could not be loaded: ${error.detail}`;
+        alert.hidden = false;
+      }
+    } finally {
+      if (ticket === loading) results.removeAttribute("aria-busy");
+    }
+  }
+
+  function change(next, speak) {
+    state = next;
+    window.history.pushState(null, "", `/sites/${siteId}${stateQuery(state)}`);
+    syncControls();
+    renderFilters();
+    load({ speak: speak || "Stats updated." });
+  }
+
+  rangeSelect.addEventListener("change", () => {
+    if (rangeSelect.value === "custom") {
+      // Start the custom range from what is showing now.
+      const [from, to] = rangeDates(state, timeZone());
+      change({ ...state, range: "custom", from, to }, "Custom range.");
+      fromInput.focus();
+    } else {
+      change({ ...state, range: rangeSelect.value }, `${rangeSelect.selectedOptions[0].textContent}.`);
+    }
+  });
+  intervalSelect.addEventListener("change", () => change({ ...state, interval: intervalSelect.value }));
+  tzSelect.addEventListener("change", () => {
+    // A preset means the same days wherever one is; a custom range keeps its dates.
+    change({ ...state, tz: tzSelect.value }, `Times in ${timeZone()}.`);
+  });
+  customForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    fromInput.removeAttribute("aria-invalid");
+    if (!format.isIsoDate(fromInput.value) || !format.isIsoDate(toInput.value)) {
+      rangeError.textContent = "Enter both dates.";
+      rangeError.hidden = false;
+      fromInput.setAttribute("aria-describedby", rangeError.id);
+      (format.isIsoDate(fromInput.value) ? toInput : fromInput).focus();
+      return;
+    }
+    if (fromInput.value > toInput.value) {
+      rangeError.textContent = "The start date is after the end date.";
+      rangeError.hidden = false;
+      fromInput.setAttribute("aria-invalid", "true");
+      fromInput.setAttribute("aria-describedby", rangeError.id);
+      fromInput.focus();
+      return;
+    }
+    change({ ...state, range: "custom", from: fromInput.value, to: toInput.value },
+      `Showing ${rangeText(fromInput.value, toInput.value)}.`);
+  });
+
+  syncControls();
+  renderFilters();
+  await load();
+
+  const timer = window.setInterval(() => {
+    if (document.visibilityState === "visible") load({ quiet: true });
+  }, REFRESH_MS);
+  return () => {
+    window.clearInterval(timer);
+    chart.destroy();
+  };
+}
