@@ -288,8 +288,8 @@ class People:
         if self.ids:
             listed = ",".join(f"'{user_id}'" for user_id in self.ids)
             self.sql(f"DELETE FROM users WHERE id IN ({listed})")
-        if self.emails:
-            listed = ",".join("'" + email.replace("'", "''") + "'" for email in self.emails)
+        if any("\x00" not in email for email in self.emails):
+            listed = ",".join("'" + email.replace("'", "''") + "'" for email in self.emails if "\x00" not in email)
             self.sql(f"DELETE FROM login_failures WHERE email IN ({listed})")
         self.ids.clear()
         self.emails.clear()
