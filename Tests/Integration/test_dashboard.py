@@ -1,0 +1,663 @@
+"""The dashboard in a real browser (issue 6): headless Chromium, driven by selenium, against the
+nginx + worker pool + PostgreSQL of the integration harness, serving nginx/static as it ships.
+
+One person's journey, step by step, as the documentation tells it: first-run setup → sign out and
+in → add a site → page views sent by the real hk.js from a page on another origin → the numbers on
+the stats page (filters, ranges, time zone) → Settings → API Clients: create, copy the token once,
+call the stats API with it, rename in place, rotate with a grace period, delete and see the token
+refused → password and security log → a session that ends mid-use and comes back to the same page.
+
+Every page is photographed at phone (390×844) and desktop (1366×900) size into test-artifacts/,
+and neither size may scroll sideways. The module runs on a database of its own (first-run setup
+needs an empty users table), so the shared database is left as it was.
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import re
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Optional
+
+import pytest
+import requests
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
+
+from stack import REQUEST_TIMEOUT, Nginx, Pool, free_port, http_session, wait_until
+
+try:
+    from browser import DESKTOP, VIEWPORTS, Browser, chromedriver_binary, chromium_binary
+    MISSING = None if chromium_binary() and chromedriver_binary() else "chromium and chromium-driver are not installed"
+except ImportError:
+    MISSING = "selenium is not installed"
+if MISSING:
+    # `make test` (scripts/install-deps --test) installs them: in CI their absence is a failure.
+    if os.environ.get("CI"):
+        pytest.fail(f"{MISSING}: the dashboard cannot be tested", pytrace=False)
+    pytest.skip(f"{MISSING} (make test installs them)", allow_module_level=True)
+
+EMAIL = "owner@example.com"
+PASSWORD = "correct horse battery staple"
+NEW_PASSWORD = "a much longer passphrase"
+SHOP = "shop.example.test"
+TOKEN_RE = re.compile(r"hk_live_[0-9A-Za-z]{38}")
+
+DESKTOP_UA = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+              "Chrome/120.0.0.0 Safari/537.36")
+PHONE_UA = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/120.0.0.0 Mobile Safari/537.36")
+
+
+# --- the deployment, the browsers and the shop --------------------------------------------------
+
+@dataclass
+class Journey:
+    """What the steps hand on to each other."""
+    base_url: str
+    database: str
+    browser: Browser
+    shop_url: str
+    site_id: Optional[str] = None
+    password: str = PASSWORD
+    tokens: dict = field(default_factory=dict)
+    steps_done: set = field(default_factory=set)
+
+    def require(self, *steps: str) -> None:
+        missing = [step for step in steps if step not in self.steps_done]
+        if missing:
+            pytest.fail(f"an earlier step did not finish: {', '.join(missing)}", pytrace=False)
+
+    def cookie_session(self) -> requests.Session:
+        """An HTTP client carrying the browser's own session cookie (HttpOnly: read via WebDriver)."""
+        session = http_session()
+        cookie = self.browser.driver.get_cookie("hk_token")
+        assert cookie, "the browser holds no hk_token cookie"
+        session.cookies.set("hk_token", cookie["value"])
+        return session
+
+    def bearer(self, token: str, path: str) -> requests.Response:
+        session = http_session()
+        return session.get(self.base_url + path, headers={"Authorization": f"Bearer {token}"},
+                           timeout=REQUEST_TIMEOUT)
+
+
+SHOP_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · Shop</title>
+<script defer src="{hitkeep}/hk.js"></script></head>
+<body><h1 id="title">{title}</h1>
+<nav><a id="home" href="/">Home</a> <a id="pricing" href="/pricing">Pricing</a> <a id="about" href="/about">About</a></nav>
+</body></html>
+"""
+
+
+class ShopHandler(http.server.BaseHTTPRequestHandler):
+    """The tracked site: three pages that embed the tracker exactly as the snippet says."""
+    hitkeep = ""
+
+    def do_GET(self):
+        path = self.path.split("?", 1)[0]
+        titles = {"/": "Home", "/pricing": "Pricing", "/about": "About"}
+        if path == "/favicon.ico":
+            self.send_response(204)
+            self.end_headers()
+            return
+        if path not in titles:
+            self.send_error(404)
+            return
+        body = SHOP_PAGE.format(title=titles[path], hitkeep=self.hitkeep).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *arguments):
+        pass
+
+
+@pytest.fixture(scope="module")
+def journey(stack):
+    """A fresh database with a pool and an nginx of its own (serving the harness's copy of
+    nginx/static), the shop on another port, and the dashboard's browser."""
+    database = f"hk_dashboard_{uuid.uuid4().hex[:8]}"
+    database_url = stack.create_database(database)
+    migrated = stack.migrate(database_url=database_url)
+    assert migrated.returncode == 0, migrated.stderr
+    pool = Pool(stack.binary, stack.root / "run" / f"{database}.sock", database_url,
+                stack.root / "log" / f"{database}.log", workers=2)
+    nginx = Nginx(stack.root / "run" / f"{database}-nginx", stack.static_root, [pool.upstream])
+
+    class Handler(ShopHandler):
+        pass
+
+    shop = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    shop.daemon_threads = True
+    shop_thread = threading.Thread(target=shop.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    browser = None
+    try:
+        pool.start()
+        nginx.start()
+        Handler.hitkeep = nginx.base_url
+        shop_thread.start()
+        browser = Browser()
+        yield Journey(base_url=nginx.base_url, database=database, browser=browser,
+                      shop_url=f"http://{SHOP}:{shop.server_address[1]}")
+    finally:
+        if browser is not None:
+            browser.quit()
+        shop.shutdown()
+        shop.server_close()
+        nginx.stop()
+        pool.stop()
+
+
+@pytest.fixture
+def page(journey, request):
+    """The dashboard's browser at desktop size; a failing step leaves a screenshot behind."""
+    failures = request.session.testsfailed
+    journey.browser.set_viewport(DESKTOP)
+    yield journey.browser
+    if request.session.testsfailed > failures:
+        try:
+            journey.browser.screenshot(f"dashboard-FAILED-{request.node.name}")
+        except Exception:  # the browser may be what failed
+            pass
+
+
+def photograph(browser: Browser, name: str) -> None:
+    """Screenshots of the current page at phone and desktop size; neither may scroll sideways."""
+    for viewport in VIEWPORTS:
+        browser.set_viewport(viewport)
+        browser.wait_idle()
+        overflow = browser.horizontal_overflow(viewport["width"])
+        browser.screenshot(f"dashboard-{name}-{viewport['name']}")
+        assert overflow["scrollWidth"] <= overflow["innerWidth"], f"{name} scrolls sideways at {viewport['name']} size: {overflow}"
+        assert overflow["scrollWidth"] <= viewport["width"], f"{name} is wider than a {viewport['name']}: {overflow}"
+        assert not overflow["offenders"], f"{name} has elements sticking out at {viewport['name']} size: {overflow}"
+    browser.set_viewport(DESKTOP)
+
+
+def field_error(browser: Browser, control) -> str:
+    """The error text tied to a control through aria-describedby, once it is marked invalid."""
+    browser.wait(lambda _: control.get_attribute("aria-invalid") == "true", "the field was not marked invalid")
+    ids = (control.get_attribute("aria-describedby") or "").split()
+    texts = [browser.driver.find_element(By.ID, ident).text for ident in ids]
+    errors = [text for ident, text in zip(ids, texts) if ident.startswith("error")]
+    assert errors, f"no error is tied to the field (aria-describedby={ids})"
+    return " ".join(errors)
+
+
+def kpi(browser: Browser, name: str) -> str:
+    return browser.find(f'[data-kpi="{name}"] .kpi-value').text
+
+
+def wait_kpi(browser: Browser, name: str, value: str) -> None:
+    browser.wait(lambda _: kpi(browser, name) == value and browser.js(
+        "return !document.querySelector('.stats-results[aria-busy=\"true\"]')"),
+        f"the {name} figure did not become {value}")
+
+
+# --- 1. first run ---------------------------------------------------------------------------------
+
+def test_first_run_setup_creates_the_first_user_and_signs_them_in(journey, page):
+    assert requests.get(journey.base_url + "/api/status", timeout=REQUEST_TIMEOUT).json()["needs_setup"] is True
+    page.open(journey.base_url + "/")
+    page.wait_for_path(lambda path: path == "/setup", "the first visit did not lead to setup")
+    page.find("h1")
+    assert page.find("h1").text == "Welcome to HitKeep"
+    photograph(page, "setup")
+
+    # Focus starts in the form; the passwords must match before anything is sent.
+    assert page.js("return document.activeElement.name") == "name"
+    page.fill("Your name", "Ada Owner")
+    page.fill("Email", EMAIL)
+    page.fill("Password", "short")
+    page.fill("Repeat the password", "different")
+    page.button("Create account and sign in").click()
+    repeat = page.field("Repeat the password")
+    assert "differ" in field_error(page, repeat)
+
+    # The API's own refusal (RFC 9457 `code` invalid_password) lands next to the password field.
+    page.fill("Repeat the password", "short")
+    page.button("Create account and sign in").click()
+    password = page.field("Password")
+    assert "8" in field_error(page, password)
+    assert page.js("return document.activeElement.name") == "password"
+
+    page.fill("Password", PASSWORD)
+    page.fill("Repeat the password", PASSWORD)
+    page.button("Create account and sign in").click()
+    page.wait_for_path(lambda path: path.startswith("/sites"), "setup did not continue to the sites")
+    page.wait_for_text(".notice", "Add your first site")
+    assert EMAIL in page.find(".topnav-email").get_attribute("title")
+    journey.steps_done.add("setup")
+
+
+def test_sign_out_and_sign_in_again(journey, page):
+    journey.require("setup")
+    page.button("Sign out").click()
+    page.wait_for_path(lambda path: path.startswith("/login"), "signing out did not show sign-in")
+    page.wait_for_text(".notice", "You have signed out.")
+    assert page.driver.get_cookie("hk_token") is None, "the session cookie outlived sign-out"
+    # Setup is over: /setup now sends people to sign in.
+    page.open(journey.base_url + "/setup")
+    page.wait_for_path(lambda path: path.startswith("/login"), "setup was still offered after the first user")
+    photograph(page, "sign-in")
+
+    # Keyboard: the form is reachable in reading order.
+    email = page.field("Email")
+    assert page.js("return document.activeElement") == email
+    email.send_keys(EMAIL)
+    email.send_keys(Keys.TAB)
+    assert page.js("return document.activeElement.name") == "password"
+    page.driver.switch_to.active_element.send_keys("not the password", Keys.ENTER)
+    alert = page.wait_for_text(".form-alert", "incorrect")
+    assert alert.get_attribute("role") == "alert"
+
+    page.fill("Password", PASSWORD)
+    page.field("Password").send_keys(Keys.TAB)
+    assert page.js("return document.activeElement.textContent") == "Sign in"
+    page.driver.switch_to.active_element.send_keys(Keys.ENTER)
+    page.wait_for_path(lambda path: path == "/sites", "sign-in did not lead to the sites")
+    journey.steps_done.add("signed-in")
+
+
+# --- 2. sites -------------------------------------------------------------------------------------
+
+def test_add_a_site_and_get_its_embed_snippet(journey, page):
+    journey.require("signed-in")
+    page.open(journey.base_url + "/sites")
+    page.wait_idle()
+    page.wait_for_text(".empty-state", "No sites yet")
+
+    domain = page.fill("Domain", f"https://{SHOP}/")
+    Select(page.field("Time zone")).select_by_value("Europe/Berlin")
+    page.button("Add site").click()
+    assert "scheme" in field_error(page, domain), "the API's invalid_domain was not shown at the domain field"
+
+    page.fill("Domain", SHOP)
+    page.fill("Name", "The Shop")
+    page.button("Add site").click()
+    panel = page.wait_for_text(".success-panel", "The Shop added")
+    snippet = panel.find_element(By.CSS_SELECTOR, ".copy-value").text
+    assert snippet == f'<script defer src="{journey.base_url}/hk.js"></script>'
+    assert page.js("return document.activeElement.tagName") == "H3", "focus did not move to the result"
+
+    card = page.find(".site-card")
+    assert card.find_element(By.CSS_SELECTOR, ".site-name").text == "The Shop"
+    assert SHOP in card.text and "Europe/Berlin" in card.text
+    journey.site_id = card.get_attribute("data-site-id")
+    assert re.fullmatch(r"[0-9A-Z]{26}", journey.site_id)
+
+    # The same domain again: 409 domain_taken, next to the domain field.
+    page.fill("Domain", SHOP)
+    page.button("Add site").click()
+    assert "registered already" in field_error(page, page.field("Domain"))
+    page.fill("Domain", "")
+    photograph(page, "sites")
+    journey.steps_done.add("site")
+
+
+# --- 3. page views from another origin, on the stats page -----------------------------------------
+
+def visit(visitor: Browser, user_agent: str, urls: list[str], links: list[str]) -> None:
+    """One visitor in its own tab (so its own sessionStorage session): open, then follow links."""
+    visitor.cdp("Emulation.setUserAgentOverride", {"userAgent": user_agent})
+    for url in urls:
+        visitor.open(url)
+        visitor.find("#title")
+    for link in links:
+        before = visitor.path
+        visitor.find(f"#{link}").click()
+        visitor.wait(lambda _: visitor.path != before, f"following the {link} link did not load it")
+        visitor.find("#title")
+
+
+def test_page_views_from_another_origin_appear_on_the_stats_page(journey, page):
+    journey.require("site")
+    # A real browser visits the shop: its own Chromium (no automation flag, a normal user agent),
+    # with shop.example.test resolving to this machine. hk.js is loaded from the HitKeep server.
+    visitor = Browser(
+        host_resolver_rules=f"MAP {SHOP} 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        extra_arguments=["--disable-blink-features=AutomationControlled", f"--user-agent={DESKTOP_UA}"])
+    try:
+        visit(visitor, DESKTOP_UA, [journey.shop_url + "/?utm_source=newsletter&utm_medium=email"], ["pricing", "about"])
+        visitor.driver.switch_to.new_window("tab")
+        visit(visitor, PHONE_UA, [journey.shop_url + "/pricing"], [])
+        assert visitor.js("return navigator.webdriver") is False
+    finally:
+        visitor.quit()
+
+    # 202 means committed; wait (bounded) until all four are counted.
+    api = journey.cookie_session()
+    stats_url = f"{journey.base_url}/api/sites/{journey.site_id}/stats"
+
+    def counted():
+        answer = api.get(stats_url, timeout=REQUEST_TIMEOUT)
+        return answer.status_code == 200 and answer.json()["total_pageviews"] == 4 and answer.json()
+    stats = wait_until(counted, 15, "the four page views from the shop were not counted", interval=0.25)
+    assert stats["unique_sessions"] == 2
+
+    # What the site owner sees.
+    page.open(journey.base_url + "/sites")
+    page.find(f"a.button[href='/sites/{journey.site_id}']").click()
+    page.wait_for_path(lambda path: path == f"/sites/{journey.site_id}", "View stats did not open the stats page")
+    page.wait_idle()
+    assert page.find("h1").text == "The Shop"
+    assert "Europe/Berlin" in page.find(".period").text, "the time zone is not shown"
+    wait_kpi(page, "pageviews", "4")
+    assert kpi(page, "visitors") == "2"
+    assert kpi(page, "pages-per-visit") == "2"
+    assert kpi(page, "bounce-rate") == "50%"
+    # Nothing in the previous 30 days: every count is new.
+    assert "new" in page.find('[data-kpi="pageviews"] .kpi-change').text
+    assert page.wait_for_text(".live-badge", "2 visitors online now")
+
+    def top(card_title: str) -> dict:
+        card = next(card for card in page.find_all(".toplist-card")
+                    if card.find_element(By.CSS_SELECTOR, "h2").text == card_title)
+        rows = card.find_elements(By.CSS_SELECTOR, ".toplist-row")
+        return {row.find_element(By.CSS_SELECTOR, ".toplist-name").text:
+                int(row.find_element(By.CSS_SELECTOR, ".toplist-value").text) for row in rows}
+
+    assert top("Pages") == {"/pricing": 2, "/": 1, "/about": 1}
+    assert top("Devices") == {"Desktop": 3, "Mobile": 1}
+    page.button("Source").click()
+    assert top("Sources") == {"(none)": 3, "newsletter": 1}
+
+    # The chart: one line per series, and its numbers as a table that add up.
+    assert len(page.find_all(".chart-svg path.chart-line")) >= 2
+    page.find(".chart-table summary").click()
+    cells = [cell.text for cell in page.find_all(".chart-table tbody tr td:nth-child(2)")]
+    assert sum(int(value.replace(",", "")) for value in cells) == 4
+    # Arrow keys read the chart point by point.
+    chart = page.find(".chart")
+    chart.send_keys(Keys.END)
+    assert "page view" in page.find(".chart-tooltip").text
+    page.find(".chart-table summary").click()
+    photograph(page, "stats")
+
+    # A click on a row filters everything by it; the filter is in the URL and removable.
+    page.button("/pricing: 2 page views. Filter by this page.").click()
+    page.wait(lambda _: "filter=path%3A%2Fpricing" in page.path, "the filter did not reach the URL")
+    page.wait_for_text(".chip", "/pricing")
+    wait_kpi(page, "pageviews", "2")
+    assert kpi(page, "visitors") == "2"
+    photograph(page, "stats-filtered")
+    page.button("Remove filter: Page is /pricing").click()
+    wait_kpi(page, "pageviews", "4")
+    assert "filter=" not in page.path
+
+    # Presets and a custom range.
+    Select(page.field("Period")).select_by_value("today")
+    page.wait(lambda _: "range=today" in page.path, "the preset did not reach the URL")
+    wait_kpi(page, "pageviews", "4")
+    Select(page.field("Period")).select_by_value("yesterday")
+    page.wait_for_text(".empty-state", "No page views in this period")
+    assert kpi(page, "pageviews") == "0"
+    Select(page.field("Period")).select_by_value("custom")
+    start, end = page.field("From"), page.field("To")
+    page.js("arguments[0].value = '2026-02-10'; arguments[1].value = '2026-01-10';", start, end)
+    page.button("Apply").click()
+    assert "after the end" in page.wait_for_text(".custom-range .field-error", "after").text
+    page.js("arguments[0].value = arguments[2]; arguments[1].value = arguments[2];", start, end,
+            page.js("return new Intl.DateTimeFormat('en-CA', {timeZone: 'Europe/Berlin'}).format(new Date())"))
+    page.button("Apply").click()
+    page.wait(lambda _: "range=custom" in page.path and "from=" in page.path, "the custom range did not reach the URL")
+    wait_kpi(page, "pageviews", "4")
+    # Back returns to the previous view: the custom range as it was before Apply (yesterday).
+    page.driver.back()
+    page.wait(lambda _: "range=custom" in page.path and page.field("Period").get_attribute("value") == "custom",
+              "Back did not restore the previous view")
+    wait_kpi(page, "pageviews", "0")
+    journey.steps_done.add("stats")
+
+
+# --- 4. Settings → API Clients ----------------------------------------------------------------------
+
+def client_card(page: Browser, name: str):
+    return page.wait(lambda _: next((card for card in page.find_all(".client-card")
+                                     if card.find_element(By.CSS_SELECTOR, ".client-name").text == name), None),
+                     f"no API client card named {name!r}")
+
+
+def test_api_clients_create_copy_use_rename_rotate_delete(journey, page):
+    journey.require("stats")
+    # "Open Settings → API Clients in the HitKeep dashboard."
+    page.open(journey.base_url + "/sites")
+    page.find(".topnav-link[href='/settings/api-clients']").click()
+    page.wait_for_path(lambda path: path == "/settings/api-clients", "Settings did not open API Clients")
+    page.wait_for_text(".empty-state", "No API clients yet")
+
+    # "Click New API Client."
+    new = page.button("New API Client")
+    assert new.get_attribute("aria-expanded") == "false"
+    new.click()
+    assert new.get_attribute("aria-expanded") == "true"
+    assert page.js("return document.activeElement") == page.field("Name")
+
+    # A name is required: the API's invalid_name is shown at the Name field.
+    page.button("Create API client").click()
+    assert "name must be 1 to 120 characters" in field_error(page, page.field("Name")).lower()
+
+    # "Give the client a descriptive name (e.g., grafana-reader, ci-exporter)."
+    page.fill("Name", "grafana-reader")
+    form = page.find(".new-client-form")
+    for box in form.find_elements(By.CSS_SELECTOR, "input[name=scopes]"):
+        if box.get_attribute("value") not in ("stats:read", "sites:read") and box.is_selected():
+            box.click()
+    form.find_element(By.CSS_SELECTOR, "input[name=site_mode][value=some]").click()
+    form.find_element(By.CSS_SELECTOR, f"input[name=site_ids][value='{journey.site_id}']").click()
+    Select(page.field("Expires")).select_by_value("30")
+    page.button("Create API client").click()
+
+    # "Copy the generated token immediately — it is shown once."
+    panel = page.wait_for_text(".token-panel", "You will not see it again")
+    token = panel.find_element(By.CSS_SELECTOR, ".copy-value").text
+    assert TOKEN_RE.fullmatch(token), token
+    assert page.js("return document.activeElement.textContent") == "Token for grafana-reader"
+    page.cdp("Browser.grantPermissions", {"origin": journey.base_url,
+                                          "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
+    page.button("Copy", scope=panel).click()
+    page.wait_for_text(".token-panel .copy-status", "Copied")
+    copied = page.driver.execute_async_script(
+        "const done = arguments[0]; navigator.clipboard.readText().then(done, (e) => done('error: ' + e))")
+    assert copied == token
+    photograph(page, "api-client-token")
+
+    card = client_card(page, "grafana-reader")
+    text = card.text
+    assert f"hk_live_…{token[-4:]}" in text
+    assert "sites:read" in text and "stats:read" in text and "sites:write" not in text
+    assert "The Shop" in text
+    assert "Never" in text  # last used
+
+    # The token works against the stats API, over plain HTTP, as the documentation shows.
+    answer = journey.bearer(token, f"/api/sites/{journey.site_id}/stats")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["total_pageviews"] == 4
+    journey.tokens["first"] = token
+
+    # "Done" removes the token for good; a reload shows the list only, with "last used" filled in.
+    page.button("Done: I have copied it").click()
+    assert not page.find_all(".token-panel")
+    page.driver.refresh()
+    card = client_card(page, "grafana-reader")
+    assert token not in page.find("main").text
+    last_used = card.find_element(By.XPATH, ".//dt[.='Last used']/following-sibling::dd[1]").text
+    assert last_used != "Never", "last used was not updated by the API call"
+
+    # Rename in place (Escape cancels, a blank name is refused next to the field).
+    page.button("Rename grafana-reader").click()
+    name_input = page.find(".rename-form input[name=name]")
+    assert page.js("return document.activeElement") == name_input
+    name_input.send_keys(Keys.ESCAPE)
+    page.wait(lambda _: not page.find_all(".rename-form"), "Escape did not cancel the rename")
+    assert page.js("return document.activeElement.textContent") == "Rename"
+    page.button("Rename grafana-reader").click()
+    name_input = page.find(".rename-form input[name=name]")
+    name_input.send_keys(Keys.CONTROL, "a")
+    name_input.send_keys(Keys.DELETE, Keys.ENTER)
+    assert "name must be" in field_error(page, name_input).lower()
+    name_input.send_keys("renamed-client", Keys.ENTER)
+    client_card(page, "renamed-client")
+    listed = journey.cookie_session().get(journey.base_url + "/api/user/api-clients", timeout=REQUEST_TIMEOUT).json()
+    assert [client["name"] for client in listed] == ["renamed-client"]
+
+    # Rotate with a grace period: the new token is shown once, the old one keeps working a while.
+    page.button("Rotate the token of renamed-client").click()
+    dialog = page.find("dialog[open]")
+    assert "Rotate the token" in dialog.text
+    Select(dialog.find_element(By.CSS_SELECTOR, "select")).select_by_value("300")
+    page.button("Rotate token", scope=dialog).click()
+    panel = page.wait_for_text(".token-panel", "New token for renamed-client")
+    assert "You will not see it again" in panel.text
+    assert "keeps working until" in panel.text
+    rotated = panel.find_element(By.CSS_SELECTOR, ".copy-value").text
+    assert TOKEN_RE.fullmatch(rotated) and rotated != token
+    assert journey.bearer(rotated, f"/api/sites/{journey.site_id}/stats").status_code == 200
+    assert journey.bearer(token, f"/api/sites/{journey.site_id}/stats").status_code == 200
+    assert f"hk_live_…{rotated[-4:]}" in client_card(page, "renamed-client").text
+
+    # Delete, with a confirmation that can be declined.
+    page.button("Delete renamed-client").click()
+    dialog = page.find("dialog[open]")
+    assert "Delete “renamed-client”?" in dialog.text and "stops working immediately" in dialog.text
+    page.button("Keep it", scope=dialog).click()
+    page.wait(lambda _: not page.find_all("dialog[open]"), "Keep it did not close the dialog")
+    assert page.js("return document.activeElement.textContent") == "Delete", "focus did not return to Delete"
+    client_card(page, "renamed-client")
+    page.button("Delete renamed-client").click()
+    dialog = page.find("dialog[open]")
+    page.button("Delete API client", scope=dialog).click()
+    page.wait(lambda _: not page.find_all(".client-card"), "the deleted client stayed in the list")
+    page.wait_for_text(".empty-state", "No API clients yet")
+    assert not page.find_all(".token-panel"), "the deleted client's token stayed on screen"
+
+    # …and its tokens are refused from the very next request, the grace period's too.
+    for refused in (rotated, token):
+        answer = journey.bearer(refused, f"/api/sites/{journey.site_id}/stats")
+        assert answer.status_code == 401, answer.text
+        assert 'error="invalid_token"' in answer.headers.get("WWW-Authenticate", "")
+    journey.steps_done.add("clients")
+
+
+def test_an_expired_client_is_marked_expired(journey, page, stack):
+    journey.require("clients")
+    created = journey.cookie_session().post(journey.base_url + "/api/user/api-clients",
+                                            json={"name": "ci-exporter", "expires_in_days": 1}, timeout=REQUEST_TIMEOUT)
+    assert created.status_code == 201, created.text
+    client_id = created.json()["id"]
+    stack.sql(f"UPDATE api_clients SET expires_at = now() - interval '1 hour' WHERE id = '{client_id}'",
+              database=journey.database)
+    page.open(journey.base_url + "/settings/api-clients")
+    card = client_card(page, "ci-exporter")
+    assert "Expired" in card.find_element(By.CSS_SELECTOR, ".badge").text
+    assert "This token no longer works" in card.text
+    assert not [button for button in card.find_elements(By.TAG_NAME, "button") if button.text == "Rotate token"]
+    photograph(page, "api-clients")
+
+
+# --- 5. password and security log ------------------------------------------------------------------
+
+def test_change_password_and_read_the_security_log(journey, page):
+    journey.require("clients")
+    page.open(journey.base_url + "/settings/password")
+    page.wait_idle()
+    page.fill("Current password", "wrong password")
+    page.fill("New password", NEW_PASSWORD)
+    page.fill("Repeat the new password", NEW_PASSWORD)
+    page.button("Change password").click()
+    assert "current password is incorrect" in field_error(page, page.field("Current password"))
+
+    page.fill("Current password", PASSWORD)
+    page.fill("Repeat the new password", "something else")
+    page.button("Change password").click()
+    assert "differ" in field_error(page, page.field("Repeat the new password"))
+
+    page.fill("Repeat the new password", NEW_PASSWORD)
+    page.button("Change password").click()
+    page.wait_for_text(".notice.success", "Password changed")
+    journey.password = NEW_PASSWORD
+    photograph(page, "password")
+
+    page.find(".subnav a[href='/settings/security']").click()
+    page.wait_for_path(lambda path: path == "/settings/security", "the security log did not open")
+    table = page.find(".data-table")
+    events = [row.find_elements(By.TAG_NAME, "td")[1].text for row in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
+    assert events[0] == "Password changed"
+    for expected in ("API client deleted", "API client token rotated", "API client changed", "API client created",
+                     "Failed sign-in attempt", "Signed in", "Signed out"):
+        assert expected in events, f"{expected!r} missing from the security log: {events}"
+    assert "renamed-client" in table.text or "a deleted API client" in table.text
+    photograph(page, "security-log")
+    journey.steps_done.add("password")
+
+
+# --- 6. a session that ends mid-use -------------------------------------------------------------------
+
+def test_an_ended_session_returns_to_the_same_page_after_sign_in(journey, page, stack):
+    journey.require("password")
+    where = f"/sites/{journey.site_id}?range=7d&filter=device%3Amobile"
+    page.open(journey.base_url + where)
+    wait_kpi(page, "pageviews", "1")
+    # The session ends behind the browser's back (expiry, sign-out elsewhere)…
+    stack.sql("DELETE FROM sessions", database=journey.database)
+    # …and the next thing the person does needs the API.
+    Select(page.field("Period")).select_by_value("30d")
+    page.wait_for_path(lambda path: path.startswith("/login"), "a 401 did not lead to sign-in")
+    assert "next=" in page.path and "reason=expired" in page.path
+    page.wait_for_text(".notice", "Your session has ended")
+    page.fill("Email", EMAIL)
+    page.fill("Password", journey.password)
+    page.button("Sign in").click()
+    page.wait_for_path(lambda path: path.startswith("/sites/"), "sign-in did not return to the stats page")
+    # 30 days is the default range, so it is not spelled out in the URL.
+    assert page.path == f"/sites/{journey.site_id}?filter=device%3Amobile", page.path
+    wait_kpi(page, "pageviews", "1")
+    assert page.find(".chip").text.startswith("Device")
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"])
+def test_sign_in_never_sends_people_to_another_site(journey, page, target):
+    journey.require("password")
+    page.button("Sign out").click()
+    page.wait_for_path(lambda path: path.startswith("/login"), "sign-out did not show sign-in")
+    page.open(journey.base_url + "/login?next=" + requests.utils.quote(target, safe=""))
+    page.fill("Email", EMAIL)
+    page.fill("Password", journey.password)
+    page.button("Sign in").click()
+    page.wait_for_path(lambda path: path == "/sites", f"next={target!r} was followed")
+    assert page.driver.current_url.startswith(journey.base_url + "/")
+
+
+# --- 7. the whole product under the CSP, in the dark -------------------------------------------------
+
+def test_pages_keep_to_the_content_security_policy(journey, page):
+    journey.require("password")
+    headers = requests.get(journey.base_url + "/sites", timeout=REQUEST_TIMEOUT).headers
+    policy = headers.get("Content-Security-Policy", "")
+    assert "default-src 'self'" in policy and "'unsafe-inline'" not in policy
+    # Every page of the journey ran without a CSP refusal or an uncaught error.
+    assert page.script_problems() == []
+
+
+def test_dark_colour_scheme(journey, page):
+    journey.require("password")
+    page.emulate_color_scheme("dark")
+    try:
+        for path, name in ((f"/sites/{journey.site_id}", "stats-dark"), ("/settings/api-clients", "api-clients-dark")):
+            page.open(journey.base_url + path)
+            page.wait_idle()
+            background = page.js("return getComputedStyle(document.body).backgroundColor")
+            red, green, blue = (int(part) for part in re.findall(r"\d+", background)[:3])
+            assert red + green + blue < 120, f"the dark scheme was not applied: {background}"
+            photograph(page, name)
+    finally:
+        page.emulate_color_scheme("light")
