@@ -67,22 +67,8 @@ public final class FastCGIResponder {
     }
 
     private func readRequest() -> FastCGIRequest {
-        var parameters: [(name: String, value: String)] = []
-        parameters.reserveCapacity(40)
-        if var entry = request.pointee.envp {
-            while let pair = entry.pointee {
-                if let separator = strchr(pair, Int32(UInt8(ascii: "="))) {
-                    let nameLength = pair.distance(to: separator)
-                    let name = UnsafeRawBufferPointer(start: pair, count: nameLength)
-                    parameters.append((
-                        name: String(decoding: name, as: UTF8.self),
-                        value: String(cString: separator + 1)
-                    ))
-                }
-                entry += 1
-            }
-        }
-        let announced = parameters.first { $0.name == "CONTENT_LENGTH" }.flatMap { Int($0.value) } ?? 0
+        let parameters = FastCGIParameters(environment: request.pointee.envp)
+        let announced = parameters["CONTENT_LENGTH"].flatMap { Int($0) } ?? 0
         let (body, exceeded) = readBody(announced: announced)
         return FastCGIRequest(parameters: parameters, body: body, bodyExceededLimit: exceeded)
     }

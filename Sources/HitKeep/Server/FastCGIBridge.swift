@@ -7,31 +7,22 @@ enum FastCGIBridge {
     /// Builds the request; one that cannot be understood (bad method, bad query string) carries the
     /// problem to answer with, so that it is logged and answered like any other.
     static func request(from incoming: FastCGIRequest) -> Request {
-        var method: String?
-        var path: String?
-        var queryString = ""
+        let parameters = incoming.parameters
+        let method = parameters["REQUEST_METHOD"]
+        var path = parameters["DOCUMENT_URI"]
+        let queryString = parameters["QUERY_STRING"] ?? ""
+        let remoteAddress = parameters["REMOTE_ADDR"]
+        let requestID = parameters["REQUEST_ID"]
         var headers = HTTPFields()
         var cookies: [(name: String, value: String)] = []
-        var remoteAddress: String?
-        var requestID: String?
-        for (name, value) in incoming.parameters {
-            // Most parameters are headers; only names without the HTTP_ prefix need the switch.
-            if name.utf8.starts(with: httpPrefix) {
-                if name == "HTTP_COOKIE" {
-                    cookies.append(contentsOf: Cookies.parse(value))
-                } else if let field = headerName(name) {
-                    headers.append(HTTPField(name: field, value: value))
-                }
-                continue
-            }
-            switch name {
-            case "REQUEST_METHOD": method = value
-            case "DOCUMENT_URI": path = value
-            case "QUERY_STRING": queryString = value
-            case "REMOTE_ADDR": remoteAddress = value
-            case "REQUEST_ID": requestID = value
-            case "CONTENT_TYPE": if !value.isEmpty, let field = HTTPField.Name("content-type") { headers.append(HTTPField(name: field, value: value)) }
-            default: continue
+        if let contentType = parameters["CONTENT_TYPE"], !contentType.isEmpty {
+            headers[.contentType] = contentType
+        }
+        for (name, value) in parameters.headers {
+            if name == "cookie" {
+                cookies.append(contentsOf: Cookies.parse(value))
+            } else if let field = HTTPField.Name(name) {
+                headers.append(HTTPField(name: field, value: value))
             }
         }
         let id = requestID.flatMap { $0.isEmpty ? nil : $0 } ?? randomRequestID()
@@ -65,20 +56,6 @@ enum FastCGIBridge {
         headers.append(("Content-Length", String(response.body.count)))
         return FastCGIResponse(status: response.status.code, reason: response.status.reasonPhrase,
                                headers: headers, body: response.body)
-    }
-
-    private static let httpPrefix = Array("HTTP_".utf8)
-
-    /// `HTTP_X_API_KEY` → `x-api-key`.
-    private static func headerName(_ parameter: String) -> HTTPField.Name? {
-        let converted = parameter.utf8.dropFirst(5).map { byte -> UInt8 in
-            switch byte {
-            case UInt8(ascii: "_"): UInt8(ascii: "-")
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte + 32
-            default: byte
-            }
-        }
-        return HTTPField.Name(String(decoding: converted, as: UTF8.self))
     }
 
     private static func randomRequestID() -> String {

@@ -1,0 +1,101 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The parameters of one request, copied out of libfcgi into one buffer as soon as it is accepted
+/// (libfcgi reuses their storage at the next accept). Names may repeat: nginx passes one
+/// `HTTP_COOKIE` per `Cookie` header line. Values become Swift strings only when asked for, since
+/// a handler needs a handful of the forty or so parameters the web server sends.
+public struct FastCGIParameters: Sendable {
+    private struct Entry: Sendable {
+        var nameStart: Int32
+        var valueStart: Int32
+        var valueEnd: Int32
+    }
+
+    private var bytes: [UInt8] = []
+    private var entries: [Entry] = []
+
+    public init() {}
+
+    public init(_ pairs: [(name: String, value: String)]) {
+        for (name, value) in pairs { append(name: Array(name.utf8), value: Array(value.utf8)) }
+    }
+
+    /// Copies a `NAME=value` environment block (libfcgi's `envp`).
+    init(environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) {
+        guard var entry = environment else { return }
+        bytes.reserveCapacity(1024)
+        entries.reserveCapacity(48)
+        while let pair = entry.pointee {
+            let length = strlen(pair)
+            if let separator = memchr(pair, Int32(UInt8(ascii: "=")), length) {
+                let start = Int32(bytes.count)
+                let nameLength = Int32(UnsafeRawPointer(pair).distance(to: UnsafeRawPointer(separator)))
+                bytes.append(contentsOf: UnsafeRawBufferPointer(start: pair, count: length))
+                entries.append(Entry(nameStart: start, valueStart: start + nameLength + 1, valueEnd: Int32(bytes.count)))
+            }
+            entry += 1
+        }
+    }
+
+    private mutating func append(name: [UInt8], value: [UInt8]) {
+        let start = Int32(bytes.count)
+        bytes.append(contentsOf: name)
+        bytes.append(UInt8(ascii: "="))
+        let valueStart = Int32(bytes.count)
+        bytes.append(contentsOf: value)
+        entries.append(Entry(nameStart: start, valueStart: valueStart, valueEnd: Int32(bytes.count)))
+    }
+
+    public var count: Int { entries.count }
+
+    /// The value of the first parameter with this name.
+    public subscript(_ name: String) -> String? {
+        var name = name
+        return name.withUTF8 { wanted in
+            bytes.withUnsafeBufferPointer { buffer in
+                for entry in entries where Int(entry.valueStart - 1 - entry.nameStart) == wanted.count {
+                    if memcmp(buffer.baseAddress! + Int(entry.nameStart), wanted.baseAddress!, wanted.count) == 0 {
+                        return value(of: entry)
+                    }
+                }
+                return nil
+            }
+        }
+    }
+
+    /// Every parameter, in the order the web server sent them.
+    public var all: [(name: String, value: String)] {
+        entries.map { (String(decoding: bytes[Int($0.nameStart)..<Int($0.valueStart - 1)], as: UTF8.self), value(of: $0)) }
+    }
+
+    /// The request headers, from the `HTTP_*` parameters: `HTTP_X_API_KEY` becomes `x-api-key`.
+    public var headers: [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(12)
+        for entry in entries {
+            let nameStart = Int(entry.nameStart)
+            let nameEnd = Int(entry.valueStart - 1)
+            guard nameEnd - nameStart > 5, bytes[nameStart] == UInt8(ascii: "H"), bytes[nameStart + 1] == UInt8(ascii: "T"),
+                  bytes[nameStart + 2] == UInt8(ascii: "T"), bytes[nameStart + 3] == UInt8(ascii: "P"),
+                  bytes[nameStart + 4] == UInt8(ascii: "_") else { continue }
+            let name = String(unsafeUninitializedCapacity: nameEnd - nameStart - 5) { buffer in
+                for (offset, byte) in bytes[(nameStart + 5)..<nameEnd].enumerated() {
+                    switch byte {
+                    case UInt8(ascii: "_"): buffer[offset] = UInt8(ascii: "-")
+                    case UInt8(ascii: "A")...UInt8(ascii: "Z"): buffer[offset] = byte + 32
+                    default: buffer[offset] = byte
+                    }
+                }
+                return nameEnd - nameStart - 5
+            }
+            headers.append((name, value(of: entry)))
+        }
+        return headers
+    }
+
+    private func value(of entry: Entry) -> String {
+        String(decoding: bytes[Int(entry.valueStart)..<Int(entry.valueEnd)], as: UTF8.self)
+    }
+}
