@@ -171,7 +171,11 @@ def page(journey, request):
 
 
 def photograph(browser: Browser, name: str) -> None:
-    """Screenshots of the current page at phone and desktop size; neither may scroll sideways."""
+    """Screenshots of the current page at phone and desktop size; neither may scroll sideways, and
+    no programming leftovers (null, undefined, NaN) may show."""
+    shown = browser.js("return document.body.innerText")
+    leftovers = re.findall(r"\b(?:null|undefined|NaN)\b|\[object Object\]", shown)
+    assert not leftovers, f"{name} shows {leftovers}:\n{shown}"
     for viewport in VIEWPORTS:
         browser.set_viewport(viewport)
         browser.wait_idle()
@@ -445,6 +449,7 @@ def test_api_clients_create_copy_use_rename_rotate_delete(journey, page):
     # A name is required: the API's invalid_name is shown at the Name field.
     page.button("Create API client").click()
     assert "name must be 1 to 120 characters" in field_error(page, page.field("Name")).lower()
+    photograph(page, "api-client-new")
 
     # "Give the client a descriptive name (e.g., grafana-reader, ci-exporter)."
     page.fill("Name", "grafana-reader")
@@ -535,6 +540,7 @@ def test_api_clients_create_copy_use_rename_rotate_delete(journey, page):
     client_card(page, "renamed-client")
     page.button("Delete renamed-client").click()
     dialog = page.find("dialog[open]")
+    photograph(page, "api-client-delete")
     page.button("Delete API client", scope=dialog).click()
     page.wait(lambda _: not page.find_all(".client-card"), "the deleted client stayed in the list")
     page.wait_for_text(".empty-state", "No API clients yet")

@@ -32,6 +32,7 @@ export function duration(seconds) {
 }
 
 const dateTimeFormat = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" });
+const dateTimeSecondsFormat = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "medium" });
 const dateFormat = new Intl.DateTimeFormat(locale, { dateStyle: "medium" });
 
 /** An API time (RFC 3339) as local date and time, or `fallback` when unset. */
@@ -39,6 +40,13 @@ export function dateTime(value, fallback = "Never") {
   if (!value) return fallback;
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? value : dateTimeFormat.format(date);
+}
+
+/** The same with seconds, for logs where the order of events within a minute matters. */
+export function dateTimeSeconds(value, fallback = "—") {
+  if (!value) return fallback;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? value : dateTimeSecondsFormat.format(date);
 }
 
 export function date(value, fallback = "—") {

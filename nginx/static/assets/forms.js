@@ -107,10 +107,12 @@ export function clearFormErrors(form) {
   }
 }
 
-/** An API detail as a sentence: capitalised and with a full stop. */
+/** An API detail as a sentence: capitalised (unless it starts with a name such as a domain or a
+ * field, which keep their spelling) and with a full stop. */
 export function humanize(error) {
   const detail = (error && (error.detail || error.message)) || "Something went wrong.";
-  const sentence = detail.charAt(0).toUpperCase() + detail.slice(1);
+  const firstWord = detail.split(/\s/, 1)[0];
+  const sentence = /^[a-z]+$/.test(firstWord) ? detail.charAt(0).toUpperCase() + detail.slice(1) : detail;
   return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
 }
 
@@ -120,6 +122,13 @@ export function humanize(error) {
  */
 export function onSubmit(form, action, fieldFor) {
   form.noValidate = true;
+  // Editing a field takes its error away: the message was about the old value.
+  const clearOnEdit = (event) => {
+    const container = event.target.closest("[data-field]");
+    if (container && form.contains(container)) clearFieldError(container);
+  };
+  form.addEventListener("input", clearOnEdit);
+  form.addEventListener("change", clearOnEdit);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (form.getAttribute("aria-busy") === "true") return;

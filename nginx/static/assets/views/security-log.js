@@ -53,7 +53,7 @@ export async function render(context) {
   }
 
   const rows = entries.map((entry) => h("tr", { class: entry.action === "login.failed" ? "attention" : null },
-    h("td", { "data-label": "When" }, h("time", { datetime: entry.at, title: format.dateTime(entry.at) }, format.dateTime(entry.at))),
+    h("td", { "data-label": "When" }, h("time", { datetime: entry.at }, format.dateTimeSeconds(entry.at))),
     h("td", { "data-label": "Event" }, ACTIONS[entry.action] || entry.action),
     h("td", { "data-label": "By" }, actor(entry)),
     h("td", { "data-label": "Concerning" }, subject(entry)),

@@ -334,7 +334,7 @@ export async function render(context) {
     filterBar.replaceChildren();
     filterBar.hidden = state.filters.length === 0;
     if (!state.filters.length) return;
-    filterBar.append(h("span", { class: "filter-bar-label" }, "Filtered by"),
+    filterBar.append(...[h("span", { class: "filter-bar-label" }, "Filtered by"),
       h("ul", { class: "filter-chips" }, state.filters.map((filter, index) => h("li", {},
         h("button", {
           type: "button", class: "chip",
@@ -343,8 +343,9 @@ export async function render(context) {
             const filters = state.filters.filter((_, at) => at !== index);
             change({ ...state, filters }, `Filter removed.`);
           },
-        }, h("span", {}, `${FILTER_LABELS[filter.type]}: `), h("strong", {}, displayName(filter.type, filter.value)), h("span", { class: "chip-x", "aria-hidden": "true" }, " ×"))))),
-      state.filters.length > 1 ? h("button", { type: "button", class: "button subtle", onclick: () => change({ ...state, filters: [] }, "All filters removed.") }, "Clear all") : null);
+        }, h("span", {}, `${FILTER_LABELS[filter.type]}:`), h("strong", {}, displayName(filter.type, filter.value)), h("span", { class: "chip-x", "aria-hidden": "true" }, "×"))))),
+      state.filters.length > 1 ? h("button", { type: "button", class: "button subtle", onclick: () => change({ ...state, filters: [] }, "All filters removed.") }, "Clear all") : null,
+    ].filter(Boolean));
   }
 
   function renderLists(stats) {
