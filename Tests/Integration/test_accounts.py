@@ -439,3 +439,22 @@ def test_deleting_a_user_leaves_no_orphan_rows(stack, people):
                             "WHERE c.id IS NULL") == "0"
     # The member keeps their own things.
     assert [s["id"] for s in assert_json(member.get("/api/sites"))] == [shared["id"]]
+
+
+def test_concurrent_guesses_cannot_exceed_the_limit_for_one_email(stack):
+    """The limit holds under parallel attempts: 24 simultaneous wrong passwords for one email through
+    4 workers get at most 10 answers of 401; the rest are 429."""
+    own = deployment(stack, fresh_database=True, workers=4)
+    person = own.people.create()
+    barrier = threading.Barrier(24)
+
+    def guess(number):
+        api = Api(own.base_url)
+        barrier.wait(timeout=10)
+        return api.post("/api/login", json={"email": person.email, "password": f"guess number {number}"}).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(24) as executor:
+        statuses = list(executor.map(guess, range(24)))
+    assert set(statuses) <= {401, 429}, statuses
+    assert statuses.count(401) <= 10, f"{statuses.count(401)} password guesses were checked, the limit is 10"
+    assert int(one_value(stack, "SELECT count(*) FROM login_failures", database=own.database)) <= 10
