@@ -371,6 +371,16 @@ def test_page_views_from_another_origin_appear_on_the_stats_page(journey, page):
                 int(row.find_element(By.CSS_SELECTOR, ".toplist-value").text) for row in rows}
 
     assert top("Pages") == {"/pricing": 2, "/": 1, "/about": 1}
+    # The tabs of a list work from the keyboard (arrow keys move and select).
+    page.button("Top pages").send_keys(Keys.ARROW_RIGHT)
+    assert page.js("return document.activeElement.textContent") == "Entry pages"
+    assert page.button("Entry pages").get_attribute("aria-selected") == "true"
+    assert top("Pages") == {"/": 1, "/pricing": 1}
+    page.driver.switch_to.active_element.send_keys(Keys.ARROW_RIGHT)
+    assert top("Pages") == {"/about": 1, "/pricing": 1}
+    page.driver.switch_to.active_element.send_keys(Keys.HOME)
+    assert top("Pages") == {"/pricing": 2, "/": 1, "/about": 1}
+    assert "Compared with" in page.find(".compared").text
     assert top("Devices") == {"Desktop": 3, "Mobile": 1}
     page.button("Source").click()
     assert top("Sources") == {"(none)": 3, "newsletter": 1}
@@ -392,6 +402,9 @@ def test_page_views_from_another_origin_appear_on_the_stats_page(journey, page):
     page.wait(lambda _: "filter=path%3A%2Fpricing" in page.path, "the filter did not reach the URL")
     page.wait_for_text(".chip", "/pricing")
     wait_kpi(page, "pageviews", "2")
+    # Screen readers hear the new result through the status region.
+    announced = page.find(".stats-results ~ [role=status], [role=status].sr-only", visible=False).get_attribute("textContent")
+    assert "Filtered by page /pricing." in announced and "2 page views" in announced, announced
     assert kpi(page, "visitors") == "2"
     photograph(page, "stats-filtered")
     page.button("Remove filter: Page is /pricing").click()
@@ -402,6 +415,9 @@ def test_page_views_from_another_origin_appear_on_the_stats_page(journey, page):
     Select(page.field("Period")).select_by_value("today")
     page.wait(lambda _: "range=today" in page.path, "the preset did not reach the URL")
     wait_kpi(page, "pageviews", "4")
+    # Today so far is compared with yesterday up to the same time, hour by hour.
+    assert "up to the same time of day" in page.find(".compared").text
+    assert len(page.find_all(".chart-table tbody tr")) <= 25
     Select(page.field("Period")).select_by_value("yesterday")
     page.wait_for_text(".empty-state", "No page views in this period")
     assert kpi(page, "pageviews") == "0"

@@ -286,6 +286,7 @@ export async function render(context) {
   const heading = h("h1", { class: "stats-title" }, site.name);
   const liveBadge = h("p", { class: "live-badge", hidden: true });
   const periodText = h("p", { class: "period", id: uid("period") });
+  const comparedText = h("p", { class: "compared" });
   const filterBar = h("div", { class: "filter-bar", hidden: true });
   const alert = h("div", { class: "form-alert", role: "alert", hidden: true });
   const status = h("p", { class: "sr-only", role: "status" });
@@ -299,7 +300,7 @@ export async function render(context) {
   const chart = trafficChart(chartContainer);
   const emptyState = h("section", { class: "card empty-state", hidden: true });
   const lists = h("div", { class: "toplists" });
-  results.append(kpiSlot, emptyState, chartSection, lists);
+  results.append(comparedText, kpiSlot, emptyState, chartSection, lists);
 
   context.main.append(h("div", { class: "page wide" },
     h("nav", { class: "breadcrumbs", "aria-label": "Breadcrumbs" }, h("a", { href: "/sites" }, "Sites"), h("span", { "aria-hidden": "true" }, " / "), h("span", {}, site.domain)),
@@ -378,22 +379,48 @@ export async function render(context) {
     renderLists(stats);
   }
 
+  /**
+   * The period asked for and the one it is compared with. A period that ends today ends at the
+   * end of the current hour (the future holds no page views, and a half-finished day measured
+   * against a whole one would always look like a drop); its comparison is the same span of
+   * clock time the same number of days earlier: today until 15:00 against yesterday until 15:00.
+   */
+  function periods(zone) {
+    const [from, to] = rangeDates(state, zone);
+    const days = format.daysBetween(from, to);
+    if (to !== format.todayIn(zone)) {
+      return { from, to, previous: { from: format.addDays(from, -days), to: format.addDays(to, -days) }, days };
+    }
+    const hourEnd = new Date(Math.floor(Date.now() / 3600000) * 3600000 + 3600000);
+    return {
+      from, to: hourEnd.toISOString(), days,
+      previous: { from: format.addDays(from, -days), to: new Date(hourEnd.getTime() - days * 86400000).toISOString() },
+    };
+  }
+
   async function load({ speak = null, quiet = false } = {}) {
     const ticket = ++loading;
     const zone = timeZone();
-    const [from, to] = rangeDates(state, zone);
-    periodText.textContent = `${rangeText(from, to)} · times in ${zone.replaceAll("_", " ")}`;
+    const [firstDay, lastDay] = rangeDates(state, zone);
+    const period = periods(zone);
+    periodText.textContent = `${rangeText(firstDay, lastDay)} · times in ${zone.replaceAll("_", " ")}`;
     if (!quiet) results.setAttribute("aria-busy", "true");
     alert.hidden = true;
     rangeError.hidden = true;
+    const filter = state.filters.map((item) => `${item.type}:${item.value}`);
     try {
       const stats = await get(`/api/sites/${siteId}/stats`, {
-        query: {
-          from, to, timezone: zone, interval: state.interval || undefined, compare: "previous", limit: 10,
-          filter: state.filters.map((filter) => `${filter.type}:${filter.value}`),
-        },
+        query: { from: period.from, to: period.to, timezone: zone, interval: state.interval || undefined, compare: "none", limit: 10, filter },
       });
       if (ticket !== loading || context.signal.aborted) return;
+      // The comparison in the same buckets, so that the chart can lay one over the other.
+      stats.comparison = await get(`/api/sites/${siteId}/stats`, {
+        query: { from: period.previous.from, to: period.previous.to, timezone: zone, interval: stats.interval, compare: "none", limit: 1, filter },
+      });
+      if (ticket !== loading || context.signal.aborted) return;
+      const previousLast = format.addDays(lastDay, -period.days);
+      comparedText.textContent = `Compared with ${rangeText(format.addDays(firstDay, -period.days), previousLast)}`
+        + (period.to.includes("T") ? " up to the same time of day" : "");
       renderStats(stats);
       if (speak) {
         status.textContent = `${speak} ${format.integer(stats.unique_sessions)} visitors, ${format.integer(stats.total_pageviews)} page views.`;
