@@ -175,6 +175,8 @@ def stack():
         cluster.start()
         cleanup.callback(lambda: cluster.is_running() and cluster.stop())
         cluster.psql(f"CREATE ROLE {APP_ROLE} LOGIN")
+        # migrations/0005_reporting.sql grants to this role; creating roles takes a superuser.
+        cluster.psql("CREATE ROLE hitkeep_reporting NOLOGIN")
         deployment.create_database(APP_DATABASE)
 
         migrated = deployment.migrate()

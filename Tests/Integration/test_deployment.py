@@ -7,7 +7,7 @@ import signal
 import socket
 import subprocess
 
-from stack import RENDER, REPO, TEMPLATES, Pool, find_program, nginx_etc, nginx_user_directive
+from stack import RENDER, REPO, TEMPLATES, Pool, find_program, free_port, nginx_etc, nginx_user_directive
 
 
 def test_pool_serves_on_a_listening_socket_inherited_on_fd_0(stack):
@@ -43,7 +43,7 @@ def test_upstream_example_is_a_valid_configuration(stack, tmp_path):
     assert "server unix:" in body and "server 127.0.0.1:9000" in body
 
     server_conf, main_conf = tmp_path / "hitkeep.conf", tmp_path / "nginx.conf"
-    render = [str(RENDER), str(TEMPLATES / "hitkeep.conf.template"), "LISTEN=127.0.0.1:1", "SERVER_NAME=_",
+    render = [str(RENDER), str(TEMPLATES / "hitkeep.conf.template"), f"LISTEN=127.0.0.1:{free_port()}", "SERVER_NAME=_",
               f"STATIC_ROOT={stack.static_root}", f"UPSTREAM_SERVERS={body}"]
     server_conf.write_text(subprocess.run(render, capture_output=True, text=True, check=True, timeout=10).stdout)
     render = [str(RENDER), str(TEMPLATES / "nginx.conf.template"), f"USER_DIRECTIVE={nginx_user_directive()}",
