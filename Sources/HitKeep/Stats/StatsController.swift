@@ -103,9 +103,15 @@ enum StatsController {
     static func report(site: Site, range: StatsRange, interval: StatsInterval, timezone: String, query: StatsRequest,
                        context: RequestContext, withTopLists: Bool = true) throws -> Period {
         let buckets = try ChartBucket.buckets(for: range, interval: interval, timezone: timezone, on: context.database)
-        let source: any StatsSource = RollupStats.canAnswer(range, buckets: buckets, filters: query.filters)
-            ? RollupStats(siteID: site.id, database: context.database)
-            : RawEventStats(siteID: site.id, filters: query.filters, database: context.database)
+        let source: any StatsSource
+        if RollupStats.canAnswer(range, buckets: buckets, filters: query.filters) {
+            source = RollupStats(siteID: site.id, database: context.database)
+            // A few thousand rollup rows: starting parallel workers would cost more than it saves.
+            try context.database.query("SET LOCAL max_parallel_workers_per_gather = 0")
+        } else {
+            source = RawEventStats(siteID: site.id, filters: query.filters, database: context.database)
+            try context.database.query("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
+        }
         return Period(totals: try source.totals(range), chart: try source.chart(buckets, range),
                       topLists: withTopLists ? try source.topLists(range, limit: query.limit) : [:])
     }
