@@ -60,14 +60,14 @@ def test_initial_user_is_created_once_on_an_empty_database(stack):
     (b'{"email": 7, "password": "long enough pass"}', "invalid_json"),
     (b'{"email": "a@example.com", "password": ["long enough pass"]}', "invalid_json"),
     (b'{"email": "a@example.com", "password": "long enough pass", "name": 5}', "invalid_json"),
-    (b'{"password": "long enough pass"}', "invalid_email"),
-    (b'{"email": "a@example.com"}', "invalid_password"),
-    (b'{"email": "", "password": "long enough pass"}', "invalid_email"),
-    (b'{"email": "not-an-email", "password": "long enough pass"}', "invalid_email"),
-    (b'{"email": "a\\u0000b@example.com", "password": "long enough pass"}', "invalid_email"),
-    (b'{"email": "' + b"a" * 10240 + b'@example.com", "password": "long enough pass"}', "invalid_email"),
-    (b'{"email": "a@example.com", "password": "short"}', "invalid_password"),
-    (b'{"email": "a@example.com", "password": "' + b"p" * 1025 + b'"}', "invalid_password"),
+    (b'{"password": "long enough pass"}', None),
+    (b'{"email": "a@example.com"}', None),
+    (b'{"email": "", "password": "long enough pass"}', None),
+    (b'{"email": "not-an-email", "password": "long enough pass"}', None),
+    (b'{"email": "a\\u0000b@example.com", "password": "long enough pass"}', None),
+    (b'{"email": "' + b"a" * 10240 + b'@example.com", "password": "long enough pass"}', None),
+    (b'{"email": "a@example.com", "password": "short"}', None),
+    (b'{"email": "a@example.com", "password": "' + b"p" * 1025 + b'"}', None),
     (b'{"email": "a@example.com", "password": "long enough pass", "name": "' + b"n" * 10240 + b'"}', "invalid_name"),
     (b'{"email": "a@example.com", "password": "long enough pass", "name": "nul\\u0000name"}', "invalid_name"),
     (b'{"email": "a@example.com", "password": "long enough pass", "name": "bell\\u0007"}', "invalid_name"),
@@ -225,7 +225,7 @@ def test_password_change_checks_the_current_password_and_ends_other_sessions(sta
     wrong = here.put("/api/user/password", json={"current_password": "not it at all", "new_password": new_password})
     assert_problem(wrong, 403, "invalid_credentials")
     weak = here.put("/api/user/password", json={"current_password": person.password, "new_password": "short"})
-    assert_problem(weak, 400, "invalid_password")
+    assert_problem(weak, 400)  # the code is not documented
     # Neither changed anything: the other session and the old password still work.
     assert elsewhere.get("/api/user").status_code == 200
     before = one_value(stack, f"SELECT password_hash FROM users WHERE id = '{person.id}'")
