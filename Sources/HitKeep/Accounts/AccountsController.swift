@@ -44,19 +44,17 @@ enum AccountsController {
         }
         let emailKey = EmailAddress.key(email)
         let address = request.remoteAddress ?? ""
-        try LoginThrottle.check(emailKey: emailKey, address: address, context: context)
+        _ = try LoginThrottle.reserve(emailKey: emailKey, address: address, context: context)
 
         let credentials = try UserStore.credentials(email: email, on: context.database)
         // Unknown email and wrong password cost the same Argon2 verification and get the same answer.
         let passwordFits = password.utf8.count <= PasswordPolicy.maximumBytes
         let verified = PasswordHasher.verify(passwordFits ? password : "", against: credentials?.passwordHash ?? PasswordHasher.decoy)
         guard let credentials, verified, passwordFits else {
-            try context.database.transaction {
-                try LoginThrottle.recordFailure(emailKey: emailKey, address: address, context: context)
-                if let user = credentials?.user {
-                    // The actor is whoever typed the password: a person not known to be the user.
-                    try AuditLog.record("login.failed", for: user.id, actor: ("user", nil), request: request, context: context)
-                }
+            // The reservation stands as the recorded failure.
+            if let user = credentials?.user {
+                // The actor is whoever typed the password: a person not known to be the user.
+                try AuditLog.record("login.failed", for: user.id, actor: ("user", nil), request: request, context: context)
             }
             throw HTTPProblem(.unauthorized, code: "invalid_credentials", detail: "the email or password is incorrect")
         }

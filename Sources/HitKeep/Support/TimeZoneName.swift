@@ -13,8 +13,10 @@ enum TimeZoneName {
               }),
               !name.hasPrefix("/"), !name.contains("//"), !name.split(separator: "/").contains(where: { $0.hasPrefix(".") })
         else { return false }
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: databasePath + "/" + name, isDirectory: &isDirectory) && !isDirectory.boolValue
+        // The directory also holds tables and notes (leapseconds, zone.tab): a zone is a TZif file.
+        guard let file = FileHandle(forReadingAtPath: databasePath + "/" + name) else { return false }
+        defer { try? file.close() }
+        return (try? file.read(upToCount: 4)) == Data("TZif".utf8)
     }
 
     static func validate(_ name: String) throws(HTTPProblem) -> String {

@@ -18,7 +18,7 @@ struct DatabaseOptions: ParsableArguments {
             return try PostgresConnection(url: configuration.databaseURL, applicationName: "hitkeep-cli",
                                           settings: ["client_min_messages": "warning", "TimeZone": "UTC", "DateStyle": "ISO"])
         } catch let error as PostgresError {
-            throw ValidationError("cannot connect to the database: \(error.message)")
+            throw CommandFailure("cannot connect to the database: \(error.message)")
         }
     }
 }
