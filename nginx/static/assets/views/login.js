@@ -7,7 +7,6 @@ import { formAlert, onSubmit, textField } from "../forms.js";
 const REASONS = {
   expired: "Your session has ended. Sign in again to continue where you were.",
   "signed-out": "You have signed out.",
-  "password-changed": "Your password was changed. Sign in with the new one.",
 };
 
 export async function render(context) {
