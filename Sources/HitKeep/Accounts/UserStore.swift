@@ -16,16 +16,14 @@ enum UserStore {
 
     static func create(email: String, name: String, passwordHash: String, isAdmin: Bool, now: Date,
                        on database: some PostgresQuerying) throws -> User {
-        do {
-            let rows = try database.query("""
-                INSERT INTO users (id, email, name, password_hash, is_admin, created_at, updated_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $6)
-                RETURNING \(columns)
-                """, [ULID(date: now).description, email, name, passwordHash, isAdmin, now])
-            return try User(row: rows[0])
-        } catch let error as PostgresError where error.isUniqueViolation {
-            throw CreateFailure.emailTaken
-        }
+        let rows = try database.query("""
+            INSERT INTO users (id, email, name, password_hash, is_admin, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $6)
+            ON CONFLICT DO NOTHING
+            RETURNING \(columns)
+            """, [ULID(date: now).description, email, name, passwordHash, isAdmin, now])
+        guard let row = rows.first else { throw CreateFailure.emailTaken }
+        return try User(row: row)
     }
 
     static func credentials(email: String, on database: some PostgresQuerying) throws -> Credentials? {

@@ -45,16 +45,15 @@ enum MembersController {
         guard let user = try UserStore.find(email: email, on: context.database) else {
             throw HTTPProblem(.notFound, code: "user_not_found", detail: "no user has that email; they must have an account first")
         }
-        let rows: PostgresRows
-        do {
-            rows = try context.database.transaction {
-                try context.database.query(
-                    "INSERT INTO site_members (site_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
-                    [site.id, user.id, role.rawValue, context.now])
-                return try context.database.query(memberColumns + " WHERE m.site_id = $1 AND m.user_id = $2", [site.id, user.id])
+        let rows = try context.database.transaction {
+            let inserted = try context.database.query("""
+                INSERT INTO site_members (site_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
+                ON CONFLICT DO NOTHING RETURNING user_id
+                """, [site.id, user.id, role.rawValue, context.now])
+            guard !inserted.isEmpty else {
+                throw HTTPProblem.conflict("already_member", "that user is a member of the site already")
             }
-        } catch let error as PostgresError where error.isUniqueViolation {
-            throw HTTPProblem.conflict("already_member", "that user is a member of the site already")
+            return try context.database.query(memberColumns + " WHERE m.site_id = $1 AND m.user_id = $2", [site.id, user.id])
         }
         return .json(try json(rows[0]), status: .created)
     }

@@ -41,13 +41,12 @@ enum SiteStore {
     static func create(domain: String, name: String, timezone: String, ownerID: String, now: Date,
                        on database: some PostgresQuerying) throws -> Site {
         let id = ULID(date: now).description
-        do {
-            try database.query("""
-                INSERT INTO sites (id, domain, name, timezone, owner_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-                """, [id, domain, name, timezone, ownerID, now])
-        } catch let error as PostgresError where error.isUniqueViolation {
-            throw CreateFailure.domainTaken
-        }
+        // ON CONFLICT rather than a caught error: a taken domain is an answer, not a server error to log.
+        let inserted = try database.query("""
+            INSERT INTO sites (id, domain, name, timezone, owner_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+            ON CONFLICT DO NOTHING RETURNING id
+            """, [id, domain, name, timezone, ownerID, now])
+        guard !inserted.isEmpty else { throw CreateFailure.domainTaken }
         try database.query("INSERT INTO site_members (site_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3)",
                            [id, ownerID, now])
         let rows = try database.query(visible + " AND s.id = $3", [ownerID, nil, id])
