@@ -500,3 +500,18 @@ def test_rollups_agree_with_the_raw_events(stack, generated_site, query, zone):
     assert body["total_pageviews"] > 0
     for key, value in expected.items():
         assert body[key] == value, key
+
+
+def test_a_busy_hour_does_not_overflow_the_sums(stack, people):
+    # 6000 sessions starting in one hour: hour (µs since 1970) × sessions passes 2^63.
+    api = people.new()
+    site = api.create_site()
+    stack.sql(f"""
+        INSERT INTO events (site_id, occurred_at, session_id, path)
+        SELECT '{site['id']}', timestamptz '2026-06-01 12:00:00+00' + n * interval '500 ms', 'busy' || n, '/'
+        FROM generate_series(0, 5999) AS n""")
+    body = stats(api, site["id"], "from=2026-06-01&to=2026-06-01&compare=none")
+    assert (body["total_pageviews"], body["unique_sessions"], body["bounce_rate"], body["avg_session_duration"]) == \
+        (6000, 6000, 100.0, 0.0)
+    assert stack.sql(f"SELECT pageviews, sessions, bounces FROM reporting.daily_stats WHERE site_id = '{site['id']}'") == \
+        [("6000", "6000", "6000")]

@@ -20,9 +20,9 @@ struct RollupStats: StatsSource {
             SELECT coalesce(sum(pageviews), 0) AS pageviews,
                    coalesce(sum(session_hours) FILTER (WHERE prev_hour < $2), 0) AS sessions,
                    coalesce(sum(singles) FILTER (WHERE prev_hour < $2 AND next_hour >= $3), 0) AS bounces,
-                   coalesce(sum(last_offset_us + extract(epoch FROM hour)::bigint * 1000000 * session_hours)
+                   coalesce(sum(last_offset_us + extract(epoch FROM hour) * 1000000 * session_hours)
                             FILTER (WHERE next_hour >= $3), 0)
-                 - coalesce(sum(first_offset_us + extract(epoch FROM hour)::bigint * 1000000 * session_hours)
+                 - coalesce(sum(first_offset_us + extract(epoch FROM hour) * 1000000 * session_hours)
                             FILTER (WHERE prev_hour < $2), 0) AS duration_us
             FROM traffic_hourly
             WHERE site_id = $1 AND hour >= $2 AND hour < $3
