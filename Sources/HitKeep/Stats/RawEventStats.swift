@@ -2,67 +2,90 @@ import Foundation
 import PostgresClient
 
 /// Numbers straight from the events: any range, any filters. The definitions of API.md §5.3 read
-/// as SQL, which is also what the rollups are tested against.
+/// as SQL. One statement per period reads the matching events once, groups them by session once,
+/// and returns every number as rows tagged `total`, `chart` or a list name.
 struct RawEventStats: StatsSource {
     let siteID: String
     let filters: [StatsFilter]
     let database: any PostgresQuerying
 
-    /// The events of the range that match the filters, as a subquery over parameters $1–$3 and,
-    /// for the filters, $\(firstFilterParameter) on.
-    private func events(firstFilterParameter: Int) -> String {
-        var sql = "SELECT * FROM events WHERE site_id = $1 AND occurred_at >= $2 AND occurred_at < $3"
-        for (offset, filter) in filters.enumerated() {
-            sql += " AND \(filter.dimension.column) = $\(firstFilterParameter + offset)"
-        }
-        return sql
-    }
-
-    private var filterValues: [any PostgresEncodable] { filters.map(\.value) }
-
-    func totals(_ range: StatsRange) throws -> StatsTotals {
-        let row = try database.query("""
-            SELECT coalesce(sum(pageviews), 0) AS pageviews, count(*) AS sessions,
-                   count(*) FILTER (WHERE pageviews = 1) AS bounces, coalesce(sum(duration), 0) AS duration
-            FROM (SELECT count(*) AS pageviews, extract(epoch FROM max(occurred_at) - min(occurred_at)) AS duration
-                  FROM (\(events(firstFilterParameter: 4))) AS e GROUP BY session_id) AS s
-            """, [siteID, range.from, range.to] + filterValues)[0]
-        return StatsTotals(pageviews: try row.decode(Int.self, "pageviews"), sessions: try row.decode(Int.self, "sessions"),
-                           bounces: try row.decode(Int.self, "bounces"),
-                           durationSeconds: try row.decode(Double.self, "duration"))
-    }
-
-    func chart(_ buckets: [ChartBucket], _ range: StatsRange) throws -> [ChartPoint] {
-        let rows = try database.query("""
-            SELECT b.start, count(e.id) AS pageviews, count(DISTINCT e.session_id) AS visitors
-            FROM (\(TopListSQL.bucketBounds)) AS b
-            LEFT JOIN (\(events(firstFilterParameter: 5))) AS e ON e.occurred_at >= b.lo AND e.occurred_at < b.hi
-            GROUP BY b.start ORDER BY b.start
-            """, [siteID, range.from, range.to, buckets.map(\.start)] + filterValues)
-        return try Self.points(buckets, from: rows)
-    }
-
-    func topLists(_ range: StatsRange, limit: Int) throws -> TopLists {
-        let counts = """
-            WITH e AS MATERIALIZED (\(events(firstFilterParameter: 5)))
-            SELECT v.list, v.value, count(*) AS n
-            FROM e
-            CROSS JOIN LATERAL (VALUES ('path', e.path), ('referrer', e.referrer_host), ('device', e.device),
-                                       ('browser', e.browser), ('os', e.os), ('country', e.country),
-                                       ('language', e.language), ('utm_source', e.utm_source),
-                                       ('utm_medium', e.utm_medium), ('utm_campaign', e.utm_campaign)) AS v (list, value)
-            GROUP BY 1, 2
-            UNION ALL
-            SELECT 'entry', path, count(*)
-            FROM (SELECT DISTINCT ON (session_id) path FROM e ORDER BY session_id, occurred_at, id) AS firsts
-            GROUP BY 1, 2
-            UNION ALL
-            SELECT 'exit', path, count(*)
-            FROM (SELECT DISTINCT ON (session_id) path FROM e ORDER BY session_id, occurred_at DESC, id DESC) AS lasts
-            GROUP BY 1, 2
+    func period(_ range: StatsRange, buckets: [ChartBucket], limit: Int?) throws -> StatsPeriod {
+        // $1 site, $2 from, $3 to, $4 bucket starts, $5 list length (0: none), $6… filter values.
+        var matching = """
+            SELECT id, occurred_at, session_id, path, referrer_host, device, browser, os, country, language,
+                   utm_source, utm_medium, utm_campaign
+            FROM events WHERE site_id = $1 AND occurred_at >= $2 AND occurred_at < $3
             """
-        let rows = try database.query(TopListSQL.ranked(counts, limitParameter: "$4"),
-                                      [siteID, range.from, range.to, limit] + filterValues)
-        return try Self.topLists(from: rows)
+        for (offset, filter) in filters.enumerated() {
+            matching += " AND \(filter.dimension.column) = $\(6 + offset)"
+        }
+        let counts = """
+            SELECT CASE WHEN GROUPING(path) = 0 THEN 'path' WHEN GROUPING(referrer_host) = 0 THEN 'referrer'
+                        WHEN GROUPING(device) = 0 THEN 'device' WHEN GROUPING(browser) = 0 THEN 'browser'
+                        WHEN GROUPING(os) = 0 THEN 'os' WHEN GROUPING(country) = 0 THEN 'country'
+                        WHEN GROUPING(language) = 0 THEN 'language' WHEN GROUPING(utm_source) = 0 THEN 'utm_source'
+                        WHEN GROUPING(utm_medium) = 0 THEN 'utm_medium' ELSE 'utm_campaign' END AS list,
+                   coalesce(path, referrer_host, device, browser, os, country, language, utm_source, utm_medium,
+                            utm_campaign) AS value,
+                   count(*) AS n
+            FROM e WHERE $5 > 0
+            GROUP BY GROUPING SETS ((path), (referrer_host), (device), (browser), (os), (country), (language),
+                                    (utm_source), (utm_medium), (utm_campaign))
+            UNION ALL
+            SELECT 'entry', landing, count(*) FROM s WHERE $5 > 0 GROUP BY 2
+            UNION ALL
+            SELECT 'exit', exit, count(*) FROM s WHERE $5 > 0 GROUP BY 2
+            """
+        let rows = try database.query("""
+            WITH e AS MATERIALIZED (\(matching)),
+            s AS MATERIALIZED (
+                SELECT count(*) AS pageviews, extract(epoch FROM max(occurred_at) - min(occurred_at)) AS duration,
+                       (array_agg(path ORDER BY occurred_at, id))[1] AS landing,
+                       (array_agg(path ORDER BY occurred_at DESC, id DESC))[1] AS exit
+                FROM e GROUP BY session_id
+            ),
+            per_bucket AS (
+                SELECT width_bucket(occurred_at, $4::timestamptz[]) AS bucket, session_id, count(*) AS n
+                FROM e GROUP BY 1, 2
+            )
+            SELECT 'total' AS part, '' AS name, coalesce(sum(pageviews), 0)::numeric AS a, count(*)::numeric AS b,
+                   count(*) FILTER (WHERE pageviews = 1)::numeric AS c, coalesce(sum(duration), 0) AS d
+            FROM s
+            UNION ALL
+            SELECT 'chart', bucket::text, sum(n), count(*), 0, 0 FROM per_bucket GROUP BY bucket
+            UNION ALL
+            SELECT list, name, n, rank, 0, 0 FROM (\(TopListSQL.ranked(counts, limitParameter: "$5"))) AS lists
+            """, [siteID, range.from, range.to, buckets.map(\.start), limit ?? 0] + filters.map(\.value))
+
+        var totals = StatsTotals()
+        var perBucket: [Int: (pageviews: Int, visitors: Int)] = [:]
+        var ranked: [String: [(rank: Int, value: RankedValue)]] = [:]
+        for row in rows {
+            let part = try row.decode(String.self, "part")
+            switch part {
+            case "total":
+                totals = StatsTotals(pageviews: try Self.integer(row, "a"), sessions: try Self.integer(row, "b"),
+                                     bounces: try Self.integer(row, "c"), durationSeconds: try row.decode(Double.self, "d"))
+            case "chart":
+                perBucket[try row.decode(Int.self, "name")] = (try Self.integer(row, "a"), try Self.integer(row, "b"))
+            default:
+                ranked[part, default: []].append((try Self.integer(row, "c"),
+                                                  RankedValue(name: try row.decode(String.self, "name"),
+                                                              value: try Self.integer(row, "a"))))
+            }
+        }
+        // width_bucket numbers the buckets from 1.
+        let chart = buckets.enumerated().map { index, bucket in
+            let numbers = perBucket[index + 1] ?? (0, 0)
+            return ChartPoint(bucket: bucket, pageviews: numbers.pageviews, visitors: numbers.visitors)
+        }
+        let lists = ranked.mapValues { entries in entries.sorted { $0.rank < $1.rank }.map(\.value) }
+        return StatsPeriod(totals: totals, chart: chart, topLists: lists)
+    }
+
+    /// A count that travels as numeric (`12`, `12.0`) in the shared columns.
+    private static func integer(_ row: PostgresRow, _ column: String) throws -> Int {
+        let value = try row.decode(Double.self, column)
+        return Int(value.rounded())
     }
 }

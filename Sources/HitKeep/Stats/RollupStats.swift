@@ -13,6 +13,11 @@ struct RollupStats: StatsSource {
         filters.isEmpty && range.isWholeHours && buckets.allSatisfy { StatsRange.isWholeHour($0.start) }
     }
 
+    func period(_ range: StatsRange, buckets: [ChartBucket], limit: Int?) throws -> StatsPeriod {
+        StatsPeriod(totals: try totals(range), chart: try chart(buckets, range),
+                    topLists: try limit.map { try topLists(range, limit: $0) } ?? [:])
+    }
+
     func totals(_ range: StatsRange) throws -> StatsTotals {
         // A session is counted at its first session-hour in the range (prev_hour < from) and ends at
         // its last (next_hour >= to); see the comments of migrations/0004_events.sql.

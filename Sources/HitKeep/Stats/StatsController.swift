@@ -93,15 +93,9 @@ enum StatsController {
         return range
     }
 
-    struct Period {
-        var totals: StatsTotals
-        var chart: [ChartPoint]
-        var topLists: TopLists
-    }
-
     /// One period's numbers, from the rollups when they can answer exactly, else from the events.
     static func report(site: Site, range: StatsRange, interval: StatsInterval, timezone: String, query: StatsRequest,
-                       context: RequestContext, withTopLists: Bool = true) throws -> Period {
+                       context: RequestContext, withTopLists: Bool = true) throws -> StatsPeriod {
         let buckets = try ChartBucket.buckets(for: range, interval: interval, timezone: timezone, on: context.database)
         let source: any StatsSource
         if RollupStats.canAnswer(range, buckets: buckets, filters: query.filters) {
@@ -110,10 +104,12 @@ enum StatsController {
             try context.database.query("SET LOCAL max_parallel_workers_per_gather = 0")
         } else {
             source = RawEventStats(siteID: site.id, filters: query.filters, database: context.database)
+            // One pass over up to millions of events: sorts and hashes in memory, no JIT start-up.
             try context.database.query("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
+            try context.database.query("SET LOCAL work_mem = '64MB'")
+            try context.database.query("SET LOCAL jit = off")
         }
-        return Period(totals: try source.totals(range), chart: try source.chart(buckets, range),
-                      topLists: withTopLists ? try source.topLists(range, limit: query.limit) : [:])
+        return try source.period(range, buckets: buckets, limit: withTopLists ? query.limit : nil)
     }
 
     /// Distinct sessions with an event in the last five minutes (matching the filters), whatever the range.

@@ -26,6 +26,13 @@ public struct StatsTotals: Sendable, Equatable {
     }
 }
 
+/// Everything the response says about one period.
+public struct StatsPeriod: Sendable, Equatable {
+    public var totals: StatsTotals
+    public var chart: [ChartPoint]
+    public var topLists: TopLists
+}
+
 /// One chart bucket's numbers.
 public struct ChartPoint: Sendable, Equatable {
     public var bucket: ChartBucket

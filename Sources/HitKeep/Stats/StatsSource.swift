@@ -3,9 +3,8 @@ import PostgresClient
 /// Where a period's numbers come from: the rollups, or the raw events. Both give the same numbers
 /// for the same question (API.md §5.3's definitions); they differ in what they can answer fast.
 protocol StatsSource {
-    func totals(_ range: StatsRange) throws -> StatsTotals
-    func chart(_ buckets: [ChartBucket], _ range: StatsRange) throws -> [ChartPoint]
-    func topLists(_ range: StatsRange, limit: Int) throws -> TopLists
+    /// The period's numbers; top lists of `limit` entries, or none when `limit` is nil (comparisons).
+    func period(_ range: StatsRange, buckets: [ChartBucket], limit: Int?) throws -> StatsPeriod
 }
 
 extension StatsSource {
@@ -36,7 +35,7 @@ extension StatsSource {
 enum TopListSQL {
     static func ranked(_ counts: String, limitParameter: String) -> String {
         """
-        SELECT list, name, n FROM (
+        SELECT list, name, n, rank FROM (
             SELECT list, name, n, row_number() OVER (PARTITION BY list ORDER BY n DESC, name COLLATE "C") AS rank
             FROM (SELECT list, CASE WHEN value = '' THEN '(none)' ELSE value END AS name, n
                   FROM (\(counts)) AS counts WHERE n > 0) AS named
