@@ -1,4 +1,5 @@
 import Foundation
+import PostgresClient
 
 /// `GET /api/sites/{site_id}/stats` (API.md §5.3).
 enum StatsController {
@@ -30,8 +31,20 @@ enum StatsController {
             throw HTTPProblem.badRequest("invalid_interval", "\(interval.rawValue) steps over this range make more than \(maximumBuckets) chart points; choose a longer interval")
         }
 
+        do {
+            return try respond(site: site, query: query, range: range, interval: interval, timezone: timezone, context: context)
+        } catch let error as PostgresError where error.sqlState == "57014" {
+            // Rollup queries take milliseconds; only raw-event queries (filters, ranges that are not
+            // whole hours) over very many events can run into the statement timeout.
+            throw HTTPProblem(.serviceUnavailable, code: "query_timeout",
+                              detail: "these stats took longer than the server allows; use whole hours or dates for from and to, fewer filters, or a shorter range")
+        }
+    }
+
+    static func respond(site: Site, query: StatsRequest, range: StatsRange, interval: StatsInterval, timezone: String,
+                        context: RequestContext) throws -> Response {
         // One snapshot for every number of the response.
-        return try context.database.transaction {
+        try context.database.transaction {
             try context.database.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             let period = try report(site: site, range: range, interval: interval, timezone: timezone, query: query, context: context)
             var members: [(String, JSON)] = [
