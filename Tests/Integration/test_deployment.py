@@ -70,3 +70,18 @@ def test_render_template_refuses_missing_and_unknown_names(tmp_path):
     unknown = subprocess.run([str(RENDER), str(template), "LISTEN=1", "ROOT=/", "LISTNE=2"],
                              capture_output=True, text=True, timeout=10)
     assert unknown.returncode == 1 and "not in the template: LISTNE" in unknown.stderr
+
+
+def test_nginx_restarted_with_another_upstream_moves_traffic(stack):
+    first = stack.start_pool(workers=1)
+    second = stack.start_pool(workers=1)
+    nginx = stack.start_nginx([first.upstream])
+    port = nginx.port
+    assert stack.get("/api/health", base_url=nginx.base_url).status_code == 200
+
+    nginx.restart([second.upstream])
+    assert nginx.port == port
+    before = len(first.requests_logged("/api/health"))
+    assert [stack.get("/api/health", base_url=nginx.base_url).status_code for _ in range(5)] == [200] * 5
+    assert len(second.requests_logged("/api/health")) == 5
+    assert len(first.requests_logged("/api/health")) == before
