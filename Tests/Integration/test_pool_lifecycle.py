@@ -141,9 +141,6 @@ def test_sigterm_finishes_the_request_in_flight_then_exits_0(stack):
     assert not pool.socket.exists()
 
 
-@pytest.mark.xfail(reason="Supervisor.drain() keeps the listening socket open (and its file in place) "
-                          "until every worker has exited, so nginx's connections during a drain wait in "
-                          "the backlog instead of being refused and passed to the next upstream at once")
 def test_a_draining_pool_refuses_new_connections(stack):
     pool = stack.start_pool(workers=2)
     nginx = stack.start_nginx([pool.upstream])

@@ -56,7 +56,6 @@ struct ServeCommand: ParsableCommand {
         } else {
             throw ValidationError("give --socket, or start with a listening socket on fd 0")
         }
-        defer { listening.removeFile() }
 
         // Workers read their settings from the environment: the database URL may hold a password,
         // which must not show in `ps`.
@@ -70,6 +69,7 @@ struct ServeCommand: ParsableCommand {
         ])
         let supervisor = Supervisor(
             spawner: spawner,
+            listening: listening,
             settings: .init(workers: workers, shutdownTimeout: .seconds(shutdownTimeout)),
             logger: logger
         )

@@ -138,8 +138,11 @@ struct ListeningSocket {
         return descriptor
     }
 
-    /// Removes the socket file, if this process created one.
-    func removeFile() {
+    /// Stops accepting new connections: the socket file goes (if this process created it), and
+    /// this process's descriptor is closed. Once the workers have let go of their copies as well,
+    /// connecting fails at once, so a web server moves on to another upstream instead of waiting.
+    func stopListening() {
         if case .unix(let path) = address { unlink(path) }
+        close(descriptor)
     }
 }

@@ -25,6 +25,7 @@ final class Supervisor {
     }
 
     private let spawner: WorkerSpawner
+    private let listening: ListeningSocket
     private let settings: Settings
     private let logger: Logger
     private var workers: [pid_t: WorkerProcess] = [:]
@@ -33,8 +34,9 @@ final class Supervisor {
     private var nextSpawnAllowed = ContinuousClock.now
     private var shuttingDown = false
 
-    init(spawner: WorkerSpawner, settings: Settings, logger: Logger) {
+    init(spawner: WorkerSpawner, listening: ListeningSocket, settings: Settings, logger: Logger) {
         self.spawner = spawner
+        self.listening = listening
         self.settings = settings
         self.logger = logger
     }
@@ -118,8 +120,10 @@ final class Supervisor {
         }
     }
 
-    /// Tells every worker to finish its request and exit; kills those still busy at the deadline.
+    /// Stops listening, tells every worker to finish its request and exit, and kills those still busy
+    /// at the deadline.
     private func drain() -> Int32 {
+        listening.stopListening()
         for pid in workers.keys { kill(pid, SIGTERM) }
         let deadline = ContinuousClock.now + settings.shutdownTimeout
         while !workers.isEmpty && ContinuousClock.now < deadline {
