@@ -515,3 +515,59 @@ def test_a_busy_hour_does_not_overflow_the_sums(stack, people):
         (6000, 6000, 100.0, 0.0)
     assert stack.sql(f"SELECT pageviews, sessions, bounces FROM reporting.daily_stats WHERE site_id = '{site['id']}'") == \
         [("6000", "6000", "6000")]
+
+
+@pytest.fixture(scope="module")
+def adversarial_site(stack):
+    """Events meant to trip the rollups: long sessions with gaps of days, events exactly on hour
+    boundaries, equal timestamps within a session, written out of order in batches of 1 to 60."""
+    from accounts import People
+    crowd = People(stack)
+    try:
+        api = crowd.new()
+        site = api.create_site(timezone="UTC")
+        rng = random.Random(20261126)
+        start = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
+        rows = []
+        for number in range(80):
+            session = f"adv{number}"
+            when = start + dt.timedelta(seconds=rng.randrange(0, 5 * 86_400))
+            for _ in range(rng.choice([1, 1, 2, 3, 5, 12, 40])):
+                rows.append((session, when, rng.choice(["/", "/a", "/b", "/c", "/d/e", "/f"])))
+                step = rng.choice(["same", "boundary", "minutes", "hours", "days"])
+                if step == "boundary":
+                    when = (when + dt.timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+                elif step == "minutes":
+                    when += dt.timedelta(minutes=rng.randrange(1, 50), microseconds=rng.randrange(0, 10 ** 6))
+                elif step == "hours":
+                    when += dt.timedelta(hours=rng.randrange(1, 30))
+                elif step == "days":
+                    when += dt.timedelta(days=rng.randrange(1, 3), minutes=rng.randrange(0, 600))
+        rng.shuffle(rows)
+        index = 0
+        while index < len(rows):
+            size = rng.choice([1, 1, 1, 3, 10, 60])
+            values = ", ".join(f"('{site['id']}', '{when.isoformat()}', '{session}', '{path}')"
+                               for session, when, path in rows[index:index + size])
+            stack.sql(f"INSERT INTO events (site_id, occurred_at, session_id, path) VALUES {values}")
+            index += size
+        yield api, site, RawEvents(stack, site["id"]), start
+    finally:
+        crowd.cleanup()
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_rollups_agree_with_the_raw_events_on_adversarial_traffic(stack, adversarial_site, seed):
+    api, site, raw, start = adversarial_site
+    rng = random.Random(seed)
+    first = rng.randrange(-24, 7 * 24)
+    length = rng.choice([1, 2, 5, 23, 24, 49, 100, 24 * 7])
+    begin = start + dt.timedelta(hours=first)
+    end = begin + dt.timedelta(hours=length)
+    interval = rng.choice(["hour", "day", "week"]) if length <= 24 * 7 else "day"
+    query = (f"from={begin.strftime('%Y-%m-%dT%H:%M:%SZ')}&to={end.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+             f"&interval={interval}&limit=100")
+    body = stats(api, site["id"], query)
+    expected = expected_response(raw, body, {}, 100, "UTC")
+    for key, value in expected.items():
+        assert body[key] == value, (key, query)
