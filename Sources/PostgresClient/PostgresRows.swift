@@ -1,7 +1,7 @@
 /// The rows a statement returned, copied out of libpq before its result was cleared.
 public struct PostgresRows: Sendable, RandomAccessCollection {
     public let columns: [String]
-    private let values: [String?]
+    @usableFromInline let values: [String?]
     /// The number of rows a command touched (`UPDATE 3` → 3), or 0.
     public let affectedRows: Int
 
@@ -18,14 +18,22 @@ public struct PostgresRows: Sendable, RandomAccessCollection {
         PostgresRow(rows: self, offset: position * columns.count)
     }
 
-    fileprivate func value(at index: Int) -> String? { values[index] }
-    fileprivate func columnIndex(_ name: String) -> Int? { columns.firstIndex(of: name) }
+    @inlinable func value(at index: Int) -> String? { values[index] }
+    @inlinable func columnIndex(_ name: String) -> Int? { columns.firstIndex(of: name) }
 }
 
 /// One row: read columns by position or by name.
+///
+/// The decoding methods are inlinable so that callers get them specialised for the type they
+/// read, rather than going through generic metadata on every column of every row.
 public struct PostgresRow: Sendable {
-    fileprivate let rows: PostgresRows
-    fileprivate let offset: Int
+    @usableFromInline let rows: PostgresRows
+    @usableFromInline let offset: Int
+
+    init(rows: PostgresRows, offset: Int) {
+        self.rows = rows
+        self.offset = offset
+    }
 
     /// The raw text of a column, or nil for SQL NULL.
     public subscript(_ column: Int) -> String? {
@@ -38,6 +46,7 @@ public struct PostgresRow: Sendable {
     }
 
     /// Decodes a column that must not be NULL.
+    @inlinable
     public func decode<T: PostgresDecodable>(_ type: T.Type = T.self, _ column: String) throws -> T {
         guard let index = rows.columnIndex(column) else {
             throw PostgresError(kind: .decoding, message: "no column \(column)")
@@ -45,6 +54,7 @@ public struct PostgresRow: Sendable {
         return try decode(type, at: index)
     }
 
+    @inlinable
     public func decode<T: PostgresDecodable>(_ type: T.Type = T.self, at index: Int) throws -> T {
         guard let text = rows.value(at: offset + index) else {
             throw PostgresError(kind: .decoding, message: "column \(rows.columns[index]) is NULL")
@@ -56,6 +66,7 @@ public struct PostgresRow: Sendable {
     }
 
     /// Decodes a column that may be NULL.
+    @inlinable
     public func decodeIfPresent<T: PostgresDecodable>(_ type: T.Type = T.self, _ column: String) throws -> T? {
         guard let index = rows.columnIndex(column) else {
             throw PostgresError(kind: .decoding, message: "no column \(column)")

@@ -20,10 +20,15 @@ public enum APIToken {
         guard bytes.count == prefix.utf8.count + secretLength + checksumLength,
               bytes.starts(with: prefix.utf8) else { return false }
         let body = bytes[prefix.utf8.count...]
-        guard body.allSatisfy({ alphabet.contains($0) }) else { return false }
+        guard body.allSatisfy(isBase62) else { return false }
         let secret = Array(body.prefix(secretLength))
         let sent = Array(body.suffix(checksumLength))
         return SecretDigest.constantTimeEquals(Array(checksum(of: secret).utf8), sent)
+    }
+
+    private static func isBase62(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+            || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
     }
 
     /// What the database and the dashboard show of a token: `hk_live_…` and its last 4 characters.

@@ -43,9 +43,12 @@ enum Authenticator {
     /// The token of `Authorization: Bearer …` (scheme in any case) or of `X-Api-Key`.
     static func bearerToken(_ request: Request) -> String? {
         if let authorization = request.headers[.authorization] {
-            let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-            if parts.count == 2, parts[0].lowercased() == "bearer" {
-                return String(parts[1].trimmingWhitespace())
+            let bytes = authorization.utf8
+            let scheme = "bearer".utf8
+            if bytes.count > scheme.count + 1,
+               zip(bytes, scheme).allSatisfy({ $0 | 0x20 == $1 }),
+               bytes[bytes.index(bytes.startIndex, offsetBy: scheme.count)] == UInt8(ascii: " ") {
+                return String(authorization.dropFirst(scheme.count + 1).trimmingWhitespace())
             }
         }
         if let key = request.headers[HTTPField.Name("x-api-key")!] {
