@@ -84,10 +84,12 @@ import Testing
     }
 
     @Test func roundingIsToTwoDecimals() {
-        #expect(StatsTotals(pageviews: 10, sessions: 3, bounces: 1, durationSeconds: 100).bounceRate == 33.33)
-        #expect(StatsTotals(pageviews: 10, sessions: 3, bounces: 2, durationSeconds: 100).bounceRate == 66.67)
+        #expect(StatsTotals(pageviews: 10, sessions: 3, bounces: 1, durationMicroseconds: 100_000_000).bounceRate == 33.33)
+        #expect(StatsTotals(pageviews: 10, sessions: 3, bounces: 2, durationMicroseconds: 100_000_000).bounceRate == 66.67)
         #expect(StatsTotals(pageviews: 10, sessions: 3).pagesPerSession == 3.33)
         #expect(StatsTotals().bounceRate == 0 && StatsTotals().averageSessionDuration == 0)
+        #expect(StatsTotals(pageviews: 3, sessions: 2, durationMicroseconds: 1_000_001).averageSessionDuration == 0.5)
+        #expect(StatsTotals(pageviews: 3, sessions: 3, durationMicroseconds: 100_000_000).averageSessionDuration == 33.33)
     }
 
     @Test func chartOffsets() {

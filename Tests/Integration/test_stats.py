@@ -571,3 +571,21 @@ def test_rollups_agree_with_the_raw_events_on_adversarial_traffic(stack, adversa
     expected = expected_response(raw, body, {}, 100, "UTC")
     for key, value in expected.items():
         assert body[key] == value, (key, query)
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_ranges_with_partial_hours_agree_with_the_raw_events(stack, adversarial_site, seed):
+    # Rollups for the whole hours inside, corrected by the events of the partial hours at the ends.
+    api, site, raw, start = adversarial_site
+    rng = random.Random(1000 + seed)
+    begin = start + dt.timedelta(hours=rng.randrange(-2, 6 * 24), minutes=rng.randrange(0, 60),
+                                 seconds=rng.randrange(0, 60))
+    end = begin + dt.timedelta(hours=rng.choice([1, 2, 3, 7, 30, 100]), minutes=rng.randrange(-59, 60),
+                               seconds=rng.randrange(0, 60))
+    interval = rng.choice(["hour", "day"])
+    query = (f"from={begin.strftime('%Y-%m-%dT%H:%M:%SZ')}&to={end.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+             f"&interval={interval}&limit=100")
+    body = stats(api, site["id"], query)
+    expected = expected_response(raw, body, {}, 100, "UTC")
+    for key, value in expected.items():
+        assert body[key] == value, (key, query)

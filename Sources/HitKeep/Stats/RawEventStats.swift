@@ -20,17 +20,7 @@ struct RawEventStats: StatsSource {
             matching += " AND \(filter.dimension.column) = $\(6 + offset)"
         }
         let counts = """
-            SELECT CASE WHEN GROUPING(path) = 0 THEN 'path' WHEN GROUPING(referrer_host) = 0 THEN 'referrer'
-                        WHEN GROUPING(device) = 0 THEN 'device' WHEN GROUPING(browser) = 0 THEN 'browser'
-                        WHEN GROUPING(os) = 0 THEN 'os' WHEN GROUPING(country) = 0 THEN 'country'
-                        WHEN GROUPING(language) = 0 THEN 'language' WHEN GROUPING(utm_source) = 0 THEN 'utm_source'
-                        WHEN GROUPING(utm_medium) = 0 THEN 'utm_medium' ELSE 'utm_campaign' END AS list,
-                   coalesce(path, referrer_host, device, browser, os, country, language, utm_source, utm_medium,
-                            utm_campaign) AS value,
-                   count(*) AS n
-            FROM e WHERE $5 > 0
-            GROUP BY GROUPING SETS ((path), (referrer_host), (device), (browser), (os), (country), (language),
-                                    (utm_source), (utm_medium), (utm_campaign))
+            \(TopListSQL.eventDimensions(from: "e", where: "$5 > 0"))
             UNION ALL
             SELECT 'entry', landing, count(*) FROM s WHERE $5 > 0 GROUP BY 2
             UNION ALL
@@ -39,7 +29,8 @@ struct RawEventStats: StatsSource {
         let rows = try database.query("""
             WITH e AS MATERIALIZED (\(matching)),
             s AS MATERIALIZED (
-                SELECT count(*) AS pageviews, extract(epoch FROM max(occurred_at) - min(occurred_at)) AS duration,
+                SELECT count(*) AS pageviews,
+                       extract(epoch FROM max(occurred_at) - min(occurred_at)) * 1000000 AS duration_us,
                        (array_agg(path ORDER BY occurred_at, id))[1] AS landing,
                        (array_agg(path ORDER BY occurred_at DESC, id DESC))[1] AS exit
                 FROM e GROUP BY session_id
@@ -49,7 +40,7 @@ struct RawEventStats: StatsSource {
                 FROM e GROUP BY 1, 2
             )
             SELECT 'total' AS part, '' AS name, coalesce(sum(pageviews), 0)::numeric AS a, count(*)::numeric AS b,
-                   count(*) FILTER (WHERE pageviews = 1)::numeric AS c, coalesce(sum(duration), 0) AS d
+                   count(*) FILTER (WHERE pageviews = 1)::numeric AS c, coalesce(sum(duration_us), 0) AS d
             FROM s
             UNION ALL
             SELECT 'chart', bucket::text, sum(n), count(*), 0, 0 FROM per_bucket GROUP BY bucket
@@ -65,7 +56,7 @@ struct RawEventStats: StatsSource {
             switch part {
             case "total":
                 totals = StatsTotals(pageviews: try Self.integer(row, "a"), sessions: try Self.integer(row, "b"),
-                                     bounces: try Self.integer(row, "c"), durationSeconds: try row.decode(Double.self, "d"))
+                                     bounces: try Self.integer(row, "c"), durationMicroseconds: try Self.integer(row, "d"))
             case "chart":
                 perBucket[try row.decode(Int.self, "name")] = (try Self.integer(row, "a"), try Self.integer(row, "b"))
             default:

@@ -34,7 +34,7 @@ struct RollupStats: StatsSource {
             """, [siteID, range.from, range.to])[0]
         return StatsTotals(pageviews: try row.decode(Int.self, "pageviews"), sessions: try row.decode(Int.self, "sessions"),
                            bounces: try row.decode(Int.self, "bounces"),
-                           durationSeconds: try row.decode(Double.self, "duration_us") / 1_000_000)
+                           durationMicroseconds: Int(try row.decode(Double.self, "duration_us")))
     }
 
     func chart(_ buckets: [ChartBucket], _ range: StatsRange) throws -> [ChartPoint] {

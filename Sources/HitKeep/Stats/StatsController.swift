@@ -106,7 +106,9 @@ enum StatsController {
         return range
     }
 
-    /// One period's numbers, from the rollups when they can answer exactly, else from the events.
+    /// One period's numbers: from the rollups when they can answer exactly; for a range with partial
+    /// hours at its ends, from the rollups corrected by the events of those partial hours; with
+    /// filters or chart buckets that are not whole hours, from the events.
     static func report(site: Site, range: StatsRange, interval: StatsInterval, timezone: String, query: StatsRequest,
                        context: RequestContext, withTopLists: Bool = true) throws -> StatsPeriod {
         let buckets = try ChartBucket.buckets(for: range, interval: interval, timezone: timezone, on: context.database)
@@ -114,6 +116,9 @@ enum StatsController {
         if RollupStats.canAnswer(range, buckets: buckets, filters: query.filters) {
             source = RollupStats(siteID: site.id, database: context.database)
             // A few thousand rollup rows: starting parallel workers would cost more than it saves.
+            try context.database.query("SET LOCAL max_parallel_workers_per_gather = 0")
+        } else if EdgeCorrectedStats.canAnswer(range, buckets: buckets, filters: query.filters) {
+            source = EdgeCorrectedStats(siteID: site.id, database: context.database)
             try context.database.query("SET LOCAL max_parallel_workers_per_gather = 0")
         } else {
             source = RawEventStats(siteID: site.id, filters: query.filters, database: context.database)

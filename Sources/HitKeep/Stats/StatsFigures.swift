@@ -6,18 +6,20 @@ public struct StatsTotals: Sendable, Equatable {
     public var sessions: Int
     /// Sessions with exactly one page view in the range.
     public var bounces: Int
-    /// Σ over sessions of (last − first event time in the range), in seconds.
-    public var durationSeconds: Double
+    /// Σ over sessions of (last − first event time in the range), in microseconds: exact, as stored.
+    public var durationMicroseconds: Int
 
-    public init(pageviews: Int = 0, sessions: Int = 0, bounces: Int = 0, durationSeconds: Double = 0) {
+    public init(pageviews: Int = 0, sessions: Int = 0, bounces: Int = 0, durationMicroseconds: Int = 0) {
         self.pageviews = pageviews
         self.sessions = sessions
         self.bounces = bounces
-        self.durationSeconds = durationSeconds
+        self.durationMicroseconds = durationMicroseconds
     }
 
     public var bounceRate: Double { sessions == 0 ? 0 : Self.round(100 * Double(bounces) / Double(sessions)) }
-    public var averageSessionDuration: Double { sessions == 0 ? 0 : Self.round(durationSeconds / Double(sessions)) }
+    public var averageSessionDuration: Double {
+        sessions == 0 ? 0 : Self.round(Double(durationMicroseconds) / 1_000_000 / Double(sessions))
+    }
     public var pagesPerSession: Double { sessions == 0 ? 0 : Self.round(Double(pageviews) / Double(sessions)) }
 
     /// Two decimals, halves away from zero.

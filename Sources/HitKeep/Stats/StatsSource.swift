@@ -45,6 +45,24 @@ enum TopListSQL {
         """
     }
 
+    /// Page views per value of each event dimension, as `(list, value, n)`, over `source` (a table
+    /// or CTE with the event columns) filtered by `condition`: one pass, one grouping set per list.
+    static func eventDimensions(from source: String, where condition: String) -> String {
+        """
+        SELECT CASE WHEN GROUPING(path) = 0 THEN 'path' WHEN GROUPING(referrer_host) = 0 THEN 'referrer'
+                    WHEN GROUPING(device) = 0 THEN 'device' WHEN GROUPING(browser) = 0 THEN 'browser'
+                    WHEN GROUPING(os) = 0 THEN 'os' WHEN GROUPING(country) = 0 THEN 'country'
+                    WHEN GROUPING(language) = 0 THEN 'language' WHEN GROUPING(utm_source) = 0 THEN 'utm_source'
+                    WHEN GROUPING(utm_medium) = 0 THEN 'utm_medium' ELSE 'utm_campaign' END AS list,
+               coalesce(path, referrer_host, device, browser, os, country, language, utm_source, utm_medium,
+                        utm_campaign) AS value,
+               count(*) AS n
+        FROM \(source) WHERE \(condition)
+        GROUP BY GROUPING SETS ((path), (referrer_host), (device), (browser), (os), (country), (language),
+                                (utm_source), (utm_medium), (utm_campaign))
+        """
+    }
+
     /// `[lo, hi)` per bucket, clipped to the range: a bucket that starts before `from` counts from `from`.
     static let bucketBounds = """
         SELECT start, greatest(start, $2::timestamptz) AS lo,

@@ -1,0 +1,202 @@
+import Foundation
+import PostgresClient
+
+/// Numbers for an unfiltered range whose ends are not whole hours (`from=…T10:30:00Z`): the rollups
+/// answer for the whole hours inside it, and the events of the partial hours at its ends correct
+/// them. Only the sessions with an event in those partial hours ("edge sessions") can differ from
+/// what the rollups say about them, so only they are looked at: their edge events and their
+/// session-hours inside the range. Their contribution to the whole hours is taken out of the
+/// rollups' sums and their contribution to the full range put in.
+struct EdgeCorrectedStats: StatsSource {
+    let siteID: String
+    let database: any PostgresQuerying
+
+    /// The whole UTC hours inside `range`, if there are any.
+    static func wholeHours(of range: StatsRange) -> StatsRange? {
+        let from = Date(timeIntervalSince1970: (range.from.timeIntervalSince1970 / 3600).rounded(.up) * 3600)
+        let to = Date(timeIntervalSince1970: (range.to.timeIntervalSince1970 / 3600).rounded(.down) * 3600)
+        return from < to ? StatsRange(from: from, to: to) : nil
+    }
+
+    static func canAnswer(_ range: StatsRange, buckets: [ChartBucket], filters: [StatsFilter]) -> Bool {
+        filters.isEmpty && wholeHours(of: range) != nil && buckets.allSatisfy { StatsRange.isWholeHour($0.start) }
+    }
+
+    /// An event as the corrections need it: when (µs since 1970) and where.
+    struct Moment {
+        var microseconds: Int
+        var path: String
+    }
+
+    /// What is known of a session with events in the partial hours.
+    struct EdgeSession {
+        var headCount = 0, tailCount = 0
+        var headFirst: Moment?, headLast: Moment?, tailFirst: Moment?, tailLast: Moment?
+        /// Its page views in the whole hours, and its first and last event there (nil: none there).
+        var innerPageviews = 0
+        var innerFirst: Moment?, innerLast: Moment?
+        /// Its active hours inside the whole hours, as seconds since 1970.
+        var innerHours: [Int] = []
+
+        var isInInner: Bool { innerFirst != nil }
+        /// First and last event in the full range: head, then whole hours, then tail.
+        var first: Moment { headFirst ?? innerFirst ?? tailFirst! }
+        var last: Moment { tailLast ?? innerLast ?? headLast! }
+        var pageviews: Int { headCount + innerPageviews + tailCount }
+    }
+
+    func period(_ range: StatsRange, buckets: [ChartBucket], limit: Int?) throws -> StatsPeriod {
+        guard let inner = Self.wholeHours(of: range) else {
+            preconditionFailure("canAnswer guarantees whole hours inside the range")
+        }
+        let rollups = RollupStats(siteID: siteID, database: database)
+        let sessions = try edgeSessions(range, inner: inner)
+
+        var totals = try rollups.totals(inner)
+        for session in sessions {
+            totals.pageviews += session.headCount + session.tailCount
+            totals.sessions += 1
+            totals.bounces += session.pageviews == 1 ? 1 : 0
+            totals.durationMicroseconds += session.last.microseconds - session.first.microseconds
+            if let first = session.innerFirst, let last = session.innerLast {
+                // The rollups counted it over the whole hours only.
+                totals.sessions -= 1
+                totals.bounces -= session.innerPageviews == 1 ? 1 : 0
+                totals.durationMicroseconds -= last.microseconds - first.microseconds
+            }
+        }
+
+        var chart = try rollups.chart(buckets, inner)
+        correct(&chart, range: range, inner: inner, sessions: sessions)
+
+        var lists: TopLists = [:]
+        if let limit {
+            lists = try topLists(range, inner: inner, limit: limit, sessions: sessions)
+        }
+        return StatsPeriod(totals: totals, chart: chart, topLists: lists)
+    }
+
+    /// Adds the edge events to the first and last buckets: their page views, and as visitors the
+    /// edge sessions the bucket's whole hours did not count already.
+    private func correct(_ chart: inout [ChartPoint], range: StatsRange, inner: StatsRange, sessions: [EdgeSession]) {
+        func bucket(containing date: Date) -> Int {
+            chart.lastIndex { $0.bucket.start <= date } ?? 0
+        }
+        func wholeHours(ofBucket index: Int) -> ClosedRange<Int>? {
+            let start = max(chart[index].bucket.start, inner.from)
+            let end = min(index + 1 < chart.count ? chart[index + 1].bucket.start : inner.to, inner.to)
+            guard start < end else { return nil }
+            return Int(start.timeIntervalSince1970)...Int(end.timeIntervalSince1970) - 1
+        }
+        let head = range.from < inner.from ? bucket(containing: range.from) : nil
+        let tail = inner.to < range.to ? bucket(containing: inner.to) : nil
+        for index in Set([head, tail].compactMap { $0 }) {
+            let hours = wholeHours(ofBucket: index)
+            for session in sessions {
+                let events = (index == head ? session.headCount : 0) + (index == tail ? session.tailCount : 0)
+                guard events > 0 else { continue }
+                chart[index].pageviews += events
+                if !session.innerHours.contains(where: { hours?.contains($0) == true }) {
+                    chart[index].visitors += 1
+                }
+            }
+        }
+    }
+
+    private func topLists(_ range: StatsRange, inner: StatsRange, limit: Int, sessions: [EdgeSession]) throws -> TopLists {
+        // Landing and exit pages: the edge sessions' pages in the full range replace the ones the
+        // rollups counted for them over the whole hours.
+        var kinds: [String] = [], paths: [String] = [], deltas: [Int] = []
+        func add(_ kind: String, _ path: String, _ delta: Int) {
+            kinds.append(kind)
+            paths.append(path)
+            deltas.append(delta)
+        }
+        for session in sessions {
+            add("entry", session.first.path, 1)
+            add("exit", session.last.path, 1)
+            if let first = session.innerFirst, let last = session.innerLast {
+                add("entry", first.path, -1)
+                add("exit", last.path, -1)
+            }
+        }
+        let days = inner.wholeDays
+        let spans = """
+            site_id = $1 AND ((span = 'day' AND bucket >= $6 AND bucket < $7)
+                              OR (span = 'hour' AND ((bucket >= $4 AND bucket < $6) OR (bucket >= $7 AND bucket < $5))))
+            """
+        let edges = "(occurred_at >= $2 AND occurred_at < $4) OR (occurred_at >= $5 AND occurred_at < $3)"
+        let counts = """
+            SELECT list, value, sum(n) AS n FROM (
+                SELECT dimension AS list, value, pageviews AS n FROM dimension_counts WHERE \(spans)
+                UNION ALL
+                SELECT kind, path, sessions FROM entry_exit_counts
+                WHERE \(spans) AND ((kind = 'entry' AND boundary < $4) OR (kind = 'exit' AND boundary >= $5))
+                UNION ALL
+                \(TopListSQL.eventDimensions(from: "events", where: "site_id = $1 AND (\(edges))"))
+                UNION ALL
+                SELECT kind, path, delta FROM unnest($9::text[], $10::text[], $11::bigint[]) AS c (kind, path, delta)
+            ) AS parts
+            GROUP BY list, value
+            """
+        let rows = try database.query(TopListSQL.ranked(counts, limitParameter: "$8"), [
+            siteID, range.from, range.to, inner.from, inner.to, days.from, days.to, limit, kinds, paths, deltas,
+        ])
+        return try Self.topLists(from: rows)
+    }
+
+    /// The sessions with events in [from, inner.from) or [inner.to, to), with what the corrections need.
+    private func edgeSessions(_ range: StatsRange, inner: StatsRange) throws -> [EdgeSession] {
+        func part(_ name: String, _ condition: String) -> String {
+            """
+            count(*) FILTER (WHERE \(condition)) AS \(name)_count,
+            (array_agg(us ORDER BY occurred_at, id) FILTER (WHERE \(condition)))[1] AS \(name)_first_us,
+            (array_agg(path ORDER BY occurred_at, id) FILTER (WHERE \(condition)))[1] AS \(name)_first_path,
+            (array_agg(us ORDER BY occurred_at DESC, id DESC) FILTER (WHERE \(condition)))[1] AS \(name)_last_us,
+            (array_agg(path ORDER BY occurred_at DESC, id DESC) FILTER (WHERE \(condition)))[1] AS \(name)_last_path
+            """
+        }
+        let rows = try database.query("""
+            WITH edge AS (
+                SELECT id, occurred_at, session_id, path, (extract(epoch FROM occurred_at) * 1000000)::bigint AS us
+                FROM events
+                WHERE site_id = $1 AND ((occurred_at >= $2 AND occurred_at < $4) OR (occurred_at >= $5 AND occurred_at < $3))
+            ), sessions AS (
+                SELECT session_id, \(part("head", "occurred_at < $4")), \(part("tail", "occurred_at >= $5"))
+                FROM edge GROUP BY session_id
+            )
+            SELECT s.*, coalesce(h.pageviews, 0) AS inner_pageviews, h.first_us, h.first_path, h.last_us, h.last_path,
+                   h.hours
+            FROM sessions s
+            LEFT JOIN LATERAL (
+                SELECT sum(pageviews) AS pageviews,
+                       (array_agg((extract(epoch FROM first_at) * 1000000)::bigint) FILTER (WHERE prev_hour < $4))[1] AS first_us,
+                       (array_agg(first_path) FILTER (WHERE prev_hour < $4))[1] AS first_path,
+                       (array_agg((extract(epoch FROM last_at) * 1000000)::bigint) FILTER (WHERE next_hour >= $5))[1] AS last_us,
+                       (array_agg(last_path) FILTER (WHERE next_hour >= $5))[1] AS last_path,
+                       array_to_string(array_agg(extract(epoch FROM hour)::bigint ORDER BY hour), ',') AS hours
+                FROM session_hours
+                WHERE site_id = $1 AND session_id = s.session_id AND hour >= $4 AND hour < $5
+            ) AS h ON true
+            """, [siteID, range.from, range.to, inner.from, inner.to])
+        return try rows.map { row in
+            func moment(_ prefix: String) throws -> Moment? {
+                guard let microseconds = try row.decodeIfPresent(Int.self, "\(prefix)_us") else { return nil }
+                return Moment(microseconds: microseconds, path: try row.decode(String.self, "\(prefix)_path"))
+            }
+            var session = EdgeSession()
+            session.headCount = try row.decode(Int.self, "head_count")
+            session.tailCount = try row.decode(Int.self, "tail_count")
+            session.headFirst = try moment("head_first")
+            session.headLast = try moment("head_last")
+            session.tailFirst = try moment("tail_first")
+            session.tailLast = try moment("tail_last")
+            session.innerPageviews = try row.decode(Int.self, "inner_pageviews")
+            session.innerFirst = try moment("first")
+            session.innerLast = try moment("last")
+            session.innerHours = (try row.decodeIfPresent(String.self, "hours") ?? "")
+                .split(separator: ",").compactMap { Int($0) }
+            return session
+        }
+    }
+}
