@@ -323,7 +323,7 @@ def buckets(start: dt.datetime, end: dt.datetime, interval: str, zone: str) -> l
     """Bucket starts computed in Python with zoneinfo, independently of PostgreSQL."""
     tz = ZoneInfo(zone)
     if interval == "hour":
-        first = start.replace(minute=0, second=0, microsecond=0)
+        first = start.astimezone(tz).replace(minute=0, second=0, microsecond=0).astimezone(dt.timezone.utc)
         out, current = [], first
         while current < end:
             out.append(current)
@@ -589,3 +589,23 @@ def test_ranges_with_partial_hours_agree_with_the_raw_events(stack, adversarial_
     expected = expected_response(raw, body, {}, 100, "UTC")
     for key, value in expected.items():
         assert body[key] == value, (key, query)
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_zones_with_partial_hour_offsets_agree_with_the_raw_events(stack, adversarial_site, seed):
+    # Day and hour buckets in India (+05:30) and Nepal (+05:45) start inside UTC hours.
+    api, site, raw, start = adversarial_site
+    rng = random.Random(2000 + seed)
+    zone = rng.choice(["Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns"])
+    if rng.random() < 0.5:
+        day = (start + dt.timedelta(days=rng.randrange(-1, 6))).date()
+        query = f"from={day}&to={day + dt.timedelta(days=rng.randrange(0, 4))}&interval={rng.choice(['hour', 'day'])}"
+    else:
+        begin = start + dt.timedelta(hours=rng.randrange(0, 5 * 24), minutes=rng.choice([0, 15, 30, 45, 7]))
+        end = begin + dt.timedelta(hours=rng.choice([2, 5, 26, 80]), minutes=rng.choice([0, 30, 13]))
+        query = (f"from={begin.strftime('%Y-%m-%dT%H:%M:%SZ')}&to={end.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+                 f"&interval={rng.choice(['hour', 'day', 'week'])}")
+    body = stats(api, site["id"], f"{query}&timezone={zone}&limit=100")
+    expected = expected_response(raw, body, {}, 100, zone)
+    for key, value in expected.items():
+        assert body[key] == value, (key, query, zone)

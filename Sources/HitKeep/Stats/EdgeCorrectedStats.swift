@@ -1,12 +1,13 @@
 import Foundation
 import PostgresClient
 
-/// Numbers for an unfiltered range whose ends are not whole hours (`from=…T10:30:00Z`): the rollups
-/// answer for the whole hours inside it, and the events of the partial hours at its ends correct
-/// them. Only the sessions with an event in those partial hours ("edge sessions") can differ from
-/// what the rollups say about them, so only they are looked at: their edge events and their
-/// session-hours inside the range. Their contribution to the whole hours is taken out of the
-/// rollups' sums and their contribution to the full range put in.
+/// Numbers for an unfiltered range whose ends, or chart buckets, are not whole hours
+/// (`from=…T10:30:00Z`, days in Asia/Kolkata): the rollups answer for the whole hours inside, and the
+/// events of the partial hours correct them. Only the sessions with an event in a partial hour at
+/// the range's ends ("edge sessions") can differ from what the rollups say about them, so only they
+/// are looked at: their edge events and their session-hours inside the range. Their contribution to
+/// the whole hours is taken out of the rollups' sums and their contribution to the full range put
+/// in. Each chart bucket is corrected the same way by the partial hours at its own ends.
 struct EdgeCorrectedStats: StatsSource {
     let siteID: String
     let database: any PostgresQuerying
@@ -19,7 +20,7 @@ struct EdgeCorrectedStats: StatsSource {
     }
 
     static func canAnswer(_ range: StatsRange, buckets: [ChartBucket], filters: [StatsFilter]) -> Bool {
-        filters.isEmpty && wholeHours(of: range) != nil && buckets.allSatisfy { StatsRange.isWholeHour($0.start) }
+        filters.isEmpty && wholeHours(of: range) != nil
     }
 
     /// An event as the corrections need it: when (µs since 1970) and where.
@@ -35,8 +36,6 @@ struct EdgeCorrectedStats: StatsSource {
         /// Its page views in the whole hours, and its first and last event there (nil: none there).
         var innerPageviews = 0
         var innerFirst: Moment?, innerLast: Moment?
-        /// Its active hours inside the whole hours, as seconds since 1970.
-        var innerHours: [Int] = []
 
         var isInInner: Bool { innerFirst != nil }
         /// First and last event in the full range: head, then whole hours, then tail.
@@ -66,8 +65,7 @@ struct EdgeCorrectedStats: StatsSource {
             }
         }
 
-        var chart = try rollups.chart(buckets, inner)
-        correct(&chart, range: range, inner: inner, sessions: sessions)
+        let chart = try self.chart(buckets, range)
 
         var lists: TopLists = [:]
         if let limit {
@@ -76,31 +74,58 @@ struct EdgeCorrectedStats: StatsSource {
         return StatsPeriod(totals: totals, chart: chart, topLists: lists)
     }
 
-    /// Adds the edge events to the first and last buckets: their page views, and as visitors the
-    /// edge sessions the bucket's whole hours did not count already.
-    private func correct(_ chart: inout [ChartPoint], range: StatsRange, inner: StatsRange, sessions: [EdgeSession]) {
-        func bucket(containing date: Date) -> Int {
-            chart.lastIndex { $0.bucket.start <= date } ?? 0
-        }
-        func wholeHours(ofBucket index: Int) -> ClosedRange<Int>? {
-            let start = max(chart[index].bucket.start, inner.from)
-            let end = min(index + 1 < chart.count ? chart[index + 1].bucket.start : inner.to, inner.to)
-            guard start < end else { return nil }
-            return Int(start.timeIntervalSince1970)...Int(end.timeIntervalSince1970) - 1
-        }
-        let head = range.from < inner.from ? bucket(containing: range.from) : nil
-        let tail = inner.to < range.to ? bucket(containing: inner.to) : nil
-        for index in Set([head, tail].compactMap { $0 }) {
-            let hours = wholeHours(ofBucket: index)
-            for session in sessions {
-                let events = (index == head ? session.headCount : 0) + (index == tail ? session.tailCount : 0)
-                guard events > 0 else { continue }
-                chart[index].pageviews += events
-                if !session.innerHours.contains(where: { hours?.contains($0) == true }) {
-                    chart[index].visitors += 1
-                }
+    /// Per bucket (clipped to the range): the rollups over its whole hours, plus the events of the
+    /// partial hours at its ends, whose sessions are visitors of the bucket unless its whole hours
+    /// counted them already.
+    private func chart(_ buckets: [ChartBucket], _ range: StatsRange) throws -> [ChartPoint] {
+        var innerFrom: [Date] = [], innerTo: [Date] = []
+        var sliceFrom: [Date] = [], sliceTo: [Date] = [], sliceBucket: [Int] = []
+        for (index, bucket) in buckets.enumerated() {
+            let from = max(bucket.start, range.from)
+            let to = min(index + 1 < buckets.count ? buckets[index + 1].start : range.to, range.to)
+            let inner = from < to ? Self.wholeHours(of: StatsRange(from: from, to: to)) : nil
+            // An empty [x, x) when the bucket has no whole hour: the rollups then add nothing.
+            innerFrom.append(inner?.from ?? from)
+            innerTo.append(inner?.to ?? from)
+            guard from < to else { continue }
+            for slice in [(from, inner?.from ?? to), (inner?.to ?? to, to)] where slice.0 < slice.1 {
+                sliceFrom.append(slice.0)
+                sliceTo.append(slice.1)
+                sliceBucket.append(index + 1)
             }
         }
+        let wholeHours = try database.query("""
+            SELECT b.number, coalesce(sum(t.pageviews), 0) AS pageviews,
+                   coalesce(sum(t.session_hours) FILTER (WHERE t.prev_hour < b.lo), 0) AS visitors
+            FROM unnest($2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS b (lo, hi, number)
+            LEFT JOIN traffic_hourly t ON t.site_id = $1 AND t.hour >= b.lo AND t.hour < b.hi
+            GROUP BY b.number ORDER BY b.number
+            """, [siteID, innerFrom, innerTo])
+        var points = try Self.points(buckets, from: wholeHours)
+        guard !sliceBucket.isEmpty else { return points }
+        let partial = try database.query("""
+            WITH slices AS (
+                SELECT * FROM unnest($2::timestamptz[], $3::timestamptz[], $4::integer[]) AS s (lo, hi, number)
+            ), bounds AS (
+                SELECT * FROM unnest($5::timestamptz[], $6::timestamptz[]) WITH ORDINALITY AS b (lo, hi, number)
+            ), visits AS (
+                SELECT s.number, e.session_id, count(*) AS pageviews
+                FROM slices s JOIN events e ON e.site_id = $1 AND e.occurred_at >= s.lo AND e.occurred_at < s.hi
+                GROUP BY 1, 2
+            )
+            SELECT v.number, sum(v.pageviews) AS pageviews,
+                   count(*) FILTER (WHERE NOT EXISTS (
+                       SELECT 1 FROM session_hours h
+                       WHERE h.site_id = $1 AND h.session_id = v.session_id AND h.hour >= b.lo AND h.hour < b.hi)) AS visitors
+            FROM visits v JOIN bounds b ON b.number = v.number
+            GROUP BY v.number
+            """, [siteID, sliceFrom, sliceTo, sliceBucket, innerFrom, innerTo])
+        for row in partial {
+            let index = try row.decode(Int.self, "number") - 1
+            points[index].pageviews += try row.decode(Int.self, "pageviews")
+            points[index].visitors += try row.decode(Int.self, "visitors")
+        }
+        return points
     }
 
     private func topLists(_ range: StatsRange, inner: StatsRange, limit: Int, sessions: [EdgeSession]) throws -> TopLists {
@@ -165,16 +190,14 @@ struct EdgeCorrectedStats: StatsSource {
                 SELECT session_id, \(part("head", "occurred_at < $4")), \(part("tail", "occurred_at >= $5"))
                 FROM edge GROUP BY session_id
             )
-            SELECT s.*, coalesce(h.pageviews, 0) AS inner_pageviews, h.first_us, h.first_path, h.last_us, h.last_path,
-                   h.hours
+            SELECT s.*, coalesce(h.pageviews, 0) AS inner_pageviews, h.first_us, h.first_path, h.last_us, h.last_path
             FROM sessions s
             LEFT JOIN LATERAL (
                 SELECT sum(pageviews) AS pageviews,
                        (array_agg((extract(epoch FROM first_at) * 1000000)::bigint) FILTER (WHERE prev_hour < $4))[1] AS first_us,
                        (array_agg(first_path) FILTER (WHERE prev_hour < $4))[1] AS first_path,
                        (array_agg((extract(epoch FROM last_at) * 1000000)::bigint) FILTER (WHERE next_hour >= $5))[1] AS last_us,
-                       (array_agg(last_path) FILTER (WHERE next_hour >= $5))[1] AS last_path,
-                       array_to_string(array_agg(extract(epoch FROM hour)::bigint ORDER BY hour), ',') AS hours
+                       (array_agg(last_path) FILTER (WHERE next_hour >= $5))[1] AS last_path
                 FROM session_hours
                 WHERE site_id = $1 AND session_id = s.session_id AND hour >= $4 AND hour < $5
             ) AS h ON true
@@ -194,8 +217,6 @@ struct EdgeCorrectedStats: StatsSource {
             session.innerPageviews = try row.decode(Int.self, "inner_pageviews")
             session.innerFirst = try moment("first")
             session.innerLast = try moment("last")
-            session.innerHours = (try row.decodeIfPresent(String.self, "hours") ?? "")
-                .split(separator: ",").compactMap { Int($0) }
             return session
         }
     }
