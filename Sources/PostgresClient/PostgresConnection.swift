@@ -15,7 +15,10 @@ public final class PostgresConnection {
 
     private let parameters: [(String, String)]
     private var connection: OpaquePointer?
-    private var preparedStatements: [String: String] = [:]
+    /// Statement names by SQL text, grouped by the text's length. Statements are string literals, and
+    /// comparing a literal with itself is a pointer check, where hashing it would read all of it.
+    private var preparedStatements: [Int: [(sql: String, name: String)]] = [:]
+    private var preparedCount = 0
 
     /// Connects with libpq keywords; `dbname` may be a URI or a conninfo string, which libpq expands.
     /// Values are passed as separate strings (`PQconnectdbParams`), never spliced into one.
@@ -47,6 +50,7 @@ public final class PostgresConnection {
     private func connect() throws {
         if let connection { PQfinish(connection) }
         preparedStatements.removeAll()
+        preparedCount = 0
         let keywords = parameters.map { strdup($0.0) } + [nil]
         let values = parameters.map { strdup($0.1) } + [nil]
         defer {
@@ -94,18 +98,20 @@ public final class PostgresConnection {
             throw PostgresError(kind: .connectionFailure, message: "not connected")
         }
         let name: String
-        if let known = preparedStatements[sql] {
+        let length = sql.utf8.count
+        if let known = preparedStatements[length]?.first(where: { $0.sql == sql })?.name {
             name = known
         } else {
-            name = "hk\(preparedStatements.count + 1)"
+            preparedCount += 1
+            name = "hk\(preparedCount)"
             let prepared = PQprepare(connection, name, sql, Int32(parameters.count), nil)
             try check(prepared, connection: connection)
-            preparedStatements[sql] = name
+            preparedStatements[length, default: []].append((sql, name))
         }
         let encoded = parameters.map { $0?.postgresText }
         // A C string ends at NUL, so libpq would silently cut such a value short: refuse it as the
         // server refuses NUL in text.
-        if encoded.contains(where: { $0?.utf8.contains(0) == true }) {
+        if encoded.contains(where: { $0.map(Self.containsNUL) == true }) {
             throw PostgresError(kind: .server, sqlState: "22021", message: "a parameter contains a NUL byte")
         }
         let texts = encoded.map { $0.map { strdup($0) } ?? nil }
@@ -114,6 +120,11 @@ public final class PostgresConnection {
             PQexecPrepared(connection, name, Int32(values.count), values.baseAddress, nil, nil, 0)
         }
         return try check(result, connection: connection)
+    }
+
+    private static func containsNUL(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in bytes.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false }
     }
 
     /// Runs one or more statements without parameters through the simple query protocol (migrations,

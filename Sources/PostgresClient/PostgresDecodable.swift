@@ -66,42 +66,46 @@ private func hexValue(_ digit: UInt8) -> UInt8? {
 }
 
 /// A one-dimensional array of simple elements (`text[]` of identifiers, `int[]`), as PostgreSQL
-/// prints it: `{a,b,"c d"}`.
+/// prints it: `{a,b,"c d"}`. Works on bytes: the delimiters are ASCII, and UTF-8 never uses ASCII
+/// bytes inside a multi-byte character.
 extension Array: PostgresDecodable where Element: PostgresDecodable {
     public init?(postgresText: String) {
-        var scalars = Substring(postgresText).unicodeScalars[...]
-        guard scalars.first == "{", scalars.last == "}" else { return nil }
-        scalars = scalars.dropFirst().dropLast()
-        var elements: [Element] = []
-        var current = ""
-        var quoted = false
-        var wasQuoted = false
-        var escaped = false
-        func finish() -> Bool {
-            if !wasQuoted && current == "NULL" { return false }
-            guard let element = Element(postgresText: current) else { return false }
-            elements.append(element)
-            current = ""
-            wasQuoted = false
-            return true
-        }
-        if scalars.isEmpty { self = []; return }
-        for scalar in scalars {
-            if escaped {
-                current.unicodeScalars.append(scalar)
-                escaped = false
-            } else if scalar == "\\" {
-                escaped = true
-            } else if scalar == "\"" {
-                quoted.toggle()
-                wasQuoted = true
-            } else if scalar == "," && !quoted {
-                guard finish() else { return nil }
-            } else {
-                current.unicodeScalars.append(scalar)
+        var text = postgresText
+        let parsed: [Element]? = text.withUTF8 { bytes in
+            guard bytes.count >= 2, bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}") else { return nil }
+            if bytes.count == 2 { return [] }
+            var elements: [Element] = []
+            var current: [UInt8] = []
+            var quoted = false
+            var wasQuoted = false
+            var escaped = false
+            func finish() -> Bool {
+                let element = String(decoding: current, as: UTF8.self)
+                if !wasQuoted && element == "NULL" { return false }
+                guard let value = Element(postgresText: element) else { return false }
+                elements.append(value)
+                current.removeAll(keepingCapacity: true)
+                wasQuoted = false
+                return true
             }
+            for byte in bytes[1..<(bytes.count - 1)] {
+                if escaped {
+                    current.append(byte)
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    quoted.toggle()
+                    wasQuoted = true
+                } else if byte == UInt8(ascii: ",") && !quoted {
+                    guard finish() else { return nil }
+                } else {
+                    current.append(byte)
+                }
+            }
+            return finish() ? elements : nil
         }
-        guard finish() else { return nil }
-        self = elements
+        guard let parsed else { return nil }
+        self = parsed
     }
 }

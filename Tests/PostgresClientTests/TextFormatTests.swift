@@ -31,6 +31,13 @@ import Testing
         #expect(Date(postgresText: "2026-11-26") == nil)
     }
 
+    @Test func timestampsCountDaysAcrossLeapYearsAndBeforeTheEpoch() {
+        #expect(Date(postgresText: "2024-02-29 00:00:00+00")?.timeIntervalSince1970 == 1_709_164_800)
+        #expect(Date(postgresText: "2000-03-01 00:00:00+00")?.timeIntervalSince1970 == 951_868_800)
+        #expect(Date(postgresText: "1969-12-31 23:59:59+00")?.timeIntervalSince1970 == -1)
+        #expect(Date(postgresText: "2026-13-01 00:00:00+00") == nil)
+    }
+
     @Test func timestampsFormatForTheServer() throws {
         let date = Date(timeIntervalSince1970: 1_795_705_445.5)
         #expect(date.postgresText == "2026-11-26 15:04:05.500000+00")
