@@ -46,6 +46,9 @@ enum StatsController {
         // One snapshot for every number of the response.
         try context.database.transaction {
             try context.database.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            // The planner cannot know how few rows the rollup and edge queries touch, and compiling
+            // them to machine code would cost more than running them.
+            try context.database.query("SET LOCAL jit = off")
             let period = try report(site: site, range: range, interval: interval, timezone: timezone, query: query, context: context)
             var members: [(String, JSON)] = [
                 ("site_id", .string(site.id)), ("from", .time(range.from)), ("to", .time(range.to)),
@@ -120,12 +123,13 @@ enum StatsController {
         } else if EdgeCorrectedStats.canAnswer(range, buckets: buckets, filters: query.filters) {
             source = EdgeCorrectedStats(siteID: site.id, database: context.database)
             try context.database.query("SET LOCAL max_parallel_workers_per_gather = 0")
+            // Partial hours of a busy site can hold a few hundred thousand events: group them in memory.
+            try context.database.query("SET LOCAL work_mem = '64MB'")
         } else {
             source = RawEventStats(siteID: site.id, filters: query.filters, database: context.database)
-            // One pass over up to millions of events: sorts and hashes in memory, no JIT start-up.
+            // One pass over up to millions of events: sorts and hashes in memory.
             try context.database.query("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
             try context.database.query("SET LOCAL work_mem = '64MB'")
-            try context.database.query("SET LOCAL jit = off")
         }
         return try source.period(range, buckets: buckets, limit: withTopLists ? query.limit : nil)
     }
