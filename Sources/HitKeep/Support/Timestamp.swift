@@ -9,12 +9,33 @@ public enum Timestamp {
     public static func format(_ date: Date) -> String {
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         var seconds = time_t(milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000)
-        let fraction = Int(milliseconds - Int64(seconds) * 1000)
+        let fraction = Int32(milliseconds - Int64(seconds) * 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))"
-            + "T\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2))"
-            + ".\(pad(fraction, 3))Z"
+        // Built byte by byte: every object the API returns carries a few of these.
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            var index = 0
+            func digits(_ value: Int32, _ count: Int) {
+                var remaining = value
+                for position in stride(from: index + count - 1, through: index, by: -1) {
+                    buffer[position] = UInt8(ascii: "0") + UInt8(remaining % 10)
+                    remaining /= 10
+                }
+                index += count
+            }
+            func character(_ byte: UInt8) {
+                buffer[index] = byte
+                index += 1
+            }
+            digits(parts.tm_year + 1900, 4); character(UInt8(ascii: "-"))
+            digits(parts.tm_mon + 1, 2); character(UInt8(ascii: "-"))
+            digits(parts.tm_mday, 2); character(UInt8(ascii: "T"))
+            digits(parts.tm_hour, 2); character(UInt8(ascii: ":"))
+            digits(parts.tm_min, 2); character(UInt8(ascii: ":"))
+            digits(parts.tm_sec, 2); character(UInt8(ascii: "."))
+            digits(fraction, 3); character(UInt8(ascii: "Z"))
+            return index
+        }
     }
 
     /// Parses an RFC 3339 date-time: `T` or space, any fraction, `Z` or a numeric offset.
@@ -75,11 +96,6 @@ public enum Timestamp {
         // timegm normalises 31 February into March: such a date does not exist.
         guard parts.tm_mday == Int32(day), parts.tm_mon == Int32(month - 1) else { return nil }
         return Date(timeIntervalSince1970: Double(epoch - offset) + fraction)
-    }
-
-    private static func pad(_ value: Int, _ width: Int) -> String {
-        let digits = String(value)
-        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
     }
 }
 
