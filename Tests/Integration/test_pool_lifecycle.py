@@ -88,6 +88,16 @@ def test_sighup_replaces_every_worker_without_failing_a_request(stack):
     assert "restarting workers" in pool.log_text()
 
 
+def _lock_users(stack, locker):
+    """Takes users' exclusive lock in the background session and waits until it is held, so that a
+    request sent afterwards cannot slip through before psql has run the LOCK."""
+    locker.send("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE;")
+    wait_until(
+        lambda: stack.sql("SELECT 1 FROM pg_locks WHERE relation = 'users'::regclass "
+                          "AND mode = 'AccessExclusiveLock' AND granted"),
+        5, "the background session did not get the lock")
+
+
 def _wait_for_lock_waiter(stack):
     """Until a worker's query is blocked on a lock (so the request is truly in flight)."""
     return wait_until(
@@ -112,7 +122,7 @@ def test_sigterm_finishes_the_request_in_flight_then_exits_0(stack):
 
     try:
         # GET /api/status reads users; holding an exclusive lock on it keeps that request in flight.
-        locker.send("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE;")
+        _lock_users(stack, locker)
         wait_until(lambda: stack.sql("SELECT 1 FROM pg_locks WHERE relation = 'users'::regclass "
                                      "AND mode = 'AccessExclusiveLock' AND granted"),
                    5, "the lock was not taken")
@@ -148,7 +158,7 @@ def test_a_draining_pool_refuses_new_connections(stack):
     slow = threading.Thread(
         target=lambda: http_session().get(nginx.base_url + "/api/status", timeout=REQUEST_TIMEOUT), daemon=True)
     try:
-        locker.send("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE;")
+        _lock_users(stack, locker)
         slow.start()
         _wait_for_lock_waiter(stack)
         pool.send_signal(signal.SIGTERM)

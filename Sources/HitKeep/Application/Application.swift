@@ -72,25 +72,36 @@ public final class Application {
             defer { database.endRequest() }
             do {
                 return with(try handler(request, context), extraHeaders: context.responseHeaders)
-            } catch let problem as HTTPProblem {
-                return with(problem.response, extraHeaders: context.responseHeaders)
-            } catch let error as PostgresError where error.isUnavailable {
-                if attempt == 1 && hadConnection && database.statementsThisRequest == 0 {
-                    database.discardConnection()
-                    continue
-                }
-                logger.warning("database unavailable", metadata: ["id": .string(request.id), "error": .string(error.message)])
-                return HTTPProblem.databaseUnavailable().response
-            } catch let error as PostgresError where error.sqlState?.hasPrefix("22") == true {
-                // A data exception (bad encoding, value out of range) is the client's input at fault.
-                return HTTPProblem.badRequest("invalid_input", "a value in the request is not acceptable").response
+            } catch let error as PostgresError
+                        where error.isUnavailable && attempt == 1 && hadConnection && database.statementsThisRequest == 0 {
+                database.discardConnection()
+                continue
             } catch {
-                logger.error("internal error", metadata: ["id": .string(request.id), "error": .string("\(error)")])
-                return HTTPProblem(.internalServerError, code: "internal_error",
-                                   detail: "unexpected error; request id \(request.id)").response
+                // Headers the handler set before failing (CORS on /ingest, a renewed cookie) go
+                // with whatever answer the failure gets.
+                return with(response(for: error, request: request), extraHeaders: context.responseHeaders)
             }
         }
         return HTTPProblem.databaseUnavailable().response
+    }
+
+    /// The answer to a failed handler: its own problem, 503 when the database is unreachable, 400
+    /// for input PostgreSQL refused as data, 500 (logged, with the request id) for anything else.
+    private func response(for error: any Error, request: Request) -> Response {
+        switch error {
+        case let problem as HTTPProblem:
+            return problem.response
+        case let error as PostgresError where error.isUnavailable:
+            logger.warning("database unavailable", metadata: ["id": .string(request.id), "error": .string(error.message)])
+            return HTTPProblem.databaseUnavailable().response
+        case let error as PostgresError where error.sqlState?.hasPrefix("22") == true:
+            // A data exception (bad encoding, value out of range) is the client's input at fault.
+            return HTTPProblem.badRequest("invalid_input", "a value in the request is not acceptable").response
+        default:
+            logger.error("internal error", metadata: ["id": .string(request.id), "error": .string("\(error)")])
+            return HTTPProblem(.internalServerError, code: "internal_error",
+                               detail: "unexpected error; request id \(request.id)").response
+        }
     }
 
     private func with(_ response: Response, extraHeaders: HTTPFields) -> Response {
