@@ -17,7 +17,7 @@ enum PasswordHasher {
         let status = argon2id_hash_encoded(timeCost, memoryKiB, parallelism, password, password.count,
                                            salt, salt.count, hashLength, &encoded, length)
         precondition(status == ARGON2_OK.rawValue, "argon2id_hash_encoded failed: \(status)")
-        return String(cString: encoded)
+        return String(decoding: encoded.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Whether `password` matches the PHC string. libargon2 compares in constant time.

@@ -15,7 +15,7 @@ struct ServeCommand: ParsableCommand {
     private static let environment = ProcessInfo.processInfo.environment
 
     @Option(help: "Unix socket path or host:port to listen on; omit when fd 0 is already a listening socket (env: HITKEEP_SOCKET).")
-    var socket: String? = environment["HITKEEP_SOCKET"]
+    var socket: String?
 
     @Option(help: "Worker processes; default two per core (env: HITKEEP_WORKERS).")
     var workers: Int = environment["HITKEEP_WORKERS"].flatMap(Int.init) ?? 2 * ProcessInfo.processInfo.activeProcessorCount
@@ -31,12 +31,17 @@ struct ServeCommand: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    /// `--socket`, else `HITKEEP_SOCKET`; neither means fd 0.
+    private var socketAddress: String? {
+        socket ?? Self.environment["HITKEEP_SOCKET"]
+    }
+
     func validate() throws {
         guard workers >= 1 && workers <= 512 else { throw ValidationError("--workers must be between 1 and 512") }
         guard maxRequests >= 0 else { throw ValidationError("--max-requests must not be negative") }
         guard mode_t(socketMode, radix: 8) != nil else { throw ValidationError("--socket-mode must be octal, e.g. 0660") }
         guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout must not be negative") }
-        if let socket, ListeningSocket.Address(socket) == nil {
+        if let socket = socketAddress, ListeningSocket.Address(socket) == nil {
             throw ValidationError("--socket must be a unix socket path or host:port")
         }
     }
@@ -45,7 +50,7 @@ struct ServeCommand: ParsableCommand {
         LoggingSetup.bootstrap()
         let logger = LoggingSetup.logger("hitkeep.supervisor")
         let listening: ListeningSocket
-        if let socket, let address = ListeningSocket.Address(socket) {
+        if let socket = socketAddress, let address = ListeningSocket.Address(socket) {
             do {
                 listening = try ListeningSocket.open(address, mode: mode_t(socketMode, radix: 8)!)
             } catch let failure as ListeningSocket.Failure {

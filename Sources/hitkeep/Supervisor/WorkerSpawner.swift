@@ -14,7 +14,9 @@ struct WorkerSpawner {
     init(listeningDescriptor: Int32, environment: [String: String]) {
         var path = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink("/proc/self/exe", &path, path.count - 1)
-        executable = length > 0 ? String(cString: path) : CommandLine.arguments[0]
+        executable = length > 0
+            ? String(decoding: path.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            : CommandLine.arguments[0]
         self.listeningDescriptor = listeningDescriptor
         self.environment = environment.map { "\($0.key)=\($0.value)" }
     }
