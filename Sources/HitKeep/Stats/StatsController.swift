@@ -111,7 +111,7 @@ enum StatsController {
 
     /// One period's numbers: from the rollups when the range and the chart buckets are whole hours;
     /// when some are not, from the rollups corrected by the events of those partial hours; with
-    /// filters (or no whole hour in the range at all), from the events (docs/performance.md).
+    /// filters (or no whole hour in the range at all), from the events (README, "Performance").
     static func report(site: Site, range: StatsRange, interval: StatsInterval, timezone: String, query: StatsRequest,
                        context: RequestContext, withTopLists: Bool = true) throws -> StatsPeriod {
         let buckets = try ChartBucket.buckets(for: range, interval: interval, timezone: timezone, on: context.database)
