@@ -11,9 +11,7 @@ enum AccountsController {
 
     @Sendable static func createInitialUser(_ request: Request, _ context: RequestContext) throws -> Response {
         let body = try JSONRequestBody(request, allowed: ["email", "password", "name"])
-        guard let email = EmailAddress.normalize(try body.requiredString("email", missingCode: "invalid_email")) else {
-            throw HTTPProblem.badRequest("invalid_email", "email is not a valid address")
-        }
+        let email = try EmailAddress.validate(try body.requiredString("email", missingCode: "invalid_email"))
         let password = try body.requiredString("password", missingCode: "invalid_password")
         try PasswordPolicy.validate(password)
         let name = try UserName.validate(try body.string("name") ?? "")
@@ -39,9 +37,7 @@ enum AccountsController {
         let body = try JSONRequestBody(request, allowed: ["email", "password"])
         let typedEmail = try body.requiredString("email", missingCode: "invalid_email")
         let password = try body.requiredString("password", missingCode: "invalid_password")
-        guard let email = EmailAddress.normalize(typedEmail) else {
-            throw HTTPProblem.badRequest("invalid_email", "email is not a valid address")
-        }
+        let email = try EmailAddress.validate(typedEmail)
         let emailKey = EmailAddress.key(email)
         let address = request.remoteAddress ?? ""
         _ = try LoginThrottle.reserve(emailKey: emailKey, address: address, context: context)

@@ -8,22 +8,20 @@ enum EmailAddress {
         guard trimmed.utf8.count <= 254, parts.count == 2,
               (1...64).contains(parts[0].utf8.count), !parts[1].isEmpty,
               !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !parts[1].contains(".."),
-              !trimmed.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
+              !trimmed.unicodeScalars.contains(where: \.properties.isWhitespace),
+              !TextValidation.containsControlCharacters(trimmed)
         else { return nil }
         return trimmed
+    }
+
+    /// The normalized address, or 400 `invalid_email`.
+    static func validate(_ text: String) throws(HTTPProblem) -> String {
+        guard let email = normalize(text) else { throw .badRequest("invalid_email", "email is not a valid address") }
+        return email
     }
 
     /// The form stored for comparisons and throttling.
     static func key(_ email: String) -> String {
         email.lowercased()
-    }
-}
-
-extension String {
-    func trimmingWhitespaceAndNewlines() -> String {
-        var scalars = Substring(self).unicodeScalars[...]
-        while let first = scalars.first, first.properties.isWhitespace { scalars = scalars.dropFirst() }
-        while let last = scalars.last, last.properties.isWhitespace { scalars = scalars.dropLast() }
-        return String(String.UnicodeScalarView(scalars))
     }
 }

@@ -14,9 +14,7 @@ public enum Administration {
 
     public static func createUser(email: String, name: String, password: String, isAdmin: Bool,
                                   on connection: PostgresConnection) throws -> UserSummary {
-        guard let email = EmailAddress.normalize(email) else {
-            throw HTTPProblem.badRequest("invalid_email", "email is not a valid address")
-        }
+        let email = try EmailAddress.validate(email)
         try PasswordPolicy.validate(password)
         let name = try UserName.validate(name)
         let hash = PasswordHasher.hash(password)

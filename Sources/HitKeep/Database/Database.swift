@@ -35,15 +35,7 @@ public final class Database: PostgresQuerying {
 
     /// Runs `body` in one transaction: all of a request's writes commit together or not at all.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        let connection = try self.connection()
-        do {
-            return try connection.transaction {
-                try body()
-            }
-        } catch let error as PostgresError where error.isUnavailable {
-            self.current = nil
-            throw error
-        }
+        try run { try $0.transaction(body) }
     }
 
     private func run<T>(_ body: (PostgresConnection) throws -> T) throws -> T {

@@ -35,9 +35,7 @@ enum MembersController {
         let principal = try context.authenticate(request, .sessionOnly)
         let site = try SiteStore.site(context.parameter("site_id"), visibleTo: principal, requiring: .admin, on: context.database)
         let body = try JSONRequestBody(request, allowed: ["email", "role"])
-        guard let email = EmailAddress.normalize(try body.requiredString("email", missingCode: "invalid_email")) else {
-            throw HTTPProblem.badRequest("invalid_email", "email is not a valid address")
-        }
+        let email = try EmailAddress.validate(try body.requiredString("email", missingCode: "invalid_email"))
         let roleName = try body.requiredString("role", missingCode: "invalid_role")
         guard let role = SiteRole(rawValue: roleName), role != .owner else {
             throw HTTPProblem.badRequest("invalid_role", "role must be admin or viewer")

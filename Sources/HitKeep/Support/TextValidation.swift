@@ -1,5 +1,3 @@
-import Foundation
-
 /// Checks shared by every free-text field a client may send.
 enum TextValidation {
     /// Whether the text holds a control character (C0, DEL or C1), which no name or label needs and
@@ -10,10 +8,19 @@ enum TextValidation {
 
     /// Trims white space and checks the length in characters and the absence of control characters.
     static func label(_ text: String, maximum: Int, allowEmpty: Bool = false) -> String? {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = text.trimmingWhitespaceAndNewlines()
         guard allowEmpty || !trimmed.isEmpty, trimmed.count <= maximum, !containsControlCharacters(trimmed) else {
             return nil
         }
         return trimmed
+    }
+}
+
+extension String {
+    func trimmingWhitespaceAndNewlines() -> String {
+        var scalars = Substring(self).unicodeScalars[...]
+        while let first = scalars.first, first.properties.isWhitespace { scalars = scalars.dropFirst() }
+        while let last = scalars.last, last.properties.isWhitespace { scalars = scalars.dropLast() }
+        return String(String.UnicodeScalarView(scalars))
     }
 }
