@@ -556,6 +556,19 @@ def adversarial_site(stack):
         crowd.cleanup()
 
 
+def assert_matches_raw_events(api, site, raw, query, zone="UTC"):
+    """The stats API's answer to `query` (limit 100) equals the §5.3 numbers computed from `raw`."""
+    body = stats(api, site["id"], f"{query}&limit=100" + (f"&timezone={zone}" if zone != "UTC" else ""))
+    expected = expected_response(raw, body, {}, 100, zone)
+    for key, value in expected.items():
+        assert body[key] == value, (key, query, zone)
+
+
+def span_query(begin, end, interval):
+    return (f"from={begin.strftime('%Y-%m-%dT%H:%M:%SZ')}&to={end.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+            f"&interval={interval}")
+
+
 @pytest.mark.parametrize("seed", range(24))
 def test_rollups_agree_with_the_raw_events_on_adversarial_traffic(stack, adversarial_site, seed):
     api, site, raw, start = adversarial_site
@@ -565,12 +578,7 @@ def test_rollups_agree_with_the_raw_events_on_adversarial_traffic(stack, adversa
     begin = start + dt.timedelta(hours=first)
     end = begin + dt.timedelta(hours=length)
     interval = rng.choice(["hour", "day", "week"]) if length <= 24 * 7 else "day"
-    query = (f"from={begin.strftime('%Y-%m-%dT%H:%M:%SZ')}&to={end.strftime('%Y-%m-%dT%H:%M:%SZ')}"
-             f"&interval={interval}&limit=100")
-    body = stats(api, site["id"], query)
-    expected = expected_response(raw, body, {}, 100, "UTC")
-    for key, value in expected.items():
-        assert body[key] == value, (key, query)
+    assert_matches_raw_events(api, site, raw, span_query(begin, end, interval))
 
 
 @pytest.mark.parametrize("seed", range(24))
@@ -583,12 +591,7 @@ def test_ranges_with_partial_hours_agree_with_the_raw_events(stack, adversarial_
     end = begin + dt.timedelta(hours=rng.choice([1, 2, 3, 7, 30, 100]), minutes=rng.randrange(-59, 60),
                                seconds=rng.randrange(0, 60))
     interval = rng.choice(["hour", "day"])
-    query = (f"from={begin.strftime('%Y-%m-%dT%H:%M:%SZ')}&to={end.strftime('%Y-%m-%dT%H:%M:%SZ')}"
-             f"&interval={interval}&limit=100")
-    body = stats(api, site["id"], query)
-    expected = expected_response(raw, body, {}, 100, "UTC")
-    for key, value in expected.items():
-        assert body[key] == value, (key, query)
+    assert_matches_raw_events(api, site, raw, span_query(begin, end, interval))
 
 
 @pytest.mark.parametrize("seed", range(16))
@@ -603,12 +606,8 @@ def test_zones_with_partial_hour_offsets_agree_with_the_raw_events(stack, advers
     else:
         begin = start + dt.timedelta(hours=rng.randrange(0, 5 * 24), minutes=rng.choice([0, 15, 30, 45, 7]))
         end = begin + dt.timedelta(hours=rng.choice([2, 5, 26, 80]), minutes=rng.choice([0, 30, 13]))
-        query = (f"from={begin.strftime('%Y-%m-%dT%H:%M:%SZ')}&to={end.strftime('%Y-%m-%dT%H:%M:%SZ')}"
-                 f"&interval={rng.choice(['hour', 'day', 'week'])}")
-    body = stats(api, site["id"], f"{query}&timezone={zone}&limit=100")
-    expected = expected_response(raw, body, {}, 100, zone)
-    for key, value in expected.items():
-        assert body[key] == value, (key, query, zone)
+        query = span_query(begin, end, rng.choice(['hour', 'day', 'week']))
+    assert_matches_raw_events(api, site, raw, query, zone)
 
 
 def test_concurrent_writers_keep_the_rollups_exact(stack, people):
