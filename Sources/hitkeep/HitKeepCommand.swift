@@ -5,6 +5,6 @@ struct HitKeepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hitkeep",
         abstract: "Self-hosted web analytics: FastCGI workers behind nginx, on PostgreSQL.",
-        subcommands: [ServeCommand.self, WorkerCommand.self, MigrateCommand.self, UserCommand.self, SiteCommand.self, ClientCommand.self, DevCommand.self]
+        subcommands: [ServeCommand.self, WorkerCommand.self, MigrateCommand.self, UserCommand.self, SiteCommand.self, ClientCommand.self, DevCommand.self, RollUpCommand.self]
     )
 }

@@ -319,7 +319,22 @@ class Pool:
         return self
 
     def worker_pids(self) -> list[int]:
-        return children(self.pid)
+        return self.child_pids("worker")
+
+    def roll_up_pids(self) -> list[int]:
+        return self.child_pids("roll-up")
+
+    def child_pids(self, subcommand: str) -> list[int]:
+        """The supervisor's children running `hitkeep SUBCOMMAND`."""
+        found = []
+        for pid in children(self.pid):
+            try:
+                arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if len(arguments) > 1 and arguments[1] == subcommand.encode():
+                found.append(pid)
+        return found
 
     def send_signal(self, signum: int) -> None:
         assert self.process is not None
@@ -337,7 +352,7 @@ class Pool:
         if self.process is None:
             return None
         if self.process.poll() is None:
-            workers = self.worker_pids()
+            workers = children(self.pid)
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=timeout)

@@ -11,6 +11,14 @@ import pytest
 from stack import REQUEST_TIMEOUT, http_session, wait_until
 
 
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
 class RequestLoop:
     """GETs `path` back to back in a thread until stopped (or `limit` seconds pass), recording every
     outcome that is not a 200."""
@@ -109,6 +117,7 @@ def _wait_for_lock_waiter(stack):
 def test_sigterm_finishes_the_request_in_flight_then_exits_0(stack):
     pool = stack.start_pool(workers=2)
     nginx = stack.start_nginx([pool.upstream])
+    roll_ups = wait_until(pool.roll_up_pids, 5, "the pool started no roll-up process")
     locker = stack.cluster.background_session("hitkeep")
     result = {}
 
@@ -147,6 +156,7 @@ def test_sigterm_finishes_the_request_in_flight_then_exits_0(stack):
     assert result["finished"] >= released
     assert pool.wait(timeout=10) == 0
     assert pool.worker_pids() == []
+    assert not any(alive(pid) for pid in roll_ups)
     # The socket file goes with the pool, so nginx's next connect fails at once.
     assert not pool.socket.exists()
 
@@ -154,6 +164,7 @@ def test_sigterm_finishes_the_request_in_flight_then_exits_0(stack):
 def test_a_draining_pool_refuses_new_connections(stack):
     pool = stack.start_pool(workers=2)
     nginx = stack.start_nginx([pool.upstream])
+    roll_ups = wait_until(pool.roll_up_pids, 5, "the pool started no roll-up process")
     locker = stack.cluster.background_session("hitkeep")
     slow = threading.Thread(
         target=lambda: http_session().get(nginx.base_url + "/api/status", timeout=REQUEST_TIMEOUT), daemon=True)

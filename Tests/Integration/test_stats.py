@@ -360,6 +360,9 @@ class RawEvents:
                     "top_utm_campaigns": "utm_campaign"}
 
     def __init__(self, stack, site_id):
+        # What a stats request does first: move the site's queued events into `events`, keeping
+        # their order (migrations/0008), so that `id` orders ties as the rollups do.
+        stack.sql(f"SELECT fold_queued_events('{site_id}')")
         rows = stack.sql(f"SELECT {', '.join(self.COLUMNS)}, extract(epoch FROM occurred_at)::numeric * 1000000 "
                          f"FROM events WHERE site_id = '{site_id}'")
         self.events = []

@@ -4,19 +4,22 @@ import PostgresClient
 /// worker recovers by itself when the database comes back.
 public final class Database: PostgresQuerying {
     private let configuration: Configuration
+    /// What `pg_stat_activity` shows the connection as.
+    private let applicationName: String
     private var current: PostgresConnection?
     /// Statements that succeeded since `beginRequest`, to know whether a failed request can be re-run.
     private(set) var statementsThisRequest = 0
 
-    public init(configuration: Configuration) {
+    public init(configuration: Configuration, applicationName: String = "hitkeep") {
         self.configuration = configuration
+        self.applicationName = applicationName
     }
 
     /// The live connection, connecting if there is none.
     public func connection() throws -> PostgresConnection {
         if let current, current.isConnected { return current }
         current = nil
-        let fresh = try PostgresConnection(url: configuration.databaseURL, settings: [
+        let fresh = try PostgresConnection(url: configuration.databaseURL, applicationName: applicationName, settings: [
             "TimeZone": "UTC",
             "DateStyle": "ISO",
             "statement_timeout": String(configuration.statementTimeoutMilliseconds),

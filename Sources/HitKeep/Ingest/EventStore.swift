@@ -1,9 +1,10 @@
 import Foundation
 import PostgresClient
 
-/// Writes page views. Each statement is one INSERT into `events`; the `events_roll_up` trigger
-/// (migrations/0004) folds it into the rollups inside the same statement, so whoever writes events
-/// (the tracker, the server-side API, `hitkeep dev seed`) keeps the rollups exact.
+/// Writes page views. Ingestion queues each one (a plain INSERT that waits for nothing) and
+/// `fold(siteID:)` or the roll-up process moves the queue into `events`, where the
+/// `events_roll_up` trigger folds each batch into the rollups (migrations/0004 and 0008). Batches
+/// that are written at once (`hitkeep dev seed`) go straight to `events`.
 public enum EventStore {
     /// The columns after `site_id`, in the order of the arrays below.
     private static let columns = """
@@ -11,14 +12,33 @@ public enum EventStore {
         utm_source, utm_medium, utm_campaign, utm_term, utm_content
         """
 
-    /// Stores one tracker event for the site registered under `domain`, looked up in the same
+    /// Queues one tracker event for the site registered under `domain`, looked up in the same
     /// statement. Returns false when no site has that domain (nothing is stored).
-    public static func insert(_ view: PageView, forDomain domain: String, on database: some PostgresQuerying) throws -> Bool {
+    public static func enqueue(_ view: PageView, forDomain domain: String, on database: some PostgresQuerying) throws -> Bool {
         let rows = try database.query("""
-            INSERT INTO events (site_id, \(columns))
+            INSERT INTO event_queue (site_id, \(columns))
             SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 FROM sites WHERE domain = $1
             """, [domain] + values(of: view))
         return rows.affectedRows == 1
+    }
+
+    /// Queues one event of a site known to exist.
+    public static func enqueue(_ view: PageView, on database: some PostgresQuerying) throws {
+        try database.query("""
+            INSERT INTO event_queue (site_id, \(columns))
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+            """, [view.siteID] + values(of: view))
+    }
+
+    /// Moves the site's queued events into the rollups, waiting for a roll-up of that site already
+    /// under way; afterwards the rollups hold every event queued before the call.
+    public static func fold(siteID: String, on database: some PostgresQuerying) throws {
+        try database.query("SELECT fold_queued_events($1)", [siteID])
+    }
+
+    /// Moves the oldest `limit` queued events of the sites no one else is folding. Returns how many moved.
+    public static func foldAll(limit: Int, on database: some PostgresQuerying) throws -> Int {
+        try database.query("SELECT fold_queued_events(NULL, $1) AS moved", [limit])[0].decode(Int.self, "moved")
     }
 
     /// Stores page views of known sites in one statement (one trigger run for the whole batch).

@@ -59,7 +59,7 @@ enum IngestController {
         view.apply(userAgent)
         view.country = PageViewFields.country(request.headers[HTTPField.Name("x-country")!])
         // An unknown site is answered like a known one: the tracker cannot tell, and need not.
-        _ = try committing(context) { try EventStore.insert(view, forDomain: domain, on: context.database) }
+        _ = try committing(context) { try EventStore.enqueue(view, forDomain: domain, on: context.database) }
         return accepted()
     }
 
@@ -119,13 +119,13 @@ enum IngestController {
         let userAgent = UserAgent(userAgentText)
         guard !userAgent.isBot else { return accepted() }
         view.apply(userAgent)
-        try committing(context) { try EventStore.insert([view], on: context.database) }
+        try committing(context) { try EventStore.enqueue(view, on: context.database) }
         return accepted()
     }
 
     /// Runs the event's INSERT (one statement, its own transaction). Whatever keeps it from
-    /// committing (a statement timeout while the site's rollups are busy, a lost connection) is a
-    /// 503 the sender may retry: a 202 is only ever sent for a committed event.
+    /// committing (a statement timeout, a lost connection) is a 503 the sender may retry: a 202 is
+    /// only ever sent for a committed event.
     private static func committing<T>(_ context: RequestContext, _ insert: () throws -> T) throws -> T {
         do {
             return try insert()

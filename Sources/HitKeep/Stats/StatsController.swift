@@ -32,6 +32,9 @@ enum StatsController {
         }
 
         do {
+            // Every event acknowledged before this request is counted: its site's queue is folded
+            // into the rollups first (migrations/0008).
+            try EventStore.fold(siteID: site.id, on: context.database)
             return try respond(site: site, query: query, range: range, interval: interval, timezone: timezone, context: context)
         } catch let error as PostgresError where error.sqlState == "57014" {
             // Rollup queries take milliseconds; only raw-event queries (filters, ranges that are not

@@ -67,7 +67,7 @@ struct ServeCommand: ParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         environment["HITKEEP_DATABASE_URL"] = database.configuration.databaseURL
         environment["HITKEEP_MAX_REQUESTS"] = String(maxRequests)
-        let spawner = WorkerSpawner(listeningDescriptor: listening.descriptor, environment: environment)
+        let spawner = ChildSpawner(listeningDescriptor: listening.descriptor, environment: environment)
         logger.info("serving", metadata: [
             "socket": .string(listening.address?.description ?? "inherited fd \(listening.descriptor)"),
             "workers": .stringConvertible(workers),

@@ -6,9 +6,10 @@ import Glibc
 #endif
 
 /// Keeps a fixed pool of worker processes on one listening socket, in the manner of php-fpm's
-/// static process manager: replaces a worker that dies (backing off when one keeps dying at start),
-/// replaces one that retires after its request limit, restarts them all on SIGHUP without closing
-/// the socket, and drains them on SIGTERM or SIGINT.
+/// static process manager, and one roll-up process beside them: replaces a child that dies
+/// (backing off when one keeps dying at start), replaces a worker that retires after its request
+/// limit, restarts them all on SIGHUP without closing the socket, and drains them on SIGTERM or
+/// SIGINT.
 ///
 /// Signals are blocked and taken synchronously with sigtimedwait, so that no work happens in a
 /// signal handler.
@@ -18,23 +19,24 @@ final class Supervisor {
         var shutdownTimeout: Duration
     }
 
-    private struct WorkerProcess {
+    private struct ChildProcess {
+        let child: ChildSpawner.Child
         let pid: pid_t
         let started: ContinuousClock.Instant
         var retiring = false
     }
 
-    private let spawner: WorkerSpawner
+    private let spawner: ChildSpawner
     private let listening: ListeningSocket
     private let settings: Settings
     private let logger: Logger
-    private var workers: [pid_t: WorkerProcess] = [:]
-    /// Deaths in a row of workers that did not live long; sets the restart delay.
+    private var children: [pid_t: ChildProcess] = [:]
+    /// Deaths in a row of children that did not live long; sets the restart delay.
     private var rapidFailures = 0
     private var nextSpawnAllowed = ContinuousClock.now
     private var shuttingDown = false
 
-    init(spawner: WorkerSpawner, listening: ListeningSocket, settings: Settings, logger: Logger) {
+    init(spawner: ChildSpawner, listening: ListeningSocket, settings: Settings, logger: Logger) {
         self.spawner = spawner
         self.listening = listening
         self.settings = settings
@@ -68,18 +70,22 @@ final class Supervisor {
         return drain()
     }
 
-    private var activeCount: Int { workers.values.filter { !$0.retiring }.count }
+    private func activeCount(_ child: ChildSpawner.Child) -> Int {
+        children.values.filter { $0.child == child && !$0.retiring }.count
+    }
 
     private func fillPool() {
         guard ContinuousClock.now >= nextSpawnAllowed else { return }
-        while activeCount < settings.workers {
-            do {
-                let pid = try spawner.spawn()
-                workers[pid] = WorkerProcess(pid: pid, started: .now)
-            } catch {
-                logger.error("\(error)")
-                nextSpawnAllowed = .now + .seconds(1)
-                return
+        for (child, wanted) in [(ChildSpawner.Child.worker, settings.workers), (.rollUp, 1)] {
+            while activeCount(child) < wanted {
+                do {
+                    let pid = try spawner.spawn(child)
+                    children[pid] = ChildProcess(child: child, pid: pid, started: .now)
+                } catch {
+                    logger.error("\(error)")
+                    nextSpawnAllowed = .now + .seconds(1)
+                    return
+                }
             }
         }
     }
@@ -88,8 +94,8 @@ final class Supervisor {
     /// socket stays open throughout, so no request is refused.
     private func restartAll() {
         logger.info("restarting workers")
-        let old = workers.keys.filter { workers[$0]?.retiring == false }
-        for pid in old { workers[pid]?.retiring = true }
+        let old = children.keys.filter { children[$0]?.retiring == false }
+        for pid in old { children[pid]?.retiring = true }
         nextSpawnAllowed = .now
         fillPool()
         for pid in old { kill(pid, SIGTERM) }
@@ -100,16 +106,16 @@ final class Supervisor {
             var status: Int32 = 0
             let pid = waitpid(-1, &status, WNOHANG)
             guard pid > 0 else { return }
-            guard let worker = workers.removeValue(forKey: pid) else { continue }
+            guard let process = children.removeValue(forKey: pid) else { continue }
             let exitedCleanly = (status & 0x7F) == 0 && ((status >> 8) & 0xFF) == 0
-            if worker.retiring || shuttingDown { continue }
+            if process.retiring || shuttingDown { continue }
             if exitedCleanly {
                 // Retired after its request limit: replace it at once.
                 continue
             }
-            let lived = ContinuousClock.now - worker.started
+            let lived = ContinuousClock.now - process.started
             let how = (status & 0x7F) != 0 ? "signal \(status & 0x7F)" : "status \((status >> 8) & 0xFF)"
-            logger.warning("worker died", metadata: ["worker": .stringConvertible(pid), "how": .string(how)])
+            logger.warning("\(process.child.rawValue) died", metadata: ["pid": .stringConvertible(pid), "how": .string(how)])
             if lived < .seconds(2) {
                 rapidFailures += 1
                 let delay = min(Duration.milliseconds(100) * (1 << min(rapidFailures, 6)), .seconds(5))
@@ -120,25 +126,25 @@ final class Supervisor {
         }
     }
 
-    /// Stops listening, tells every worker to finish its request and exit, and kills those still busy
+    /// Stops listening, tells every child to finish its request and exit, and kills those still busy
     /// at the deadline.
     private func drain() -> Int32 {
         listening.stopListening()
-        for pid in workers.keys { kill(pid, SIGTERM) }
+        for pid in children.keys { kill(pid, SIGTERM) }
         let deadline = ContinuousClock.now + settings.shutdownTimeout
-        while !workers.isEmpty && ContinuousClock.now < deadline {
+        while !children.isEmpty && ContinuousClock.now < deadline {
             reap()
-            if workers.isEmpty { break }
+            if children.isEmpty { break }
             usleep(20_000)
         }
-        if !workers.isEmpty {
-            logger.warning("killing workers still busy at the shutdown deadline", metadata: ["count": .stringConvertible(workers.count)])
-            for pid in workers.keys { kill(pid, SIGKILL) }
-            while !workers.isEmpty {
+        if !children.isEmpty {
+            logger.warning("killing children still busy at the shutdown deadline", metadata: ["count": .stringConvertible(children.count)])
+            for pid in children.keys { kill(pid, SIGKILL) }
+            while !children.isEmpty {
                 var status: Int32 = 0
                 let pid = waitpid(-1, &status, 0)
                 if pid <= 0 { break }
-                workers.removeValue(forKey: pid)
+                children.removeValue(forKey: pid)
             }
         }
         logger.info("stopped")

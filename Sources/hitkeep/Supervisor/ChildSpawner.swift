@@ -4,9 +4,15 @@ import Foundation
 import Glibc
 #endif
 
-/// Starts `hitkeep worker` processes with the listening socket on fd 0, as spawn-fcgi would, and
-/// with the signals the supervisor blocks restored to their defaults.
-struct WorkerSpawner {
+/// Starts the supervisor's children with the signals it blocks restored to their defaults:
+/// `hitkeep worker` with the listening socket on fd 0, as spawn-fcgi would, and `hitkeep roll-up`
+/// without it.
+struct ChildSpawner {
+    enum Child: String {
+        case worker
+        case rollUp = "roll-up"
+    }
+
     let executable: String
     let listeningDescriptor: Int32
     let environment: [String]
@@ -21,12 +27,22 @@ struct WorkerSpawner {
         self.environment = environment.map { "\($0.key)=\($0.value)" }
     }
 
-    func spawn() throws -> pid_t {
+    func spawn(_ child: Child) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        if listeningDescriptor != 0 {
-            posix_spawn_file_actions_adddup2(&actions, listeningDescriptor, 0)
+        switch child {
+        case .worker:
+            if listeningDescriptor != 0 {
+                posix_spawn_file_actions_adddup2(&actions, listeningDescriptor, 0)
+            }
+        case .rollUp:
+            // A process that never accepts must not hold the socket: after a drain has closed it,
+            // connections would still queue on it and wait for nobody.
+            if listeningDescriptor != 0 {
+                posix_spawn_file_actions_addclose(&actions, listeningDescriptor)
+            }
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         }
 
         var attributes = posix_spawnattr_t()
@@ -41,7 +57,7 @@ struct WorkerSpawner {
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
-        let arguments = [executable, "worker"]
+        let arguments = [executable, child.rawValue]
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = environment.map { strdup($0) } + [nil]
         defer {
@@ -51,7 +67,7 @@ struct WorkerSpawner {
         var pid: pid_t = 0
         let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard result == 0 else {
-            throw ListeningSocket.Failure(description: "cannot start a worker: \(String(cString: strerror(result)))")
+            throw ListeningSocket.Failure(description: "cannot start \(child.rawValue): \(String(cString: strerror(result)))")
         }
         return pid
     }

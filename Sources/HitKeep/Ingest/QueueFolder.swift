@@ -1,0 +1,43 @@
+import Foundation
+import Logging
+import PostgresClient
+
+/// What `hitkeep roll-up` does: moves queued page views into the rollups about once a second
+/// (migrations/0008), so that the queue stays short, stats requests find little left to fold, and
+/// the reporting views trail ingestion by about a second.
+public struct QueueFolder {
+    /// Pause between folds while the queue keeps up.
+    public var interval: TimeInterval = 1
+    /// Events per transaction: a backlog (after an outage, say) is worked off in steps that each
+    /// finish well inside the statement timeout.
+    public var batchSize = 20_000
+
+    private let database: Database
+    private let logger: Logger
+
+    public init(configuration: Configuration, logger: Logger) {
+        database = Database(configuration: configuration, applicationName: "hitkeep-roll-up")
+        self.logger = logger
+    }
+
+    /// Folds until the process is stopped. A fold is one transaction, so stopping mid-fold (SIGTERM's
+    /// default action) loses nothing: the queued rows are still there for the next one.
+    public func run() -> Never {
+        var failing = false
+        while true {
+            do {
+                let moved = try EventStore.foldAll(limit: batchSize, on: database)
+                if failing {
+                    logger.info("rolling up again")
+                    failing = false
+                }
+                if moved >= batchSize { continue }
+            } catch {
+                // Once per outage, not once a second.
+                if !failing { logger.warning("roll-up failed; retrying every second", metadata: ["error": "\(error)"]) }
+                failing = true
+            }
+            Thread.sleep(forTimeInterval: interval)
+        }
+    }
+}
