@@ -32,6 +32,7 @@ let package = Package(
                 "FastCGI",
                 "PostgresClient",
                 "CArgon2",
+                "CSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -121,6 +121,17 @@ import Testing
         #expect(WebURL.originHost(origin) == nil)
     }
 
+    @Test(arguments: ["https://www.Example.com:8443", "http://shop.example.com", "https://EXAMPLE.com/", "https://www.",
+                      "https://a..b", "https://-a.b", "https://a.b:", "https://a.b:70000", "https://a.b:8080/x", "https://www",
+                      "https://xn--bcher-kva.example", "https://127.0.0.1:8080", "https://[::1]", "https://a_b.example"])
+    func theQuickOriginReadingAgreesWithURLComponents(_ origin: String) {
+        let slow = WebURL(origin).flatMap { url in url.path == "/" || url.path.isEmpty ? url.siteHost : nil }
+        if let quick = WebURL.plainOriginHost(origin) {
+            #expect(quick == slow)
+        }
+        #expect(WebURL.originHost(origin) == slow)
+    }
+
     @Test func campaignParametersComeFromTheQuery() throws {
         let url = try #require(WebURL("https://example.com/landing?utm_source=news%20letter&utm_medium=email&x=1"))
         #expect(url.path == "/landing")

@@ -49,7 +49,7 @@ public enum EventStore {
         for view in views {
             arrays[0].append(view.siteID)
             for (index, value) in values(of: view).enumerated() {
-                arrays[index + 1].append(value.postgresText)
+                arrays[index + 1].append(value?.postgresText ?? "")
             }
         }
         try database.query("""
@@ -60,7 +60,9 @@ public enum EventStore {
             """, arrays)
     }
 
-    private static func values(of view: PageView) -> [any PostgresEncodable] {
+    /// Typed as the parameter list itself: an array of non-optional existentials would be converted
+    /// element by element, with a dynamic cast each, on every call.
+    private static func values(of view: PageView) -> [(any PostgresEncodable)?] {
         [view.occurredAt, view.sessionID, view.path, view.referrerHost, view.referrerURL, view.device, view.browser,
          view.os, view.country, view.language, view.utm.source, view.utm.medium, view.utm.campaign, view.utm.term,
          view.utm.content]

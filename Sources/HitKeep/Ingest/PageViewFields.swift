@@ -72,6 +72,8 @@ public enum PageViewFields {
 
     /// A `utm_*` value: trimmed, at most 256 characters, no control characters.
     public static func campaign(_ text: String, field: String) throws(HTTPProblem) -> String {
+        // Most page views carry no campaign at all.
+        if text.isEmpty { return "" }
         guard let value = TextValidation.label(text, maximum: maximumCampaignLength, allowEmpty: true) else {
             throw .badRequest("invalid_utm", "\(field) must be at most \(maximumCampaignLength) characters without control characters")
         }

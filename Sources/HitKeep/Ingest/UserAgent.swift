@@ -1,3 +1,5 @@
+import CSupport
+
 /// What HitKeep keeps of a `User-Agent` header: a device class, a browser and an operating system.
 /// The header itself is never stored; these three coarse values cannot single anyone out.
 public struct UserAgent: Sendable, Equatable {
@@ -20,7 +22,7 @@ public struct UserAgent: Sendable, Equatable {
     /// Classifies by substrings, most specific first: every Chromium browser says "Chrome" and
     /// "Safari", every browser says "Mozilla", so the order of the checks is the classifier.
     public init(_ header: String?) {
-        let text = (header ?? "").lowercased()
+        let text = SearchableText(header ?? "")
         guard !text.isEmpty else {
             self.init(device: "", browser: "", os: "", isBot: false)
             return
@@ -37,7 +39,7 @@ public struct UserAgent: Sendable, Equatable {
         "libwww", "node-fetch", "axios/", "postman", "insomnia", "feedfetcher", "mediapartners",
     ]
 
-    private static func operatingSystem(_ text: String) -> String {
+    private static func operatingSystem(_ text: SearchableText) -> String {
         if text.contains("windows phone") { return "Windows Phone" }
         if text.contains("windows") { return "Windows" }
         if text.contains("iphone") || text.contains("ipod") || text.contains("ipad") { return "iOS" }
@@ -48,7 +50,7 @@ public struct UserAgent: Sendable, Equatable {
         return ""
     }
 
-    private static func device(_ text: String, os: String) -> String {
+    private static func device(_ text: SearchableText, os: String) -> String {
         if text.contains("ipad") || text.contains("tablet") { return "tablet" }
         // Android tablets are the Android devices that do not say "mobile".
         if os == "Android" { return text.contains("mobile") ? "mobile" : "tablet" }
@@ -58,7 +60,7 @@ public struct UserAgent: Sendable, Equatable {
         return "desktop"
     }
 
-    private static func browser(_ text: String) -> String {
+    private static func browser(_ text: SearchableText) -> String {
         if text.contains("edg/") || text.contains("edga/") || text.contains("edgios/") || text.contains("edge/") { return "Edge" }
         if text.contains("opr/") || text.contains("opera") { return "Opera" }
         if text.contains("samsungbrowser/") { return "Samsung Internet" }
@@ -71,5 +73,26 @@ public struct UserAgent: Sendable, Equatable {
             return "Safari"
         }
         return ""
+    }
+}
+
+/// A header lower-cased (in ASCII, as every marker is) and searched with memmem. `String.contains`
+/// with Foundation imported goes through NSString and cost more than all the rest of a page view.
+struct SearchableText {
+    private let bytes: [UInt8]
+
+    init(_ text: String) {
+        bytes = text.utf8.map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 | 0x20 : $0 }
+    }
+
+    var isEmpty: Bool { bytes.isEmpty }
+
+    func contains(_ needle: String) -> Bool {
+        var needle = needle
+        return needle.withUTF8 { needle in
+            bytes.withUnsafeBytes { haystack in
+                hk_contains_bytes(haystack.baseAddress, haystack.count, needle.baseAddress, needle.count) != 0
+            }
+        }
     }
 }
