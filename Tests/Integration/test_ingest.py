@@ -15,7 +15,7 @@ import requests
 
 from accounts import (Api, assert_json, assert_problem, people, start_pool, unique,  # noqa: F401 (people: a fixture)
                       unique_domain)
-from stack import REQUEST_TIMEOUT
+from stack import REQUEST_TIMEOUT, wait_until
 
 CHROME_WINDOWS = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
                   "Chrome/120.0.0.0 Safari/537.36")
@@ -80,6 +80,23 @@ def test_tracker_event_is_committed_with_only_coarse_fields(stack, site):
     columns = {row[0] for row in stack.sql("SELECT column_name FROM information_schema.columns "
                                                  "WHERE table_name IN ('events', 'event_queue')")}
     assert not {"ip", "ip_address", "user_agent", "remote_addr"} & columns
+
+
+def test_page_views_leave_no_visitor_address_in_the_nginx_access_log(stack, site):
+    _, created = site
+    probe = unique("probe")
+    response = track(stack, "https://" + created["domain"], {"path": "/", "session_id": probe},
+                     headers={"X-Forwarded-For": "203.0.113.7"})
+    assert response.status_code == 202
+    # A request logged after it: once its line is there, the page view's would be too.
+    assert requests.get(f"{stack.base_url}/api/health?{probe}", timeout=REQUEST_TIMEOUT).status_code == 200
+
+    def access_log():
+        text = stack.nginx.access_log.read_text()
+        return text if probe in text else None
+
+    log = wait_until(access_log, 5, "the later request is not in nginx's access log")
+    assert "/ingest" not in log and "203.0.113.7" not in log
 
 
 def test_self_referrals_and_a_client_sent_country_are_not_stored(stack, site):
