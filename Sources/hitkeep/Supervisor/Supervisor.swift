@@ -115,7 +115,7 @@ final class Supervisor {
             }
             let lived = ContinuousClock.now - process.started
             let how = (status & 0x7F) != 0 ? "signal \(status & 0x7F)" : "status \((status >> 8) & 0xFF)"
-            logger.warning("\(process.child.rawValue) died", metadata: ["pid": .stringConvertible(pid), "how": .string(how)])
+            logger.warning("\(process.child.rawValue) died", metadata: ["child": .stringConvertible(pid), "how": .string(how)])
             if lived < .seconds(2) {
                 rapidFailures += 1
                 let delay = min(Duration.milliseconds(100) * (1 << min(rapidFailures, 6)), .seconds(5))
