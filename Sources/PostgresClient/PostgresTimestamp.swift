@@ -10,17 +10,37 @@ enum PostgresTimestamp {
     static func format(_ date: Date) -> String {
         let totalMicroseconds = (date.timeIntervalSince1970 * 1_000_000).rounded(.down)
         var seconds = time_t(Int64((totalMicroseconds / 1_000_000).rounded(.down)))
-        let microseconds = Int64(totalMicroseconds) - Int64(seconds) * 1_000_000
+        let microseconds = Int(Int64(totalMicroseconds) - Int64(seconds) * 1_000_000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        let year = Int(parts.tm_year) + 1900
+        guard (0...9999).contains(year) else {
+            // Years of more than four digits (no page view has one, but a Date can): the general form.
+            return String(format: "%d-%02d-%02d %02d:%02d:%02d.%06d+00", year, parts.tm_mon + 1, parts.tm_mday,
+                          parts.tm_hour, parts.tm_min, parts.tm_sec, microseconds)
         }
-        let fraction = String(microseconds)
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2)) "
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
-            + String(repeating: "0", count: 6 - fraction.count) + fraction + "+00"
+        // "YYYY-MM-DD hh:mm:ss.uuuuuu+00", written in place: every event carries one, and string
+        // interpolation of padded numbers costs more than the rest of the parameter list.
+        return String(unsafeUninitializedCapacity: 29) { buffer in
+            var index = 0
+            func put(_ value: Int, _ width: Int) {
+                var value = value
+                for offset in stride(from: width - 1, through: 0, by: -1) {
+                    buffer[index + offset] = UInt8(truncatingIfNeeded: 48 + value % 10)
+                    value /= 10
+                }
+                index += width
+            }
+            func put(_ byte: UInt8) {
+                buffer[index] = byte
+                index += 1
+            }
+            put(year, 4); put(UInt8(ascii: "-")); put(Int(parts.tm_mon) + 1, 2); put(UInt8(ascii: "-"))
+            put(Int(parts.tm_mday), 2); put(UInt8(ascii: " ")); put(Int(parts.tm_hour), 2); put(UInt8(ascii: ":"))
+            put(Int(parts.tm_min), 2); put(UInt8(ascii: ":")); put(Int(parts.tm_sec), 2); put(UInt8(ascii: "."))
+            put(microseconds, 6); put(UInt8(ascii: "+")); put(0, 2)
+            return index
+        }
     }
 
     static func parse(_ text: String) -> Date? {

@@ -31,6 +31,18 @@ import Testing
         #expect(Date(postgresText: "2026-11-26") == nil)
     }
 
+    @Test func timestampsAreWrittenWithMicrosecondsInUTC() {
+        #expect(Date(timeIntervalSince1970: 1_795_705_445.123456).postgresText == "2026-11-26 15:04:05.123456+00")
+        #expect(Date(timeIntervalSince1970: 0).postgresText == "1970-01-01 00:00:00.000000+00")
+        #expect(Date(timeIntervalSince1970: -0.5).postgresText == "1969-12-31 23:59:59.500000+00")
+        #expect(Date(timeIntervalSince1970: 1_709_164_800.000_007).postgresText == "2024-02-29 00:00:00.000007+00")
+        #expect(Date(timeIntervalSince1970: 253_402_300_800).postgresText == "10000-01-01 00:00:00.000000+00")
+        for seconds in [-86_400.25, 951_868_800.999_999, 1_795_705_445.5] {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(Date(postgresText: date.postgresText).map { abs($0.timeIntervalSince(date)) < 0.000_001 } == true)
+        }
+    }
+
     @Test func timestampsCountDaysAcrossLeapYearsAndBeforeTheEpoch() {
         #expect(Date(postgresText: "2024-02-29 00:00:00+00")?.timeIntervalSince1970 == 1_709_164_800)
         #expect(Date(postgresText: "2000-03-01 00:00:00+00")?.timeIntervalSince1970 == 951_868_800)
