@@ -13,25 +13,15 @@ enum FastCGIBridge {
         let queryString = parameters["QUERY_STRING"] ?? ""
         let remoteAddress = parameters["REMOTE_ADDR"]
         let requestID = parameters["REQUEST_ID"]
-        var headers = HTTPFields()
         var cookies: [(name: String, value: String)] = []
-        if let contentType = parameters["CONTENT_TYPE"], !contentType.isEmpty {
-            headers[.contentType] = contentType
-        }
-        for (name, value) in parameters.headers {
-            if name == "cookie" {
-                cookies.append(contentsOf: Cookies.parse(value))
-            } else if let field = HTTPField.Name(name) {
-                headers.append(HTTPField(name: field, value: value))
-            }
-        }
+        parameters.forEachHeader(named: "cookie") { cookies.append(contentsOf: Cookies.parse($0)) }
         let id = requestID.flatMap { $0.isEmpty ? nil : $0 } ?? randomRequestID()
         if path == nil, let uri = incoming["REQUEST_URI"] {
             path = QueryParameters.decode(Array(uri.utf8.prefix { $0 != UInt8(ascii: "?") }))
         }
         let parsedMethod = method.flatMap { HTTPRequest.Method($0) }
         var request = Request(
-            method: parsedMethod ?? .get, path: path ?? "/", headers: headers,
+            method: parsedMethod ?? .get, path: path ?? "/", headers: RequestHeaders(parameters: parameters),
             cookies: cookies, body: incoming.body, bodyExceededLimit: incoming.bodyExceededLimit,
             remoteAddress: remoteAddress, id: id
         )
