@@ -51,7 +51,7 @@ public final class Application {
         case .notFound:
             return HTTPProblem.notFound("no endpoint at \(request.path)").response
         case .methodNotAllowed(let allowed):
-            var headers = HTTPFields()
+            var headers = ResponseHeaders()
             headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
             return HTTPProblem(.methodNotAllowed, code: "method_not_allowed",
                                detail: "\(request.method.rawValue) is not allowed here", headers: headers).response
@@ -68,7 +68,7 @@ public final class Application {
         let hadConnection = database.hasConnection
         for attempt in 1...2 {
             database.beginRequest()
-            context.responseHeaders = HTTPFields()
+            context.responseHeaders = ResponseHeaders()
             defer { database.endRequest() }
             do {
                 return with(try handler(request, context), extraHeaders: context.responseHeaders)
@@ -104,7 +104,7 @@ public final class Application {
         }
     }
 
-    private func with(_ response: Response, extraHeaders: HTTPFields) -> Response {
+    private func with(_ response: Response, extraHeaders: ResponseHeaders) -> Response {
         guard !extraHeaders.isEmpty else { return response }
         var response = response
         response.headers.append(contentsOf: extraHeaders)

@@ -31,7 +31,7 @@ enum Authenticator {
             }
             let (user, grant) = try APIClientAuthenticator.authenticate(token: token, context: context)
             guard grant.scopes.contains(scope) else {
-                var headers = HTTPFields()
+                var headers = ResponseHeaders()
                 headers[.wwwAuthenticate] = "Bearer realm=\"\(realm)\", error=\"insufficient_scope\", scope=\"\(scope.rawValue)\""
                 throw HTTPProblem(.forbidden, code: "insufficient_scope",
                                   detail: "this token lacks the \(scope.rawValue) scope", headers: headers)
@@ -58,7 +58,7 @@ enum Authenticator {
     }
 
     private static func unauthenticated(cookieSent: Bool, challenge: Bool, context: RequestContext) -> HTTPProblem {
-        var headers = HTTPFields()
+        var headers = ResponseHeaders()
         if challenge { headers[.wwwAuthenticate] = "Bearer realm=\"\(realm)\"" }
         if cookieSent {
             // A stale cookie is cleared so the browser stops sending it.
@@ -70,7 +70,7 @@ enum Authenticator {
 
     /// 401 for a bearer-only endpoint called without a token.
     static func missingToken() -> HTTPProblem {
-        var headers = HTTPFields()
+        var headers = ResponseHeaders()
         headers[.wwwAuthenticate] = "Bearer realm=\"\(realm)\""
         return HTTPProblem(.unauthorized, code: "unauthenticated", detail: "send an API client token as Authorization: Bearer", headers: headers)
     }
@@ -83,7 +83,7 @@ enum Authenticator {
         case "revoked": description = "The access token was revoked"
         default: description = "The access token is invalid"
         }
-        var headers = HTTPFields()
+        var headers = ResponseHeaders()
         headers[.wwwAuthenticate] = "Bearer realm=\"\(realm)\", error=\"invalid_token\", error_description=\"\(description)\""
         return HTTPProblem(.unauthorized, code: "invalid_token", detail: description.lowercased(), headers: headers)
     }

@@ -45,7 +45,8 @@ extension JSON {
         return String(value)
     }
 
-    private static func writeString(_ value: String, to output: inout [UInt8]) {
+    /// Writes `value` as a JSON string, quoted and escaped.
+    static func writeString(_ value: String, to output: inout [UInt8]) {
         var value = value
         value.withUTF8 { utf8 in
             output.append(UInt8(ascii: "\""))

@@ -38,14 +38,14 @@ enum FastCGIBridge {
     }
 
     static func response(from response: Response) -> FastCGIResponse {
-        var headers: [(name: String, value: String)] = []
-        headers.reserveCapacity(response.headers.count + 1)
+        var written = FastCGIResponse(status: response.status.code, reason: response.status.reasonPhrase,
+                                      capacity: 320 + response.body.count)
         for field in response.headers {
-            headers.append((field.name.rawName, field.value))
+            written.appendHeader(field.name.rawName, field.value)
         }
-        headers.append(("Content-Length", String(response.body.count)))
-        return FastCGIResponse(status: response.status.code, reason: response.status.reasonPhrase,
-                               headers: headers, body: response.body)
+        written.appendHeader("Content-Length", response.body.count)
+        written.appendBody(response.body)
+        return written
     }
 
     private static func randomRequestID() -> String {
