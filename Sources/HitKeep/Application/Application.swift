@@ -25,21 +25,23 @@ public final class Application {
     public func respond(to request: Request) -> Response {
         let started = ContinuousClock.now
         var response = dispatch(request)
-        response.headers[.cacheControl] = response.headers[.cacheControl] ?? "no-store"
-        response.headers[.xContentTypeOptions] = "nosniff"
+        if let cacheControl = response.headers[.cacheControl] {
+            response.headers[.cacheControl] = cacheControl
+        } else {
+            response.headers.append(Self.noStore)
+        }
+        response.headers.set(Self.noSniff)
         let elapsed = ContinuousClock.now - started
         let microseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-        // The path only: query strings and headers may carry secrets.
-        logger.info("""
-            \(request.method.rawValue) \(request.path) \(response.status.code) \
-            \(microseconds / 1000).\(Self.threeDigits(microseconds % 1000))ms id=\(request.id)
-            """)
+        logger.info(Logger.Message(stringLiteral: RequestLogMessage.make(
+            method: request.method.rawValue, path: request.path, status: response.status.code,
+            microseconds: microseconds, id: request.id)))
         return response
     }
 
-    private static func threeDigits(_ value: Int64) -> String {
-        value >= 100 ? String(value) : value >= 10 ? "0\(value)" : "00\(value)"
-    }
+    // Built once: a field made per request would have its value checked every time.
+    private static let noStore = HTTPField(name: .cacheControl, value: "no-store")
+    private static let noSniff = HTTPField(name: .xContentTypeOptions, value: "nosniff")
 
     private func dispatch(_ request: Request) -> Response {
         if let rejection = request.rejection { return rejection.response }

@@ -16,9 +16,11 @@ public struct HTTPProblem: Error, Sendable {
 
     public var response: Response {
         var headers = self.headers
-        headers[.contentType] = "application/problem+json"
+        headers.set(Self.contentType)
         return Response(status: status, headers: headers, body: document)
     }
+
+    private static let contentType = HTTPField(name: .contentType, value: "application/problem+json")
 
     /// `{"type":"about:blank","status":…,"title":…,"detail":…,"code":…}`, written straight into
     /// bytes: every error answer has these same five members, so building a `JSON` tree for it

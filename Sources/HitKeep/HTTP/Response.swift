@@ -19,9 +19,11 @@ public struct Response: Sendable {
     /// A JSON document with the headers every API response carries.
     public static func json(_ value: JSON, status: HTTPResponse.Status = .ok) -> Response {
         var headers = ResponseHeaders()
-        headers.append(HTTPField(name: .contentType, value: "application/json; charset=utf-8"))
+        headers.append(jsonContentType)
         return Response(status: status, headers: headers, body: value.encoded())
     }
+
+    private static let jsonContentType = HTTPField(name: .contentType, value: "application/json; charset=utf-8")
 
     public static func noContent() -> Response {
         Response(status: .noContent)

@@ -33,19 +33,30 @@ public struct ResponseHeaders: Sendable, RandomAccessCollection, ExpressibleByDi
             return combined
         }
         set {
-            // `Cookie` is a request header; responses never set it, so its splitting is not copied.
-            guard let first = fields.firstIndex(where: { $0.name == name }) else {
-                if let newValue { fields.append(HTTPField(name: name, value: newValue)) }
-                return
-            }
-            var index = first
             if let newValue {
-                fields[first] = HTTPField(name: name, value: newValue)
-                index += 1
+                set(HTTPField(name: name, value: newValue))
+            } else {
+                removeFields(named: name, from: 0)
             }
-            while index < fields.count {
-                if fields[index].name == name { fields.remove(at: index) } else { index += 1 }
-            }
+        }
+    }
+
+    /// Sets a field as `self[field.name] = field.value` would, for a field built once and reused.
+    /// `Cookie` is a request header; responses never set it, so its splitting into one field per
+    /// cookie is not copied.
+    public mutating func set(_ field: HTTPField) {
+        guard let first = fields.firstIndex(where: { $0.name == field.name }) else {
+            fields.append(field)
+            return
+        }
+        fields[first] = field
+        removeFields(named: field.name, from: first + 1)
+    }
+
+    private mutating func removeFields(named name: HTTPField.Name, from start: Int) {
+        var index = start
+        while index < fields.count {
+            if fields[index].name == name { fields.remove(at: index) } else { index += 1 }
         }
     }
 
