@@ -48,6 +48,7 @@ enum Authenticator {
             if bytes.count > scheme.count + 1,
                zip(bytes, scheme).allSatisfy({ $0 | 0x20 == $1 }),
                bytes[bytes.index(bytes.startIndex, offsetBy: scheme.count)] == UInt8(ascii: " ") {
+                if let token = asciiToken(authorization, from: scheme.count + 1) { return token }
                 return String(authorization.dropFirst(scheme.count + 1).trimmingWhitespace())
             }
         }
@@ -55,6 +56,21 @@ enum Authenticator {
             return String(key.trimmingWhitespace())
         }
         return nil
+    }
+
+    /// The text from byte `start` on, without spaces and tabs at either end, when it is all ASCII
+    /// (as every token is): then each byte is a character, and working on bytes gives what the
+    /// character-wise trimming does, without its grapheme breaking.
+    private static func asciiToken(_ value: String, from start: Int) -> String? {
+        var value = value
+        return value.withUTF8 { bytes -> String? in
+            guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
+            var first = start
+            var end = bytes.count
+            while first < end && (bytes[first] == UInt8(ascii: " ") || bytes[first] == UInt8(ascii: "\t")) { first += 1 }
+            while end > first && (bytes[end - 1] == UInt8(ascii: " ") || bytes[end - 1] == UInt8(ascii: "\t")) { end -= 1 }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[first..<end]), as: UTF8.self)
+        }
     }
 
     private static func unauthenticated(cookieSent: Bool, challenge: Bool, context: RequestContext) -> HTTPProblem {
