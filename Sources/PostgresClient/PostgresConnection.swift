@@ -134,7 +134,7 @@ public final class PostgresConnection {
         guard let connection, PQstatus(connection) == CONNECTION_OK else {
             throw PostgresError(kind: .connectionFailure, message: "not connected")
         }
-        var last = PostgresRows(columns: [], values: [], affectedRows: 0)
+        var last = PostgresRows(affectedRows: 0)
         guard PQsendQuery(connection, sql) == 1 else {
             throw PostgresError(kind: .connectionFailure, message: String(cString: PQerrorMessage(connection)))
         }
@@ -183,7 +183,7 @@ public final class PostgresConnection {
         defer { PQclear(result) }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-            return PostgresRows(columns: [], values: [], affectedRows: Self.affectedRows(result))
+            return PostgresRows(affectedRows: Self.affectedRows(result))
         case PGRES_TUPLES_OK:
             return Self.copyRows(result)
         default:
@@ -208,21 +208,29 @@ public final class PostgresConnection {
     private static func copyRows(_ result: OpaquePointer) -> PostgresRows {
         let rowCount = Int(PQntuples(result))
         let columnCount = Int(PQnfields(result))
-        let columns = (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) }
-        var values = [String?]()
-        values.reserveCapacity(rowCount * columnCount)
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(24 * columnCount * (rowCount + 1))
+        var spans = [PostgresRows.Span]()
+        spans.reserveCapacity((rowCount + 1) * columnCount)
+        func append(_ text: UnsafePointer<CChar>, count: Int) {
+            let start = Int32(bytes.count)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(start: text, count: count))
+            spans.append(PostgresRows.Span(start: start, end: Int32(bytes.count)))
+        }
+        for column in 0..<Int32(columnCount) {
+            let name = PQfname(result, column)!
+            append(name, count: strlen(name))
+        }
         for row in 0..<Int32(rowCount) {
             for column in 0..<Int32(columnCount) {
                 if PQgetisnull(result, row, column) == 1 {
-                    values.append(nil)
+                    spans.append(PostgresRows.Span(start: -1, end: -1))
                 } else {
-                    let length = Int(PQgetlength(result, row, column))
-                    let raw = UnsafeRawBufferPointer(start: PQgetvalue(result, row, column), count: length)
-                    values.append(String(decoding: raw, as: UTF8.self))
+                    append(PQgetvalue(result, row, column), count: Int(PQgetlength(result, row, column)))
                 }
             }
         }
-        return PostgresRows(columns: columns, values: values, affectedRows: rowCount)
+        return PostgresRows(bytes: bytes, spans: spans, columnCount: columnCount, affectedRows: rowCount)
     }
 }
 
