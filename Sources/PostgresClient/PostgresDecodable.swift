@@ -68,7 +68,11 @@ private func hexValue(_ digit: UInt8) -> UInt8? {
 /// A one-dimensional array of simple elements (`text[]` of identifiers, `int[]`), as PostgreSQL
 /// prints it: `{a,b,"c d"}`. Works on bytes: the delimiters are ASCII, and UTF-8 never uses ASCII
 /// bytes inside a multi-byte character.
+///
+/// Inlinable, so that a caller reading `[String]` gets it specialised rather than calling through
+/// generic metadata for every element.
 extension Array: PostgresDecodable where Element: PostgresDecodable {
+    @inlinable
     public init?(postgresText: String) {
         var text = postgresText
         let parsed: [Element]? = text.withUTF8 { bytes in
@@ -115,7 +119,8 @@ extension Array: PostgresDecodable where Element: PostgresDecodable {
 
     /// The common case, identifiers and numbers: no quotes and no escapes, so the elements are the
     /// text between commas, and each becomes a string straight from the buffer.
-    private static func splitUnquoted(_ bytes: UnsafeBufferPointer<UInt8>) -> [Element]? {
+    @inlinable
+    static func splitUnquoted(_ bytes: UnsafeBufferPointer<UInt8>) -> [Element]? {
         var elements: [Element] = []
         var start = 0
         while true {
