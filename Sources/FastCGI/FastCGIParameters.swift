@@ -32,7 +32,8 @@ public struct FastCGIParameters: Sendable {
             if let separator = memchr(pair, Int32(UInt8(ascii: "=")), length) {
                 let start = Int32(bytes.count)
                 let nameLength = Int32(UnsafeRawPointer(pair).distance(to: UnsafeRawPointer(separator)))
-                bytes.append(contentsOf: UnsafeRawBufferPointer(start: pair, count: length))
+                // Typed as UInt8, the copy is one memcpy; as raw bytes, it goes byte by byte.
+                bytes.append(contentsOf: UnsafeBufferPointer(start: UnsafeRawPointer(pair).assumingMemoryBound(to: UInt8.self), count: length))
                 entries.append(Entry(nameStart: start, valueStart: start + nameLength + 1, valueEnd: Int32(bytes.count)))
             }
             entry += 1

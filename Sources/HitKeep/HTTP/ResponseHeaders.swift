@@ -46,7 +46,7 @@ public struct ResponseHeaders: Sendable, RandomAccessCollection, ExpressibleByDi
     /// cookie is not copied.
     public mutating func set(_ field: HTTPField) {
         guard let first = fields.firstIndex(where: { $0.name == field.name }) else {
-            fields.append(field)
+            append(field)
             return
         }
         fields[first] = field
@@ -65,7 +65,14 @@ public struct ResponseHeaders: Sendable, RandomAccessCollection, ExpressibleByDi
     }
 
     public mutating func append(_ field: HTTPField) {
+        reserveOnFirstUse()
         fields.append(field)
+    }
+
+    /// Every response ends up with three to five fields; room for them at once spares the
+    /// reallocations of growing one by one. An empty set (most handlers add nothing) costs nothing.
+    private mutating func reserveOnFirstUse() {
+        if fields.capacity == 0 { fields.reserveCapacity(6) }
     }
 
     public mutating func append(contentsOf other: some Sequence<HTTPField>) {
