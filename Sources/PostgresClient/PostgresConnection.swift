@@ -228,33 +228,46 @@ public final class PostgresConnection {
         Int(String(cString: PQcmdTuples(result))) ?? 0
     }
 
+    /// Copies names and values into one buffer: where each will lie is worked out first, so the
+    /// buffer is allocated once at its size and filled with a plain copy for each.
     private static func copyRows(_ result: OpaquePointer) -> PostgresRows {
-        let rowCount = Int(PQntuples(result))
-        let columnCount = Int(PQnfields(result))
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(24 * columnCount * (rowCount + 1))
+        let rowCount = Int32(PQntuples(result))
+        let columnCount = Int32(PQnfields(result))
         var spans = [PostgresRows.Span]()
-        spans.reserveCapacity((rowCount + 1) * columnCount)
-        func append(_ text: UnsafePointer<CChar>, count: Int) {
-            let start = Int32(bytes.count)
-            // Typed as UInt8, the copy is one memcpy; as raw bytes, it goes byte by byte.
-            bytes.append(contentsOf: UnsafeBufferPointer(start: UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self), count: count))
-            spans.append(PostgresRows.Span(start: start, end: Int32(bytes.count)))
+        spans.reserveCapacity(Int(rowCount + 1) * Int(columnCount))
+        var total: Int32 = 0
+        for column in 0..<columnCount {
+            let length = Int32(strlen(PQfname(result, column)))
+            spans.append(PostgresRows.Span(start: total, end: total + length))
+            total += length
         }
-        for column in 0..<Int32(columnCount) {
-            let name = PQfname(result, column)!
-            append(name, count: strlen(name))
-        }
-        for row in 0..<Int32(rowCount) {
-            for column in 0..<Int32(columnCount) {
+        for row in 0..<rowCount {
+            for column in 0..<columnCount {
                 if PQgetisnull(result, row, column) == 1 {
                     spans.append(PostgresRows.Span(start: -1, end: -1))
                 } else {
-                    append(PQgetvalue(result, row, column), count: Int(PQgetlength(result, row, column)))
+                    let length = PQgetlength(result, row, column)
+                    spans.append(PostgresRows.Span(start: total, end: total + length))
+                    total += length
                 }
             }
         }
-        return PostgresRows(bytes: bytes, spans: spans, columnCount: columnCount, affectedRows: rowCount)
+        let bytes = [UInt8](unsafeUninitializedCapacity: Int(total)) { buffer, written in
+            guard let base = buffer.baseAddress, total > 0 else { return }
+            for column in 0..<columnCount {
+                let span = spans[Int(column)]
+                memcpy(base + Int(span.start), PQfname(result, column), Int(span.end - span.start))
+            }
+            for row in 0..<rowCount {
+                for column in 0..<columnCount {
+                    let span = spans[Int((row + 1) * columnCount + column)]
+                    guard span.start >= 0 else { continue }
+                    memcpy(base + Int(span.start), PQgetvalue(result, row, column), Int(span.end - span.start))
+                }
+            }
+            written = Int(total)
+        }
+        return PostgresRows(bytes: bytes, spans: spans, columnCount: Int(columnCount), affectedRows: Int(rowCount))
     }
 }
 
