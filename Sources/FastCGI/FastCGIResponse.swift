@@ -9,11 +9,11 @@ public struct FastCGIResponse: Sendable {
     /// Starts a response; `capacity` is a guess of its whole size, body included.
     public init(status: Int, reason: String, capacity: Int = 256) {
         bytes.reserveCapacity(capacity)
-        bytes.append(contentsOf: "Status: ".utf8)
+        ("Status: " as StaticString).withUTF8Buffer { bytes.append(contentsOf: $0) }
         appendDecimal(status)
         bytes.append(UInt8(ascii: " "))
         append(reason)
-        bytes.append(contentsOf: [0x0D, 0x0A])
+        appendLineEnd()
     }
 
     public init(status: Int, reason: String, headers: [(name: String, value: String)], body: [UInt8]) {
@@ -26,18 +26,20 @@ public struct FastCGIResponse: Sendable {
     public mutating func appendHeader(_ name: String, _ value: String) {
         precondition(!headEnded, "a header after the body")
         append(name)
-        bytes.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
+        bytes.append(UInt8(ascii: ":"))
+        bytes.append(UInt8(ascii: " "))
         append(value)
-        bytes.append(contentsOf: [0x0D, 0x0A])
+        appendLineEnd()
     }
 
     /// Adds a header with a number for its value, such as `Content-Length`.
     public mutating func appendHeader(_ name: String, _ value: Int) {
         precondition(!headEnded, "a header after the body")
         append(name)
-        bytes.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
+        bytes.append(UInt8(ascii: ":"))
+        bytes.append(UInt8(ascii: " "))
         appendDecimal(value)
-        bytes.append(contentsOf: [0x0D, 0x0A])
+        appendLineEnd()
     }
 
     /// Ends the header block and adds the body.
@@ -55,8 +57,13 @@ public struct FastCGIResponse: Sendable {
 
     private mutating func endHead() {
         guard !headEnded else { return }
-        bytes.append(contentsOf: [0x0D, 0x0A])
+        appendLineEnd()
         headEnded = true
+    }
+
+    private mutating func appendLineEnd() {
+        bytes.append(0x0D)
+        bytes.append(0x0A)
     }
 
     private mutating func append(_ text: String) {

@@ -20,7 +20,7 @@ enum RequestLogMessage {
         if fraction < 100 { bytes.append(UInt8(ascii: "0")) }
         if fraction < 10 { bytes.append(UInt8(ascii: "0")) }
         appendDecimal(fraction, to: &bytes)
-        bytes.append(contentsOf: "ms id=".utf8)
+        bytes.appendLiteral("ms id=")
         append(id, to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
     }

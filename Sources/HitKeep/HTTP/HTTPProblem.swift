@@ -28,13 +28,13 @@ public struct HTTPProblem: Error, Sendable {
     var document: [UInt8] {
         var output = [UInt8]()
         output.reserveCapacity(96 + detail.utf8.count + code.utf8.count)
-        output.append(contentsOf: #"{"type":"about:blank","status":"#.utf8)
+        output.appendLiteral(#"{"type":"about:blank","status":"#)
         output.append(contentsOf: String(status.code).utf8)
-        output.append(contentsOf: #","title":"#.utf8)
+        output.appendLiteral(#","title":"#)
         JSON.writeString(status.reasonPhrase, to: &output)
-        output.append(contentsOf: #","detail":"#.utf8)
+        output.appendLiteral(#","detail":"#)
         JSON.writeString(detail, to: &output)
-        output.append(contentsOf: #","code":"#.utf8)
+        output.appendLiteral(#","code":"#)
         JSON.writeString(code, to: &output)
         output.append(UInt8(ascii: "}"))
         return output

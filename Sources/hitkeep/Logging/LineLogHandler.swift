@@ -37,7 +37,8 @@ struct LineLogHandler: LogHandler {
         line.append(contentsOf: event.level.rawValue.utf8)
         line.append(UInt8(ascii: " "))
         Self.append(label, to: &line)
-        line.append(contentsOf: ": ".utf8)
+        line.append(UInt8(ascii: ":"))
+        line.append(UInt8(ascii: " "))
         Self.append(event.message.description, to: &line)
         if let extra = event.metadata, !extra.isEmpty {
             Self.append(Self.render(metadata.merging(extra) { $1 }), to: &line)
@@ -64,7 +65,7 @@ struct LineLogHandler: LogHandler {
         var parts = tm()
         gmtime_r(&now, &parts)
         let start = line.count
-        line.append(contentsOf: "0000-00-00T00:00:00Z".utf8)
+        ("0000-00-00T00:00:00Z" as StaticString).withUTF8Buffer { line.append(contentsOf: $0) }
         line.withUnsafeMutableBufferPointer { buffer in
             func digits(_ value: Int32, width: Int, at offset: Int) {
                 var remaining = value
