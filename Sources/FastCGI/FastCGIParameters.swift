@@ -68,9 +68,13 @@ public struct FastCGIParameters: Sendable {
         var name = name
         return name.withUTF8 { wanted in
             bytes.withUnsafeBufferPointer { buffer in
+                let first = wanted.first
                 for entry in entries where Int(entry.valueStart - 1 - entry.nameStart) == wanted.count {
+                    // The first byte rules out most names of the same length without a call.
+                    if let first, buffer[Int(entry.nameStart)] != first { continue }
                     if memcmp(buffer.baseAddress! + Int(entry.nameStart), wanted.baseAddress!, wanted.count) == 0 {
-                        return value(of: entry)
+                        return String(decoding: UnsafeBufferPointer(rebasing: buffer[Int(entry.valueStart)..<Int(entry.valueEnd)]),
+                                      as: UTF8.self)
                     }
                 }
                 return nil

@@ -51,7 +51,7 @@ public final class Application {
         }
         switch router.resolve(request.method, path: request.path) {
         case .notFound:
-            return HTTPProblem.notFound("no endpoint at \(request.path)").response
+            return HTTPProblem.notFound("no endpoint at " + request.path).response
         case .methodNotAllowed(let allowed):
             var headers = ResponseHeaders()
             headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")

@@ -21,7 +21,8 @@ public struct Request: Sendable {
 
     public init(method: HTTPRequest.Method, path: String, query: QueryParameters = QueryParameters(),
                 headers: RequestHeaders = RequestHeaders(), cookies: [(name: String, value: String)] = [], body: [UInt8] = [],
-                bodyExceededLimit: Bool = false, remoteAddress: String? = nil, id: String = "-") {
+                bodyExceededLimit: Bool = false, remoteAddress: String? = nil, id: String = "-",
+                rejection: HTTPProblem? = nil) {
         self.method = method
         self.path = path
         self.query = query
@@ -31,6 +32,7 @@ public struct Request: Sendable {
         self.bodyExceededLimit = bodyExceededLimit
         self.remoteAddress = remoteAddress
         self.id = id
+        self.rejection = rejection
     }
 
     public func cookie(_ name: String) -> String? {

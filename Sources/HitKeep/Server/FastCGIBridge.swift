@@ -20,21 +20,24 @@ enum FastCGIBridge {
             path = QueryParameters.decode(Array(uri.utf8.prefix { $0 != UInt8(ascii: "?") }))
         }
         let parsedMethod = method.flatMap { HTTPRequest.Method($0) }
-        var request = Request(
-            method: parsedMethod ?? .get, path: path ?? "/", headers: RequestHeaders(parameters: parameters),
-            cookies: cookies, body: incoming.body, bodyExceededLimit: incoming.bodyExceededLimit,
-            remoteAddress: remoteAddress, id: id
-        )
+        var query = QueryParameters()
+        let rejection: HTTPProblem?
         if parsedMethod == nil {
-            request.rejection = HTTPProblem.badRequest("invalid_request", "the request method is missing or malformed")
+            rejection = HTTPProblem.badRequest("invalid_request", "the request method is missing or malformed")
         } else if path?.hasPrefix("/") != true {
-            request.rejection = HTTPProblem.badRequest("invalid_request", "the request path is missing or malformed")
-        } else if let query = QueryParameters(parsing: queryString) {
-            request.query = query
+            rejection = HTTPProblem.badRequest("invalid_request", "the request path is missing or malformed")
+        } else if let parsed = QueryParameters(parsing: queryString) {
+            query = parsed
+            rejection = nil
         } else {
-            request.rejection = HTTPProblem.badRequest("invalid_query", "the query string has malformed percent-escapes or is not UTF-8")
+            rejection = HTTPProblem.badRequest("invalid_query", "the query string has malformed percent-escapes or is not UTF-8")
         }
-        return request
+        // Built once with everything it carries, rather than built and then changed.
+        return Request(
+            method: parsedMethod ?? .get, path: path ?? "/", query: query,
+            headers: RequestHeaders(parameters: parameters), cookies: cookies, body: incoming.body,
+            bodyExceededLimit: incoming.bodyExceededLimit, remoteAddress: remoteAddress, id: id, rejection: rejection
+        )
     }
 
     static func response(from response: Response) -> FastCGIResponse {
