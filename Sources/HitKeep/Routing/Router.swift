@@ -13,7 +13,10 @@ public struct Router<Handler: Sendable>: Sendable {
     private final class Node: @unchecked Sendable {
         // Built once before serving and only read afterwards.
         /// A node has a handful of literal children, so they are searched in order by their bytes:
-        /// cheaper than hashing the segment for a dictionary.
+        /// cheaper than hashing the segment for a dictionary. Bytes compare as `String` equality
+        /// did for the literals routes use, lowercase ASCII and hyphens: no other text is
+        /// canonically equivalent to them (the ASCII characters that have such twins, `K`, `;` and
+        /// the backtick, appear in no route).
         var literals: [(segment: [UInt8], node: Node)] = []
         var parameter: (name: String, node: Node)?
         var handlers: [(method: HTTPRequest.Method, handler: Handler)] = []
