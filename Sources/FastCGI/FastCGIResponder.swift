@@ -87,8 +87,7 @@ public final class FastCGIResponder {
                     exceeded = true
                     body = []
                 } else {
-                    // Typed as UInt8, the copy is one memcpy; as raw bytes, it goes byte by byte.
-                    body.append(contentsOf: UnsafeBufferPointer(start: UnsafeRawPointer(scratch.baseAddress!).assumingMemoryBound(to: UInt8.self), count: count))
+                    body.append(contentsOf: UnsafeRawBufferPointer(start: scratch.baseAddress, count: count))
                 }
             }
         }
