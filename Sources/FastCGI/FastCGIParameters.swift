@@ -22,20 +22,33 @@ public struct FastCGIParameters: Sendable {
         for (name, value) in pairs { append(name: Array(name.utf8), value: Array(value.utf8)) }
     }
 
-    /// Copies a `NAME=value` environment block (libfcgi's `envp`).
+    /// Copies a `NAME=value` environment block (libfcgi's `envp`). Where each pair will lie is
+    /// worked out first, so that the bytes go into one buffer of the right size with a plain copy
+    /// each, rather than through forty appends that each check for room.
     init(environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) {
-        guard var entry = environment else { return }
-        bytes.reserveCapacity(1024)
+        guard let environment else { return }
+        var total = 0
+        var count = 0
         entries.reserveCapacity(48)
-        while let pair = entry.pointee {
+        while let pair = environment[count] {
             let length = strlen(pair)
+            // A pair without `=` is copied with the rest but has no entry, so it is never seen.
             if let separator = memchr(pair, Int32(UInt8(ascii: "=")), length) {
-                let start = Int32(bytes.count)
-                let nameLength = Int32(UnsafeRawPointer(pair).distance(to: UnsafeRawPointer(separator)))
-                bytes.append(contentsOf: UnsafeRawBufferPointer(start: pair, count: length))
-                entries.append(Entry(nameStart: start, valueStart: start + nameLength + 1, valueEnd: Int32(bytes.count)))
+                let nameLength = UnsafeRawPointer(pair).distance(to: UnsafeRawPointer(separator))
+                entries.append(Entry(nameStart: Int32(total), valueStart: Int32(total + nameLength + 1),
+                                     valueEnd: Int32(total + length)))
             }
-            entry += 1
+            total += length
+            count += 1
+        }
+        bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, written in
+            guard let base = buffer.baseAddress, total > 0 else { return }
+            for index in 0..<count {
+                let pair = environment[index]!
+                let length = strlen(pair)
+                memcpy(base + written, pair, length)
+                written += length
+            }
         }
     }
 
@@ -55,9 +68,13 @@ public struct FastCGIParameters: Sendable {
         var name = name
         return name.withUTF8 { wanted in
             bytes.withUnsafeBufferPointer { buffer in
+                let first = wanted.first
                 for entry in entries where Int(entry.valueStart - 1 - entry.nameStart) == wanted.count {
+                    // The first byte rules out most names of the same length without a call.
+                    if let first, buffer[Int(entry.nameStart)] != first { continue }
                     if memcmp(buffer.baseAddress! + Int(entry.nameStart), wanted.baseAddress!, wanted.count) == 0 {
-                        return value(of: entry)
+                        return String(decoding: UnsafeBufferPointer(rebasing: buffer[Int(entry.valueStart)..<Int(entry.valueEnd)]),
+                                      as: UTF8.self)
                     }
                 }
                 return nil
@@ -70,29 +87,40 @@ public struct FastCGIParameters: Sendable {
         entries.map { (String(decoding: bytes[Int($0.nameStart)..<Int($0.valueStart - 1)], as: UTF8.self), value(of: $0)) }
     }
 
-    /// The request headers, from the `HTTP_*` parameters: `HTTP_X_API_KEY` becomes `x-api-key`.
-    public var headers: [(name: String, value: String)] {
-        var headers: [(name: String, value: String)] = []
-        headers.reserveCapacity(12)
-        for entry in entries {
-            let nameStart = Int(entry.nameStart)
-            let nameEnd = Int(entry.valueStart - 1)
-            guard nameEnd - nameStart > 5, bytes[nameStart] == UInt8(ascii: "H"), bytes[nameStart + 1] == UInt8(ascii: "T"),
-                  bytes[nameStart + 2] == UInt8(ascii: "T"), bytes[nameStart + 3] == UInt8(ascii: "P"),
-                  bytes[nameStart + 4] == UInt8(ascii: "_") else { continue }
-            let name = String(unsafeUninitializedCapacity: nameEnd - nameStart - 5) { buffer in
-                for (offset, byte) in bytes[(nameStart + 5)..<nameEnd].enumerated() {
-                    switch byte {
-                    case UInt8(ascii: "_"): buffer[offset] = UInt8(ascii: "-")
-                    case UInt8(ascii: "A")...UInt8(ascii: "Z"): buffer[offset] = byte + 32
-                    default: buffer[offset] = byte
+    /// Calls `body` with the value of every `HTTP_*` parameter that carries the request header
+    /// `name`, given in lowercase, in the order the web server sent them: `X-Api-Key` arrives as
+    /// `HTTP_X_API_KEY` and is asked for as `x-api-key`. Names are compared byte by byte as they
+    /// would convert, so nothing is built for the parameters that do not match.
+    public func forEachHeader(named name: String, _ body: (String) -> Void) {
+        var name = name
+        name.withUTF8 { wanted in
+            bytes.withUnsafeBufferPointer { buffer in
+                for entry in entries where Int(entry.valueStart - 1 - entry.nameStart) == wanted.count + 5 {
+                    let start = Int(entry.nameStart)
+                    guard buffer[start] == UInt8(ascii: "H"), buffer[start + 1] == UInt8(ascii: "T"),
+                          buffer[start + 2] == UInt8(ascii: "T"), buffer[start + 3] == UInt8(ascii: "P"),
+                          buffer[start + 4] == UInt8(ascii: "_") else { continue }
+                    var offset = 0
+                    while offset < wanted.count && Self.headerNameByte(buffer[start + 5 + offset]) == wanted[offset] {
+                        offset += 1
                     }
+                    guard offset == wanted.count else { continue }
+                    let value = UnsafeBufferPointer(rebasing: buffer[Int(entry.valueStart)..<Int(entry.valueEnd)])
+                    body(String(decoding: value, as: UTF8.self))
                 }
-                return nameEnd - nameStart - 5
             }
-            headers.append((name, value(of: entry)))
         }
-        return headers
+    }
+
+    /// A byte of a CGI header parameter's name as it reads in the header's name: `_` is `-`, and
+    /// letters are lowercase.
+    @inline(__always)
+    private static func headerNameByte(_ byte: UInt8) -> UInt8 {
+        switch byte {
+        case UInt8(ascii: "_"): UInt8(ascii: "-")
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte + 32
+        default: byte
+        }
     }
 
     private func value(of entry: Entry) -> String {

@@ -1,35 +1,83 @@
-/// A response in CGI form: the status travels as a `Status:` header, which the web server turns
-/// into the HTTP status line.
+/// A response in CGI form, written straight into the bytes that go to the FastCGI stdout stream:
+/// a `Status:` header, which the web server turns into the HTTP status line, the other headers, a
+/// blank line and the body. Building it in place costs one buffer per response instead of strings
+/// and arrays for each header.
 public struct FastCGIResponse: Sendable {
-    public var status: Int
-    public var reason: String
-    public var headers: [(name: String, value: String)]
-    public var body: [UInt8]
+    private var bytes: [UInt8] = []
+    private var headEnded = false
+
+    /// Starts a response; `capacity` is a guess of its whole size, body included.
+    public init(status: Int, reason: String, capacity: Int = 256) {
+        bytes.reserveCapacity(capacity)
+        ("Status: " as StaticString).withUTF8Buffer { bytes.append(contentsOf: $0) }
+        appendDecimal(status)
+        bytes.append(UInt8(ascii: " "))
+        append(reason)
+        appendLineEnd()
+    }
 
     public init(status: Int, reason: String, headers: [(name: String, value: String)], body: [UInt8]) {
-        self.status = status
-        self.reason = reason
-        self.headers = headers
-        self.body = body
+        self.init(status: status, reason: reason, capacity: 256 + body.count)
+        for header in headers { appendHeader(header.name, header.value) }
+        appendBody(body)
+    }
+
+    /// Adds a header; headers must all come before the body.
+    public mutating func appendHeader(_ name: String, _ value: String) {
+        precondition(!headEnded, "a header after the body")
+        append(name)
+        bytes.append(UInt8(ascii: ":"))
+        bytes.append(UInt8(ascii: " "))
+        append(value)
+        appendLineEnd()
+    }
+
+    /// Adds a header with a number for its value, such as `Content-Length`.
+    public mutating func appendHeader(_ name: String, _ value: Int) {
+        precondition(!headEnded, "a header after the body")
+        append(name)
+        bytes.append(UInt8(ascii: ":"))
+        bytes.append(UInt8(ascii: " "))
+        appendDecimal(value)
+        appendLineEnd()
+    }
+
+    /// Ends the header block and adds the body.
+    public mutating func appendBody(_ body: [UInt8]) {
+        endHead()
+        bytes.append(contentsOf: body)
     }
 
     /// The bytes written to the FastCGI stdout stream: header block, blank line, body.
     func serialized() -> [UInt8] {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(256 + body.count)
-        bytes.append(contentsOf: "Status: ".utf8)
-        bytes.append(contentsOf: String(status).utf8)
-        bytes.append(UInt8(ascii: " "))
-        bytes.append(contentsOf: reason.utf8)
-        bytes.append(contentsOf: [0x0D, 0x0A])
-        for header in headers {
-            bytes.append(contentsOf: header.name.utf8)
-            bytes.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
-            bytes.append(contentsOf: header.value.utf8)
-            bytes.append(contentsOf: [0x0D, 0x0A])
-        }
-        bytes.append(contentsOf: [0x0D, 0x0A])
-        bytes.append(contentsOf: body)
-        return bytes
+        var response = self
+        response.endHead()
+        return response.bytes
+    }
+
+    private mutating func endHead() {
+        guard !headEnded else { return }
+        appendLineEnd()
+        headEnded = true
+    }
+
+    private mutating func appendLineEnd() {
+        bytes.append(0x0D)
+        bytes.append(0x0A)
+    }
+
+    private mutating func append(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    private mutating func appendDecimal(_ value: Int) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        appendDigits(value.magnitude)
+    }
+
+    private mutating func appendDigits(_ value: UInt) {
+        if value >= 10 { appendDigits(value / 10) }
+        bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 }

@@ -17,7 +17,7 @@ public final class PostgresConnection {
     private var connection: OpaquePointer?
     /// Statement names by SQL text, grouped by the text's length. Statements are string literals, and
     /// comparing a literal with itself is a pointer check, where hashing it would read all of it.
-    private var preparedStatements: [Int: [(sql: String, name: String)]] = [:]
+    private var preparedStatements: [Int: [(sql: String, name: ContiguousArray<CChar>)]] = [:]
     private var preparedCount = 0
 
     /// Connects with libpq keywords; `dbname` may be a URI or a conninfo string, which libpq expands.
@@ -97,34 +97,57 @@ public final class PostgresConnection {
         guard let connection, PQstatus(connection) == CONNECTION_OK else {
             throw PostgresError(kind: .connectionFailure, message: "not connected")
         }
-        let name: String
-        let length = sql.utf8.count
-        if let known = preparedStatements[length]?.first(where: { $0.sql == sql })?.name {
-            name = known
-        } else {
-            preparedCount += 1
-            name = "hk\(preparedCount)"
-            let prepared = PQprepare(connection, name, sql, Int32(parameters.count), nil)
-            try check(prepared, connection: connection)
-            preparedStatements[length, default: []].append((sql, name))
+        let name = try preparedName(for: sql, parameterCount: parameters.count, connection: connection)
+        // The values in text format, each ending in NUL, in one buffer; a NULL has no place in it.
+        var texts = [UInt8]()
+        texts.reserveCapacity(64 * parameters.count)
+        return try withUnsafeTemporaryAllocation(of: Int.self, capacity: parameters.count) { starts in
+            for (index, parameter) in parameters.enumerated() {
+                guard let parameter else {
+                    starts[index] = -1
+                    continue
+                }
+                starts[index] = texts.count
+                var text = parameter.postgresText
+                // A C string ends at NUL, so libpq would silently cut such a value short: refuse it
+                // as the server refuses NUL in text.
+                let containsNUL = text.withUTF8 { bytes in
+                    texts.append(contentsOf: bytes)
+                    return bytes.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false
+                }
+                if containsNUL {
+                    throw PostgresError(kind: .server, sqlState: "22021", message: "a parameter contains a NUL byte")
+                }
+                texts.append(0)
+            }
+            let result = texts.withUnsafeBufferPointer { bytes in
+                withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: parameters.count) { values in
+                    for index in 0..<parameters.count {
+                        values[index] = starts[index] < 0 ? nil
+                            : UnsafeRawPointer(bytes.baseAddress! + starts[index]).assumingMemoryBound(to: CChar.self)
+                    }
+                    return name.withUnsafeBufferPointer {
+                        PQexecPrepared(connection, $0.baseAddress, Int32(parameters.count), values.baseAddress, nil, nil, 0)
+                    }
+                }
+            }
+            return try check(result, connection: connection)
         }
-        let encoded = parameters.map { $0?.postgresText }
-        // A C string ends at NUL, so libpq would silently cut such a value short: refuse it as the
-        // server refuses NUL in text.
-        if encoded.contains(where: { $0.map(Self.containsNUL) == true }) {
-            throw PostgresError(kind: .server, sqlState: "22021", message: "a parameter contains a NUL byte")
-        }
-        let texts = encoded.map { $0.map { strdup($0) } ?? nil }
-        defer { texts.forEach { free($0) } }
-        let result = texts.map { UnsafePointer($0) }.withUnsafeBufferPointer { values in
-            PQexecPrepared(connection, name, Int32(values.count), values.baseAddress, nil, nil, 0)
-        }
-        return try check(result, connection: connection)
     }
 
-    private static func containsNUL(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in bytes.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false }
+    /// The name `sql` was prepared under, preparing it on first use. The name is kept as a C string,
+    /// ready for libpq.
+    private func preparedName(for sql: String, parameterCount: Int, connection: OpaquePointer) throws -> ContiguousArray<CChar> {
+        let length = sql.utf8.count
+        if let statements = preparedStatements[length] {
+            for statement in statements where statement.sql == sql { return statement.name }
+        }
+        preparedCount += 1
+        let name = "hk\(preparedCount)".utf8CString
+        let prepared = name.withUnsafeBufferPointer { PQprepare(connection, $0.baseAddress, sql, Int32(parameterCount), nil) }
+        try check(prepared, connection: connection)
+        preparedStatements[length, default: []].append((sql, name))
+        return name
     }
 
     /// Runs one or more statements without parameters through the simple query protocol (migrations,
@@ -134,7 +157,7 @@ public final class PostgresConnection {
         guard let connection, PQstatus(connection) == CONNECTION_OK else {
             throw PostgresError(kind: .connectionFailure, message: "not connected")
         }
-        var last = PostgresRows(columns: [], values: [], affectedRows: 0)
+        var last = PostgresRows(affectedRows: 0)
         guard PQsendQuery(connection, sql) == 1 else {
             throw PostgresError(kind: .connectionFailure, message: String(cString: PQerrorMessage(connection)))
         }
@@ -183,7 +206,7 @@ public final class PostgresConnection {
         defer { PQclear(result) }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-            return PostgresRows(columns: [], values: [], affectedRows: Self.affectedRows(result))
+            return PostgresRows(affectedRows: Self.affectedRows(result))
         case PGRES_TUPLES_OK:
             return Self.copyRows(result)
         default:
@@ -205,24 +228,46 @@ public final class PostgresConnection {
         Int(String(cString: PQcmdTuples(result))) ?? 0
     }
 
+    /// Copies names and values into one buffer: where each will lie is worked out first, so the
+    /// buffer is allocated once at its size and filled with a plain copy for each.
     private static func copyRows(_ result: OpaquePointer) -> PostgresRows {
-        let rowCount = Int(PQntuples(result))
-        let columnCount = Int(PQnfields(result))
-        let columns = (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) }
-        var values = [String?]()
-        values.reserveCapacity(rowCount * columnCount)
-        for row in 0..<Int32(rowCount) {
-            for column in 0..<Int32(columnCount) {
+        let rowCount = Int32(PQntuples(result))
+        let columnCount = Int32(PQnfields(result))
+        var spans = [PostgresRows.Span]()
+        spans.reserveCapacity(Int(rowCount + 1) * Int(columnCount))
+        var total: Int32 = 0
+        for column in 0..<columnCount {
+            let length = Int32(strlen(PQfname(result, column)))
+            spans.append(PostgresRows.Span(start: total, end: total + length))
+            total += length
+        }
+        for row in 0..<rowCount {
+            for column in 0..<columnCount {
                 if PQgetisnull(result, row, column) == 1 {
-                    values.append(nil)
+                    spans.append(PostgresRows.Span(start: -1, end: -1))
                 } else {
-                    let length = Int(PQgetlength(result, row, column))
-                    let raw = UnsafeRawBufferPointer(start: PQgetvalue(result, row, column), count: length)
-                    values.append(String(decoding: raw, as: UTF8.self))
+                    let length = PQgetlength(result, row, column)
+                    spans.append(PostgresRows.Span(start: total, end: total + length))
+                    total += length
                 }
             }
         }
-        return PostgresRows(columns: columns, values: values, affectedRows: rowCount)
+        let bytes = [UInt8](unsafeUninitializedCapacity: Int(total)) { buffer, written in
+            guard let base = buffer.baseAddress, total > 0 else { return }
+            for column in 0..<columnCount {
+                let span = spans[Int(column)]
+                memcpy(base + Int(span.start), PQfname(result, column), Int(span.end - span.start))
+            }
+            for row in 0..<rowCount {
+                for column in 0..<columnCount {
+                    let span = spans[Int((row + 1) * columnCount + column)]
+                    guard span.start >= 0 else { continue }
+                    memcpy(base + Int(span.start), PQgetvalue(result, row, column), Int(span.end - span.start))
+                }
+            }
+            written = Int(total)
+        }
+        return PostgresRows(bytes: bytes, spans: spans, columnCount: Int(columnCount), affectedRows: Int(rowCount))
     }
 }
 

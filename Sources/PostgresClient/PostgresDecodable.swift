@@ -68,12 +68,20 @@ private func hexValue(_ digit: UInt8) -> UInt8? {
 /// A one-dimensional array of simple elements (`text[]` of identifiers, `int[]`), as PostgreSQL
 /// prints it: `{a,b,"c d"}`. Works on bytes: the delimiters are ASCII, and UTF-8 never uses ASCII
 /// bytes inside a multi-byte character.
+///
+/// Inlinable, so that a caller reading `[String]` gets it specialised rather than calling through
+/// generic metadata for every element.
 extension Array: PostgresDecodable where Element: PostgresDecodable {
+    @inlinable
     public init?(postgresText: String) {
         var text = postgresText
         let parsed: [Element]? = text.withUTF8 { bytes in
             guard bytes.count >= 2, bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}") else { return nil }
             if bytes.count == 2 { return [] }
+            let inner = UnsafeBufferPointer(rebasing: bytes[1..<(bytes.count - 1)])
+            if !inner.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+                return Self.splitUnquoted(inner)
+            }
             var elements: [Element] = []
             var current: [UInt8] = []
             var quoted = false
@@ -107,5 +115,22 @@ extension Array: PostgresDecodable where Element: PostgresDecodable {
         }
         guard let parsed else { return nil }
         self = parsed
+    }
+
+    /// The common case, identifiers and numbers: no quotes and no escapes, so the elements are the
+    /// text between commas, and each becomes a string straight from the buffer.
+    @inlinable
+    static func splitUnquoted(_ bytes: UnsafeBufferPointer<UInt8>) -> [Element]? {
+        var elements: [Element] = []
+        var start = 0
+        while true {
+            var end = start
+            while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
+            let element = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+            guard element != "NULL", let value = Element(postgresText: element) else { return nil }
+            elements.append(value)
+            if end == bytes.count { return elements }
+            start = end + 1
+        }
     }
 }

@@ -45,16 +45,23 @@ public struct PostgresBytes: PostgresEncodable, Sendable, Hashable {
     public var bytes: [UInt8]
     public init(_ bytes: some Sequence<UInt8>) { self.bytes = Array(bytes) }
 
+    /// Takes the array as it is; the generic initializer copies it element by element.
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    /// `\x` and two lowercase hex digits a byte, written straight into the string's storage: every
+    /// session and token lookup sends one.
     public var postgresText: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text = [UInt8](repeating: 0, count: 2 + bytes.count * 2)
-        text[0] = UInt8(ascii: "\\")
-        text[1] = UInt8(ascii: "x")
-        for (index, byte) in bytes.enumerated() {
-            text[2 + index * 2] = digits[Int(byte >> 4)]
-            text[3 + index * 2] = digits[Int(byte & 0x0F)]
+        String(unsafeUninitializedCapacity: 2 + bytes.count * 2) { text in
+            let digits: StaticString = "0123456789abcdef"
+            text[0] = UInt8(ascii: "\\")
+            text[1] = UInt8(ascii: "x")
+            for index in bytes.indices {
+                let byte = bytes[index]
+                text[2 + index * 2] = digits.utf8Start[Int(byte >> 4)]
+                text[3 + index * 2] = digits.utf8Start[Int(byte & 0x0F)]
+            }
+            return 2 + bytes.count * 2
         }
-        return String(decoding: text, as: UTF8.self)
     }
 }
 

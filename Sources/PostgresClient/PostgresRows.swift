@@ -1,25 +1,84 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The rows a statement returned, copied out of libpq before its result was cleared.
+///
+/// Everything is copied into one byte buffer: column names, then the values row by row, each with
+/// its range. A value becomes a Swift string only when a row is decoded, and a column is found by
+/// comparing bytes, so a result costs two allocations however many columns it has, instead of a
+/// string for every name and every value.
 public struct PostgresRows: Sendable, RandomAccessCollection {
-    public let columns: [String]
-    @usableFromInline let values: [String?]
+    /// Where a name or a value lies in `bytes`; a NULL value has `start` -1.
+    @usableFromInline struct Span: Sendable {
+        @usableFromInline var start: Int32
+        @usableFromInline var end: Int32
+    }
+
+    @usableFromInline let bytes: [UInt8]
+    /// The column names first, then the values of each row.
+    @usableFromInline let spans: [Span]
+    @usableFromInline let columnCount: Int
     /// The number of rows a command touched (`UPDATE 3` → 3), or 0.
     public let affectedRows: Int
 
-    init(columns: [String], values: [String?], affectedRows: Int) {
-        self.columns = columns
-        self.values = values
+    init(bytes: [UInt8], spans: [Span], columnCount: Int, affectedRows: Int) {
+        self.bytes = bytes
+        self.spans = spans
+        self.columnCount = columnCount
         self.affectedRows = affectedRows
     }
 
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { columns.isEmpty ? 0 : values.count / columns.count }
-
-    public subscript(position: Int) -> PostgresRow {
-        PostgresRow(rows: self, offset: position * columns.count)
+    /// No rows, no columns: what a command without results returns.
+    init(affectedRows: Int) {
+        self.init(bytes: [], spans: [], columnCount: 0, affectedRows: affectedRows)
     }
 
-    @inlinable func value(at index: Int) -> String? { values[index] }
-    @inlinable func columnIndex(_ name: String) -> Int? { columns.firstIndex(of: name) }
+    public var columns: [String] {
+        (0..<columnCount).map { string(spans[$0]) ?? "" }
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { columnCount == 0 ? 0 : spans.count / columnCount - 1 }
+
+    public subscript(position: Int) -> PostgresRow {
+        PostgresRow(rows: self, offset: (position + 1) * columnCount)
+    }
+
+    @usableFromInline func value(at index: Int) -> String? {
+        string(spans[index])
+    }
+
+    @usableFromInline func isNull(at index: Int) -> Bool {
+        spans[index].start < 0
+    }
+
+    @usableFromInline func columnName(_ index: Int) -> String {
+        string(spans[index]) ?? ""
+    }
+
+    @usableFromInline func columnIndex(_ name: String) -> Int? {
+        var name = name
+        return name.withUTF8 { wanted in
+            bytes.withUnsafeBufferPointer { buffer in
+                for column in 0..<columnCount {
+                    let span = spans[column]
+                    guard Int(span.end - span.start) == wanted.count else { continue }
+                    if wanted.isEmpty || memcmp(buffer.baseAddress! + Int(span.start), wanted.baseAddress!, wanted.count) == 0 {
+                        return column
+                    }
+                }
+                return nil
+            }
+        }
+    }
+
+    private func string(_ span: Span) -> String? {
+        guard span.start >= 0 else { return nil }
+        return bytes.withUnsafeBufferPointer {
+            String(decoding: UnsafeBufferPointer(rebasing: $0[Int(span.start)..<Int(span.end)]), as: UTF8.self)
+        }
+    }
 }
 
 /// One row: read columns by position or by name.
@@ -28,6 +87,7 @@ public struct PostgresRows: Sendable, RandomAccessCollection {
 /// read, rather than going through generic metadata on every column of every row.
 public struct PostgresRow: Sendable {
     @usableFromInline let rows: PostgresRows
+    /// Where this row's values start among the spans.
     @usableFromInline let offset: Int
 
     init(rows: PostgresRows, offset: Int) {
@@ -57,10 +117,10 @@ public struct PostgresRow: Sendable {
     @inlinable
     public func decode<T: PostgresDecodable>(_ type: T.Type = T.self, at index: Int) throws -> T {
         guard let text = rows.value(at: offset + index) else {
-            throw PostgresError(kind: .decoding, message: "column \(rows.columns[index]) is NULL")
+            throw PostgresError(kind: .decoding, message: "column \(rows.columnName(index)) is NULL")
         }
         guard let value = T(postgresText: text) else {
-            throw PostgresError(kind: .decoding, message: "column \(rows.columns[index]) is not a \(T.self)")
+            throw PostgresError(kind: .decoding, message: "column \(rows.columnName(index)) is not a \(T.self)")
         }
         return value
     }
@@ -71,7 +131,7 @@ public struct PostgresRow: Sendable {
         guard let index = rows.columnIndex(column) else {
             throw PostgresError(kind: .decoding, message: "no column \(column)")
         }
-        guard rows.value(at: offset + index) != nil else { return nil }
+        guard !rows.isNull(at: offset + index) else { return nil }
         return try decode(type, at: index)
     }
 }

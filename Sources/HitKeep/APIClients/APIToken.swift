@@ -16,14 +16,17 @@ public enum APIToken {
 
     /// Whether `token` has the form and a checksum that matches its secret.
     public static func isWellFormed(_ token: String) -> Bool {
-        let bytes = Array(token.utf8)
-        guard bytes.count == prefix.utf8.count + secretLength + checksumLength,
-              bytes.starts(with: prefix.utf8) else { return false }
-        let body = bytes[prefix.utf8.count...]
-        guard body.allSatisfy(isBase62) else { return false }
-        let secret = Array(body.prefix(secretLength))
-        let sent = Array(body.suffix(checksumLength))
-        return SecretDigest.constantTimeEquals(Array(checksum(of: secret).utf8), sent)
+        var token = token
+        return token.withUTF8 { bytes in
+            guard bytes.count == prefix.utf8.count + secretLength + checksumLength,
+                  bytes.starts(with: prefix.utf8) else { return false }
+            let body = UnsafeBufferPointer(rebasing: bytes[prefix.utf8.count...])
+            guard body.allSatisfy(isBase62) else { return false }
+            let secret = UnsafeBufferPointer(rebasing: body[..<secretLength])
+            let sent = UnsafeBufferPointer(rebasing: body[secretLength...])
+            let expected = checksumDigits(of: secret)
+            return expected.withUnsafeBufferPointer { SecretDigest.constantTimeEquals($0, sent) }
+        }
     }
 
     private static func isBase62(_ byte: UInt8) -> Bool {
@@ -37,12 +40,17 @@ public enum APIToken {
     }
 
     private static func checksum(of secret: [UInt8]) -> String {
+        String(decoding: secret.withUnsafeBufferPointer(checksumDigits), as: UTF8.self)
+    }
+
+    /// The secret's CRC-32 as six base62 digits, most significant first.
+    private static func checksumDigits(of secret: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         var value = CRC32.checksum(secret)
         var digits = [UInt8](repeating: alphabet[0], count: checksumLength)
         for position in stride(from: checksumLength - 1, through: 0, by: -1) {
             digits[position] = alphabet[Int(value % 62)]
             value /= 62
         }
-        return String(decoding: digits, as: UTF8.self)
+        return digits
     }
 }

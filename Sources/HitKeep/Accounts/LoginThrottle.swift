@@ -29,7 +29,7 @@ enum LoginThrottle {
                             try rows[0].decodeIfPresent(Date.self, "address_blocker")].compactMap { $0 }
             if let latest = blockers.max() {
                 let wait = max(1, Int(latest.addingTimeInterval(configuration.loginWindow).timeIntervalSince(context.now).rounded(.up)))
-                var headers = HTTPFields()
+                var headers = ResponseHeaders()
                 headers[.retryAfter] = String(wait)
                 throw HTTPProblem(.tooManyRequests, code: "too_many_attempts",
                                   detail: "too many failed sign-in attempts; try again in \(wait) seconds", headers: headers)

@@ -10,11 +10,13 @@ public struct User: Sendable {
 
     /// Reads the columns `id, email, name, is_admin, created_at` (optionally prefixed, e.g. `user_`).
     init(row: PostgresRow, prefix: String = "") throws {
-        id = try row.decode(String.self, prefix + "id")
-        email = try row.decode(String.self, prefix + "email")
-        name = try row.decode(String.self, prefix + "name")
-        isAdmin = try row.decode(Bool.self, prefix + "is_admin")
-        createdAt = try row.decode(Date.self, prefix + "created_at")
+        // Without a prefix (the usual case) the names are used as they are, not joined to "".
+        func column(_ name: String) -> String { prefix.isEmpty ? name : prefix + name }
+        id = try row.decode(String.self, column("id"))
+        email = try row.decode(String.self, column("email"))
+        name = try row.decode(String.self, column("name"))
+        isAdmin = try row.decode(Bool.self, column("is_admin"))
+        createdAt = try row.decode(Date.self, column("created_at"))
     }
 
     var json: JSON {

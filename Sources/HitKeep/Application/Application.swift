@@ -25,21 +25,23 @@ public final class Application {
     public func respond(to request: Request) -> Response {
         let started = ContinuousClock.now
         var response = dispatch(request)
-        response.headers[.cacheControl] = response.headers[.cacheControl] ?? "no-store"
-        response.headers[.xContentTypeOptions] = "nosniff"
+        if let cacheControl = response.headers[.cacheControl] {
+            response.headers[.cacheControl] = cacheControl
+        } else {
+            response.headers.append(Self.noStore)
+        }
+        response.headers.set(Self.noSniff)
         let elapsed = ContinuousClock.now - started
         let microseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-        // The path only: query strings and headers may carry secrets.
-        logger.info("""
-            \(request.method.rawValue) \(request.path) \(response.status.code) \
-            \(microseconds / 1000).\(Self.threeDigits(microseconds % 1000))ms id=\(request.id)
-            """)
+        logger.info(Logger.Message(stringLiteral: RequestLogMessage.make(
+            method: request.method.rawValue, path: request.path, status: response.status.code,
+            microseconds: microseconds, id: request.id)))
         return response
     }
 
-    private static func threeDigits(_ value: Int64) -> String {
-        value >= 100 ? String(value) : value >= 10 ? "0\(value)" : "00\(value)"
-    }
+    // Built once: a field made per request would have its value checked every time.
+    private static let noStore = HTTPField(name: .cacheControl, value: "no-store")
+    private static let noSniff = HTTPField(name: .xContentTypeOptions, value: "nosniff")
 
     private func dispatch(_ request: Request) -> Response {
         if let rejection = request.rejection { return rejection.response }
@@ -49,9 +51,9 @@ public final class Application {
         }
         switch router.resolve(request.method, path: request.path) {
         case .notFound:
-            return HTTPProblem.notFound("no endpoint at \(request.path)").response
+            return HTTPProblem.notFound("no endpoint at " + request.path).response
         case .methodNotAllowed(let allowed):
-            var headers = HTTPFields()
+            var headers = ResponseHeaders()
             headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
             return HTTPProblem(.methodNotAllowed, code: "method_not_allowed",
                                detail: "\(request.method.rawValue) is not allowed here", headers: headers).response
@@ -68,7 +70,7 @@ public final class Application {
         let hadConnection = database.hasConnection
         for attempt in 1...2 {
             database.beginRequest()
-            context.responseHeaders = HTTPFields()
+            context.responseHeaders = ResponseHeaders()
             defer { database.endRequest() }
             do {
                 return with(try handler(request, context), extraHeaders: context.responseHeaders)
@@ -104,7 +106,7 @@ public final class Application {
         }
     }
 
-    private func with(_ response: Response, extraHeaders: HTTPFields) -> Response {
+    private func with(_ response: Response, extraHeaders: ResponseHeaders) -> Response {
         guard !extraHeaders.isEmpty else { return response }
         var response = response
         response.headers.append(contentsOf: extraHeaders)

@@ -12,7 +12,7 @@ public final class RequestContext {
     /// Path parameters of the matched route, e.g. `site_id`.
     public internal(set) var parameters: [String: String] = [:]
     /// Headers for whatever response the request ends with, e.g. a renewed session cookie.
-    public var responseHeaders = HTTPFields()
+    public var responseHeaders = ResponseHeaders()
 
     init(database: Database, configuration: Configuration, logger: Logger, now: Date) {
         self.database = database

@@ -31,7 +31,7 @@ enum Authenticator {
             }
             let (user, grant) = try APIClientAuthenticator.authenticate(token: token, context: context)
             guard grant.scopes.contains(scope) else {
-                var headers = HTTPFields()
+                var headers = ResponseHeaders()
                 headers[.wwwAuthenticate] = "Bearer realm=\"\(realm)\", error=\"insufficient_scope\", scope=\"\(scope.rawValue)\""
                 throw HTTPProblem(.forbidden, code: "insufficient_scope",
                                   detail: "this token lacks the \(scope.rawValue) scope", headers: headers)
@@ -48,6 +48,7 @@ enum Authenticator {
             if bytes.count > scheme.count + 1,
                zip(bytes, scheme).allSatisfy({ $0 | 0x20 == $1 }),
                bytes[bytes.index(bytes.startIndex, offsetBy: scheme.count)] == UInt8(ascii: " ") {
+                if let token = asciiToken(authorization, from: scheme.count + 1) { return token }
                 return String(authorization.dropFirst(scheme.count + 1).trimmingWhitespace())
             }
         }
@@ -57,8 +58,23 @@ enum Authenticator {
         return nil
     }
 
+    /// The text from byte `start` on, without spaces and tabs at either end, when it is all ASCII
+    /// (as every token is): then each byte is a character, and working on bytes gives what the
+    /// character-wise trimming does, without its grapheme breaking.
+    private static func asciiToken(_ value: String, from start: Int) -> String? {
+        var value = value
+        return value.withUTF8 { bytes -> String? in
+            guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
+            var first = start
+            var end = bytes.count
+            while first < end && (bytes[first] == UInt8(ascii: " ") || bytes[first] == UInt8(ascii: "\t")) { first += 1 }
+            while end > first && (bytes[end - 1] == UInt8(ascii: " ") || bytes[end - 1] == UInt8(ascii: "\t")) { end -= 1 }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[first..<end]), as: UTF8.self)
+        }
+    }
+
     private static func unauthenticated(cookieSent: Bool, challenge: Bool, context: RequestContext) -> HTTPProblem {
-        var headers = HTTPFields()
+        var headers = ResponseHeaders()
         if challenge { headers[.wwwAuthenticate] = "Bearer realm=\"\(realm)\"" }
         if cookieSent {
             // A stale cookie is cleared so the browser stops sending it.
@@ -70,7 +86,7 @@ enum Authenticator {
 
     /// 401 for a bearer-only endpoint called without a token.
     static func missingToken() -> HTTPProblem {
-        var headers = HTTPFields()
+        var headers = ResponseHeaders()
         headers[.wwwAuthenticate] = "Bearer realm=\"\(realm)\""
         return HTTPProblem(.unauthorized, code: "unauthenticated", detail: "send an API client token as Authorization: Bearer", headers: headers)
     }
@@ -83,7 +99,7 @@ enum Authenticator {
         case "revoked": description = "The access token was revoked"
         default: description = "The access token is invalid"
         }
-        var headers = HTTPFields()
+        var headers = ResponseHeaders()
         headers[.wwwAuthenticate] = "Bearer realm=\"\(realm)\", error=\"invalid_token\", error_description=\"\(description)\""
         return HTTPProblem(.unauthorized, code: "invalid_token", detail: description.lowercased(), headers: headers)
     }

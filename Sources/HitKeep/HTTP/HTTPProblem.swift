@@ -5,9 +5,9 @@ public struct HTTPProblem: Error, Sendable {
     public var status: HTTPResponse.Status
     public var code: String
     public var detail: String
-    public var headers: HTTPFields
+    public var headers: ResponseHeaders
 
-    public init(_ status: HTTPResponse.Status, code: String, detail: String, headers: HTTPFields = [:]) {
+    public init(_ status: HTTPResponse.Status, code: String, detail: String, headers: ResponseHeaders = [:]) {
         self.status = status
         self.code = code
         self.detail = detail
@@ -16,15 +16,28 @@ public struct HTTPProblem: Error, Sendable {
 
     public var response: Response {
         var headers = self.headers
-        headers[.contentType] = "application/problem+json"
-        let document = JSON.object([
-            ("type", .string("about:blank")),
-            ("status", .int(status.code)),
-            ("title", .string(status.reasonPhrase)),
-            ("detail", .string(detail)),
-            ("code", .string(code)),
-        ])
-        return Response(status: status, headers: headers, body: document.encoded())
+        headers.set(Self.contentType)
+        return Response(status: status, headers: headers, body: document)
+    }
+
+    private static let contentType = HTTPField(name: .contentType, value: "application/problem+json")
+
+    /// `{"type":"about:blank","status":…,"title":…,"detail":…,"code":…}`, written straight into
+    /// bytes: every error answer has these same five members, so building a `JSON` tree for it
+    /// first would only be thrown away.
+    var document: [UInt8] {
+        var output = [UInt8]()
+        output.reserveCapacity(96 + detail.utf8.count + code.utf8.count)
+        output.appendLiteral(#"{"type":"about:blank","status":"#)
+        output.append(contentsOf: String(status.code).utf8)
+        output.appendLiteral(#","title":"#)
+        JSON.writeString(status.reasonPhrase, to: &output)
+        output.appendLiteral(#","detail":"#)
+        JSON.writeString(detail, to: &output)
+        output.appendLiteral(#","code":"#)
+        JSON.writeString(code, to: &output)
+        output.append(UInt8(ascii: "}"))
+        return output
     }
 }
 
@@ -50,7 +63,7 @@ extension HTTPProblem {
     }
 
     public static func databaseUnavailable() -> HTTPProblem {
-        var headers = HTTPFields()
+        var headers = ResponseHeaders()
         headers[.retryAfter] = "1"
         return HTTPProblem(.serviceUnavailable, code: "database_unavailable",
                            detail: "the database is unavailable; retry shortly", headers: headers)

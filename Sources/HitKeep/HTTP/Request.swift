@@ -6,7 +6,7 @@ public struct Request: Sendable {
     /// The decoded path, without the query string (`DOCUMENT_URI`).
     public var path: String
     public var query: QueryParameters
-    public var headers: HTTPFields
+    public var headers: RequestHeaders
     /// Every cookie of every `Cookie` header, in order.
     public var cookies: [(name: String, value: String)]
     public var body: [UInt8]
@@ -20,8 +20,9 @@ public struct Request: Sendable {
     public var rejection: HTTPProblem?
 
     public init(method: HTTPRequest.Method, path: String, query: QueryParameters = QueryParameters(),
-                headers: HTTPFields = [:], cookies: [(name: String, value: String)] = [], body: [UInt8] = [],
-                bodyExceededLimit: Bool = false, remoteAddress: String? = nil, id: String = "-") {
+                headers: RequestHeaders = RequestHeaders(), cookies: [(name: String, value: String)] = [], body: [UInt8] = [],
+                bodyExceededLimit: Bool = false, remoteAddress: String? = nil, id: String = "-",
+                rejection: HTTPProblem? = nil) {
         self.method = method
         self.path = path
         self.query = query
@@ -31,6 +32,7 @@ public struct Request: Sendable {
         self.bodyExceededLimit = bodyExceededLimit
         self.remoteAddress = remoteAddress
         self.id = id
+        self.rejection = rejection
     }
 
     public func cookie(_ name: String) -> String? {

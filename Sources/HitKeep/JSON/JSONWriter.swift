@@ -10,9 +10,9 @@ extension JSON {
     private func write(to output: inout [UInt8]) {
         switch self {
         case .null:
-            output.append(contentsOf: "null".utf8)
+            output.appendLiteral("null")
         case .bool(let value):
-            output.append(contentsOf: (value ? "true" : "false").utf8)
+            if value { output.appendLiteral("true") } else { output.appendLiteral("false") }
         case .number(let value):
             output.append(contentsOf: Self.format(value).utf8)
         case .string(let value):
@@ -45,7 +45,8 @@ extension JSON {
         return String(value)
     }
 
-    private static func writeString(_ value: String, to output: inout [UInt8]) {
+    /// Writes `value` as a JSON string, quoted and escaped.
+    static func writeString(_ value: String, to output: inout [UInt8]) {
         var value = value
         value.withUTF8 { utf8 in
             output.append(UInt8(ascii: "\""))

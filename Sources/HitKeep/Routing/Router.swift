@@ -12,9 +12,21 @@ public struct Router<Handler: Sendable>: Sendable {
 
     private final class Node: @unchecked Sendable {
         // Built once before serving and only read afterwards.
-        var literals: [Substring: Node] = [:]
+        /// A node has a handful of literal children, so they are searched in order by their bytes:
+        /// cheaper than hashing the segment for a dictionary. Bytes compare as `String` equality
+        /// did for the literals routes use, lowercase ASCII and hyphens: no other text is
+        /// canonically equivalent to them (the ASCII characters that have such twins, `K`, `;` and
+        /// the backtick, appear in no route).
+        var literals: [(segment: [UInt8], node: Node)] = []
         var parameter: (name: String, node: Node)?
         var handlers: [(method: HTTPRequest.Method, handler: Handler)] = []
+
+        func literal(_ segment: UnsafeBufferPointer<UInt8>) -> Node? {
+            for literal in literals where literal.segment.count == segment.count {
+                if literal.segment.withUnsafeBufferPointer({ $0.elementsEqual(segment) }) { return literal.node }
+            }
+            return nil
+        }
     }
 
     private let root = Node()
@@ -26,12 +38,12 @@ public struct Router<Handler: Sendable>: Sendable {
         for segment in PathPattern(pattern).segments {
             switch segment {
             case .literal(let literal):
-                let key = Substring(literal)
-                if let next = node.literals[key] {
+                let key = Array(literal.utf8)
+                if let next = node.literals.first(where: { $0.segment == key })?.node {
                     node = next
                 } else {
                     let next = Node()
-                    node.literals[key] = next
+                    node.literals.append((key, next))
                     node = next
                 }
             case .parameter(let name):
@@ -50,53 +62,58 @@ public struct Router<Handler: Sendable>: Sendable {
     }
 
     public func resolve(_ method: HTTPRequest.Method, path: String) -> Resolution {
-        guard let parts = Self.segments(of: path) else { return .notFound }
-        var captured: [(String, Substring)] = []
-        guard let node = Self.find(parts[...], from: root, captured: &captured), !node.handlers.isEmpty else {
-            return .notFound
+        var path = path
+        return path.withUTF8 { bytes in
+            guard let parts = Self.segments(of: bytes) else { return .notFound }
+            var captured: [(String, Range<Int>)] = []
+            guard let node = Self.find(parts[...], in: bytes, from: root, captured: &captured), !node.handlers.isEmpty else {
+                return .notFound
+            }
+            guard let route = node.handlers.first(where: { $0.method == method }) else {
+                return .methodNotAllowed(allowed: node.handlers.map(\.method))
+            }
+            var parameters: [String: String] = [:]
+            for (name, range) in captured {
+                parameters[name] = String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+            }
+            return .matched(route.handler, parameters: parameters)
         }
-        guard let route = node.handlers.first(where: { $0.method == method }) else {
-            return .methodNotAllowed(allowed: node.handlers.map(\.method))
-        }
-        var parameters: [String: String] = [:]
-        for (name, value) in captured { parameters[name] = String(value) }
-        return .matched(route.handler, parameters: parameters)
     }
 
     /// Literal segments are tried before a parameter, backtracking when the literal leads nowhere.
-    private static func find(_ parts: ArraySlice<Substring>, from node: Node,
-                             captured: inout [(String, Substring)]) -> Node? {
+    private static func find(_ parts: ArraySlice<Range<Int>>, in path: UnsafeBufferPointer<UInt8>, from node: Node,
+                             captured: inout [(String, Range<Int>)]) -> Node? {
         guard let part = parts.first else { return node.handlers.isEmpty ? nil : node }
-        if let next = node.literals[part], let found = find(parts.dropFirst(), from: next, captured: &captured) {
+        if let next = node.literal(UnsafeBufferPointer(rebasing: path[part])),
+           let found = find(parts.dropFirst(), in: path, from: next, captured: &captured) {
             return found
         }
         if let (name, next) = node.parameter {
             captured.append((name, part))
-            if let found = find(parts.dropFirst(), from: next, captured: &captured) { return found }
+            if let found = find(parts.dropFirst(), in: path, from: next, captured: &captured) { return found }
             captured.removeLast()
         }
         return nil
     }
 
-    /// `/api/sites/S1` → `["api", "sites", "S1"]`; nil for a path that does not start with `/` or has
-    /// an empty segment (`//`, a trailing slash), which names no resource here.
-    static func segments(of path: String) -> [Substring]? {
-        let bytes = path.utf8
-        guard bytes.first == UInt8(ascii: "/") else { return nil }
-        var segments: [Substring] = []
+    /// `/api/sites/S1` → the byte ranges of `api`, `sites` and `S1`; nil for a path that does not
+    /// start with `/` or has an empty segment (`//`, a trailing slash), which names no resource here.
+    static func segments(of path: UnsafeBufferPointer<UInt8>) -> [Range<Int>]? {
+        guard path.first == UInt8(ascii: "/") else { return nil }
+        var segments: [Range<Int>] = []
         segments.reserveCapacity(6)
-        var start = bytes.index(after: bytes.startIndex)
+        var start = 1
         var index = start
-        while index < bytes.endIndex {
-            if bytes[index] == UInt8(ascii: "/") {
+        while index < path.count {
+            if path[index] == UInt8(ascii: "/") {
                 guard index > start else { return nil }
-                segments.append(path[start..<index])
-                start = bytes.index(after: index)
+                segments.append(start..<index)
+                start = index + 1
             }
-            index = bytes.index(after: index)
+            index += 1
         }
-        guard index > start else { return segments.isEmpty && bytes.count == 1 ? [] : nil }
-        segments.append(path[start..<index])
+        guard index > start else { return segments.isEmpty && path.count == 1 ? [] : nil }
+        segments.append(start..<index)
         return segments
     }
 }

@@ -13,49 +13,42 @@ enum FastCGIBridge {
         let queryString = parameters["QUERY_STRING"] ?? ""
         let remoteAddress = parameters["REMOTE_ADDR"]
         let requestID = parameters["REQUEST_ID"]
-        var headers = HTTPFields()
         var cookies: [(name: String, value: String)] = []
-        if let contentType = parameters["CONTENT_TYPE"], !contentType.isEmpty {
-            headers[.contentType] = contentType
-        }
-        for (name, value) in parameters.headers {
-            if name == "cookie" {
-                cookies.append(contentsOf: Cookies.parse(value))
-            } else if let field = HTTPField.Name(name) {
-                headers.append(HTTPField(name: field, value: value))
-            }
-        }
+        parameters.forEachHeader(named: "cookie") { cookies.append(contentsOf: Cookies.parse($0)) }
         let id = requestID.flatMap { $0.isEmpty ? nil : $0 } ?? randomRequestID()
         if path == nil, let uri = incoming["REQUEST_URI"] {
             path = QueryParameters.decode(Array(uri.utf8.prefix { $0 != UInt8(ascii: "?") }))
         }
         let parsedMethod = method.flatMap { HTTPRequest.Method($0) }
-        var request = Request(
-            method: parsedMethod ?? .get, path: path ?? "/", headers: headers,
-            cookies: cookies, body: incoming.body, bodyExceededLimit: incoming.bodyExceededLimit,
-            remoteAddress: remoteAddress, id: id
-        )
+        var query = QueryParameters()
+        let rejection: HTTPProblem?
         if parsedMethod == nil {
-            request.rejection = HTTPProblem.badRequest("invalid_request", "the request method is missing or malformed")
+            rejection = HTTPProblem.badRequest("invalid_request", "the request method is missing or malformed")
         } else if path?.hasPrefix("/") != true {
-            request.rejection = HTTPProblem.badRequest("invalid_request", "the request path is missing or malformed")
-        } else if let query = QueryParameters(parsing: queryString) {
-            request.query = query
+            rejection = HTTPProblem.badRequest("invalid_request", "the request path is missing or malformed")
+        } else if let parsed = QueryParameters(parsing: queryString) {
+            query = parsed
+            rejection = nil
         } else {
-            request.rejection = HTTPProblem.badRequest("invalid_query", "the query string has malformed percent-escapes or is not UTF-8")
+            rejection = HTTPProblem.badRequest("invalid_query", "the query string has malformed percent-escapes or is not UTF-8")
         }
-        return request
+        // Built once with everything it carries, rather than built and then changed.
+        return Request(
+            method: parsedMethod ?? .get, path: path ?? "/", query: query,
+            headers: RequestHeaders(parameters: parameters), cookies: cookies, body: incoming.body,
+            bodyExceededLimit: incoming.bodyExceededLimit, remoteAddress: remoteAddress, id: id, rejection: rejection
+        )
     }
 
     static func response(from response: Response) -> FastCGIResponse {
-        var headers: [(name: String, value: String)] = []
-        headers.reserveCapacity(response.headers.count + 1)
+        var written = FastCGIResponse(status: response.status.code, reason: response.status.reasonPhrase,
+                                      capacity: 320 + response.body.count)
         for field in response.headers {
-            headers.append((field.name.rawName, field.value))
+            written.appendHeader(field.name.rawName, field.value)
         }
-        headers.append(("Content-Length", String(response.body.count)))
-        return FastCGIResponse(status: response.status.code, reason: response.status.reasonPhrase,
-                               headers: headers, body: response.body)
+        written.appendHeader("Content-Length", response.body.count)
+        written.appendBody(response.body)
+        return written
     }
 
     private static func randomRequestID() -> String {

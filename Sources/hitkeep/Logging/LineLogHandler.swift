@@ -36,13 +36,14 @@ struct LineLogHandler: LogHandler {
         line.append(UInt8(ascii: " "))
         line.append(contentsOf: event.level.rawValue.utf8)
         line.append(UInt8(ascii: " "))
-        line.append(contentsOf: label.utf8)
-        line.append(contentsOf: ": ".utf8)
-        line.append(contentsOf: event.message.description.utf8)
+        Self.append(label, to: &line)
+        line.append(UInt8(ascii: ":"))
+        line.append(UInt8(ascii: " "))
+        Self.append(event.message.description, to: &line)
         if let extra = event.metadata, !extra.isEmpty {
-            line.append(contentsOf: Self.render(metadata.merging(extra) { $1 }).utf8)
+            Self.append(Self.render(metadata.merging(extra) { $1 }), to: &line)
         } else {
-            line.append(contentsOf: renderedMetadata.utf8)
+            Self.append(renderedMetadata, to: &line)
         }
         line.append(UInt8(ascii: "\n"))
         _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
@@ -52,24 +53,33 @@ struct LineLogHandler: LogHandler {
         metadata.keys.sorted().map { " \($0)=\(metadata[$0]!)" }.joined()
     }
 
-    /// `2026-11-26T15:04:05Z`
+    /// Copies the string's UTF-8 in one go: a worker writes a line per request.
+    private static func append(_ text: String, to line: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { line.append(contentsOf: $0) }
+    }
+
+    /// `2026-11-26T15:04:05Z`, written into its place in one step.
     private static func appendTimestamp(to line: inout [UInt8]) {
         var now = time(nil)
         var parts = tm()
         gmtime_r(&now, &parts)
-        func digits(_ value: Int32, _ count: Int) {
-            var divisor: Int32 = 1
-            for _ in 1..<count { divisor *= 10 }
-            while divisor > 0 {
-                line.append(UInt8(ascii: "0") + UInt8((value / divisor) % 10))
-                divisor /= 10
+        let start = line.count
+        ("0000-00-00T00:00:00Z" as StaticString).withUTF8Buffer { line.append(contentsOf: $0) }
+        line.withUnsafeMutableBufferPointer { buffer in
+            func digits(_ value: Int32, width: Int, at offset: Int) {
+                var remaining = value
+                for position in stride(from: start + offset + width - 1, through: start + offset, by: -1) {
+                    buffer[position] = UInt8(ascii: "0") + UInt8(remaining % 10)
+                    remaining /= 10
+                }
             }
+            digits(parts.tm_year + 1900, width: 4, at: 0)
+            digits(parts.tm_mon + 1, width: 2, at: 5)
+            digits(parts.tm_mday, width: 2, at: 8)
+            digits(parts.tm_hour, width: 2, at: 11)
+            digits(parts.tm_min, width: 2, at: 14)
+            digits(parts.tm_sec, width: 2, at: 17)
         }
-        digits(parts.tm_year + 1900, 4); line.append(UInt8(ascii: "-"))
-        digits(parts.tm_mon + 1, 2); line.append(UInt8(ascii: "-"))
-        digits(parts.tm_mday, 2); line.append(UInt8(ascii: "T"))
-        digits(parts.tm_hour, 2); line.append(UInt8(ascii: ":"))
-        digits(parts.tm_min, 2); line.append(UInt8(ascii: ":"))
-        digits(parts.tm_sec, 2); line.append(UInt8(ascii: "Z"))
     }
 }
