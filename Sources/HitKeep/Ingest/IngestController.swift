@@ -16,12 +16,18 @@ enum IngestController {
         router.add(.post, "/api/ingest/server/pageview", serverPageView)
     }
 
+    private static let origin = HTTPField.Name("origin")!
+    /// The visitor's country, set by nginx (a visitor's own header of that name is replaced).
+    private static let country = HTTPField.Name("x-country")!
+    /// Where browsers announce a speculative load.
+    private static let purposeHeaders = ["sec-purpose", "purpose", "x-purpose", "x-moz"].map { HTTPField.Name($0)! }
+
     private static let trackerFields: Set<String> = [
         "path", "referrer", "session_id", "page_id", "lang", "vp_w", "vp_h", "u_src", "u_med", "u_cmp", "u_trm", "u_cnt",
     ]
 
     @Sendable static func track(_ request: Request, _ context: RequestContext) throws -> Response {
-        let origin = request.headers[HTTPField.Name("origin")!]
+        let origin = request.headers[Self.origin]
         guard let domain = WebURL.originHost(origin), let origin else {
             throw HTTPProblem.badRequest("invalid_origin", "the Origin header must be the http(s) origin of a tracked site")
         }
@@ -57,14 +63,14 @@ enum IngestController {
         let userAgent = UserAgent(request.headers[.userAgent])
         guard !userAgent.isBot, !isPrefetch(request) else { return accepted() }
         view.apply(userAgent)
-        view.country = PageViewFields.country(request.headers[HTTPField.Name("x-country")!])
+        view.country = PageViewFields.country(request.headers[Self.country])
         // An unknown site is answered like a known one: the tracker cannot tell, and need not.
         _ = try committing(context) { try EventStore.enqueue(view, forDomain: domain, on: context.database) }
         return accepted()
     }
 
     @Sendable static func preflight(_ request: Request, _ context: RequestContext) throws -> Response {
-        let origin = request.headers[HTTPField.Name("origin")!]
+        let origin = request.headers[Self.origin]
         guard WebURL.originHost(origin) != nil, let origin else {
             throw HTTPProblem.badRequest("invalid_origin", "the Origin header must be the http(s) origin of a tracked site")
         }
@@ -139,8 +145,8 @@ enum IngestController {
         .json(.object([("status", .string("accepted"))]), status: .accepted)
     }
 
-    private static func corsHeaders(_ origin: String) -> HTTPFields {
-        var headers = HTTPFields()
+    private static func corsHeaders(_ origin: String) -> ResponseHeaders {
+        var headers = ResponseHeaders()
         headers[.accessControlAllowOrigin] = origin
         headers[.vary] = "Origin"
         return headers
@@ -148,8 +154,8 @@ enum IngestController {
 
     /// Browsers announce speculative loads; a page that is never shown is not a page view.
     private static func isPrefetch(_ request: Request) -> Bool {
-        for name in ["sec-purpose", "purpose", "x-purpose", "x-moz"] {
-            if let value = request.headers[HTTPField.Name(name)!]?.lowercased(),
+        for name in purposeHeaders {
+            if let value = request.headers[name].map(SearchableText.init),
                value.contains("prefetch") || value.contains("prerender") || value.contains("preview") {
                 return true
             }
