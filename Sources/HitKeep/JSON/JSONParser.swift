@@ -134,7 +134,22 @@ public struct JSONParser {
 
     private mutating func parseString() throws(Failure) -> String {
         index += 1
+        // Most strings hold no escape: they become a String straight from the body's bytes.
+        var end = index
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 {
+            end += 1
+        }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            let start = index
+            let string = bytes.withUnsafeBufferPointer {
+                String(validating: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self)
+            }
+            guard let string else { throw fail("invalid UTF-8") }
+            index = end + 1
+            return string
+        }
         var scalars = [UInt8]()
+        scalars.reserveCapacity(end - index + 16)
         while true {
             guard index < bytes.count else { throw fail("unterminated string") }
             let byte = bytes[index]
