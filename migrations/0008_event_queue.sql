@@ -20,27 +20,12 @@
 -- Deleting a site deletes its queued events with it; one queued while the deletion was under way
 -- is dropped when it is folded.
 
+-- The columns of `events`, in its order (its `id` numbers the queue, in the order events were
+-- queued, which is the order they are folded in). No index and no foreign key: an insert is a heap
+-- append and nothing more. The queue holds a second or two of traffic, read whole by each fold;
+-- vacuuming it often keeps it that small on disk.
 CREATE TABLE event_queue (
-    -- The order events were queued in, which is the order they are folded in.
-    id            bigint GENERATED ALWAYS AS IDENTITY,
-    site_id       text NOT NULL,
-    occurred_at   timestamptz NOT NULL,
-    session_id    text NOT NULL,
-    path          text NOT NULL,
-    referrer_host text NOT NULL DEFAULT '',
-    referrer_url  text NOT NULL DEFAULT '',
-    device        text NOT NULL DEFAULT '',
-    browser       text NOT NULL DEFAULT '',
-    os            text NOT NULL DEFAULT '',
-    country       text NOT NULL DEFAULT '',
-    language      text NOT NULL DEFAULT '',
-    utm_source    text NOT NULL DEFAULT '',
-    utm_medium    text NOT NULL DEFAULT '',
-    utm_campaign  text NOT NULL DEFAULT '',
-    utm_term      text NOT NULL DEFAULT '',
-    utm_content   text NOT NULL DEFAULT ''
--- No index and no foreign key: an insert is a heap append and nothing more. The queue holds a
--- second or two of traffic, read whole by each fold; vacuuming it often keeps it that small on disk.
+    LIKE events INCLUDING DEFAULTS INCLUDING IDENTITY
 ) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000);
 
 -- Folds the queued events of `only_site` (waiting for that site's lock) or, when it is NULL, of

@@ -24,22 +24,23 @@ public struct FastCGIResponse: Sendable {
 
     /// Adds a header; headers must all come before the body.
     public mutating func appendHeader(_ name: String, _ value: String) {
-        precondition(!headEnded, "a header after the body")
-        append(name)
-        bytes.append(UInt8(ascii: ":"))
-        bytes.append(UInt8(ascii: " "))
+        appendHeaderName(name)
         append(value)
         appendLineEnd()
     }
 
     /// Adds a header with a number for its value, such as `Content-Length`.
     public mutating func appendHeader(_ name: String, _ value: Int) {
+        appendHeaderName(name)
+        appendDecimal(value)
+        appendLineEnd()
+    }
+
+    private mutating func appendHeaderName(_ name: String) {
         precondition(!headEnded, "a header after the body")
         append(name)
         bytes.append(UInt8(ascii: ":"))
         bytes.append(UInt8(ascii: " "))
-        appendDecimal(value)
-        appendLineEnd()
     }
 
     /// Ends the header block and adds the body.
