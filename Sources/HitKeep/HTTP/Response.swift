@@ -12,10 +12,6 @@ public struct Response: Sendable {
         self.body = body
     }
 
-    public init(status: HTTPResponse.Status, headers: HTTPFields, body: [UInt8] = []) {
-        self.init(status: status, headers: ResponseHeaders(headers), body: body)
-    }
-
     /// A JSON document with the headers every API response carries.
     public static func json(_ value: JSON, status: HTTPResponse.Status = .ok) -> Response {
         var headers = ResponseHeaders()
