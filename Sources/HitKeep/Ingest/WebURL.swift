@@ -45,42 +45,42 @@ public struct WebURL: Sendable {
     /// more than the rest of a page view's ingestion). Anything else is nil and goes the long way.
     static func plainOriginHost(_ origin: String) -> String? {
         var bytes = origin.utf8[...]
-        for prefix in ["https://", "http://"] where bytes.starts(with: prefix.utf8) {
-            bytes = bytes.dropFirst(prefix.utf8.count)
-            var host: [UInt8] = []
-            host.reserveCapacity(bytes.count)
-            while let byte = bytes.first, byte != UInt8(ascii: ":") {
-                switch byte {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"):
-                    host.append(byte)
-                case UInt8(ascii: "A")...UInt8(ascii: "Z"):
-                    host.append(byte | 0x20)
-                case UInt8(ascii: "."):
-                    // Empty labels are for URLComponents to judge.
-                    guard let last = host.last, last != UInt8(ascii: ".") else { return nil }
-                    host.append(byte)
-                default:
-                    return nil
-                }
-                bytes = bytes.dropFirst()
-            }
-            guard let last = host.last, last != UInt8(ascii: "."), last != UInt8(ascii: "-") else { return nil }
-            // URLComponents shows punycode labels (`xn--…`) decoded, as sites may be registered.
-            let punycode = Array("xn--".utf8)
-            for (index, byte) in host.enumerated() where index == 0 || byte == UInt8(ascii: ".") {
-                let label = host[(index == 0 ? 0 : index + 1)...]
-                if label.starts(with: punycode) { return nil }
-            }
-            if !bytes.isEmpty {
-                // A port: 1 to 5 digits, at most 65535.
-                let digits = bytes.dropFirst()
-                guard (1...5).contains(digits.count), digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
-                      let port = Int(String(decoding: digits, as: UTF8.self)), port <= 65_535 else { return nil }
-            }
-            let www = Array("www.".utf8)
-            let domain = host.starts(with: www) && host.count > www.count ? host.dropFirst(www.count) : host[...]
-            return String(decoding: domain, as: UTF8.self)
+        if bytes.starts(with: "https://".utf8) {
+            bytes = bytes.dropFirst(8)
+        } else if bytes.starts(with: "http://".utf8) {
+            bytes = bytes.dropFirst(7)
+        } else {
+            return nil
         }
-        return nil
+        var host: [UInt8] = []
+        host.reserveCapacity(bytes.count)
+        while let byte = bytes.first, byte != UInt8(ascii: ":") {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"):
+                host.append(byte)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                host.append(byte | 0x20)
+            case UInt8(ascii: "."):
+                // Empty labels are for URLComponents to judge.
+                guard let last = host.last, last != UInt8(ascii: ".") else { return nil }
+                host.append(byte)
+            default:
+                return nil
+            }
+            bytes = bytes.dropFirst()
+        }
+        guard let last = host.last, last != UInt8(ascii: "."), last != UInt8(ascii: "-") else { return nil }
+        // URLComponents shows punycode labels (`xn--…`) decoded, as sites may be registered.
+        for (index, byte) in host.enumerated() where index == 0 || byte == UInt8(ascii: ".") {
+            if host[(index == 0 ? 0 : index + 1)...].starts(with: "xn--".utf8) { return nil }
+        }
+        if !bytes.isEmpty {
+            // A port: 1 to 5 digits, at most 65535.
+            let digits = bytes.dropFirst()
+            guard (1...5).contains(digits.count), digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+                  let port = Int(String(decoding: digits, as: UTF8.self)), port <= 65_535 else { return nil }
+        }
+        let domain = host.starts(with: "www.".utf8) && host.count > 4 ? host.dropFirst(4) : host[...]
+        return String(decoding: domain, as: UTF8.self)
     }
 }
