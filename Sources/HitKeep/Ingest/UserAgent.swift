@@ -1,5 +1,3 @@
-import CSupport
-
 /// What HitKeep keeps of a `User-Agent` header: a device class, a browser and an operating system.
 /// The header itself is never stored; these three coarse values cannot single anyone out.
 public struct UserAgent: Sendable, Equatable {
@@ -73,26 +71,5 @@ public struct UserAgent: Sendable, Equatable {
             return "Safari"
         }
         return ""
-    }
-}
-
-/// A header lower-cased (in ASCII, as every marker is) and searched with memmem. `String.contains`
-/// with Foundation imported goes through NSString and cost more than all the rest of a page view.
-struct SearchableText {
-    private let bytes: [UInt8]
-
-    init(_ text: String) {
-        bytes = text.utf8.map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 | 0x20 : $0 }
-    }
-
-    var isEmpty: Bool { bytes.isEmpty }
-
-    func contains(_ needle: String) -> Bool {
-        var needle = needle
-        return needle.withUTF8 { needle in
-            bytes.withUnsafeBytes { haystack in
-                hk_contains_bytes(haystack.baseAddress, haystack.count, needle.baseAddress, needle.count) != 0
-            }
-        }
     }
 }
