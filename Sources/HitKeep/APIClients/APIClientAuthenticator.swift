@@ -1,42 +1,50 @@
 import Foundation
 import PostgresClient
 
-/// Resolves a bearer token to its client and owner. Every request asks PostgreSQL (one indexed
+/// Resolves a bearer token to its client's grant. Every request asks PostgreSQL (one indexed
 /// lookup), so a deleted or rotated token stops working on every worker of every host at once.
 enum APIClientAuthenticator {
-    static func authenticate(token: String, context: RequestContext) throws -> (User, APIClientGrant) {
+    /// The token's row and its client's, nothing more: the owner's profile is not joined (an
+    /// api_clients row always has its user, by foreign key), and PostgreSQL compares the times with
+    /// the request's clock, `$2`, so that no timestamp is sent back to be parsed.
+    ///
+    /// The comparisons are those the request's clock would give in Swift: `$2` arrives cut to
+    /// microseconds, as stored times are, and `t <= now` holds for such a `t` exactly when it holds
+    /// against `now` cut down to microseconds.
+    private static let lookup = """
+        SELECT c.id, c.user_id, c.scopes,
+               CASE WHEN c.restricted_to_sites
+                    THEN ARRAY(SELECT site_id FROM api_client_sites WHERE client_id = c.id ORDER BY site_id)
+               END AS site_ids,
+               t.expires_at IS NOT NULL AND t.expires_at <= $2 AS token_expired,
+               c.expires_at IS NOT NULL AND c.expires_at <= $2 AS client_expired,
+               c.last_used_at IS NULL OR c.last_used_at <= $2::timestamptz - interval '60 seconds' AS last_use_stale
+        FROM api_client_tokens t
+        JOIN api_clients c ON c.id = t.client_id
+        WHERE t.token_hash = $1
+        """
+
+    static func authenticate(token: String, context: RequestContext) throws -> APIClientGrant {
         guard APIToken.isWellFormed(token) else { throw Authenticator.invalidToken("invalid") }
         let hash = SecretDigest.sha256(token)
-        let rows = try context.database.query("""
-            SELECT c.id AS client_id, c.scopes, c.restricted_to_sites, c.expires_at, c.last_used_at,
-                   t.expires_at AS token_expires_at,
-                   CASE WHEN c.restricted_to_sites
-                        THEN ARRAY(SELECT site_id FROM api_client_sites WHERE client_id = c.id ORDER BY site_id)
-                   END AS site_ids,
-                   u.id, u.email, u.name, u.is_admin, u.created_at
-            FROM api_client_tokens t
-            JOIN api_clients c ON c.id = t.client_id
-            JOIN users u ON u.id = c.user_id
-            WHERE t.token_hash = $1
-            """, [hash])
+        let rows = try context.database.query(lookup, [hash, context.now])
         guard let row = rows.first else {
             let revoked = try context.database.query(
                 "SELECT 1 FROM api_client_revoked_tokens WHERE token_hash = $1", [hash])
             throw Authenticator.invalidToken(revoked.isEmpty ? "invalid" : "revoked")
         }
-        if let tokenExpiry = try row.decodeIfPresent(Date.self, "token_expires_at"), tokenExpiry <= context.now {
+        if try row.decode(Bool.self, "token_expired") {
             // A rotated-out token whose grace period is over.
             throw Authenticator.invalidToken("revoked")
         }
-        if let expiry = try row.decodeIfPresent(Date.self, "expires_at"), expiry <= context.now {
+        if try row.decode(Bool.self, "client_expired") {
             throw Authenticator.invalidToken("expired")
         }
-        let clientID = try row.decode(String.self, "client_id")
+        let clientID = try row.decode(String.self, "id")
         let scopes = try row.decode([String].self, "scopes").compactMap(Scope.init(rawValue:))
-        let grant = APIClientGrant(clientID: clientID, scopes: Set(scopes),
-                                   siteIDs: try row.decodeIfPresent([String].self, "site_ids"))
-        let lastUsed = try row.decodeIfPresent(Date.self, "last_used_at")
-        if lastUsed.map({ context.now.timeIntervalSince($0) >= 60 }) ?? true {
+        let grant = APIClientGrant(clientID: clientID, ownerID: try row.decode(String.self, "user_id"),
+                                   scopes: Set(scopes), siteIDs: try row.decodeIfPresent([String].self, "site_ids"))
+        if try row.decode(Bool.self, "last_use_stale") {
             // At most one write a minute per client; the condition keeps concurrent workers from
             // writing it twice.
             try context.database.query("""
@@ -44,6 +52,6 @@ enum APIClientAuthenticator {
                 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $2::timestamptz - interval '60 seconds')
                 """, [clientID, context.now])
         }
-        return (try User(row: row), grant)
+        return grant
     }
 }

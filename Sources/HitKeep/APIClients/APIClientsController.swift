@@ -16,12 +16,12 @@ enum APIClientsController {
 
     @Sendable static func list(_ request: Request, _ context: RequestContext) throws -> Response {
         let principal = try context.authenticate(request, .sessionOnly)
-        return .json(.array(try APIClientStore.list(ownerID: principal.user.id, on: context.database).map { $0.json() }))
+        return .json(.array(try APIClientStore.list(ownerID: principal.userID, on: context.database).map { $0.json() }))
     }
 
     @Sendable static func show(_ request: Request, _ context: RequestContext) throws -> Response {
         let principal = try context.authenticate(request, .sessionOnly)
-        guard let client = try APIClientStore.find(context.parameter("client_id"), ownerID: principal.user.id,
+        guard let client = try APIClientStore.find(context.parameter("client_id"), ownerID: principal.userID,
                                                    on: context.database) else { throw notFound }
         return .json(client.json())
     }
@@ -33,13 +33,13 @@ enum APIClientsController {
         let description = try APIClientSettings.description(try body.string("description") ?? "")
         let scopes = try body.stringArray("scopes").map(APIClientSettings.scopes) ?? Scope.allCases.sorted()
         let siteIDs = try body.stringArray("site_ids").map {
-            try APIClientSettings.siteIDs($0, ownerID: principal.user.id, on: context.database)
+            try APIClientSettings.siteIDs($0, ownerID: principal.userID, on: context.database)
         }
         let expiresAt = try APIClientSettings.expiry(at: try body.string("expires_at"), inDays: try body.integer("expires_in_days"),
                                                      now: context.now, configuration: context.configuration)
         let new = APIClientStore.New(name: name, description: description, scopes: scopes, siteIDs: siteIDs, expiresAt: expiresAt)
         let (client, token) = try context.database.transaction {
-            let created = try APIClientStore.create(new, ownerID: principal.user.id, now: context.now, on: context.database)
+            let created = try APIClientStore.create(new, ownerID: principal.userID, now: context.now, on: context.database)
             try AuditLog.record("api_client.created", by: principal, target: created.0.id, request: request, context: context)
             return created
         }
@@ -49,7 +49,7 @@ enum APIClientsController {
     @Sendable static func update(_ request: Request, _ context: RequestContext) throws -> Response {
         let principal = try context.authenticate(request, .sessionOnly)
         let id = context.parameter("client_id")
-        guard try APIClientStore.find(id, ownerID: principal.user.id, on: context.database) != nil else { throw notFound }
+        guard try APIClientStore.find(id, ownerID: principal.userID, on: context.database) != nil else { throw notFound }
         let body = try JSONRequestBody(request, allowed: ["name", "description", "scopes", "site_ids", "expires_at"])
         var changes = APIClientStore.Changes()
         if body.contains("name") {
@@ -67,14 +67,14 @@ enum APIClientsController {
         }
         if body.contains("site_ids") {
             let ids = try body.stringArray("site_ids")
-            changes.siteIDs = .some(try ids.map { try APIClientSettings.siteIDs($0, ownerID: principal.user.id, on: context.database) })
+            changes.siteIDs = .some(try ids.map { try APIClientSettings.siteIDs($0, ownerID: principal.userID, on: context.database) })
         }
         if body.contains("expires_at") {
             changes.expiresAt = .some(try APIClientSettings.expiry(at: try body.string("expires_at"), inDays: nil,
                                                                    now: context.now, configuration: context.configuration))
         }
         let client = try context.database.transaction {
-            guard let client = try APIClientStore.update(id, ownerID: principal.user.id, with: changes, now: context.now,
+            guard let client = try APIClientStore.update(id, ownerID: principal.userID, with: changes, now: context.now,
                                                          on: context.database) else { throw notFound }
             try AuditLog.record("api_client.updated", by: principal, target: id, request: request, context: context)
             return client
@@ -91,13 +91,13 @@ enum APIClientsController {
             throw HTTPProblem.badRequest("invalid_grace_seconds", "grace_seconds must be from 0 to 86400")
         }
         let (client, token) = try context.database.transaction {
-            guard let client = try APIClientStore.find(id, ownerID: principal.user.id, on: context.database) else { throw notFound }
+            guard let client = try APIClientStore.find(id, ownerID: principal.userID, on: context.database) else { throw notFound }
             guard !client.isExpired(at: context.now) else {
                 throw HTTPProblem.conflict("client_expired", "this client has expired; create a new one")
             }
             let token = try APIClientStore.rotate(id, graceSeconds: grace, now: context.now, on: context.database)
             try AuditLog.record("api_client.rotated", by: principal, target: id, request: request, context: context)
-            guard let rotated = try APIClientStore.find(id, ownerID: principal.user.id, on: context.database) else { throw notFound }
+            guard let rotated = try APIClientStore.find(id, ownerID: principal.userID, on: context.database) else { throw notFound }
             return (rotated, token)
         }
         return .json(client.json(token: token))
@@ -107,7 +107,7 @@ enum APIClientsController {
         let principal = try context.authenticate(request, .sessionOnly)
         let id = context.parameter("client_id")
         try context.database.transaction {
-            guard try APIClientStore.find(id, ownerID: principal.user.id, on: context.database) != nil else { throw notFound }
+            guard try APIClientStore.find(id, ownerID: principal.userID, on: context.database) != nil else { throw notFound }
             try APIClientStore.delete(id, now: context.now, on: context.database)
             try AuditLog.record("api_client.deleted", by: principal, target: id, request: request, context: context)
         }

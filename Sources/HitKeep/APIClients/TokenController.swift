@@ -8,10 +8,11 @@ enum TokenController {
         guard let token = Authenticator.bearerToken(request) else {
             throw Authenticator.missingToken()
         }
-        let (user, grant) = try APIClientAuthenticator.authenticate(token: token, context: context)
-        guard let client = try APIClientStore.find(grant.clientID, ownerID: user.id, on: context.database) else {
+        let grant = try APIClientAuthenticator.authenticate(token: token, context: context)
+        guard let client = try APIClientStore.find(grant.clientID, ownerID: grant.ownerID, on: context.database) else {
             throw Authenticator.invalidToken("revoked")
         }
+        let user = try Principal.apiClient(grant).user(on: context.database)
         return .json(.object([
             ("client", client.json()),
             ("user", .object([("id", .string(user.id)), ("email", .string(user.email))])),

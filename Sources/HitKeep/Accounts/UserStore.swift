@@ -37,6 +37,10 @@ enum UserStore {
         try database.query("SELECT password_hash FROM users WHERE id = $1", [userID]).first?["password_hash"]
     }
 
+    static func find(id: String, on database: some PostgresQuerying) throws -> User? {
+        try database.query("SELECT \(columns) FROM users WHERE id = $1", [id]).first.map { try User(row: $0) }
+    }
+
     static func find(email: String, on database: some PostgresQuerying) throws -> User? {
         try database.query("SELECT \(columns) FROM users WHERE lower(email) = $1", [EmailAddress.key(email)])
             .first.map { try User(row: $0) }

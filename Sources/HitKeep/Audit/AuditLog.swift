@@ -36,6 +36,6 @@ enum AuditLog {
 
     static func record(_ action: String, by principal: Principal, target: String? = nil,
                        request: Request, context: RequestContext) throws {
-        try record(action, for: principal.user.id, actor: principal.actor, target: target, request: request, context: context)
+        try record(action, for: principal.userID, actor: principal.actor, target: target, request: request, context: context)
     }
 }

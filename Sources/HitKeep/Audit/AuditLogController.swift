@@ -12,7 +12,7 @@ enum AuditLogController {
         let rows = try context.database.query("""
             SELECT id, at, action, actor_type, actor_id, target_id, ip, user_agent
             FROM audit_log WHERE user_id = $1 ORDER BY at DESC, id DESC LIMIT $2
-            """, [principal.user.id, limit])
+            """, [principal.userID, limit])
         let entries = try rows.map { row -> JSON in
             .object([
                 ("id", .string(try row.decode(String.self, "id"))),

@@ -29,14 +29,14 @@ enum Authenticator {
             guard let token else {
                 throw unauthenticated(cookieSent: !cookieSecrets.isEmpty, challenge: true, context: context)
             }
-            let (user, grant) = try APIClientAuthenticator.authenticate(token: token, context: context)
+            let grant = try APIClientAuthenticator.authenticate(token: token, context: context)
             guard grant.scopes.contains(scope) else {
                 var headers = ResponseHeaders()
                 headers[.wwwAuthenticate] = "Bearer realm=\"\(realm)\", error=\"insufficient_scope\", scope=\"\(scope.rawValue)\""
                 throw HTTPProblem(.forbidden, code: "insufficient_scope",
                                   detail: "this token lacks the \(scope.rawValue) scope", headers: headers)
             }
-            return .apiClient(user, grant)
+            return .apiClient(grant)
         }
     }
 

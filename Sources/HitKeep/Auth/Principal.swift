@@ -1,14 +1,34 @@
 import Foundation
+import PostgresClient
 
 /// Who is making a request: a person through their session cookie, or an API client through its
 /// bearer token, acting for its owner.
 public enum Principal: Sendable {
     case session(User, sessionHash: [UInt8])
-    case apiClient(User, APIClientGrant)
+    /// Only the grant: most token requests need no more of the owner than the id, so the owner's
+    /// profile is read by the few endpoints that show it (`user(on:)`), not by every request.
+    case apiClient(APIClientGrant)
 
-    public var user: User {
+    /// The person the request acts for: the signed-in user, or the token's owner.
+    public var userID: String {
         switch self {
-        case .session(let user, _), .apiClient(let user, _): user
+        case .session(let user, _): user.id
+        case .apiClient(let grant): grant.ownerID
+        }
+    }
+
+    /// The profile of the person the request acts for. A session has it at hand; for a token it is
+    /// read now. The owner cannot be missing unless deleted since the token was looked up, and
+    /// deleting a user deletes their tokens: then the token is as unknown as on the next request.
+    func user(on database: some PostgresQuerying) throws -> User {
+        switch self {
+        case .session(let user, _):
+            return user
+        case .apiClient(let grant):
+            guard let owner = try UserStore.find(id: grant.ownerID, on: database) else {
+                throw Authenticator.invalidToken("invalid")
+            }
+            return owner
         }
     }
 
@@ -16,20 +36,22 @@ public enum Principal: Sendable {
     var actor: (type: String, id: String?) {
         switch self {
         case .session(let user, _): ("user", user.id)
-        case .apiClient(_, let grant): ("api_client", grant.clientID)
+        case .apiClient(let grant): ("api_client", grant.clientID)
         }
     }
 
     /// The sites a token is limited to; nil for a session or an unrestricted token.
     var siteRestriction: [String]? {
-        if case .apiClient(_, let grant) = self { return grant.siteIDs }
+        if case .apiClient(let grant) = self { return grant.siteIDs }
         return nil
     }
 }
 
-/// What an API client token carries into a request: its scopes and its site restriction.
+/// What an API client token carries into a request: whose it is, its scopes and its site restriction.
 public struct APIClientGrant: Sendable {
     public var clientID: String
+    /// The user the client belongs to and acts for.
+    public var ownerID: String
     public var scopes: Set<Scope>
     /// nil: every site the owner can access.
     public var siteIDs: [String]?

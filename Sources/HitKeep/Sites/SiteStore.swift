@@ -15,14 +15,14 @@ enum SiteStore {
 
     static func visibleSites(to principal: Principal, on database: some PostgresQuerying) throws -> [Site] {
         try database.query(visibleInOrder,
-                           [principal.user.id, principal.siteRestriction])
+                           [principal.userID, principal.siteRestriction])
             .map { try Site(row: $0) }
     }
 
     /// The site, if the principal may see it; otherwise 404 `not_found`, whether it exists or not.
     static func site(_ id: String, visibleTo principal: Principal, on database: some PostgresQuerying) throws -> Site {
         guard ULID.isValid(id) else { throw HTTPProblem.notFound("no such site") }
-        let rows = try database.query(visibleByID, [principal.user.id, principal.siteRestriction, id])
+        let rows = try database.query(visibleByID, [principal.userID, principal.siteRestriction, id])
         guard let row = rows.first else { throw HTTPProblem.notFound("no such site") }
         return try Site(row: row)
     }

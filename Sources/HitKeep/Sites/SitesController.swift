@@ -27,7 +27,7 @@ enum SitesController {
         let site: Site
         do {
             site = try context.database.transaction {
-                try SiteStore.create(domain: domain, name: name, timezone: timezone, ownerID: principal.user.id,
+                try SiteStore.create(domain: domain, name: name, timezone: timezone, ownerID: principal.userID,
                                      now: context.now, on: context.database)
             }
         } catch SiteStore.CreateFailure.domainTaken {
