@@ -29,14 +29,7 @@ enum Authenticator {
             guard let token else {
                 throw unauthenticated(cookieSent: !cookieSecrets.isEmpty, challenge: true, context: context)
             }
-            let grant = try APIClientAuthenticator.authenticate(token: token, context: context)
-            guard grant.scopes.contains(scope) else {
-                var headers = ResponseHeaders()
-                headers[.wwwAuthenticate] = "Bearer realm=\"\(realm)\", error=\"insufficient_scope\", scope=\"\(scope.rawValue)\""
-                throw HTTPProblem(.forbidden, code: "insufficient_scope",
-                                  detail: "this token lacks the \(scope.rawValue) scope", headers: headers)
-            }
-            return .apiClient(grant)
+            return .apiClient(try APIClientAuthenticator.authenticate(token: token, requiring: scope, context: context))
         }
     }
 
@@ -89,6 +82,14 @@ enum Authenticator {
         var headers = ResponseHeaders()
         headers[.wwwAuthenticate] = "Bearer realm=\"\(realm)\""
         return HTTPProblem(.unauthorized, code: "unauthenticated", detail: "send an API client token as Authorization: Bearer", headers: headers)
+    }
+
+    /// 403 `insufficient_scope` with the RFC 6750 challenge naming the scope the endpoint needs.
+    static func insufficientScope(_ scope: Scope) -> HTTPProblem {
+        var headers = ResponseHeaders()
+        headers[.wwwAuthenticate] = "Bearer realm=\"\(realm)\", error=\"insufficient_scope\", scope=\"\(scope.rawValue)\""
+        return HTTPProblem(.forbidden, code: "insufficient_scope",
+                           detail: "this token lacks the \(scope.rawValue) scope", headers: headers)
     }
 
     /// 401 `invalid_token` with the RFC 6750 challenge; `reason` is one of expired, revoked, invalid.

@@ -47,12 +47,12 @@ public enum Principal: Sendable {
     }
 }
 
-/// What an API client token carries into a request: whose it is, its scopes and its site restriction.
+/// What an API client token carries into a request: whose it is and its site restriction. Its
+/// scopes are checked when it is looked up, against the one the endpoint needs.
 public struct APIClientGrant: Sendable {
     public var clientID: String
     /// The user the client belongs to and acts for.
     public var ownerID: String
-    public var scopes: Set<Scope>
     /// nil: every site the owner can access.
     public var siteIDs: [String]?
 }
