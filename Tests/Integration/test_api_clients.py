@@ -856,6 +856,15 @@ def test_last_used_at_is_written_at_most_once_a_minute(stack, people):
     assert float(stack.sql(query)[0][1]) < 5, "older than a minute: written again"
 
 
+def test_a_request_refused_for_its_scope_still_counts_as_a_use(stack, people):
+    api = people.new()
+    client = api.create_client(scopes=["stats:read"])
+    query = f"SELECT last_used_at FROM api_clients WHERE id = '{client['id']}'"
+    assert stack.sql(query) == [(None,)]
+    assert_problem(api.with_token(client["token"]).get("/api/sites", cookie=None), 403, "insufficient_scope")
+    assert stack.sql(query)[0][0] is not None
+
+
 # --- audit ----------------------------------------------------------------------------------------
 
 def test_client_changes_are_audited_with_actor_ip_and_user_agent(stack, people):
