@@ -6,19 +6,17 @@ import PostgresClient
 /// working on every worker of every host at once.
 enum APIClientAuthenticator {
     /// The token's row and its client's, nothing more: the owner's profile is not joined (an
-    /// api_clients row always has its user, by foreign key). PostgreSQL compares the times with the
-    /// request's clock, `$2`, and looks for the endpoint's scope, `$3`, among the client's, so that
-    /// neither timestamps nor the scope list come back to be parsed. `holds_scope` is NULL when no
-    /// scope is asked for.
+    /// api_clients row always has its user, by foreign key), and a restricted client's sites are left
+    /// to the queries that read sites (`SiteStore`). PostgreSQL compares the times with the request's
+    /// clock, `$2`, and looks for the endpoint's scope, `$3`, among the client's, so that neither
+    /// timestamps nor the scope list come back to be parsed. `holds_scope` is NULL when no scope is
+    /// asked for.
     ///
     /// The comparisons are those the request's clock would give in Swift: `$2` arrives cut to
     /// microseconds, as stored times are, and `t <= now` holds for such a `t` exactly when it holds
     /// against `now` cut down to microseconds.
     private static let lookup = """
-        SELECT c.id, c.user_id, $3 = ANY(c.scopes) AS holds_scope,
-               CASE WHEN c.restricted_to_sites
-                    THEN ARRAY(SELECT site_id FROM api_client_sites WHERE client_id = c.id ORDER BY site_id)
-               END AS site_ids,
+        SELECT c.id, c.user_id, c.restricted_to_sites, $3 = ANY(c.scopes) AS holds_scope,
                t.expires_at IS NOT NULL AND t.expires_at <= $2 AS token_expired,
                c.expires_at IS NOT NULL AND c.expires_at <= $2 AS client_expired,
                c.last_used_at IS NULL OR c.last_used_at <= $2::timestamptz - interval '60 seconds' AS last_use_stale
@@ -47,7 +45,7 @@ enum APIClientAuthenticator {
         }
         let clientID = try row.decode(String.self, "id")
         let grant = APIClientGrant(clientID: clientID, ownerID: try row.decode(String.self, "user_id"),
-                                   siteIDs: try row.decodeIfPresent([String].self, "site_ids"))
+                                   restrictedToSites: try row.decode(Bool.self, "restricted_to_sites"))
         if try row.decode(Bool.self, "last_use_stale") {
             // At most one write a minute per client; the condition keeps concurrent workers from
             // writing it twice.

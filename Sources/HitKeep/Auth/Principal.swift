@@ -40,19 +40,21 @@ public enum Principal: Sendable {
         }
     }
 
-    /// The sites a token is limited to; nil for a session or an unrestricted token.
-    var siteRestriction: [String]? {
-        if case .apiClient(let grant) = self { return grant.siteIDs }
+    /// The API client whose list of sites (`api_client_sites`) limits what the request may see;
+    /// nil for a session or a token that may use all of its owner's sites.
+    var siteRestrictingClientID: String? {
+        if case .apiClient(let grant) = self, grant.restrictedToSites { return grant.clientID }
         return nil
     }
 }
 
-/// What an API client token carries into a request: whose it is and its site restriction. Its
-/// scopes are checked when it is looked up, against the one the endpoint needs.
+/// What an API client token carries into a request: whose it is and whether it is limited to
+/// particular sites. Its scopes are checked when it is looked up, against the one the endpoint needs.
 public struct APIClientGrant: Sendable {
     public var clientID: String
     /// The user the client belongs to and acts for.
     public var ownerID: String
-    /// nil: every site the owner can access.
-    public var siteIDs: [String]?
+    /// Whether the client may use only the sites listed for it, rather than every site its owner can
+    /// access. The list itself is read by the queries that need it.
+    public var restrictedToSites: Bool
 }

@@ -21,7 +21,7 @@ enum SitesController {
         let domain = try DomainName.normalize(try body.requiredString("domain", missingCode: "invalid_domain"))
         let name = try SiteName.validate(try body.string("name") ?? domain)
         let timezone = try TimeZoneName.validate(try body.string("timezone") ?? "UTC")
-        if principal.siteRestriction != nil {
+        if principal.siteRestrictingClientID != nil {
             throw HTTPProblem.forbidden("a token limited to particular sites cannot create sites")
         }
         let site: Site
