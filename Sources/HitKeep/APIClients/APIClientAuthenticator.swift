@@ -9,16 +9,16 @@ enum APIClientAuthenticator {
     /// api_clients row always has its user, by foreign key), and a restricted client's sites are left
     /// to the queries that read sites (`SiteStore`). PostgreSQL compares the times with the request's
     /// clock, `$2`, and looks for the endpoint's scope, `$3`, among the client's, so that neither
-    /// timestamps nor the scope list come back to be parsed. `holds_scope` is NULL when no scope is
-    /// asked for.
+    /// timestamps nor the scope list come back to be parsed.
     ///
-    /// The comparisons are those the request's clock would give in Swift: `$2` arrives cut to
+    /// `refusal` says why a known token is refused, if it is (NULL: it is not): a rotated-out token
+    /// whose grace period is over was revoked; an expired client's tokens have expired. The
+    /// comparisons are those the request's clock would give in Swift: `$2` arrives cut to
     /// microseconds, as stored times are, and `t <= now` holds for such a `t` exactly when it holds
-    /// against `now` cut down to microseconds.
+    /// against `now` cut down to microseconds. `holds_scope` is NULL when no scope is asked for.
     private static let lookup = """
         SELECT c.id, c.user_id, c.restricted_to_sites, $3 = ANY(c.scopes) AS holds_scope,
-               t.expires_at IS NOT NULL AND t.expires_at <= $2 AS token_expired,
-               c.expires_at IS NOT NULL AND c.expires_at <= $2 AS client_expired,
+               CASE WHEN t.expires_at <= $2 THEN 'revoked' WHEN c.expires_at <= $2 THEN 'expired' END AS refusal,
                c.last_used_at IS NULL OR c.last_used_at <= $2::timestamptz - interval '60 seconds' AS last_use_stale
         FROM api_client_tokens t
         JOIN api_clients c ON c.id = t.client_id
@@ -36,12 +36,8 @@ enum APIClientAuthenticator {
                 "SELECT 1 FROM api_client_revoked_tokens WHERE token_hash = $1", [hash])
             throw Authenticator.invalidToken(revoked.isEmpty ? "invalid" : "revoked")
         }
-        if try row.decode(Bool.self, "token_expired") {
-            // A rotated-out token whose grace period is over.
-            throw Authenticator.invalidToken("revoked")
-        }
-        if try row.decode(Bool.self, "client_expired") {
-            throw Authenticator.invalidToken("expired")
+        if let refusal = row["refusal"] {
+            throw Authenticator.invalidToken(refusal)
         }
         let clientID = try row.decode(String.self, "id")
         let grant = APIClientGrant(clientID: clientID, ownerID: try row.decode(String.self, "user_id"),
