@@ -1,4 +1,4 @@
-"""The supervisor: replacing dead workers, draining on SIGTERM, rolling restarts on SIGHUP."""
+"""The supervisor: replacing dead workers, recycling old ones, draining on SIGTERM, rolling restarts on SIGHUP."""
 
 import os
 import signal
@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from accounts import start_pool
 from stack import REQUEST_TIMEOUT, http_session, wait_until
 
 
@@ -186,3 +187,20 @@ def test_a_draining_pool_refuses_new_connections(stack):
         # psql exits at the end of its input, which rolls back and releases the lock.
         locker.close()
         slow.join(timeout=REQUEST_TIMEOUT)
+
+
+def test_workers_are_recycled_after_max_requests_without_failing_a_request(stack):
+    pool = start_pool(stack, {"HITKEEP_MAX_REQUESTS": "5"}, workers=2)
+    nginx = stack.start_nginx([pool.upstream])
+    first = set(pool.worker_pids())
+    assert len(first) == 2
+
+    session = http_session()
+    statuses = [session.get(nginx.base_url + "/api/health", timeout=REQUEST_TIMEOUT).status_code
+                for _ in range(60)]
+
+    # Sixty requests at five a worker: a dozen workers have come and gone, and none of it showed.
+    assert statuses == [200] * 60
+    wait_until(lambda: len(pool.worker_pids()) == 2, 5, "the pool did not get back to two workers")
+    assert not set(pool.worker_pids()) & first
+    assert pool.running()
