@@ -29,7 +29,7 @@ public struct HTTPProblem: Error, Sendable {
         var output = [UInt8]()
         output.reserveCapacity(96 + detail.utf8.count + code.utf8.count)
         output.appendLiteral(#"{"type":"about:blank","status":"#)
-        output.append(contentsOf: String(status.code).utf8)
+        output.appendDecimal(Int64(status.code))
         output.appendLiteral(#","title":"#)
         JSON.writeString(status.reasonPhrase, to: &output)
         output.appendLiteral(#","detail":"#)
