@@ -35,7 +35,7 @@ public struct PostgresRows: Sendable, RandomAccessCollection {
     }
 
     public var columns: [String] {
-        (0..<columnCount).map { string(spans[$0]) ?? "" }
+        (0..<columnCount).map(columnName)
     }
 
     public var startIndex: Int { 0 }

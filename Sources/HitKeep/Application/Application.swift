@@ -26,6 +26,7 @@ public final class Application {
         let started = ContinuousClock.now
         var response = dispatch(request)
         if let cacheControl = response.headers[.cacheControl] {
+            // Set back as read: fields a handler repeated leave as one, joined, as they always have.
             response.headers[.cacheControl] = cacheControl
         } else {
             response.headers.append(Self.noStore)
