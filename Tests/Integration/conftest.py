@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from stack import (REPO, REQUEST_TIMEOUT, FastCGIRecorder, Nginx, Pool, PostgresCluster, StackError,
-                   http_session, tail)
+                   free_port, http_session, tail)
 
 APP_ROLE = "hitkeep"
 APP_DATABASE = "hitkeep"
@@ -101,11 +101,12 @@ class Stack:
         self._names += 1
         return f"{prefix}{self._names}"
 
-    def start_pool(self, workers: int = 2, database_url: Optional[str] = None, name: Optional[str] = None) -> Pool:
-        """Another pool on its own socket, stopped at the end of the calling test."""
+    def start_pool(self, workers: int = 2, database_url: Optional[str] = None, name: Optional[str] = None,
+                   tcp: bool = False) -> Pool:
+        """Another pool on its own socket (a TCP port with `tcp`), stopped at the end of the calling test."""
         name = name or self._name("pool")
         pool = Pool(self.binary, self.root / "run" / f"{name}.sock", database_url or self.database_url,
-                    self.root / "log" / f"{name}.log", workers=workers)
+                    self.root / "log" / f"{name}.log", workers=workers, tcp_port=free_port() if tcp else None)
         self.extras.append(pool)
         return pool.start()
 

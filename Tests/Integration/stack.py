@@ -270,14 +270,17 @@ class PsqlSession:
 
 
 class Pool:
-    """One `hitkeep serve` supervisor and its workers on a unix socket, logging to a file."""
+    """One `hitkeep serve` supervisor and its workers on a unix socket (or a TCP port), logging to a file."""
 
     def __init__(self, binary: Path, socket_path: Path, database_url: str, log: Path, workers: int = 4,
-                 extra_environment: Optional[dict] = None, listener: Optional[socket.socket] = None):
+                 extra_environment: Optional[dict] = None, listener: Optional[socket.socket] = None,
+                 tcp_port: Optional[int] = None):
         """With `listener`, the pool gets that listening socket on fd 0 (as from spawn-fcgi) and no
-        --socket; `socket_path` is then where the listener is bound."""
+        --socket; `socket_path` is then where the listener is bound. With `tcp_port`, the pool
+        listens on 127.0.0.1:`tcp_port` instead of `socket_path`."""
         self.binary = binary
         self.listener = listener
+        self.tcp_port = tcp_port
         self.socket = socket_path
         self.database_url = database_url
         self.log = log
@@ -292,7 +295,13 @@ class Pool:
 
     @property
     def upstream(self) -> str:
-        return f"unix:{self.socket}"
+        return f"127.0.0.1:{self.tcp_port}" if self.tcp_port else f"unix:{self.socket}"
+
+    def is_listening(self) -> bool:
+        if not self.tcp_port:
+            return self.socket.exists()
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            return probe.connect_ex(("127.0.0.1", self.tcp_port)) == 0
 
     def start(self, timeout: float = 15) -> "Pool":
         environment = {key: value for key, value in os.environ.items() if not key.startswith("HITKEEP_")}
@@ -300,7 +309,12 @@ class Pool:
         # The URL travels in the environment, as the supervisor passes it on: it may hold a password.
         environment["HITKEEP_DATABASE_URL"] = self.database_url
         # nginx's workers run as www-data when the suite runs as root: hence 0666.
-        where = [] if self.listener else ["--socket", str(self.socket), "--socket-mode", "0666"]
+        if self.listener:
+            where = []
+        elif self.tcp_port:
+            where = ["--socket", self.upstream]
+        else:
+            where = ["--socket", str(self.socket), "--socket-mode", "0666"]
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [str(self.binary), "serve", *where, "--workers", str(self.workers), "--shutdown-timeout", "15"],
@@ -313,7 +327,7 @@ class Pool:
         def ready():
             if self.process.poll() is not None:
                 raise StackError(f"hitkeep serve exited with {self.process.returncode}:\n{tail(self.log)}")
-            return self.socket.exists() and len(self.worker_pids()) == self.workers
+            return self.is_listening() and len(self.worker_pids()) == self.workers
 
         wait_until(ready, timeout, f"pool on {self.socket} did not start {self.workers} workers")
         return self

@@ -2,6 +2,7 @@
 
 import signal
 
+from accounts import assert_problem
 from stack import wait_until
 from test_pool_lifecycle import RequestLoop
 
@@ -38,3 +39,24 @@ def test_two_pools_share_the_load_and_survive_one_stopping(stack):
     # Every 200 was served, and logged, by exactly one pool; after the stop, only by the second.
     wait_until(lambda: sum(counts()) == 40 + loop.count + 20, 5, "the remaining pool did not log the requests")
     assert counts()[0] == stopped_at
+
+
+def test_a_pool_on_a_tcp_port_answers_every_request_whole(stack):
+    """A worker host behind the upstream listens on host:port. Workers close each connection as soon
+    as the response is written, without waiting for nginx to close first: over TCP that is only
+    clean when nothing the web server sent is left unread, including a body the worker refuses."""
+    pool = stack.start_pool(workers=2, tcp=True)
+    assert pool.upstream.startswith("127.0.0.1:")
+    nginx = stack.start_nginx([pool.upstream])
+    for _ in range(200):
+        response = stack.get("/api/health", base_url=nginx.base_url)
+        assert response.status_code == 200 and response.json()["database"] == "ok"
+    for _ in range(20):
+        refused = stack.post("/api/health", base_url=nginx.base_url, data=b"x" * (70 * 1024),
+                             headers={"Content-Type": "application/json"})
+        assert_problem(refused, 413, "payload_too_large")
+        routed = stack.post("/api/health", base_url=nginx.base_url, data=b"x" * (64 * 1024))
+        assert_problem(routed, 405, "method_not_allowed")
+    # nginx saw no connection reset or cut-short response from the pool.
+    assert "upstream" not in nginx.error_log.read_text()
+    assert len(pool.request_lines("/api/health")) == 240
