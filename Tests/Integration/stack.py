@@ -329,7 +329,7 @@ class Pool:
                 raise StackError(f"hitkeep serve exited with {self.process.returncode}:\n{tail(self.log)}")
             return self.is_listening() and len(self.worker_pids()) == self.workers
 
-        wait_until(ready, timeout, f"pool on {self.socket} did not start {self.workers} workers")
+        wait_until(ready, timeout, f"pool on {self.upstream} did not start {self.workers} workers")
         return self
 
     def worker_pids(self) -> list[int]:
