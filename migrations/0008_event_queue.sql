@@ -3,8 +3,8 @@
 -- With 0004 alone, every page view folds itself into its site's rollups in its own transaction,
 -- under the site's advisory lock and on the same few hot rollup rows, so a site takes one event at
 -- a time: about a thousand a second, however many workers wait. Now an ingested page view is one
--- plain INSERT into `event_queue`, which waits for no lock and no other writer, and it is committed
--- (so acknowledged) as soon as that row is durable.
+-- plain INSERT into `event_queue`, which nothing else writes to or locks, and it is committed (so
+-- acknowledged) as soon as that row is durable.
 --
 -- `fold_queued_events` moves queued rows into `events` in one statement, where 0004's trigger folds
 -- the whole batch into the rollups (a batch costs some 20 µs per event, a single event 600 µs). It

@@ -1,5 +1,6 @@
 """`hitkeep migrate`: in order, once, recorded with checksums, and refusing edited history."""
 
+import hashlib
 import shutil
 import uuid
 
@@ -24,6 +25,28 @@ def fresh_copy(stack, tmp_path):
     directory = tmp_path / "migrations"
     shutil.copytree(REPO / "migrations", directory)
     return name, url, directory
+
+
+# What each released migration's text hashes to, as `schema_migrations.checksum` records it. A
+# database that applied one refuses every later `hitkeep migrate` if its file changes, even in a
+# comment: a new migration is the only way to change what an old one did or says.
+RELEASED = {
+    1: "c0f087dbddf5992eb6921b86a0d50c29bcc3415507ba932a18917800bed95930",
+    2: "1d060bd1c335d146e22754106106e83df90fdf0e6b9665b68a3afd0b3defce6d",
+    3: "daa80af9272eb4bdb7090913f6f367dd28cd6ebb8b8c347c758dd8e66c6b77d6",
+    4: "7165ec682c8b75a6a3ad04ba93c188fe25e2c3a889d37cf9905ab1335f891ed5",
+    5: "1ddc61270486fb0d79212862d0884a0671ad28955109cda81aab71beb1eb9fd4",
+    6: "5616fe0b90fa9dd271f56bcb0953c98a560501c38eb439a26d8fbb9b65173e06",
+    7: "f60d4137df286766951e50a7ebd933a5c84833a305d1874589254b1dbc430e7c",
+    8: "896069e8cc1c65906de368e6010595b719969ad42411eef1cdf5caab3cae10bd",
+    9: "2c79aecc9c813c527ea8c67a4e4fa57f583a249d2974fd48156779a697b3b220",
+}
+
+
+def test_released_migrations_are_never_edited():
+    files = {int(name.split("_", 1)[0]): REPO / "migrations" / name for name in MIGRATIONS}
+    for version, checksum in RELEASED.items():
+        assert hashlib.sha256(files[version].read_bytes()).hexdigest() == checksum, f"migration {version} was edited"
 
 
 def test_the_repository_has_migrations():
