@@ -307,6 +307,16 @@ def test_an_unrestricted_token_sees_sites_created_later(stack, people):
     assert [s["id"] for s in assert_json(bearer.get("/api/sites"))] == [site["id"]]
 
 
+def test_a_token_lists_sites_as_its_owner_sees_them_newest_first(stack, people):
+    api = people.new()
+    sites = [api.create_site() for _ in range(3)]
+    owner_view = assert_json(api.get("/api/sites"))
+    assert [site["id"] for site in owner_view] == [site["id"] for site in reversed(sites)]
+    assert assert_json(api.with_token(api.create_client(site_ids=None)["token"]).get("/api/sites")) == owner_view
+    restricted = api.with_token(api.create_client(site_ids=[sites[0]["id"], sites[2]["id"]])["token"])
+    assert assert_json(restricted.get("/api/sites")) == [owner_view[0], owner_view[2]]
+
+
 def test_a_restricted_token_whose_sites_are_gone_sees_nothing(stack, people):
     api = people.new()
     site, other = api.create_site(), api.create_site()

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Logging
+import PostgresClient
 
 /// What a handler may use besides the request: the database, settings, the clock, path parameters.
 public final class RequestContext {
@@ -24,6 +25,13 @@ public final class RequestContext {
     /// The principal of the request under `policy`, or the 401/403 problem to answer with.
     public func authenticate(_ request: Request, _ policy: AuthenticationPolicy) throws -> Principal {
         try Authenticator.authenticate(request, self, policy: policy)
+    }
+
+    /// The principal of the request under `policy`, and the rows of `read` as that principal sees
+    /// them: for a bearer token, read in the same statement as the token's lookup.
+    func authenticate(_ request: Request, _ policy: AuthenticationPolicy, reading read: PrincipalRead,
+                             _ parameters: [(any PostgresEncodable)?] = []) throws -> (Principal, [PostgresRow]) {
+        try Authenticator.authenticate(request, self, policy: policy, reading: read, parameters)
     }
 
     /// A path parameter the route pattern guarantees.

@@ -1,4 +1,5 @@
 import HTTPTypes
+import PostgresClient
 
 /// Finds the principal of a request (API.md §2): a valid session cookie wins; otherwise an API
 /// client token from `Authorization: Bearer` or `X-Api-Key`, where the endpoint accepts one.
@@ -6,6 +7,38 @@ enum Authenticator {
     static let realm = "hitkeep"
 
     static func authenticate(_ request: Request, _ context: RequestContext, policy: AuthenticationPolicy) throws -> Principal {
+        switch try credentials(request, context, policy: policy) {
+        case .principal(let principal):
+            return principal
+        case .token(let token, let scope):
+            return .apiClient(try APIClientAuthenticator.authenticate(token: token, requiring: scope, context: context))
+        }
+    }
+
+    /// The principal, and the rows of `read` as the principal sees them. A bearer token is looked up
+    /// in the same statement as the read.
+    static func authenticate(_ request: Request, _ context: RequestContext, policy: AuthenticationPolicy,
+                             reading read: PrincipalRead, _ parameters: [(any PostgresEncodable)?]) throws -> (Principal, [PostgresRow]) {
+        switch try credentials(request, context, policy: policy) {
+        case .principal(let principal):
+            let rows = try context.database.query(
+                read.forUser, parameters + [principal.userID, principal.siteRestrictingClientID])
+            return (principal, Array(rows))
+        case .token(let token, let scope):
+            let (grant, rows) = try APIClientAuthenticator.authenticate(
+                token: token, requiring: scope, reading: read, parameters, context: context)
+            return (.apiClient(grant), rows)
+        }
+    }
+
+    private enum Credentials {
+        case principal(Principal)
+        /// A token, not yet looked up, and the scope it needs.
+        case token(String, Scope)
+    }
+
+    /// A signed-in session's principal, or the token to look up; or the 401 to answer with.
+    private static func credentials(_ request: Request, _ context: RequestContext, policy: AuthenticationPolicy) throws -> Credentials {
         let cookieSecrets = request.cookies.filter { $0.name == SessionCookie.name }.map(\.value)
         for secret in cookieSecrets {
             guard let found = try SessionStore.find(secret: secret, context: context) else { continue }
@@ -14,7 +47,7 @@ enum Authenticator {
                 context.responseHeaders.append(HTTPField(
                     name: .setCookie, value: SessionCookie.setCookie(secret, maxAge: maxAge, configuration: context.configuration)))
             }
-            return .session(found.user, sessionHash: found.hash)
+            return .principal(.session(found.user, sessionHash: found.hash))
         }
 
         let token = bearerToken(request)
@@ -29,7 +62,7 @@ enum Authenticator {
             guard let token else {
                 throw unauthenticated(cookieSent: !cookieSecrets.isEmpty, challenge: true, context: context)
             }
-            return .apiClient(try APIClientAuthenticator.authenticate(token: token, requiring: scope, context: context))
+            return .token(token, scope)
         }
     }
 

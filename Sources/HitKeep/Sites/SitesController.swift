@@ -11,8 +11,8 @@ enum SitesController {
     }
 
     @Sendable static func list(_ request: Request, _ context: RequestContext) throws -> Response {
-        let principal = try context.authenticate(request, .sessionOrToken(.sitesRead))
-        return .json(.array(try SiteStore.visibleSites(to: principal, on: context.database).map(\.json)))
+        let (_, rows) = try context.authenticate(request, .sessionOrToken(.sitesRead), reading: SiteStore.visibleSites)
+        return .json(.array(try rows.map { try Site(row: $0).json }))
     }
 
     @Sendable static func create(_ request: Request, _ context: RequestContext) throws -> Response {
