@@ -21,9 +21,7 @@ enum Authenticator {
                              reading read: PrincipalRead, _ parameters: [(any PostgresEncodable)?]) throws -> (Principal, [PostgresRow]) {
         switch try credentials(request, context, policy: policy) {
         case .principal(let principal):
-            let rows = try context.database.query(
-                read.forUser, parameters + [principal.userID, principal.siteRestrictingClientID])
-            return (principal, Array(rows))
+            return (principal, Array(try read.rows(for: principal, parameters, on: context.database)))
         case .token(let token, let scope):
             let (grant, rows) = try APIClientAuthenticator.authenticate(
                 token: token, requiring: scope, reading: read, parameters, context: context)

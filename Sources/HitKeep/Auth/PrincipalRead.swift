@@ -1,3 +1,5 @@
+import PostgresClient
+
 /// A read whose rows depend on who asks, written once over a one-row relation `principal` with two
 /// columns: `user_id`, the person the request acts for, and `restricting_client_id`, the API client
 /// whose list of sites limits what the request may see (NULL when nothing does).
@@ -22,19 +24,24 @@ struct PrincipalRead: Sendable {
     ///     Its column names must not start with `token_`.
     ///   - orderBy: the order of the rows, over the body's column names; applied to the whole
     ///     statement, as a subquery's order is not kept by the query around it.
-    init(_ body: String, parameterCount: Int = 0, orderBy: String) {
+    init(_ body: String, parameterCount: Int = 0, orderBy: String? = nil) {
         let userID = parameterCount + 1
+        let order = orderBy.map { "\nORDER BY \($0)" } ?? ""
         forUser = """
             SELECT read.* FROM (SELECT $\(userID)::text AS user_id, $\(userID + 1)::text AS restricting_client_id) principal
             CROSS JOIN LATERAL (\(body)) read
-            ORDER BY \(orderBy)
-            """
+            """ + order
         forToken = """
             SELECT \(APIClientAuthenticator.grantColumns), read.*
             FROM (\(APIClientAuthenticator.principal(parametersFrom: parameterCount + 1))) principal
             LEFT JOIN LATERAL (SELECT true AS token_read_row, body.* FROM (\(body)) body) read
                 ON principal.refusal IS NULL AND principal.holds_scope IS NOT FALSE
-            ORDER BY \(orderBy)
-            """
+            """ + order
+    }
+
+    /// The rows as `principal`, already known, sees them.
+    func rows(for principal: Principal, _ parameters: [(any PostgresEncodable)?] = [],
+              on database: some PostgresQuerying) throws -> PostgresRows {
+        try database.query(forUser, parameters + [principal.userID, principal.siteRestrictingClientID])
     }
 }

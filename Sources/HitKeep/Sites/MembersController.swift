@@ -25,15 +25,13 @@ enum MembersController {
     }
 
     @Sendable static func list(_ request: Request, _ context: RequestContext) throws -> Response {
-        let principal = try context.authenticate(request, .sessionOnly)
-        let site = try SiteStore.site(context.parameter("site_id"), visibleTo: principal, requiring: .admin, on: context.database)
+        let site = try SiteStore.site(context.parameter("site_id"), for: request, .sessionOnly, requiring: .admin, context: context)
         let rows = try context.database.query(memberColumns + " WHERE m.site_id = $1 ORDER BY m.created_at, u.id", [site.id])
         return .json(.array(try rows.map(json)))
     }
 
     @Sendable static func add(_ request: Request, _ context: RequestContext) throws -> Response {
-        let principal = try context.authenticate(request, .sessionOnly)
-        let site = try SiteStore.site(context.parameter("site_id"), visibleTo: principal, requiring: .admin, on: context.database)
+        let site = try SiteStore.site(context.parameter("site_id"), for: request, .sessionOnly, requiring: .admin, context: context)
         let body = try JSONRequestBody(request, allowed: ["email", "role"])
         let email = try EmailAddress.validate(try body.requiredString("email", missingCode: "invalid_email"))
         let roleName = try body.requiredString("role", missingCode: "invalid_role")
@@ -57,8 +55,7 @@ enum MembersController {
     }
 
     @Sendable static func remove(_ request: Request, _ context: RequestContext) throws -> Response {
-        let principal = try context.authenticate(request, .sessionOnly)
-        let site = try SiteStore.site(context.parameter("site_id"), visibleTo: principal, requiring: .admin, on: context.database)
+        let site = try SiteStore.site(context.parameter("site_id"), for: request, .sessionOnly, requiring: .admin, context: context)
         let userID = context.parameter("user_id")
         guard ULID.isValid(userID),
               let row = try context.database.query(

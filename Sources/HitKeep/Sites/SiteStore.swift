@@ -4,47 +4,47 @@ import PostgresClient
 /// Sites as a principal may see them: through a membership, and for a token only within its site
 /// restriction. A site outside both is indistinguishable from one that does not exist.
 enum SiteStore {
-    /// The sites a user sees through their memberships.
+    /// The sites the principal sees through the user's memberships, and for a token limited to
+    /// particular sites only those listed for its client. The restriction is a condition that a NULL
+    /// switches off: PostgreSQL tests the NULL before it would look at the client's list.
     private static let visible = """
-        SELECT s.id, s.domain, s.name, s.timezone, s.created_at, m.role
-        FROM site_members m JOIN sites s ON s.id = m.site_id
-        WHERE m.user_id = $1
-        """
-    /// The same, for a token limited to particular sites: only those listed for its client, `$2`.
-    /// A statement of its own rather than a condition that a NULL switches off, so that the other
-    /// requests do not pay for the restriction in planning or execution.
-    private static let visibleThroughClient = visible
-        + " AND s.id IN (SELECT site_id FROM api_client_sites WHERE client_id = $2)"
-    private static let visibleByID = visible + " AND s.id = $2"
-    private static let visibleThroughClientByID = visibleThroughClient + " AND s.id = $3"
-
-    /// Every site the principal may see, newest first. The restriction is a condition that a NULL
-    /// switches off: the statement is planned once, and PostgreSQL tests the NULL before it would
-    /// look at the client's list.
-    static let visibleSites = PrincipalRead("""
         SELECT s.id, s.domain, s.name, s.timezone, s.created_at, m.role
         FROM site_members m JOIN sites s ON s.id = m.site_id
         WHERE m.user_id = principal.user_id
           AND (principal.restricting_client_id IS NULL
                OR s.id IN (SELECT site_id FROM api_client_sites WHERE client_id = principal.restricting_client_id))
-        """, orderBy: "created_at DESC, id DESC")
+        """
 
-    /// The site, if the principal may see it; otherwise 404 `not_found`, whether it exists or not.
-    static func site(_ id: String, visibleTo principal: Principal, on database: some PostgresQuerying) throws -> Site {
-        guard ULID.isValid(id) else { throw HTTPProblem.notFound("no such site") }
-        let rows = if let clientID = principal.siteRestrictingClientID {
-            try database.query(visibleThroughClientByID, [principal.userID, clientID, id])
-        } else {
-            try database.query(visibleByID, [principal.userID, id])
-        }
-        guard let row = rows.first else { throw HTTPProblem.notFound("no such site") }
-        return try Site(row: row)
+    /// Every site the principal may see, newest first.
+    static let visibleSites = PrincipalRead(visible, orderBy: "created_at DESC, id DESC")
+
+    /// The site `$1`, if the principal may see it.
+    private static let visibleSite = PrincipalRead(visible + " AND s.id = $1", parameterCount: 1)
+
+    /// The site, if the principal may see it and holds at least `role` on it; otherwise 404
+    /// `not_found` whether it exists or not, or 403 for too low a role.
+    static func site(_ id: String, visibleTo principal: Principal, requiring role: SiteRole = .viewer,
+                     on database: some PostgresQuerying) throws -> Site {
+        try site(from: visibleSite.rows(for: principal, [possibleID(id)], on: database).first, requiring: role)
     }
 
-    /// The site, if the principal may see it and holds at least `role` on it (403 otherwise).
-    static func site(_ id: String, visibleTo principal: Principal, requiring role: SiteRole,
-                     on database: some PostgresQuerying) throws -> Site {
-        let site = try site(id, visibleTo: principal, on: database)
+    /// Authenticates the request and reads the site `id` as its principal sees it; for a bearer
+    /// token, in the same statement as the token's lookup. Errors as `site(_:visibleTo:requiring:on:)`,
+    /// after those of authentication.
+    static func site(_ id: String, for request: Request, _ policy: AuthenticationPolicy, requiring role: SiteRole = .viewer,
+                     context: RequestContext) throws -> Site {
+        let (_, rows) = try context.authenticate(request, policy, reading: visibleSite, [possibleID(id)])
+        return try site(from: rows.first, requiring: role)
+    }
+
+    /// The id to look for: NULL, which matches no site, for text that cannot be a site's id.
+    private static func possibleID(_ id: String) -> String? {
+        ULID.isValid(id) ? id : nil
+    }
+
+    private static func site(from row: PostgresRow?, requiring role: SiteRole) throws -> Site {
+        guard let row else { throw HTTPProblem.notFound("no such site") }
+        let site = try Site(row: row)
         guard site.role >= role else {
             throw HTTPProblem.forbidden("this needs the \(role.rawValue) role on the site; you are \(site.role.rawValue)")
         }
@@ -66,7 +66,8 @@ enum SiteStore {
         guard !inserted.isEmpty else { throw CreateFailure.domainTaken }
         try database.query("INSERT INTO site_members (site_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3)",
                            [id, ownerID, now])
-        let rows = try database.query(visibleByID, [ownerID, id])
+        // As its owner sees it: no client restricts the view.
+        let rows = try database.query(visibleSite.forUser, [id, ownerID, nil])
         return try Site(row: rows[0])
     }
 }

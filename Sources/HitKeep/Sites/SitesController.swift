@@ -37,13 +37,13 @@ enum SitesController {
     }
 
     @Sendable static func show(_ request: Request, _ context: RequestContext) throws -> Response {
-        let principal = try context.authenticate(request, .sessionOrToken(.sitesRead))
-        return .json(try SiteStore.site(context.parameter("site_id"), visibleTo: principal, on: context.database).json)
+        let site = try SiteStore.site(context.parameter("site_id"), for: request, .sessionOrToken(.sitesRead), context: context)
+        return .json(site.json)
     }
 
     @Sendable static func update(_ request: Request, _ context: RequestContext) throws -> Response {
-        let principal = try context.authenticate(request, .sessionOrToken(.sitesWrite))
-        let site = try SiteStore.site(context.parameter("site_id"), visibleTo: principal, requiring: .admin, on: context.database)
+        let site = try SiteStore.site(context.parameter("site_id"), for: request, .sessionOrToken(.sitesWrite),
+                                           requiring: .admin, context: context)
         let body = try JSONRequestBody(request, allowed: ["name", "timezone"])
         var updated = site
         if body.contains("name") {
@@ -62,8 +62,8 @@ enum SitesController {
     }
 
     @Sendable static func delete(_ request: Request, _ context: RequestContext) throws -> Response {
-        let principal = try context.authenticate(request, .sessionOrToken(.sitesWrite))
-        let site = try SiteStore.site(context.parameter("site_id"), visibleTo: principal, requiring: .owner, on: context.database)
+        let site = try SiteStore.site(context.parameter("site_id"), for: request, .sessionOrToken(.sitesWrite),
+                                           requiring: .owner, context: context)
         // Members, restrictions and analytics data go with it (ON DELETE CASCADE).
         try context.database.query("DELETE FROM sites WHERE id = $1", [site.id])
         return .noContent()

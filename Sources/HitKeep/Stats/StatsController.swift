@@ -21,8 +21,7 @@ enum StatsController {
     ]
 
     @Sendable static func show(_ request: Request, _ context: RequestContext) throws -> Response {
-        let principal = try context.authenticate(request, .sessionOrToken(.statsRead))
-        let site = try SiteStore.site(context.parameter("site_id"), visibleTo: principal, on: context.database)
+        let site = try SiteStore.site(context.parameter("site_id"), for: request, .sessionOrToken(.statsRead), context: context)
         let query = try StatsRequest(request.query)
         let timezone = query.timezone ?? site.timezone
         let range = try resolve(query, timezone: timezone, context: context)
