@@ -30,7 +30,7 @@ public final class RequestContext {
     /// The principal of the request under `policy`, and the rows of `read` as that principal sees
     /// them: for a bearer token, read in the same statement as the token's lookup.
     func authenticate(_ request: Request, _ policy: AuthenticationPolicy, reading read: PrincipalRead,
-                             _ parameters: [(any PostgresEncodable)?] = []) throws -> (Principal, [PostgresRow]) {
+                      _ parameters: [(any PostgresEncodable)?] = []) throws -> (Principal, [PostgresRow]) {
         try Authenticator.authenticate(request, self, policy: policy, reading: read, parameters)
     }
 
