@@ -177,9 +177,12 @@ public final class PostgresConnection {
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
-    public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN")
+    ///
+    /// - Parameter begin: what opens it; with its modes or `SET LOCAL`s after a semicolon, they
+    ///   take the same round trip as the `BEGIN`.
+    public func transaction<T>(begin: String = "BEGIN", _ body: () throws -> T) throws -> T {
         do {
+            try execute(begin)
             let value = try body()
             try execute("COMMIT")
             return value

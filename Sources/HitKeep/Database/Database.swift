@@ -37,8 +37,9 @@ public final class Database: PostgresQuerying {
     }
 
     /// Runs `body` in one transaction: all of a request's writes commit together or not at all.
-    public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try run { try $0.transaction(body) }
+    /// `begin` opens it (`PostgresConnection.transaction`).
+    public func transaction<T>(begin: String = "BEGIN", _ body: () throws -> T) throws -> T {
+        try run { try $0.transaction(begin: begin, body) }
     }
 
     private func run<T>(_ body: (PostgresConnection) throws -> T) throws -> T {

@@ -45,12 +45,13 @@ enum StatsController {
 
     static func respond(site: Site, query: StatsRequest, range: StatsRange, interval: StatsInterval, timezone: String,
                         context: RequestContext) throws -> Response {
-        // One snapshot for every number of the response.
-        try context.database.transaction {
-            try context.database.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            // The planner cannot know how few rows the rollup and edge queries touch, and compiling
-            // them to machine code would cost more than running them.
-            try context.database.query("SET LOCAL jit = off")
+        // One snapshot for every number of the response, opened in one round trip with the settings
+        // that suit the rollup and edge queries: the planner cannot know how few rows they touch,
+        // and compiling them to machine code (jit) or starting parallel workers would cost more
+        // than running them. A report that reads raw events allows parallel workers again.
+        try context.database.transaction(begin: """
+            BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0
+            """) {
             let period = try report(site: site, range: range, interval: interval, timezone: timezone, query: query, context: context)
             var members: [(String, JSON)] = [
                 ("site_id", .string(site.id)), ("from", .time(range.from)), ("to", .time(range.to)),
@@ -118,13 +119,12 @@ enum StatsController {
                        context: RequestContext, withTopLists: Bool = true) throws -> StatsPeriod {
         let buckets = try ChartBucket.buckets(for: range, interval: interval, timezone: timezone, on: context.database)
         let source: any StatsSource
+        // The transaction (`respond`) starts without parallel workers, which suits a few thousand
+        // rollup rows.
         if RollupStats.canAnswer(range, buckets: buckets, filters: query.filters) {
             source = RollupStats(siteID: site.id, database: context.database)
-            // A few thousand rollup rows: starting parallel workers would cost more than it saves.
-            try context.database.query("SET LOCAL max_parallel_workers_per_gather = 0")
         } else if EdgeCorrectedStats.canAnswer(range, buckets: buckets, filters: query.filters) {
             source = EdgeCorrectedStats(siteID: site.id, database: context.database)
-            try context.database.query("SET LOCAL max_parallel_workers_per_gather = 0")
             // Partial hours of a busy site can hold a few hundred thousand events: group them in memory.
             try context.database.query("SET LOCAL work_mem = '64MB'")
         } else {
