@@ -42,6 +42,12 @@ struct PrincipalRead: Sendable {
     /// The rows as `principal`, already known, sees them.
     func rows(for principal: Principal, _ parameters: [(any PostgresEncodable)?] = [],
               on database: some PostgresQuerying) throws -> PostgresRows {
-        try database.query(forUser, parameters + [principal.userID, principal.siteRestrictingClientID])
+        try rows(forUser: principal.userID, restrictedBy: principal.siteRestrictingClientID, parameters, on: database)
+    }
+
+    /// The rows as the user sees them, limited by the sites of `clientID` if given.
+    func rows(forUser userID: String, restrictedBy clientID: String? = nil, _ parameters: [(any PostgresEncodable)?] = [],
+              on database: some PostgresQuerying) throws -> PostgresRows {
+        try database.query(forUser, parameters + [userID, clientID])
     }
 }

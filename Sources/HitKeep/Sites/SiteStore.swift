@@ -66,8 +66,7 @@ enum SiteStore {
         guard !inserted.isEmpty else { throw CreateFailure.domainTaken }
         try database.query("INSERT INTO site_members (site_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3)",
                            [id, ownerID, now])
-        // As its owner sees it: no client restricts the view.
-        let rows = try database.query(visibleSite.forUser, [id, ownerID, nil])
+        let rows = try visibleSite.rows(forUser: ownerID, [id], on: database)
         return try Site(row: rows[0])
     }
 }
