@@ -7,29 +7,58 @@ import Glibc
 /// One libpq connection, for one thread.
 ///
 /// Statements run through `query` are prepared on first use and reused by name. The cache belongs to
-/// the server session, so it is dropped whenever the connection is re-established.
+/// the server session, so it is dropped whenever the connection is re-established. It holds at most
+/// `preparedStatementLimit` statements: each costs the server session memory (a large statement's
+/// parse and plan trees, some 100 KB and more) until it is deallocated, and statement texts that
+/// vary with a request, such as a combination of stats filters, would otherwise grow it without end.
 public final class PostgresConnection {
     public enum TransactionStatus: Sendable {
         case idle, active, inTransaction, inFailedTransaction, unknown
     }
 
+    /// A statement prepared on the server, with when it was last used.
+    private final class PreparedStatement {
+        let sql: String
+        /// The server-side name, kept as a C string ready for libpq.
+        let name: ContiguousArray<CChar>
+        var lastUsed: UInt64
+
+        init(sql: String, name: ContiguousArray<CChar>, lastUsed: UInt64) {
+            self.sql = sql
+            self.name = name
+            self.lastUsed = lastUsed
+        }
+    }
+
+    public static let defaultPreparedStatementLimit = 200
+
     private let parameters: [(String, String)]
     private var connection: OpaquePointer?
-    /// Statement names by SQL text, grouped by the text's length. Statements are string literals, and
-    /// comparing a literal with itself is a pointer check, where hashing it would read all of it.
-    private var preparedStatements: [Int: [(sql: String, name: ContiguousArray<CChar>)]] = [:]
-    private var preparedCount = 0
+    /// The most statements kept prepared at once; the least recently used one goes first.
+    public let preparedStatementLimit: Int
+    /// Prepared statements by SQL text, grouped by the text's length. Statements are string literals,
+    /// and comparing a literal with itself is a pointer check, where hashing it would read all of it.
+    private var preparedStatements: [Int: [PreparedStatement]] = [:]
+    private var preparedTotal = 0
+    /// Numbers the statements' names, and orders their uses.
+    private var clock: UInt64 = 0
 
     /// Connects with libpq keywords; `dbname` may be a URI or a conninfo string, which libpq expands.
     /// Values are passed as separate strings (`PQconnectdbParams`), never spliced into one.
-    public init(parameters: [(String, String)]) throws {
+    public init(parameters: [(String, String)], preparedStatementLimit: Int = defaultPreparedStatementLimit) throws {
+        precondition(preparedStatementLimit > 0, "a connection keeps at least one prepared statement")
         self.parameters = parameters
+        self.preparedStatementLimit = preparedStatementLimit
         try connect()
     }
 
+    /// How many statements are prepared on the server session now.
+    public var preparedStatementCount: Int { preparedTotal }
+
     /// Connects to a libpq URI (`postgresql://…`) or conninfo string, with session settings added.
     public convenience init(url: String, applicationName: String = "hitkeep", settings: [String: String] = [:],
-                            connectTimeoutSeconds: Int = 3) throws {
+                            connectTimeoutSeconds: Int = 3,
+                            preparedStatementLimit: Int = defaultPreparedStatementLimit) throws {
         var options = ""
         for (name, value) in settings.sorted(by: { $0.key < $1.key }) {
             // libpq's options string separates with spaces; a backslash escapes one in a value.
@@ -40,7 +69,7 @@ public final class PostgresConnection {
             ("application_name", applicationName),
             ("connect_timeout", String(connectTimeoutSeconds)),
             ("options", options),
-        ])
+        ], preparedStatementLimit: preparedStatementLimit)
     }
 
     deinit {
@@ -50,7 +79,7 @@ public final class PostgresConnection {
     private func connect() throws {
         if let connection { PQfinish(connection) }
         preparedStatements.removeAll()
-        preparedCount = 0
+        preparedTotal = 0
         let keywords = parameters.map { strdup($0.0) } + [nil]
         let values = parameters.map { strdup($0.1) } + [nil]
         defer {
@@ -135,19 +164,46 @@ public final class PostgresConnection {
         }
     }
 
-    /// The name `sql` was prepared under, preparing it on first use. The name is kept as a C string,
-    /// ready for libpq.
+    /// The name `sql` was prepared under, preparing it on first use (and making room for it first).
     private func preparedName(for sql: String, parameterCount: Int, connection: OpaquePointer) throws -> ContiguousArray<CChar> {
+        clock &+= 1
         let length = sql.utf8.count
         if let statements = preparedStatements[length] {
-            for statement in statements where statement.sql == sql { return statement.name }
+            for statement in statements where statement.sql == sql {
+                statement.lastUsed = clock
+                return statement.name
+            }
         }
-        preparedCount += 1
-        let name = "hk\(preparedCount)".utf8CString
+        if preparedTotal >= preparedStatementLimit {
+            try deallocateLeastRecentlyUsed(connection: connection)
+        }
+        let name = "hk\(clock)".utf8CString
         let prepared = name.withUnsafeBufferPointer { PQprepare(connection, $0.baseAddress, sql, Int32(parameterCount), nil) }
         try check(prepared, connection: connection)
-        preparedStatements[length, default: []].append((sql, name))
+        preparedStatements[length, default: []].append(PreparedStatement(sql: sql, name: name, lastUsed: clock))
+        preparedTotal += 1
         return name
+    }
+
+    /// Frees the statement used longest ago, on the server and here. A linear search, as it runs
+    /// only when a new statement comes in over the limit; the lookups above stay as they were.
+    private func deallocateLeastRecentlyUsed(connection: OpaquePointer) throws {
+        var oldest: (length: Int, index: Int, lastUsed: UInt64)?
+        for (length, statements) in preparedStatements {
+            for (index, statement) in statements.enumerated() where statement.lastUsed < (oldest?.lastUsed ?? .max) {
+                oldest = (length, index, statement.lastUsed)
+            }
+        }
+        guard let oldest else { return }
+        let statement = preparedStatements[oldest.length]![oldest.index]
+        // DEALLOCATE is not transactional: it stays done whatever becomes of a transaction it runs
+        // in. A name is only ever one of ours (letters and digits), so it can be spelled out in the
+        // text. Forgotten here only once the server has freed it, so that nothing is left behind.
+        let name = String(decoding: statement.name.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        try execute("DEALLOCATE " + name)
+        preparedStatements[oldest.length]!.remove(at: oldest.index)
+        if preparedStatements[oldest.length]!.isEmpty { preparedStatements[oldest.length] = nil }
+        preparedTotal -= 1
     }
 
     /// Runs one or more statements without parameters through the simple query protocol (migrations,

@@ -19,6 +19,9 @@ public struct StatsRequest: Sendable, Equatable {
 
     public static let defaultLimit = 10
     public static let maximumLimit = 100
+    /// Every combination of filters is a statement of its own, prepared on the worker's database
+    /// connection; ten filters answer any question a person clicks together.
+    public static let maximumFilters = 10
 
     public init(from: Bound? = nil, to: Bound? = nil, timezone: String? = nil, interval: StatsInterval? = nil,
                 filters: [StatsFilter] = [], compare: Bool = true, limit: Int = defaultLimit) {
@@ -44,7 +47,11 @@ public struct StatsRequest: Sendable, Equatable {
             }
             self.interval = interval
         }
-        for text in query.all("filter") {
+        let filterTexts = query.all("filter")
+        guard filterTexts.count <= Self.maximumFilters else {
+            throw .badRequest("invalid_filter", "at most \(Self.maximumFilters) filters may be combined; this request has \(filterTexts.count)")
+        }
+        for text in filterTexts {
             filters.append(try StatsFilter.parse(text))
         }
         switch query["compare"] {
