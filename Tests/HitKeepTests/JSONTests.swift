@@ -27,6 +27,18 @@ import Testing
         #expect(throws: JSONParser.Failure.self) { try parse(text) }
     }
 
+    @Test func findsDuplicateNamesAmongManyMembers() throws {
+        let names = (0..<7_000).map { "\"k\($0)\":1" }
+        guard case .object(let members) = try parse("{" + names.joined(separator: ",") + "}") else {
+            Issue.record("not an object"); return
+        }
+        #expect(members.count == 7_000)
+        for duplicate in [0, 7, 8, 6_999] {
+            let text = "{" + (names + ["\"k\(duplicate)\":2"]).joined(separator: ",") + "}"
+            #expect(throws: JSONParser.Failure.self) { try parse(text) }
+        }
+    }
+
     @Test func rejectsInvalidUTF8() {
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse([0x22, 0xFF, 0xFE, 0x22]) }
     }

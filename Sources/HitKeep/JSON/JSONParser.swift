@@ -62,6 +62,9 @@ public struct JSONParser {
     private mutating func parseObject(depth: Int) throws(Failure) -> JSON {
         index += 1
         var members: [(String, JSON)] = []
+        // The names seen so far, for objects past a few members: comparing each new name with every
+        // earlier one would make a body of many members quadratic.
+        var names: Set<String>?
         skipWhitespace()
         if index < bytes.count && bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -71,7 +74,12 @@ public struct JSONParser {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
             let name = try parseString()
-            if members.contains(where: { $0.0 == name }) { throw Failure(reason: "duplicate field \(name)") }
+            if members.count < 8 {
+                if members.contains(where: { $0.0 == name }) { throw Failure(reason: "duplicate field \(name)") }
+            } else {
+                if names == nil { names = Set(members.map(\.0)) }
+                guard names!.insert(name).inserted else { throw Failure(reason: "duplicate field \(name)") }
+            }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
