@@ -112,7 +112,8 @@ enum IngestController {
         var view = PageView(siteID: siteID, occurredAt: occurredAt, sessionID: sessionID ?? PageViewFields.randomSessionID(),
                             path: try PageViewFields.path(url.path))
         let referrer = try PageViewFields.referrer(try body.string("referrer") ?? "")
-        let site = try SiteStore.site(siteID, visibleTo: principal, on: context.database)
+        // Writing a site's data is an admin's right: a viewer may read the numbers, not add to them.
+        let site = try SiteStore.site(siteID, visibleTo: principal, requiring: .admin, on: context.database)
         if referrer.host != site.domain {
             (view.referrerHost, view.referrerURL) = referrer
         }
