@@ -115,6 +115,21 @@ enum APIClientStore {
         try database.query("DELETE FROM api_clients WHERE id = $1", [id])
     }
 
+    /// Deletes every client of the user as `delete` does one; returns their ids.
+    static func deleteAll(ownerID: String, now: Date, on database: some PostgresQuerying) throws -> [String] {
+        let rows = try database.query("""
+            WITH gone AS (
+                DELETE FROM api_clients WHERE user_id = $1 RETURNING id
+            ), revoked AS (
+                INSERT INTO api_client_revoked_tokens (token_hash, revoked_at)
+                SELECT t.token_hash, $2 FROM api_client_tokens t JOIN gone ON gone.id = t.client_id
+                ON CONFLICT (token_hash) DO NOTHING
+            )
+            SELECT id FROM gone ORDER BY id
+            """, [ownerID, now])
+        return try rows.map { try $0.decode(String.self, "id") }
+    }
+
     private static func issueToken(for clientID: String, now: Date, on database: some PostgresQuerying) throws -> String {
         let token = APIToken.generate()
         try database.query(

@@ -9,6 +9,7 @@ enum APIClientsController {
         router.add(.get, "/api/user/api-clients/{client_id}", show)
         router.add(.put, "/api/user/api-clients/{client_id}", update)
         router.add(.delete, "/api/user/api-clients/{client_id}", delete)
+        router.add(.delete, "/api/user/api-clients", deleteAll)
         router.add(.post, "/api/user/api-clients/{client_id}/rotate", rotate)
     }
 
@@ -112,5 +113,25 @@ enum APIClientsController {
             try AuditLog.record("api_client.deleted", by: principal, target: id, request: request, context: context)
         }
         return .noContent()
+    }
+
+    /// "Revoke all": deletes every client of the signed-in user, so that no token of theirs works
+    /// from the next request on (after a suspected break-in, say). Answers how many there were.
+    @Sendable static func deleteAll(_ request: Request, _ context: RequestContext) throws -> Response {
+        let principal = try context.authenticate(request, .sessionOnly)
+        let count = try context.database.transaction {
+            try revokeAll(of: principal, request: request, context: context)
+        }
+        return .json(.object([("revoked", .number(Double(count)))]))
+    }
+
+    /// Deletes every client of the principal's user, each audited; part of the caller's transaction.
+    @discardableResult
+    static func revokeAll(of principal: Principal, request: Request, context: RequestContext) throws -> Int {
+        let ids = try APIClientStore.deleteAll(ownerID: principal.userID, now: context.now, on: context.database)
+        for id in ids {
+            try AuditLog.record("api_client.deleted", by: principal, target: id, request: request, context: context)
+        }
+        return ids.count
     }
 }

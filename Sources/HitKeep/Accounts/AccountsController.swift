@@ -10,6 +10,7 @@ enum AccountsController {
     }
 
     @Sendable static func createInitialUser(_ request: Request, _ context: RequestContext) throws -> Response {
+        try CSRFGuard.check(request, configuration: context.configuration)
         let body = try JSONRequestBody(request, allowed: ["email", "password", "name"])
         let email = try EmailAddress.validate(try body.requiredString("email", missingCode: "invalid_email"))
         let password = try body.requiredString("password", missingCode: "invalid_password")
@@ -34,6 +35,7 @@ enum AccountsController {
     }
 
     @Sendable static func login(_ request: Request, _ context: RequestContext) throws -> Response {
+        try CSRFGuard.check(request, configuration: context.configuration)
         let body = try JSONRequestBody(request, allowed: ["email", "password"])
         let typedEmail = try body.requiredString("email", missingCode: "invalid_email")
         let password = try body.requiredString("password", missingCode: "invalid_password")
@@ -55,10 +57,12 @@ enum AccountsController {
             throw HTTPProblem(.unauthorized, code: "invalid_credentials", detail: "the email or password is incorrect")
         }
         let session = try context.database.transaction {
-            try LoginThrottle.clear(emailKey: emailKey, context: context)
+            try LoginThrottle.clear(emailKey: emailKey, address: address, context: context)
             let session = try SessionStore.create(for: credentials.user.id, userAgent: userAgent(request), context: context)
             try AuditLog.record("login.succeeded", for: credentials.user.id, actor: ("user", credentials.user.id),
                                 request: request, context: context)
+            try SiteInvitations.accept(forUser: credentials.user.id, from: AuditLog.Origin(request), at: context.now,
+                                       on: context.database)
             return session
         }
         var response = Response.json(.object([("status", .string("ok")), ("user", credentials.user.json)]))

@@ -1,8 +1,11 @@
 import Foundation
 import HTTPTypes
+import PostgresClient
 
-/// Slows password guessing: after too many failures for one email or from one address within the
-/// window, sign-in answers 429 until the oldest counted failure leaves the window.
+/// Slows password guessing: after too many failures for one email from one address, or from one
+/// address in all, within the window, sign-in answers 429 until the oldest counted failure leaves
+/// the window. Failures are never counted per email alone: then anyone, anywhere, could lock an
+/// account's owner out by typing wrong passwords for their email.
 ///
 /// An attempt reserves its place before the password is verified: it is recorded as a failure at
 /// once, under per-email and per-address locks, and struck off again if the password was right.
@@ -20,7 +23,7 @@ enum LoginThrottle {
             try context.database.query("SELECT pg_advisory_xact_lock(hashtextextended('login-ip:' || $1, 0))", [address])
             // The failure whose ageing-out brings the count back under the limit, per key.
             let rows = try context.database.query("""
-                SELECT (SELECT at FROM login_failures WHERE email = $1 AND at > $3
+                SELECT (SELECT at FROM login_failures WHERE email = $1 AND ip = $2 AND at > $3
                         ORDER BY at DESC OFFSET $4 - 1 LIMIT 1) AS email_blocker,
                        (SELECT at FROM login_failures WHERE ip = $2 AND at > $3
                         ORDER BY at DESC OFFSET $5 - 1 LIMIT 1) AS address_blocker
@@ -28,22 +31,33 @@ enum LoginThrottle {
             let blockers = [try rows[0].decodeIfPresent(Date.self, "email_blocker"),
                             try rows[0].decodeIfPresent(Date.self, "address_blocker")].compactMap { $0 }
             if let latest = blockers.max() {
-                let wait = max(1, Int(latest.addingTimeInterval(configuration.loginWindow).timeIntervalSince(context.now).rounded(.up)))
-                var headers = ResponseHeaders()
-                headers[.retryAfter] = String(wait)
-                throw HTTPProblem(.tooManyRequests, code: "too_many_attempts",
-                                  detail: "too many failed sign-in attempts; try again in \(wait) seconds", headers: headers)
+                throw tooManyAttempts("sign-in", countedSince: latest, context: context)
             }
-            // Old rows are of no use; dropping them here keeps the table at the size of one window.
-            try context.database.query("DELETE FROM login_failures WHERE at < $1", [windowStart])
             return try context.database.query(
                 "INSERT INTO login_failures (email, ip, at) VALUES ($1, $2, $3) RETURNING id", [emailKey, address, context.now]
             )[0].decode(Int64.self, "id")
         }
     }
 
-    /// After a successful sign-in: the attempt and the email's earlier failures no longer count.
-    static func clear(emailKey: String, context: RequestContext) throws {
-        try context.database.query("DELETE FROM login_failures WHERE email = $1", [emailKey])
+    /// After a successful sign-in: the attempt and the email's earlier failures from this address
+    /// no longer count. Failures from elsewhere still do, for the addresses they came from.
+    static func clear(emailKey: String, address: String, context: RequestContext) throws {
+        try context.database.query("DELETE FROM login_failures WHERE email = $1 AND ip = $2", [emailKey, address])
+    }
+
+    /// Deletes failures that have left the window; the roll-up process calls it now and then.
+    static func purge(olderThan windowStart: Date, on database: some PostgresQuerying) throws {
+        try database.query("DELETE FROM login_failures WHERE at < $1", [windowStart])
+    }
+
+    /// 429 `too_many_attempts`, with `Retry-After` for when the failure counted at `blocker` leaves
+    /// the window.
+    static func tooManyAttempts(_ what: String, countedSince blocker: Date, context: RequestContext) -> HTTPProblem {
+        let wait = max(1, Int(blocker.addingTimeInterval(context.configuration.loginWindow)
+            .timeIntervalSince(context.now).rounded(.up)))
+        var headers = ResponseHeaders()
+        headers[.retryAfter] = String(wait)
+        return HTTPProblem(.tooManyRequests, code: "too_many_attempts",
+                           detail: "too many failed \(what) attempts; try again in \(wait) seconds", headers: headers)
     }
 }

@@ -33,7 +33,8 @@ enum SessionStore {
         let hash = SecretDigest.sha256(secret)
         let rows = try context.database.query("""
             SELECT u.id, u.email, u.name, u.is_admin, u.created_at,
-                   s.expires_at, s.absolute_expires_at, s.last_seen_at
+                   s.expires_at, s.absolute_expires_at, s.last_seen_at,
+                   EXISTS (SELECT 1 FROM site_invitations i WHERE i.email = lower(u.email)) AS invited
             FROM sessions s JOIN users u ON u.id = s.user_id
             WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.absolute_expires_at > $2
             """, [hash, context.now])
@@ -54,11 +55,23 @@ enum SessionStore {
             // "Last seen" to the minute, without a write on every request.
             try context.database.query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1", [hash, context.now])
         }
+        if try row.decode(Bool.self, "invited") {
+            // Invited to a site while signed in: the site is theirs to see from this request on.
+            try context.database.transaction {
+                try SiteInvitations.accept(forUser: user.id, from: AuditLog.Origin(ip: nil, userAgent: nil), at: context.now,
+                                           on: context.database)
+            }
+        }
         return Found(user: user, hash: hash.bytes, renewedMaxAge: renewedMaxAge)
     }
 
     static func delete(hash: [UInt8], context: RequestContext) throws {
         try context.database.query("DELETE FROM sessions WHERE token_hash = $1", [PostgresBytes(hash)])
+    }
+
+    /// Deletes sessions that can no longer be used; the roll-up process calls it now and then.
+    static func purgeExpired(at now: Date, on database: some PostgresQuerying) throws {
+        try database.query("DELETE FROM sessions WHERE expires_at <= $1 OR absolute_expires_at <= $1", [now])
     }
 
     /// Ends every session of the user but the one given (after a password change).

@@ -14,22 +14,30 @@ enum UserController {
 
     @Sendable static func changePassword(_ request: Request, _ context: RequestContext) throws -> Response {
         let principal = try context.authenticate(request, .sessionOnly)
-        let body = try JSONRequestBody(request, allowed: ["current_password", "new_password"])
+        guard case .session(_, let sessionHash) = principal else { throw HTTPProblem.notFound() }
+        let body = try JSONRequestBody(request, allowed: ["current_password", "new_password", "revoke_api_clients"])
         let current = try body.requiredString("current_password", missingCode: "invalid_password")
         let new = try body.requiredString("new_password", missingCode: "invalid_password")
+        let revokeAPIClients = try body.bool("revoke_api_clients") ?? false
         try PasswordPolicy.validate(new, field: "new_password")
+        _ = try PasswordChangeThrottle.reserve(userID: principal.userID, context: context)
         guard let storedHash = try UserStore.passwordHash(userID: principal.userID, on: context.database),
               current.utf8.count <= PasswordPolicy.maximumBytes,
               PasswordHasher.verify(current, against: storedHash) else {
+            // The reservation stands as the recorded failure.
+            try AuditLog.record("password.change_failed", by: principal, request: request, context: context)
             throw HTTPProblem.forbidden("the current password is incorrect", code: "invalid_credentials")
         }
         let newHash = PasswordHasher.hash(new)
-        guard case .session(_, let sessionHash) = principal else { throw HTTPProblem.notFound() }
         try context.database.transaction {
+            try PasswordChangeThrottle.clear(userID: principal.userID, on: context.database)
             try context.database.query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
                                        [principal.userID, newHash, context.now])
             try SessionStore.deleteOthers(userID: principal.userID, keeping: sessionHash, context: context)
             try AuditLog.record("password.changed", by: principal, request: request, context: context)
+            if revokeAPIClients {
+                try APIClientsController.revokeAll(of: principal, request: request, context: context)
+            }
         }
         return .noContent()
     }

@@ -19,8 +19,11 @@ public enum Administration {
         let name = try UserName.validate(name)
         let hash = PasswordHasher.hash(password)
         do {
+            let now = Date()
             let user = try connection.transaction {
-                try UserStore.create(email: email, name: name, passwordHash: hash, isAdmin: isAdmin, now: Date(), on: connection)
+                let user = try UserStore.create(email: email, name: name, passwordHash: hash, isAdmin: isAdmin, now: now, on: connection)
+                try SiteInvitations.accept(forUser: user.id, from: .commandLine, at: now, on: connection)
+                return user
             }
             return summary(user)
         } catch UserStore.CreateFailure.emailTaken {
@@ -40,8 +43,12 @@ public enum Administration {
         let name = try SiteName.validate(name ?? domain)
         let timezone = try TimeZoneName.validate(timezone ?? "UTC")
         do {
+            let now = Date()
             return try connection.transaction {
-                try SiteStore.create(domain: domain, name: name, timezone: timezone, ownerID: owner.id, now: Date(), on: connection).id
+                let site = try SiteStore.create(domain: domain, name: name, timezone: timezone, ownerID: owner.id, now: now, on: connection)
+                try AuditLog.recordSiteChange("site.created", site: site.id, actor: ("user", nil), actingFor: owner.id,
+                                              target: site.id, detail: site.domain, from: .commandLine, at: now, on: connection)
+                return site.id
             }
         } catch SiteStore.CreateFailure.domainTaken {
             throw HTTPProblem.conflict("domain_taken", "\(domain) is registered already")

@@ -17,7 +17,9 @@ public struct Configuration: Sendable {
     public var sessionLifetime: TimeInterval = 7 * 86_400
     /// …and never longer than this since sign-in.
     public var sessionAbsoluteLifetime: TimeInterval = 30 * 86_400
-    /// Failed logins within `loginWindow` before further attempts are refused with 429.
+    /// Failed logins within `loginWindow` before further attempts are refused with 429: for one email
+    /// from one address, and from one address for any emails. The first is also how many wrong
+    /// current passwords a signed-in account may send to a password change.
     public var loginFailuresPerEmail = 10
     public var loginFailuresPerAddress = 50
     public var loginWindow: TimeInterval = 15 * 60

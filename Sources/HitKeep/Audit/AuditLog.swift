@@ -38,4 +38,28 @@ enum AuditLog {
                        request: Request, context: RequestContext) throws {
         try record(action, for: principal.userID, actor: principal.actor, target: target, request: request, context: context)
     }
+
+    /// Records a change to a site in the log of the person who made it and in those of the site's
+    /// owners and admins, as it is now: run it before a change that removes any of them (deleting
+    /// the site, say). `detail` says what changed, e.g. the role a member was given.
+    static func recordSiteChange(_ action: String, site siteID: String, actor: (type: String, id: String?), actingFor userID: String,
+                                 target: String? = nil, detail: String? = nil,
+                                 from origin: Origin, at now: Date, on database: some PostgresQuerying) throws {
+        let readers = try database.query("""
+            SELECT user_id FROM site_members WHERE site_id = $1 AND role IN ('owner', 'admin')
+            UNION SELECT $2
+            """, [siteID, userID]).map { try $0.decode(String.self, "user_id") }
+        try database.query("""
+            INSERT INTO audit_log (id, user_id, at, action, actor_type, actor_id, target_id, ip, user_agent, site_id, detail)
+            SELECT entry.id, entry.user_id, $3, $4, $5, $6, $7, $8, $9, $10, $11
+            FROM unnest($1::text[], $2::text[]) AS entry (id, user_id)
+            """, [readers.map { _ in ULID(date: now).description }, readers, now, action, actor.type, actor.id, target,
+                  origin.ip, origin.userAgent, siteID, detail])
+    }
+
+    static func recordSiteChange(_ action: String, site siteID: String, by principal: Principal, target: String? = nil,
+                                 detail: String? = nil, request: Request, context: RequestContext) throws {
+        try recordSiteChange(action, site: siteID, actor: principal.actor, actingFor: principal.userID, target: target,
+                             detail: detail, from: Origin(request), at: context.now, on: context.database)
+    }
 }

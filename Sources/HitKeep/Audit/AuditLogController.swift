@@ -1,6 +1,7 @@
 import Foundation
 
-/// `GET /api/user/audit-log`: the caller's security events, newest first.
+/// `GET /api/user/audit-log`: the caller's security events, newest first: their account's, and
+/// changes to the sites they own or administer.
 enum AuditLogController {
     static func addRoutes(to router: inout Router<RouteHandler>) {
         router.add(.get, "/api/user/audit-log", list)
@@ -10,7 +11,7 @@ enum AuditLogController {
         let principal = try context.authenticate(request, .sessionOnly)
         let limit = try QueryLimit.parse(request.query["limit"], default: 50, maximum: 500)
         let rows = try context.database.query("""
-            SELECT id, at, action, actor_type, actor_id, target_id, ip, user_agent
+            SELECT id, at, action, actor_type, actor_id, target_id, site_id, detail, ip, user_agent
             FROM audit_log WHERE user_id = $1 ORDER BY at DESC, id DESC LIMIT $2
             """, [principal.userID, limit])
         let entries = try rows.map { row -> JSON in
@@ -23,6 +24,8 @@ enum AuditLogController {
                     ("id", .optional(row["actor_id"], JSON.string)),
                 ])),
                 ("target_id", .optional(row["target_id"], JSON.string)),
+                ("site_id", .optional(row["site_id"], JSON.string)),
+                ("detail", .optional(row["detail"], JSON.string)),
                 ("ip", .optional(row["ip"], JSON.string)),
                 ("user_agent", .optional(row["user_agent"], JSON.string)),
             ])

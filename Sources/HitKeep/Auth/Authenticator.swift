@@ -37,9 +37,11 @@ enum Authenticator {
 
     /// A signed-in session's principal, or the token to look up; or the 401 to answer with.
     private static func credentials(_ request: Request, _ context: RequestContext, policy: AuthenticationPolicy) throws -> Credentials {
-        let cookieSecrets = request.cookies.filter { $0.name == SessionCookie.name }.map(\.value)
-        for secret in cookieSecrets {
-            guard let found = try SessionStore.find(secret: secret, context: context) else { continue }
+        // Only the first cookie of the name counts: a request carrying many would otherwise cost a
+        // database lookup each.
+        let cookieName = SessionCookie.name(context.configuration)
+        let cookieSecret = request.cookies.first { $0.name == cookieName }?.value
+        if let secret = cookieSecret, let found = try SessionStore.find(secret: secret, context: context) {
             try CSRFGuard.check(request, configuration: context.configuration)
             if let maxAge = found.renewedMaxAge {
                 context.responseHeaders.append(HTTPField(
@@ -55,10 +57,10 @@ enum Authenticator {
                 throw HTTPProblem(.unauthorized, code: "unauthenticated",
                                   detail: "this endpoint needs a signed-in session; API client tokens cannot use it")
             }
-            throw unauthenticated(cookieSent: !cookieSecrets.isEmpty, challenge: false, context: context)
+            throw unauthenticated(cookieSent: cookieSecret != nil, challenge: false, context: context)
         case .sessionOrToken(let scope):
             guard let token else {
-                throw unauthenticated(cookieSent: !cookieSecrets.isEmpty, challenge: true, context: context)
+                throw unauthenticated(cookieSent: cookieSecret != nil, challenge: true, context: context)
             }
             return .token(token, scope)
         }

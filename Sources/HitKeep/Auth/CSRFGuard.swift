@@ -1,12 +1,20 @@
 import HTTPTypes
 
-/// Refuses cookie-authenticated writes that a browser sent on behalf of another site. Requests
+/// Refuses cookie-authenticated writes that a browser sent on behalf of another site, and the sign-in
+/// and first-run setup, whose forgery would sign a visitor into someone else's account. Requests
 /// without `Sec-Fetch-Site` and `Origin` (curl, servers) pass, so the documented curl examples work.
+///
+/// A body must be declared `application/json`: a foreign page's form can send JSON text as
+/// `text/plain` without the browser asking first, but not as `application/json`.
 enum CSRFGuard {
     static func check(_ request: Request, configuration: Configuration) throws(HTTPProblem) {
         switch request.method {
         case .post, .put, .patch, .delete: break
         default: return
+        }
+        if !request.body.isEmpty && !isJSON(request.headers[.contentType]) {
+            throw HTTPProblem(.unsupportedMediaType, code: "unsupported_media_type",
+                              detail: "send the body as Content-Type: application/json")
         }
         if let site = request.headers[HTTPField.Name("sec-fetch-site")!], site != "same-origin" && site != "none" {
             throw .forbidden("cross-site request refused", code: "csrf_rejected")
@@ -16,6 +24,15 @@ enum CSRFGuard {
                 throw .forbidden("cross-origin request refused", code: "csrf_rejected")
             }
         }
+    }
+
+    /// `application/json`, in any case, with or without parameters such as `charset=utf-8`. nginx
+    /// passes the header twice (`CONTENT_TYPE` and `HTTP_CONTENT_TYPE`), which read as one value
+    /// joined with a comma: the first media type is the one that counts.
+    private static func isJSON(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let mediaType = contentType.split(whereSeparator: { $0 == ";" || $0 == "," }).first?.trimmingWhitespace() ?? ""
+        return mediaType.lowercased() == "application/json"
     }
 
     private static func originMatches(_ origin: String, request: Request, configuration: Configuration) -> Bool {

@@ -1,8 +1,17 @@
 import Foundation
 
-/// The `hk_token` cookie: 32 random bytes, base64url, of which the database keeps only the SHA-256.
+/// The session cookie: 32 random bytes, base64url, of which the database keeps only the SHA-256.
+///
+/// Over https it is `__Host-hk_token`: browsers accept a cookie of that name only when it is
+/// `Secure`, for `Path=/` and without `Domain`, so neither a plain-http page nor a sibling subdomain
+/// can plant or overwrite one. Plain `hk_token` is for http, where that promise cannot hold.
 enum SessionCookie {
-    static let name = "hk_token"
+    static let plainName = "hk_token"
+    static let hostOnlyName = "__Host-hk_token"
+
+    static func name(_ configuration: Configuration) -> String {
+        configuration.cookiesAreSecure ? hostOnlyName : plainName
+    }
 
     static func newSecret() -> String {
         Data(SecretDigest.randomBytes(32)).base64EncodedString()
@@ -21,7 +30,7 @@ enum SessionCookie {
     }
 
     static func setCookie(_ secret: String, maxAge: Int, configuration: Configuration) -> String {
-        var value = "\(name)=\(secret); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Lax"
+        var value = "\(name(configuration))=\(secret); Path=/; Max-Age=\(maxAge); HttpOnly; SameSite=Lax"
         if configuration.cookiesAreSecure { value += "; Secure" }
         return value
     }

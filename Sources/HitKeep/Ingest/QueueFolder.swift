@@ -12,11 +12,17 @@ public struct QueueFolder {
     /// finish well inside the statement timeout.
     public var batchSize = 20_000
 
+    /// Pause between purges of expired sessions and throttle rows, which nothing reads any more but
+    /// which would otherwise stay for good.
+    public var purgeInterval: TimeInterval = 60
+
     private let database: Database
+    private let configuration: Configuration
     private let logger: Logger
 
     public init(configuration: Configuration, logger: Logger) {
         database = Database(configuration: configuration, applicationName: "hitkeep-roll-up")
+        self.configuration = configuration
         self.logger = logger
     }
 
@@ -24,8 +30,13 @@ public struct QueueFolder {
     /// default action) loses nothing: the queued rows are still there for the next one.
     public func run() -> Never {
         var failing = false
+        var nextPurge = Date()
         while true {
             do {
+                if Date() >= nextPurge {
+                    try purge()
+                    nextPurge = Date().addingTimeInterval(purgeInterval)
+                }
                 let moved = try EventStore.foldAll(limit: batchSize, on: database)
                 if failing {
                     logger.info("rolling up again")
@@ -38,6 +49,18 @@ public struct QueueFolder {
                 failing = true
             }
             Thread.sleep(forTimeInterval: interval)
+        }
+    }
+
+    /// Deletes what has expired: sessions past their end, and failed sign-ins and password changes
+    /// that have left the throttle's window.
+    func purge() throws {
+        let now = Date()
+        let windowStart = now.addingTimeInterval(-configuration.loginWindow)
+        try database.transaction {
+            try SessionStore.purgeExpired(at: now, on: database)
+            try LoginThrottle.purge(olderThan: windowStart, on: database)
+            try PasswordChangeThrottle.purge(olderThan: windowStart, on: database)
         }
     }
 }

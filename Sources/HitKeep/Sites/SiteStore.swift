@@ -33,8 +33,14 @@ enum SiteStore {
     /// after those of authentication.
     static func site(_ id: String, for request: Request, _ policy: AuthenticationPolicy, requiring role: SiteRole = .viewer,
                      context: RequestContext) throws -> Site {
-        let (_, rows) = try context.authenticate(request, policy, reading: visibleSite, [possibleID(id)])
-        return try site(from: rows.first, requiring: role)
+        try siteAndPrincipal(id, for: request, policy, requiring: role, context: context).site
+    }
+
+    /// As `site(_:for:_:requiring:context:)`, with the principal, for a change to be audited.
+    static func siteAndPrincipal(_ id: String, for request: Request, _ policy: AuthenticationPolicy,
+                                 requiring role: SiteRole = .viewer, context: RequestContext) throws -> (principal: Principal, site: Site) {
+        let (principal, rows) = try context.authenticate(request, policy, reading: visibleSite, [possibleID(id)])
+        return (principal, try site(from: rows.first, requiring: role))
     }
 
     /// The id to look for: NULL, which matches no site, for text that cannot be a site's id.

@@ -27,8 +27,11 @@ enum SitesController {
         let site: Site
         do {
             site = try context.database.transaction {
-                try SiteStore.create(domain: domain, name: name, timezone: timezone, ownerID: principal.userID,
-                                     now: context.now, on: context.database)
+                let site = try SiteStore.create(domain: domain, name: name, timezone: timezone, ownerID: principal.userID,
+                                                now: context.now, on: context.database)
+                try AuditLog.recordSiteChange("site.created", site: site.id, by: principal, target: site.id,
+                                              detail: site.domain, request: request, context: context)
+                return site
             }
         } catch SiteStore.CreateFailure.domainTaken {
             throw HTTPProblem.conflict("domain_taken", "\(domain) is registered already")
@@ -42,8 +45,8 @@ enum SitesController {
     }
 
     @Sendable static func update(_ request: Request, _ context: RequestContext) throws -> Response {
-        let site = try SiteStore.site(context.parameter("site_id"), for: request, .sessionOrToken(.sitesWrite),
-                                           requiring: .admin, context: context)
+        let (principal, site) = try SiteStore.siteAndPrincipal(context.parameter("site_id"), for: request, .sessionOrToken(.sitesWrite),
+                                                               requiring: .admin, context: context)
         let body = try JSONRequestBody(request, allowed: ["name", "timezone"])
         var updated = site
         if body.contains("name") {
@@ -56,16 +59,27 @@ enum SitesController {
             }
             updated.timezone = try TimeZoneName.validate(timezone)
         }
-        try context.database.query("UPDATE sites SET name = $2, timezone = $3 WHERE id = $1",
-                                   [site.id, updated.name, updated.timezone])
+        let changed = [("name", updated.name != site.name), ("timezone", updated.timezone != site.timezone)]
+            .filter(\.1).map(\.0)
+        try context.database.transaction {
+            try context.database.query("UPDATE sites SET name = $2, timezone = $3 WHERE id = $1",
+                                       [site.id, updated.name, updated.timezone])
+            try AuditLog.recordSiteChange("site.updated", site: site.id, by: principal, target: site.id,
+                                          detail: changed.joined(separator: ", "), request: request, context: context)
+        }
         return .json(updated.json)
     }
 
     @Sendable static func delete(_ request: Request, _ context: RequestContext) throws -> Response {
-        let site = try SiteStore.site(context.parameter("site_id"), for: request, .sessionOrToken(.sitesWrite),
-                                           requiring: .owner, context: context)
-        // Members, restrictions and analytics data go with it (ON DELETE CASCADE).
-        try context.database.query("DELETE FROM sites WHERE id = $1", [site.id])
+        let (principal, site) = try SiteStore.siteAndPrincipal(context.parameter("site_id"), for: request, .sessionOrToken(.sitesWrite),
+                                                               requiring: .owner, context: context)
+        try context.database.transaction {
+            // Recorded first, while the site's admins are still there to be told.
+            try AuditLog.recordSiteChange("site.deleted", site: site.id, by: principal, target: site.id,
+                                          detail: site.domain, request: request, context: context)
+            // Members, invitations, restrictions and analytics data go with it (ON DELETE CASCADE).
+            try context.database.query("DELETE FROM sites WHERE id = $1", [site.id])
+        }
         return .noContent()
     }
 }
