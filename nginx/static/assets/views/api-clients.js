@@ -1,5 +1,6 @@
 // Settings → API Clients: named bearer tokens. List, create (the token shown once, in a copy box),
-// rename in place, rotate (optionally keeping the old token alive for a grace period), delete.
+// rename in place, rotate (optionally keeping the old token alive for a grace period), delete one,
+// or revoke them all at once (after a suspected break-in).
 
 import { del, get, post, put } from "../api.js";
 import { announce, h, uid } from "../dom.js";
@@ -108,6 +109,7 @@ export async function render(context) {
     list.replaceChildren(...items.map(clientCard));
     empty.hidden = items.length > 0;
     list.hidden = items.length === 0;
+    revokeAllButton.hidden = items.length === 0;
   }
 
   function replaceCard(card, client) {
@@ -238,9 +240,39 @@ export async function render(context) {
     if (panel) panel.remove();
     empty.hidden = clients.length > 0;
     list.hidden = clients.length === 0;
+    revokeAllButton.hidden = clients.length === 0;
     (next ? next.querySelector("button") : newButton).focus();
     announce(`${client.name} deleted. Its token no longer works.`);
   }
+
+  // --- revoke all --------------------------------------------------------------------------------
+
+  const revokeAllButton = h("button", { type: "button", class: "button danger" }, "Revoke all");
+
+  async function revokeAll() {
+    const count = clients.length;
+    const revoked = await openDialog({
+      title: `Revoke all ${count} API client${count === 1 ? "" : "s"}?`,
+      build(close) {
+        const keep = h("button", { type: "button", class: "button subtle", autofocus: true, onclick: () => close(null) }, "Keep them");
+        const form = h("form", { class: "stack" },
+          h("p", {}, "Every client is deleted and every token stops working immediately, including any token someone else may have made with your account. Integrations that still need access need new clients. This cannot be undone."),
+          formAlert(),
+          h("div", { class: "dialog-actions" }, keep,
+            h("button", { type: "submit", class: "button danger" }, "Revoke all API clients")));
+        onSubmit(form, async () => close(await del("/api/user/api-clients")));
+        return form;
+      },
+    });
+    if (!revoked) return;
+    clients.splice(0, clients.length);
+    tokenSlot.replaceChildren();
+    renderList(clients);
+    newButton.focus();
+    announce(`${revoked.revoked} API client${revoked.revoked === 1 ? "" : "s"} revoked. Their tokens no longer work.`);
+  }
+
+  revokeAllButton.addEventListener("click", revokeAll);
 
   // --- the New API Client form ------------------------------------------------------------------
 
@@ -372,7 +404,7 @@ export async function render(context) {
     settingsNav("/settings/api-clients"),
     h("div", { class: "page-head" },
       h("h1", {}, "API Clients"),
-      newButton),
+      h("div", { class: "inline-actions" }, revokeAllButton, newButton)),
     h("p", { class: "lead" },
       "Named, long-lived tokens for dashboards, CI jobs and internal tools. Each is sent as ",
       h("code", {}, "Authorization: Bearer <token>"), " and can be revoked on its own."),

@@ -1,5 +1,6 @@
 // Settings → Security log: the account's security events (sign-ins, password and API client
-// changes), newest first, from GET /api/user/audit-log.
+// changes, and changes to the sites the account owns or administers), newest first, from
+// GET /api/user/audit-log.
 
 import { get } from "../api.js";
 import { h } from "../dom.js";
@@ -11,10 +12,19 @@ const ACTIONS = {
   "login.failed": "Failed sign-in attempt",
   logout: "Signed out",
   "password.changed": "Password changed",
+  "password.change_failed": "Password change refused: wrong current password",
   "api_client.created": "API client created",
   "api_client.updated": "API client changed",
   "api_client.rotated": "API client token rotated",
   "api_client.deleted": "API client deleted",
+  "site.created": "Site created",
+  "site.updated": "Site changed",
+  "site.deleted": "Site deleted",
+  "site.member_invited": "Member invited",
+  "site.member_added": "Member joined",
+  "site.member_role_changed": "Member's role changed",
+  "site.member_removed": "Member removed",
+  "site.invitation_withdrawn": "Invitation withdrawn",
 };
 
 const PAGE_SIZES = [50, 200, 500];
@@ -47,12 +57,13 @@ export async function render(context) {
   }
 
   function subject(entry) {
+    if (entry.action.startsWith("site.")) return entry.detail ? `${entry.detail} (site ${entry.site_id})` : `site ${entry.site_id}`;
     if (!entry.target_id) return "—";
     if (entry.action.startsWith("api_client.")) return clientNames.get(entry.target_id) || "a deleted API client";
     return entry.target_id;
   }
 
-  const rows = entries.map((entry) => h("tr", { class: entry.action === "login.failed" ? "attention" : null },
+  const rows = entries.map((entry) => h("tr", { class: entry.action === "login.failed" || entry.action === "password.change_failed" ? "attention" : null },
     h("td", { "data-label": "When" }, h("time", { datetime: entry.at }, format.dateTimeSeconds(entry.at))),
     h("td", { "data-label": "Event" }, ACTIONS[entry.action] || entry.action),
     h("td", { "data-label": "By" }, actor(entry)),
@@ -64,7 +75,7 @@ export async function render(context) {
   context.main.append(h("div", { class: "page" },
     settingsNav("/settings/security"),
     h("h1", {}, "Security log"),
-    h("p", { class: "lead" }, "Sign-ins, password changes and API client changes on your account, newest first. A failed sign-in you do not recognise is a reason to change your password."),
+    h("p", { class: "lead" }, "Sign-ins, password changes and API client changes on your account, and changes to the sites you own or administer, newest first. A failed sign-in or password change you do not recognise is a reason to change your password."),
     entries.length === 0 ? h("p", { class: "card empty-state" }, "Nothing recorded yet.")
       : h("div", { class: "card table-card" },
         h("table", { class: "data-table stacked" },
