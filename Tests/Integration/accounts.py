@@ -124,9 +124,11 @@ class Api:
     """HTTP for one principal: a session cookie, a bearer token, both or neither."""
 
     def __init__(self, base_url: str, cookie: Optional[str] = None, token: Optional[str] = None,
-                 user: Optional["Person"] = None):
+                 user: Optional["Person"] = None, cookie_name: str = "hk_token"):
+        """`cookie_name`: `__Host-hk_token` for a server whose public URL is https."""
         self.base_url = base_url
         self.cookie = cookie
+        self.cookie_name = cookie_name
         self.token = token
         self.user = user
         self.http = new_http_session()
@@ -141,7 +143,7 @@ class Api:
         token = self.token if token is ... else token
         sent = {}
         if cookie is not None:
-            sent["Cookie"] = f"hk_token={cookie}"
+            sent["Cookie"] = f"{self.cookie_name}={cookie}"
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
         sent.update(headers or {})

@@ -110,9 +110,10 @@ class Stack:
         self.extras.append(pool)
         return pool.start()
 
-    def start_nginx(self, upstreams: Sequence[str]) -> Nginx:
-        """Another nginx from the same templates, on a free port, stopped at the end of the calling test."""
-        nginx = Nginx(self.root / "run" / self._name("nginx"), self.static_root, upstreams)
+    def start_nginx(self, upstreams: Sequence[str], tls: Optional[tuple[Path, Path]] = None) -> Nginx:
+        """Another nginx from the same templates, on a free port, stopped at the end of the calling test;
+        with `tls` (certificate, key), serving https."""
+        nginx = Nginx(self.root / "run" / self._name("nginx"), self.static_root, upstreams, tls=tls)
         self.extras.append(nginx)
         return nginx.start()
 

@@ -440,11 +440,14 @@ def nginx_user_directive() -> str:
 class Nginx:
     """nginx in the foreground with its own pid, logs and temp files, serving the HitKeep server block."""
 
-    def __init__(self, directory: Path, static_root: Path, upstreams: Sequence[str], port: Optional[int] = None):
+    def __init__(self, directory: Path, static_root: Path, upstreams: Sequence[str], port: Optional[int] = None,
+                 tls: Optional[tuple[Path, Path]] = None):
+        """`tls`: (certificate, key) to serve https with, as a deployment adds to the template's `listen`."""
         self.directory = directory
         self.static_root = static_root
         self.upstreams = list(upstreams)
         self.port = port
+        self.tls = tls
         self.process: Optional[subprocess.Popen] = None
         self.error_log = directory / "error.log"
         self.access_log = directory / "access.log"
@@ -454,18 +457,26 @@ class Nginx:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def _render(self) -> Path:
         server_conf = self.directory / "hitkeep.conf"
+        listen = f"127.0.0.1:{self.port}" + (" ssl" if self.tls else "")
         render(TEMPLATES / "hitkeep.conf.template", server_conf,
-               LISTEN=f"127.0.0.1:{self.port}", SERVER_NAME="_", STATIC_ROOT=str(self.static_root),
+               LISTEN=listen, SERVER_NAME="_", STATIC_ROOT=str(self.static_root),
                UPSTREAM_SERVERS="\n    ".join(f"server {upstream};" for upstream in self.upstreams))
         main_conf = self.directory / "nginx.conf"
         render(TEMPLATES / "nginx.conf.template", main_conf,
                USER_DIRECTIVE=nginx_user_directive(), RUN_DIR=str(self.directory),
                ERROR_LOG=str(self.error_log), ACCESS_LOG=str(self.access_log),
                NGINX_ETC=str(nginx_etc()), SERVER_CONF=str(server_conf))
+        if self.tls:
+            # http-level, so that the server block of the template is used unchanged.
+            certificate, key = self.tls
+            text = main_conf.read_text().replace(
+                f"    include {server_conf};",
+                f"    ssl_certificate {certificate};\n    ssl_certificate_key {key};\n    include {server_conf};")
+            main_conf.write_text(text)
         return main_conf
 
     def start(self, timeout: float = 15) -> "Nginx":

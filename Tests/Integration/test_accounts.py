@@ -333,7 +333,7 @@ def test_audit_log_records_sign_in_events_with_actor_ip_and_user_agent(stack, pe
     actions = [entry["action"] for entry in entries]
     assert actions == ["password.changed", "logout", "login.succeeded", "login.succeeded", "login.failed"], actions
     for entry in entries:
-        assert set(entry) == {"id", "at", "action", "actor", "target_id", "ip", "user_agent"}
+        assert set(entry) == {"id", "at", "action", "actor", "target_id", "site_id", "detail", "ip", "user_agent"}
         assert ULID_RE.match(entry["id"]) and TIME_RE.match(entry["at"])
         assert entry["ip"] == "127.0.0.1"
         assert entry["actor"]["type"] == "user"

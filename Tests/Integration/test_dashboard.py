@@ -604,22 +604,50 @@ def test_change_password_and_read_the_security_log(journey, page):
     assert "differ" in field_error(page, page.field("Repeat the new password"))
 
     page.fill("Repeat the new password", NEW_PASSWORD)
-    page.button("Change password").click()
-    page.wait_for_text(".notice.success", "Password changed")
-    journey.password = NEW_PASSWORD
+    # The expired ci-exporter client is still there: the form offers to revoke it with the password.
+    revoke = page.find("input[name=revoke_api_clients]")
+    assert "Also revoke all 1 API client" in page.js("return arguments[0].labels[0].textContent", revoke)
     photograph(page, "password")
+    revoke.click()
+    page.button("Change password").click()
+    page.wait_for_text(".notice.success", "Every API client was revoked")
+    journey.password = NEW_PASSWORD
+    assert journey.cookie_session().get(journey.base_url + "/api/user/api-clients", timeout=REQUEST_TIMEOUT).json() == []
 
     page.find(".subnav a[href='/settings/security']").click()
     page.wait_for_path(lambda path: path == "/settings/security", "the security log did not open")
     table = page.find(".data-table")
     events = [row.find_elements(By.TAG_NAME, "td")[1].text for row in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
-    assert events[0] == "Password changed"
+    # Both in the same instant, in either order.
+    assert sorted(events[:2]) == ["API client deleted", "Password changed"]
+    assert events[2] == "Password change refused: wrong current password"
     for expected in ("API client deleted", "API client token rotated", "API client changed", "API client created",
-                     "Failed sign-in attempt", "Signed in", "Signed out"):
+                     "Failed sign-in attempt", "Signed in", "Signed out", "Site created"):
         assert expected in events, f"{expected!r} missing from the security log: {events}"
     assert "renamed-client" in table.text or "a deleted API client" in table.text
     photograph(page, "security-log")
     journey.steps_done.add("password")
+
+
+def test_revoke_all_api_clients(journey, page):
+    journey.require("password")
+    tokens = []
+    for name in ("grafana", "nightly-export"):
+        created = journey.cookie_session().post(journey.base_url + "/api/user/api-clients", json={"name": name},
+                                                timeout=REQUEST_TIMEOUT)
+        assert created.status_code == 201, created.text
+        tokens.append(created.json()["token"])
+    page.open(journey.base_url + "/settings/api-clients")
+    client_card(page, "nightly-export")
+    page.button("Revoke all").click()
+    dialog = page.find("dialog[open]")
+    assert "Revoke all 2 API clients?" in dialog.text
+    page.button("Revoke all API clients", scope=dialog).click()
+    page.wait_for_text(".empty-state", "No API clients yet")
+    assert not page.find_all(".client-card")
+    assert not [button for button in page.find_all("button") if button.text == "Revoke all" and button.is_displayed()]
+    for token in tokens:
+        assert journey.bearer(token, "/api/sites").status_code == 401
 
 
 # --- 6. a session that ends mid-use -------------------------------------------------------------------

@@ -33,6 +33,9 @@ def world(people) -> World:
     bob_site = bob.create_site()
     alice.add_member(alice_site["id"], bob.user.email, "viewer")
     alice.add_member(alice_site["id"], carol.user.email, "admin")
+    # An invitation becomes a membership with its person's next request.
+    for member in (bob, carol):
+        assert member.get("/api/user").status_code == 200
     return World(alice, bob, carol, alice_site, bob_site)
 
 
@@ -89,6 +92,7 @@ def test_an_admin_can_update_and_manage_members_but_not_delete(stack, world, peo
     assert_problem(world.carol.delete(f"/api/sites/{site_id}"), 403, "forbidden")
     dave = people.create()
     world.carol.add_member(site_id, dave.email, "viewer")
+    people.login(dave)
     assert world.carol.delete(f"/api/sites/{site_id}/members/{dave.id}").status_code == 204
     assert assert_json(world.alice.get(f"/api/sites/{site_id}"))["name"] == "Renamed by admin"
 
@@ -195,9 +199,11 @@ def test_csrf_uses_the_configured_public_origin(stack, people):
     own = deployment(stack, environment={"HITKEEP_PUBLIC_URL": "https://stats.example.com/"})
     person = people.create()
     api = people.login(person)
-    here = Api(own.base_url, cookie=api.cookie)
+    # Under an https public URL the session cookie is __Host-hk_token.
+    here = Api(own.base_url, cookie=api.cookie, cookie_name="__Host-hk_token")
     body = lambda: {"domain": unique_domain()}  # noqa: E731
     assert here.post("/api/sites", json=body(), headers={"Origin": "https://stats.example.com"}).status_code == 201
     assert here.post("/api/sites", json=body(), headers={"Origin": "https://STATS.example.com"}).status_code == 201
     for origin in (own.base_url, "http://stats.example.com", "https://stats.example.com:8443", "https://evil.example"):
         assert_problem(here.post("/api/sites", json=body(), headers={"Origin": origin}), 403, "csrf_rejected")
+

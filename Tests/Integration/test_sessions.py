@@ -57,13 +57,15 @@ def test_cookie_is_secure_when_the_public_url_is_https(stack, people):
     own = deployment(stack, environment={"HITKEEP_PUBLIC_URL": "https://stats.example.com"})
     person = people.create()
     response = Api(own.base_url).post("/api/login", json={"email": person.email, "password": person.password})
-    _, value, attributes = _only_cookie(response)
-    assert attributes.get("secure") is True
+    name, value, attributes = _only_cookie(response)
+    assert name == "__Host-hk_token", "over https the cookie carries the __Host- prefix"
+    assert attributes.get("secure") is True and attributes.get("path") == "/" and "domain" not in attributes
     assert attributes.get("httponly") is True and attributes.get("samesite") == "Lax"
     # Logout clears it with the same attributes, Secure included.
-    logout = Api(own.base_url, cookie=value).post("/api/logout", headers={"Origin": "https://stats.example.com"})
+    logout = Api(own.base_url, cookie=value, cookie_name=name).post("/api/logout", headers={"Origin": "https://stats.example.com"})
     assert logout.status_code == 204, logout.text
-    _, cleared, attributes = _only_cookie(logout)
+    name, cleared, attributes = _only_cookie(logout)
+    assert name == "__Host-hk_token"
     assert cleared == "" and attributes.get("secure") is True and attributes.get("max-age") == "0"
 
 
