@@ -120,9 +120,14 @@ public final class PostgresConnection {
         }
     }
 
-    /// Runs one statement with parameters (`$1`, `$2` …) and returns its rows.
+    /// Runs one statement, prepared on first use, and returns its rows.
     @discardableResult
-    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws -> PostgresRows {
+    public func query(_ query: PostgresQuery) throws -> PostgresRows {
+        try run(query.sql, query.bindings)
+    }
+
+    /// Runs `sql`, whose parameters are `$1`, `$2` …, with their values.
+    private func run(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws -> PostgresRows {
         guard let connection, PQstatus(connection) == CONNECTION_OK else {
             throw PostgresError(kind: .connectionFailure, message: "not connected")
         }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A Swift value that can be sent as a statement parameter, in PostgreSQL's text format.
-public protocol PostgresEncodable {
+public protocol PostgresEncodable: Sendable {
     var postgresText: String { get }
 }
 

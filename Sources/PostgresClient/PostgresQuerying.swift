@@ -2,7 +2,7 @@
 /// Code that only needs to run SQL takes this, so the same store serves a request and the CLI.
 public protocol PostgresQuerying {
     @discardableResult
-    func query(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws -> PostgresRows
+    func query(_ query: PostgresQuery) throws -> PostgresRows
 }
 
 extension PostgresConnection: PostgresQuerying {}

@@ -6,62 +6,49 @@ import PostgresClient
 /// working on every worker of every host at once.
 enum APIClientAuthenticator {
     /// The token's row and its client's as the one-row relation a `PrincipalRead` reads through,
-    /// with the parameters numbered from `first`: the token's hash, the request's clock, and the
-    /// scope the endpoint needs. The owner's profile is not joined (an api_clients row always has
-    /// its user, by foreign key), and a restricted client's sites are left to the reads.
-    /// PostgreSQL compares the times with the request's clock and looks for the scope among the
-    /// client's, so that neither timestamps nor the scope list come back to be parsed.
+    /// for the token's hash, the request's clock, and the scope the endpoint needs. The owner's
+    /// profile is not joined (an api_clients row always has its user, by foreign key), and a
+    /// restricted client's sites are left to the reads. PostgreSQL compares the times with the
+    /// request's clock and looks for the scope among the client's, so that neither timestamps nor
+    /// the scope list come back to be parsed.
     ///
     /// `refusal` says why a known token is refused, if it is (NULL: it is not): a rotated-out token
     /// whose grace period is over was revoked; an expired client's tokens have expired. The
     /// comparisons are those the request's clock would give in Swift: the clock arrives cut to
     /// microseconds, as stored times are, and `t <= now` holds for such a `t` exactly when it holds
     /// against `now` cut down to microseconds. `holds_scope` is NULL when no scope is asked for.
-    static func principal(parametersFrom first: Int) -> String {
-        let hash = "$\(first)", now = "$\(first + 1)", scope = "$\(first + 2)"
-        return """
-            SELECT c.id AS client_id, c.user_id, CASE WHEN c.restricted_to_sites THEN c.id END AS restricting_client_id,
-                   \(scope) = ANY(c.scopes) AS holds_scope,
-                   CASE WHEN t.expires_at <= \(now) THEN 'revoked' WHEN c.expires_at <= \(now) THEN 'expired' END AS refusal,
-                   c.last_used_at IS NULL OR c.last_used_at <= \(now)::timestamptz - interval '60 seconds' AS last_use_stale
-            FROM api_client_tokens t
-            JOIN api_clients c ON c.id = t.client_id
-            WHERE t.token_hash = \(hash)
-            """
+    static func lookup(hash: PostgresBytes, now: Date, scope: Scope?) -> PostgresQuery {
+        """
+        SELECT c.id AS client_id, c.user_id, CASE WHEN c.restricted_to_sites THEN c.id END AS restricting_client_id,
+               \(scope?.rawValue) = ANY(c.scopes) AS holds_scope,
+               CASE WHEN t.expires_at <= \(now) THEN 'revoked' WHEN c.expires_at <= \(now) THEN 'expired' END AS refusal,
+               c.last_used_at IS NULL OR c.last_used_at <= \(now)::timestamptz - interval '60 seconds' AS last_use_stale
+        FROM api_client_tokens t
+        JOIN api_clients c ON c.id = t.client_id
+        WHERE t.token_hash = \(hash)
+        """
     }
 
     /// The grant as a statement returns it, under names no read uses.
-    static let grantColumns = """
+    static let grantColumns: PostgresQuery = """
         principal.client_id AS token_client_id, principal.user_id AS token_user_id,
         principal.restricting_client_id IS NOT NULL AS token_restricted, principal.holds_scope AS token_holds_scope,
         principal.refusal AS token_refusal, principal.last_use_stale AS token_last_use_stale
         """
 
-    private static let lookup = "SELECT \(grantColumns) FROM (\(principal(parametersFrom: 1))) principal"
-
+    /// Resolves the token to its grant and, in the same statement, runs `read` (if any) as its client
+    /// sees it.
+    ///
     /// - Parameter scope: the scope the endpoint needs (403 `insufficient_scope` without it), or nil
     ///   where any valid token will do.
-    static func authenticate(token: String, requiring scope: Scope?, context: RequestContext) throws -> APIClientGrant {
-        try resolve(token: token, requiring: scope, statement: lookup, readParameters: [], context: context).grant
-    }
-
-    /// Authenticates the token and runs `read` as its client sees it, in one statement.
-    static func authenticate(token: String, requiring scope: Scope, reading read: PrincipalRead,
-                             _ parameters: [(any PostgresEncodable)?], context: RequestContext) throws -> (grant: APIClientGrant, rows: [PostgresRow]) {
-        let (grant, rows) = try resolve(token: token, requiring: scope, statement: read.forToken,
-                                        readParameters: parameters, context: context)
-        // Without rows to read, the join still returns the grant's row, marked as no row of the read.
-        return (grant, rows[0]["token_read_row"] == nil ? [] : Array(rows))
-    }
-
-    private static func resolve(token: String, requiring scope: Scope?, statement: String,
-                                readParameters: [(any PostgresEncodable)?], context: RequestContext) throws -> (grant: APIClientGrant, rows: PostgresRows) {
+    static func authenticate<Row>(token: String, requiring scope: Scope?, reading read: PrincipalRead<Row>?,
+                                  context: RequestContext) throws -> (grant: APIClientGrant, rows: [Row]) {
         guard APIToken.isWellFormed(token) else { throw Authenticator.invalidToken("invalid") }
         let hash = SecretDigest.sha256(token)
-        let rows = try context.database.query(statement, readParameters + [hash, context.now, scope?.rawValue])
+        let lookup = lookup(hash: hash, now: context.now, scope: scope)
+        let rows = try context.database.query(read?.query(joinedTo: lookup) ?? "SELECT \(grantColumns) FROM (\(lookup)) principal")
         guard let row = rows.first else {
-            let revoked = try context.database.query(
-                "SELECT 1 FROM api_client_revoked_tokens WHERE token_hash = $1", [hash])
+            let revoked = try context.database.query("SELECT 1 FROM api_client_revoked_tokens WHERE token_hash = \(hash)")
             throw Authenticator.invalidToken(revoked.isEmpty ? "invalid" : "revoked")
         }
         if let refusal = row["token_refusal"] {
@@ -74,14 +61,14 @@ enum APIClientAuthenticator {
             // At most one write a minute per client; the condition keeps concurrent workers from
             // writing it twice.
             try context.database.query("""
-                UPDATE api_clients SET last_used_at = $2
-                WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $2::timestamptz - interval '60 seconds')
-                """, [clientID, context.now])
+                UPDATE api_clients SET last_used_at = \(context.now)
+                WHERE id = \(clientID) AND (last_used_at IS NULL OR last_used_at <= \(context.now)::timestamptz - interval '60 seconds')
+                """)
         }
         // Checked after the use is recorded: a token used with too few scopes was still used.
         if let scope, try !row.decode(Bool.self, "token_holds_scope") {
             throw Authenticator.insufficientScope(scope)
         }
-        return (grant, rows)
+        return (grant, try read?.rows(ofJoined: rows) ?? [])
     }
 }

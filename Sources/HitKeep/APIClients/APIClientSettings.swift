@@ -53,7 +53,7 @@ struct APIClientSettings {
         }
         let unique = Array(Set(ids)).sorted()
         let accessible = try database.query(
-            "SELECT site_id FROM site_members WHERE user_id = $1 AND site_id = ANY($2::text[])", [ownerID, unique])
+            "SELECT site_id FROM site_members WHERE user_id = \(ownerID) AND site_id = ANY(\(unique)::text[])")
         guard accessible.count == unique.count else {
             throw HTTPProblem.forbidden("site_ids names a site you cannot access")
         }

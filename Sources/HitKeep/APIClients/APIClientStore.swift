@@ -3,7 +3,7 @@ import PostgresClient
 
 /// API clients and their token hashes. Callers run the writes inside a transaction.
 enum APIClientStore {
-    private static let select = """
+    private static let select: PostgresQuery = """
         SELECT c.id, c.name, c.description, c.scopes, c.created_at, c.updated_at, c.expires_at, c.last_used_at,
                (SELECT hint FROM api_client_tokens t WHERE t.client_id = c.id
                 ORDER BY t.expires_at IS NOT NULL, t.created_at DESC LIMIT 1) AS token_hint,
@@ -32,22 +32,22 @@ enum APIClientStore {
     }
 
     static func list(ownerID: String, on database: some PostgresQuerying) throws -> [APIClient] {
-        try database.query(select + " WHERE c.user_id = $1 ORDER BY c.created_at DESC, c.id DESC", [ownerID])
+        try database.query("\(select) WHERE c.user_id = \(ownerID) ORDER BY c.created_at DESC, c.id DESC")
             .map { try APIClient(row: $0) }
     }
 
     /// The owner's client, or nil: another user's client is not theirs to know about.
     static func find(_ id: String, ownerID: String, on database: some PostgresQuerying) throws -> APIClient? {
         guard ULID.isValid(id) else { return nil }
-        return try database.query(select + " WHERE c.id = $1 AND c.user_id = $2", [id, ownerID])
+        return try database.query("\(select) WHERE c.id = \(id) AND c.user_id = \(ownerID)")
             .first.map { try APIClient(row: $0) }
     }
 
     /// Creates the client and returns it with its token, shown this once.
     static func create(_ new: New, ownerID: String, now: Date, on database: some PostgresQuerying) throws -> (APIClient, String) {
         // The owner's row is locked so that concurrent creations count each other.
-        try database.query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", [ownerID])
-        let count = try database.query("SELECT count(*) AS n FROM api_clients WHERE user_id = $1", [ownerID])[0]
+        try database.query("SELECT 1 FROM users WHERE id = \(ownerID) FOR UPDATE")
+        let count = try database.query("SELECT count(*) AS n FROM api_clients WHERE user_id = \(ownerID)")[0]
             .decode(Int.self, "n")
         guard count < APIClientSettings.maximumClientsPerUser else {
             throw HTTPProblem.conflict("too_many_clients",
@@ -56,8 +56,8 @@ enum APIClientStore {
         let id = ULID(date: now).description
         try database.query("""
             INSERT INTO api_clients (id, user_id, name, description, scopes, restricted_to_sites, created_at, updated_at, expires_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)
-            """, [id, ownerID, new.name, new.description, new.scopes.map(\.rawValue), new.siteIDs != nil, now, new.expiresAt])
+            VALUES (\(id), \(ownerID), \(new.name), \(new.description), \(new.scopes.map(\.rawValue)), \(new.siteIDs != nil), \(now), \(now), \(new.expiresAt))
+            """)
         if let siteIDs = new.siteIDs {
             try replaceSites(of: id, with: siteIDs, on: database)
         }
@@ -74,18 +74,15 @@ enum APIClientStore {
         let setSites = changes.siteIDs != nil
         let rows = try database.query("""
             UPDATE api_clients SET
-                name = coalesce($3, name),
-                description = coalesce($4, description),
-                scopes = coalesce($5::text[], scopes),
-                restricted_to_sites = CASE WHEN $6 THEN $7 ELSE restricted_to_sites END,
-                expires_at = CASE WHEN $8 THEN $9::timestamptz ELSE expires_at END,
-                updated_at = $10
-            WHERE id = $1 AND user_id = $2
+                name = coalesce(\(changes.name), name),
+                description = coalesce(\(changes.description), description),
+                scopes = coalesce(\(changes.scopes?.map(\.rawValue))::text[], scopes),
+                restricted_to_sites = CASE WHEN \(setSites) THEN \((changes.siteIDs ?? nil) != nil) ELSE restricted_to_sites END,
+                expires_at = CASE WHEN \(setExpiry) THEN \(changes.expiresAt ?? nil)::timestamptz ELSE expires_at END,
+                updated_at = \(now)
+            WHERE id = \(id) AND user_id = \(ownerID)
             RETURNING id
-            """, [
-                id, ownerID, changes.name, changes.description, changes.scopes?.map(\.rawValue),
-                setSites, (changes.siteIDs ?? nil) != nil, setExpiry, changes.expiresAt ?? nil, now,
-            ])
+            """)
         guard !rows.isEmpty else { return nil }
         if let siteIDs = changes.siteIDs {
             try replaceSites(of: id, with: siteIDs ?? [], on: database)
@@ -102,39 +99,38 @@ enum APIClientStore {
             try revokeTokens(of: id, now: now, onlyExpired: true, on: database)
             let graceEnd = now.addingTimeInterval(TimeInterval(graceSeconds))
             try database.query("""
-                UPDATE api_client_tokens SET expires_at = LEAST(coalesce(expires_at, $2), $2) WHERE client_id = $1
-                """, [id, graceEnd])
+                UPDATE api_client_tokens SET expires_at = LEAST(coalesce(expires_at, \(graceEnd)), \(graceEnd)) WHERE client_id = \(id)
+                """)
         }
-        try database.query("UPDATE api_clients SET updated_at = $2 WHERE id = $1", [id, now])
+        try database.query("UPDATE api_clients SET updated_at = \(now) WHERE id = \(id)")
         return try issueToken(for: id, now: now, on: database)
     }
 
     /// Deletes the client; its token hashes are kept as revoked so a late caller is told why.
     static func delete(_ id: String, now: Date, on database: some PostgresQuerying) throws {
         try revokeTokens(of: id, now: now, on: database)
-        try database.query("DELETE FROM api_clients WHERE id = $1", [id])
+        try database.query("DELETE FROM api_clients WHERE id = \(id)")
     }
 
     /// Deletes every client of the user as `delete` does one; returns their ids.
     static func deleteAll(ownerID: String, now: Date, on database: some PostgresQuerying) throws -> [String] {
         let rows = try database.query("""
             WITH gone AS (
-                DELETE FROM api_clients WHERE user_id = $1 RETURNING id
+                DELETE FROM api_clients WHERE user_id = \(ownerID) RETURNING id
             ), revoked AS (
                 INSERT INTO api_client_revoked_tokens (token_hash, revoked_at)
-                SELECT t.token_hash, $2 FROM api_client_tokens t JOIN gone ON gone.id = t.client_id
+                SELECT t.token_hash, \(now) FROM api_client_tokens t JOIN gone ON gone.id = t.client_id
                 ON CONFLICT (token_hash) DO NOTHING
             )
             SELECT id FROM gone ORDER BY id
-            """, [ownerID, now])
+            """)
         return try rows.map { try $0.decode(String.self, "id") }
     }
 
     private static func issueToken(for clientID: String, now: Date, on database: some PostgresQuerying) throws -> String {
         let token = APIToken.generate()
         try database.query(
-            "INSERT INTO api_client_tokens (token_hash, client_id, hint, created_at) VALUES ($1, $2, $3, $4)",
-            [SecretDigest.sha256(token), clientID, APIToken.hint(token), now])
+            "INSERT INTO api_client_tokens (token_hash, client_id, hint, created_at) VALUES (\(SecretDigest.sha256(token)), \(clientID), \(APIToken.hint(token)), \(now))")
         return token
     }
 
@@ -144,20 +140,20 @@ enum APIClientStore {
         try database.query("""
             WITH gone AS (
                 DELETE FROM api_client_tokens
-                WHERE client_id = $1 AND (NOT $3 OR expires_at <= $2)
+                WHERE client_id = \(clientID) AND (NOT \(onlyExpired) OR expires_at <= \(now))
                 RETURNING token_hash
             )
             INSERT INTO api_client_revoked_tokens (token_hash, revoked_at)
-            SELECT token_hash, $2 FROM gone ON CONFLICT (token_hash) DO NOTHING
-            """, [clientID, now, onlyExpired])
+            SELECT token_hash, \(now) FROM gone ON CONFLICT (token_hash) DO NOTHING
+            """)
     }
 
     private static func replaceSites(of clientID: String, with siteIDs: [String], on database: some PostgresQuerying) throws {
-        try database.query("DELETE FROM api_client_sites WHERE client_id = $1", [clientID])
+        try database.query("DELETE FROM api_client_sites WHERE client_id = \(clientID)")
         if !siteIDs.isEmpty {
             try database.query("""
-                INSERT INTO api_client_sites (client_id, site_id) SELECT $1, unnest($2::text[])
-                """, [clientID, siteIDs])
+                INSERT INTO api_client_sites (client_id, site_id) SELECT \(clientID), unnest(\(siteIDs)::text[])
+                """)
         }
     }
 }

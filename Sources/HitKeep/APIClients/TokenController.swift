@@ -8,7 +8,8 @@ enum TokenController {
         guard let token = Authenticator.bearerToken(request) else {
             throw Authenticator.missingToken()
         }
-        let grant = try APIClientAuthenticator.authenticate(token: token, requiring: nil, context: context)
+        let (grant, _) = try APIClientAuthenticator.authenticate(token: token, requiring: nil,
+                                                                 reading: PrincipalRead<Never>?.none, context: context)
         guard let client = try APIClientStore.find(grant.clientID, ownerID: grant.ownerID, on: context.database) else {
             throw Authenticator.invalidToken("revoked")
         }

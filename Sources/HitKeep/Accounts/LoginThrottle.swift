@@ -19,35 +19,34 @@ enum LoginThrottle {
         let windowStart = context.now.addingTimeInterval(-configuration.loginWindow)
         return try context.database.transaction {
             // Always the email lock before the address lock, so two attempts never wait on each other in a cycle.
-            try context.database.query("SELECT pg_advisory_xact_lock(hashtextextended('login-email:' || $1, 0))", [emailKey])
-            try context.database.query("SELECT pg_advisory_xact_lock(hashtextextended('login-ip:' || $1, 0))", [address])
+            try context.database.query("SELECT pg_advisory_xact_lock(hashtextextended('login-email:' || \(emailKey), 0))")
+            try context.database.query("SELECT pg_advisory_xact_lock(hashtextextended('login-ip:' || \(address), 0))")
             // The failure whose ageing-out brings the count back under the limit, per key.
             let rows = try context.database.query("""
-                SELECT (SELECT at FROM login_failures WHERE email = $1 AND ip = $2 AND at > $3
-                        ORDER BY at DESC OFFSET $4 - 1 LIMIT 1) AS email_blocker,
-                       (SELECT at FROM login_failures WHERE ip = $2 AND at > $3
-                        ORDER BY at DESC OFFSET $5 - 1 LIMIT 1) AS address_blocker
-                """, [emailKey, address, windowStart, configuration.loginFailuresPerEmail, configuration.loginFailuresPerAddress])
+                SELECT (SELECT at FROM login_failures WHERE email = \(emailKey) AND ip = \(address) AND at > \(windowStart)
+                        ORDER BY at DESC OFFSET \(configuration.loginFailuresPerEmail) - 1 LIMIT 1) AS email_blocker,
+                       (SELECT at FROM login_failures WHERE ip = \(address) AND at > \(windowStart)
+                        ORDER BY at DESC OFFSET \(configuration.loginFailuresPerAddress) - 1 LIMIT 1) AS address_blocker
+                """)
             let blockers = [try rows[0].decodeIfPresent(Date.self, "email_blocker"),
                             try rows[0].decodeIfPresent(Date.self, "address_blocker")].compactMap { $0 }
             if let latest = blockers.max() {
                 throw tooManyAttempts("sign-in", countedSince: latest, context: context)
             }
             return try context.database.query(
-                "INSERT INTO login_failures (email, ip, at) VALUES ($1, $2, $3) RETURNING id", [emailKey, address, context.now]
-            )[0].decode(Int64.self, "id")
+                "INSERT INTO login_failures (email, ip, at) VALUES (\(emailKey), \(address), \(context.now)) RETURNING id")[0].decode(Int64.self, "id")
         }
     }
 
     /// After a successful sign-in: the attempt and the email's earlier failures from this address
     /// no longer count. Failures from elsewhere still do, for the addresses they came from.
     static func clear(emailKey: String, address: String, context: RequestContext) throws {
-        try context.database.query("DELETE FROM login_failures WHERE email = $1 AND ip = $2", [emailKey, address])
+        try context.database.query("DELETE FROM login_failures WHERE email = \(emailKey) AND ip = \(address)")
     }
 
     /// Deletes failures that have left the window; the roll-up process calls it now and then.
     static func purge(olderThan windowStart: Date, on database: some PostgresQuerying) throws {
-        try database.query("DELETE FROM login_failures WHERE at < $1", [windowStart])
+        try database.query("DELETE FROM login_failures WHERE at < \(windowStart)")
     }
 
     /// 429 `too_many_attempts`, with `Retry-After` for when the failure counted at `blocker` leaves

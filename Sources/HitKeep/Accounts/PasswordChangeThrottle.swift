@@ -12,26 +12,25 @@ enum PasswordChangeThrottle {
         let configuration = context.configuration
         let windowStart = context.now.addingTimeInterval(-configuration.loginWindow)
         return try context.database.transaction {
-            try context.database.query("SELECT pg_advisory_xact_lock(hashtextextended('password-change:' || $1, 0))", [userID])
+            try context.database.query("SELECT pg_advisory_xact_lock(hashtextextended('password-change:' || \(userID), 0))")
             let rows = try context.database.query("""
-                SELECT at FROM password_change_failures WHERE user_id = $1 AND at > $2
-                ORDER BY at DESC OFFSET $3 - 1 LIMIT 1
-                """, [userID, windowStart, configuration.loginFailuresPerEmail])
+                SELECT at FROM password_change_failures WHERE user_id = \(userID) AND at > \(windowStart)
+                ORDER BY at DESC OFFSET \(configuration.loginFailuresPerEmail) - 1 LIMIT 1
+                """)
             if let blocker = try rows.first?.decode(Date.self, "at") {
                 throw LoginThrottle.tooManyAttempts("password change", countedSince: blocker, context: context)
             }
             return try context.database.query(
-                "INSERT INTO password_change_failures (user_id, at) VALUES ($1, $2) RETURNING id", [userID, context.now]
-            )[0].decode(Int64.self, "id")
+                "INSERT INTO password_change_failures (user_id, at) VALUES (\(userID), \(context.now)) RETURNING id")[0].decode(Int64.self, "id")
         }
     }
 
     /// After the right current password: this attempt and the account's earlier failures no longer count.
     static func clear(userID: String, on database: some PostgresQuerying) throws {
-        try database.query("DELETE FROM password_change_failures WHERE user_id = $1", [userID])
+        try database.query("DELETE FROM password_change_failures WHERE user_id = \(userID)")
     }
 
     static func purge(olderThan windowStart: Date, on database: some PostgresQuerying) throws {
-        try database.query("DELETE FROM password_change_failures WHERE at < $1", [windowStart])
+        try database.query("DELETE FROM password_change_failures WHERE at < \(windowStart)")
     }
 }

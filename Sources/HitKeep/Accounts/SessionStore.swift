@@ -17,13 +17,8 @@ enum SessionStore {
         let lifetime = min(configuration.sessionLifetime, configuration.sessionAbsoluteLifetime)
         try context.database.query("""
             INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent)
-            VALUES ($1, $2, $3, $3, $4, $5, $6)
-            """, [
-                SecretDigest.sha256(secret), userID, context.now,
-                context.now.addingTimeInterval(lifetime),
-                context.now.addingTimeInterval(configuration.sessionAbsoluteLifetime),
-                String(userAgent.prefix(512)),
-            ])
+            VALUES (\(SecretDigest.sha256(secret)), \(userID), \(context.now), \(context.now), \(context.now.addingTimeInterval(lifetime)), \(context.now.addingTimeInterval(configuration.sessionAbsoluteLifetime)), \(String(userAgent.prefix(512))))
+            """)
         return (secret, Int(lifetime))
     }
 
@@ -36,8 +31,8 @@ enum SessionStore {
                    s.expires_at, s.absolute_expires_at, s.last_seen_at,
                    EXISTS (SELECT 1 FROM site_invitations i WHERE i.email = lower(u.email)) AS invited
             FROM sessions s JOIN users u ON u.id = s.user_id
-            WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.absolute_expires_at > $2
-            """, [hash, context.now])
+            WHERE s.token_hash = \(hash) AND s.expires_at > \(context.now) AND s.absolute_expires_at > \(context.now)
+            """)
         guard let row = rows.first else { return nil }
         let user = try User(row: row)
         let expiresAt = try row.decode(Date.self, "expires_at")
@@ -48,12 +43,11 @@ enum SessionStore {
         if expiresAt.timeIntervalSince(context.now) < lifetime / 2 {
             let newExpiry = min(context.now.addingTimeInterval(lifetime), absoluteExpiresAt)
             try context.database.query(
-                "UPDATE sessions SET expires_at = $2, last_seen_at = $3 WHERE token_hash = $1",
-                [hash, newExpiry, context.now])
+                "UPDATE sessions SET expires_at = \(newExpiry), last_seen_at = \(context.now) WHERE token_hash = \(hash)")
             renewedMaxAge = Int(newExpiry.timeIntervalSince(context.now))
         } else if context.now.timeIntervalSince(lastSeenAt) > 60 {
             // "Last seen" to the minute, without a write on every request.
-            try context.database.query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1", [hash, context.now])
+            try context.database.query("UPDATE sessions SET last_seen_at = \(context.now) WHERE token_hash = \(hash)")
         }
         if try row.decode(Bool.self, "invited") {
             // Invited to a site while signed in: the site is theirs to see from this request on.
@@ -66,18 +60,17 @@ enum SessionStore {
     }
 
     static func delete(hash: [UInt8], context: RequestContext) throws {
-        try context.database.query("DELETE FROM sessions WHERE token_hash = $1", [PostgresBytes(hash)])
+        try context.database.query("DELETE FROM sessions WHERE token_hash = \(PostgresBytes(hash))")
     }
 
     /// Deletes sessions that can no longer be used; the roll-up process calls it now and then.
     static func purgeExpired(at now: Date, on database: some PostgresQuerying) throws {
-        try database.query("DELETE FROM sessions WHERE expires_at <= $1 OR absolute_expires_at <= $1", [now])
+        try database.query("DELETE FROM sessions WHERE expires_at <= \(now) OR absolute_expires_at <= \(now)")
     }
 
     /// Ends every session of the user but the one given (after a password change).
     static func deleteOthers(userID: String, keeping hash: [UInt8]?, context: RequestContext) throws {
         try context.database.query(
-            "DELETE FROM sessions WHERE user_id = $1 AND ($2::bytea IS NULL OR token_hash <> $2::bytea)",
-            [userID, hash.map { PostgresBytes($0) }])
+            "DELETE FROM sessions WHERE user_id = \(userID) AND (\(hash.map { PostgresBytes($0) })::bytea IS NULL OR token_hash <> \(hash.map { PostgresBytes($0) })::bytea)")
     }
 }

@@ -31,8 +31,7 @@ enum UserController {
         let newHash = PasswordHasher.hash(new)
         try context.database.transaction {
             try PasswordChangeThrottle.clear(userID: principal.userID, on: context.database)
-            try context.database.query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
-                                       [principal.userID, newHash, context.now])
+            try context.database.query("UPDATE users SET password_hash = \(newHash), updated_at = \(context.now) WHERE id = \(principal.userID)")
             try SessionStore.deleteOthers(userID: principal.userID, keeping: sessionHash, context: context)
             try AuditLog.record("password.changed", by: principal, request: request, context: context)
             if revokeAPIClients {

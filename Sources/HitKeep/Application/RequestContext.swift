@@ -24,14 +24,14 @@ public final class RequestContext {
 
     /// The principal of the request under `policy`, or the 401/403 problem to answer with.
     public func authenticate(_ request: Request, _ policy: AuthenticationPolicy) throws -> Principal {
-        try Authenticator.authenticate(request, self, policy: policy)
+        try Authenticator.authenticate(request, self, policy: policy, reading: PrincipalRead<Never>?.none).0
     }
 
     /// The principal of the request under `policy`, and the rows of `read` as that principal sees
     /// them: for a bearer token, read in the same statement as the token's lookup.
-    func authenticate(_ request: Request, _ policy: AuthenticationPolicy, reading read: PrincipalRead,
-                      _ parameters: [(any PostgresEncodable)?] = []) throws -> (Principal, [PostgresRow]) {
-        try Authenticator.authenticate(request, self, policy: policy, reading: read, parameters)
+    func authenticate<Row>(_ request: Request, _ policy: AuthenticationPolicy,
+                           reading read: PrincipalRead<Row>) throws -> (Principal, [Row]) {
+        try Authenticator.authenticate(request, self, policy: policy, reading: read)
     }
 
     /// A path parameter the route pattern guarantees.

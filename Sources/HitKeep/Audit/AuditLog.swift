@@ -25,8 +25,8 @@ enum AuditLog {
                        from origin: Origin, at now: Date, on database: some PostgresQuerying) throws {
         try database.query("""
             INSERT INTO audit_log (id, user_id, at, action, actor_type, actor_id, target_id, ip, user_agent)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-            """, [ULID(date: now).description, userID, now, action, actor.type, actor.id, target, origin.ip, origin.userAgent])
+            VALUES (\(ULID(date: now).description), \(userID), \(now), \(action), \(actor.type), \(actor.id), \(target), \(origin.ip), \(origin.userAgent))
+            """)
     }
 
     static func record(_ action: String, for userID: String, actor: (type: String, id: String?), target: String? = nil,
@@ -46,15 +46,14 @@ enum AuditLog {
                                  target: String? = nil, detail: String? = nil,
                                  from origin: Origin, at now: Date, on database: some PostgresQuerying) throws {
         let readers = try database.query("""
-            SELECT user_id FROM site_members WHERE site_id = $1 AND role IN ('owner', 'admin')
-            UNION SELECT $2
-            """, [siteID, userID]).map { try $0.decode(String.self, "user_id") }
+            SELECT user_id FROM site_members WHERE site_id = \(siteID) AND role IN ('owner', 'admin')
+            UNION SELECT \(userID)
+            """).map { try $0.decode(String.self, "user_id") }
         try database.query("""
             INSERT INTO audit_log (id, user_id, at, action, actor_type, actor_id, target_id, ip, user_agent, site_id, detail)
-            SELECT entry.id, entry.user_id, $3, $4, $5, $6, $7, $8, $9, $10, $11
-            FROM unnest($1::text[], $2::text[]) AS entry (id, user_id)
-            """, [readers.map { _ in ULID(date: now).description }, readers, now, action, actor.type, actor.id, target,
-                  origin.ip, origin.userAgent, siteID, detail])
+            SELECT entry.id, entry.user_id, \(now), \(action), \(actor.type), \(actor.id), \(target), \(origin.ip), \(origin.userAgent), \(siteID), \(detail)
+            FROM unnest(\(readers.map { _ in ULID(date: now).description })::text[], \(readers)::text[]) AS entry (id, user_id)
+            """)
     }
 
     static func recordSiteChange(_ action: String, site siteID: String, by principal: Principal, target: String? = nil,

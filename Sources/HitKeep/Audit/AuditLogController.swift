@@ -12,8 +12,8 @@ enum AuditLogController {
         let limit = try QueryLimit.parse(request.query["limit"], default: 50, maximum: 500)
         let rows = try context.database.query("""
             SELECT id, at, action, actor_type, actor_id, target_id, site_id, detail, ip, user_agent
-            FROM audit_log WHERE user_id = $1 ORDER BY at DESC, id DESC LIMIT $2
-            """, [principal.userID, limit])
+            FROM audit_log WHERE user_id = \(principal.userID) ORDER BY at DESC, id DESC LIMIT \(limit)
+            """)
         let entries = try rows.map { row -> JSON in
             .object([
                 ("id", .string(try row.decode(String.self, "id"))),

@@ -2,29 +2,21 @@ import HTTPTypes
 import PostgresClient
 
 /// Finds the principal of a request (API.md §2): a valid session cookie wins; otherwise an API
-/// client token from `Authorization: Bearer` or `X-Api-Key`, where the endpoint accepts one.
+/// client token from `Authorization: Bearer` or `X-Api-Key`, where the endpoint accepts one. Every
+/// principal comes out of one path, whatever the credential and whether or not a read goes with it.
 enum Authenticator {
     static let realm = "hitkeep"
 
-    static func authenticate(_ request: Request, _ context: RequestContext, policy: AuthenticationPolicy) throws -> Principal {
+    /// The principal, and the rows of `read` (if any) as the principal sees them. A bearer token is
+    /// looked up in the same statement as the read; a session's read runs once the session is known.
+    static func authenticate<Row>(_ request: Request, _ context: RequestContext, policy: AuthenticationPolicy,
+                                  reading read: PrincipalRead<Row>?) throws -> (Principal, [Row]) {
         switch try credentials(request, context, policy: policy) {
         case .principal(let principal):
-            return principal
+            return (principal, try read?.rows(for: principal, on: context.database) ?? [])
         case .token(let token, let scope):
-            return .apiClient(try APIClientAuthenticator.authenticate(token: token, requiring: scope, context: context))
-        }
-    }
-
-    /// The principal, and the rows of `read` as the principal sees them. A bearer token is looked up
-    /// in the same statement as the read.
-    static func authenticate(_ request: Request, _ context: RequestContext, policy: AuthenticationPolicy,
-                             reading read: PrincipalRead, _ parameters: [(any PostgresEncodable)?]) throws -> (Principal, [PostgresRow]) {
-        switch try credentials(request, context, policy: policy) {
-        case .principal(let principal):
-            return (principal, Array(try read.rows(for: principal, parameters, on: context.database)))
-        case .token(let token, let scope):
-            let (grant, rows) = try APIClientAuthenticator.authenticate(
-                token: token, requiring: scope, reading: read, parameters, context: context)
+            let (grant, rows) = try APIClientAuthenticator.authenticate(token: token, requiring: scope, reading: read,
+                                                                        context: context)
             return (.apiClient(grant), rows)
         }
     }

@@ -4,50 +4,64 @@ import PostgresClient
 /// columns: `user_id`, the person the request acts for, and `restricting_client_id`, the API client
 /// whose list of sites limits what the request may see (NULL when nothing does).
 ///
-/// It runs in one of two forms. For a signed-in session the principal is known before the read, and
-/// is bound as parameters. For a bearer token the read is joined to the token's lookup
-/// (`APIClientAuthenticator`) in one statement: one round trip and one snapshot instead of a lookup
-/// and then a read, and PostgreSQL runs the read only for a token that is valid and holds the scope.
-///
-/// The read's own parameters are `$1` to `$parameterCount`; the principal's are numbered after them.
-struct PrincipalRead: Sendable {
-    /// The read for a known person: the read's parameters, then the user id and the restricting
-    /// client id.
-    let forUser: String
-    /// The read joined to a token's lookup: the read's parameters, then the lookup's. The first row
-    /// carries the token's grant in `token_*` columns; it is a row of the read only if
-    /// `token_read_row` is not NULL.
-    let forToken: String
+/// It runs in one of two forms. For a signed-in session (or the command line) the person is known
+/// before the read, and is bound as parameters. For a bearer token the read is joined to the token's
+/// lookup (`APIClientAuthenticator`) in one statement: one round trip and one snapshot instead of a
+/// lookup and then a read, and PostgreSQL runs the read only for a token that is valid and holds the
+/// scope. Either way the caller gets typed rows.
+struct PrincipalRead<Row>: Sendable {
+    /// A `SELECT` that refers to `principal.user_id` and `principal.restricting_client_id`, with the
+    /// read's own parameters. Its column names must not start with `token_`.
+    let body: PostgresQuery
+    /// The order of the rows, over the body's column names; applied to the whole statement, as a
+    /// subquery's order is not kept by the query around it.
+    let orderBy: String?
+    let decode: @Sendable (PostgresRow) throws -> Row
 
-    /// - Parameters:
-    ///   - body: a `SELECT` that refers to `principal.user_id` and `principal.restricting_client_id`.
-    ///     Its column names must not start with `token_`.
-    ///   - orderBy: the order of the rows, over the body's column names; applied to the whole
-    ///     statement, as a subquery's order is not kept by the query around it.
-    init(_ body: String, parameterCount: Int = 0, orderBy: String? = nil) {
-        let userID = parameterCount + 1
-        let order = orderBy.map { "\nORDER BY \($0)" } ?? ""
-        forUser = """
-            SELECT read.* FROM (SELECT $\(userID)::text AS user_id, $\(userID + 1)::text AS restricting_client_id) principal
+    init(_ body: PostgresQuery, orderBy: String? = nil, decode: @escaping @Sendable (PostgresRow) throws -> Row) {
+        self.body = body
+        self.orderBy = orderBy
+        self.decode = decode
+    }
+
+    /// The read for a known person, limited by the sites of `clientID` if given.
+    func query(forUser userID: String, restrictedBy clientID: String?) -> PostgresQuery {
+        ordered("""
+            SELECT read.* FROM (SELECT \(userID)::text AS user_id, \(clientID)::text AS restricting_client_id) principal
             CROSS JOIN LATERAL (\(body)) read
-            """ + order
-        forToken = """
+            """)
+    }
+
+    /// The read joined to a token's lookup, a one-row relation with the grant's columns
+    /// (`APIClientAuthenticator.lookup`). The first row carries the grant in `token_*` columns; it is
+    /// a row of the read only if `token_read_row` is not NULL.
+    func query(joinedTo lookup: PostgresQuery) -> PostgresQuery {
+        ordered("""
             SELECT \(APIClientAuthenticator.grantColumns), read.*
-            FROM (\(APIClientAuthenticator.principal(parametersFrom: parameterCount + 1))) principal
+            FROM (\(lookup)) principal
             LEFT JOIN LATERAL (SELECT true AS token_read_row, body.* FROM (\(body)) body) read
                 ON principal.refusal IS NULL AND principal.holds_scope IS NOT FALSE
-            """ + order
+            """)
+    }
+
+    private func ordered(_ query: PostgresQuery) -> PostgresQuery {
+        guard let orderBy else { return query }
+        return "\(query)\nORDER BY \(unescaped: orderBy)"
     }
 
     /// The rows as `principal`, already known, sees them.
-    func rows(for principal: Principal, _ parameters: [(any PostgresEncodable)?] = [],
-              on database: some PostgresQuerying) throws -> PostgresRows {
-        try rows(forUser: principal.userID, restrictedBy: principal.siteRestrictingClientID, parameters, on: database)
+    func rows(for principal: Principal, on database: some PostgresQuerying) throws -> [Row] {
+        try rows(forUser: principal.userID, restrictedBy: principal.siteRestrictingClientID, on: database)
     }
 
     /// The rows as the user sees them, limited by the sites of `clientID` if given.
-    func rows(forUser userID: String, restrictedBy clientID: String? = nil, _ parameters: [(any PostgresEncodable)?] = [],
-              on database: some PostgresQuerying) throws -> PostgresRows {
-        try database.query(forUser, parameters + [userID, clientID])
+    func rows(forUser userID: String, restrictedBy clientID: String? = nil, on database: some PostgresQuerying) throws -> [Row] {
+        try database.query(query(forUser: userID, restrictedBy: clientID)).map(decode)
+    }
+
+    /// The rows of a statement made by `query(joinedTo:)`: all but the grant-only row.
+    func rows(ofJoined rows: PostgresRows) throws -> [Row] {
+        guard let first = rows.first, first["token_read_row"] != nil else { return [] }
+        return try rows.map(decode)
     }
 }

@@ -30,8 +30,8 @@ public final class Database: PostgresQuerying {
     }
 
     @discardableResult
-    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws -> PostgresRows {
-        let rows = try run { try $0.query(sql, parameters) }
+    public func query(_ query: PostgresQuery) throws -> PostgresRows {
+        let rows = try run { try $0.query(query) }
         statementsThisRequest += 1
         return rows
     }

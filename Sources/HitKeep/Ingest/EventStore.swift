@@ -6,8 +6,8 @@ import PostgresClient
 /// `events_roll_up` trigger folds each batch into the rollups (migrations/0004 and 0008). Batches
 /// that are written at once (`hitkeep dev seed`) go straight to `events`.
 public enum EventStore {
-    /// The columns after `site_id`, in the order of the arrays below.
-    private static let columns = """
+    /// The columns after `site_id`, in the order of `fields(of:)`.
+    private static let columns: PostgresQuery = """
         occurred_at, session_id, path, referrer_host, referrer_url, device, browser, os, country, language,
         utm_source, utm_medium, utm_campaign, utm_term, utm_content
         """
@@ -17,8 +17,8 @@ public enum EventStore {
     public static func enqueue(_ view: PageView, forDomain domain: String, on database: some PostgresQuerying) throws -> Bool {
         let rows = try database.query("""
             INSERT INTO event_queue (site_id, \(columns))
-            SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 FROM sites WHERE domain = $1
-            """, [domain] + values(of: view))
+            SELECT id, \(values(of: view)) FROM sites WHERE domain = \(domain)
+            """)
         return rows.affectedRows == 1
     }
 
@@ -26,43 +26,57 @@ public enum EventStore {
     public static func enqueue(_ view: PageView, on database: some PostgresQuerying) throws {
         try database.query("""
             INSERT INTO event_queue (site_id, \(columns))
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-            """, [view.siteID] + values(of: view))
+            VALUES (\(view.siteID), \(values(of: view)))
+            """)
     }
 
     /// Moves the site's queued events into the rollups, waiting for a roll-up of that site already
     /// under way; afterwards the rollups hold every event queued before the call.
     public static func fold(siteID: String, on database: some PostgresQuerying) throws {
-        try database.query("SELECT fold_queued_events($1)", [siteID])
+        try database.query("SELECT fold_queued_events(\(siteID))")
     }
 
     /// Moves the oldest `limit` queued events of the sites no one else is folding. Returns how many moved.
     public static func foldAll(limit: Int, on database: some PostgresQuerying) throws -> Int {
-        try database.query("SELECT fold_queued_events(NULL, $1) AS moved", [limit])[0].decode(Int.self, "moved")
+        try database.query("SELECT fold_queued_events(NULL, \(limit)) AS moved")[0].decode(Int.self, "moved")
     }
 
-    /// Stores page views of known sites in one statement (one trigger run for the whole batch).
+    /// Stores page views of known sites in one statement (one trigger run for the whole batch): one
+    /// array per column, unnested side by side.
     public static func insert(_ views: [PageView], on database: some PostgresQuerying) throws {
         guard !views.isEmpty else { return }
         var arrays: [[String]] = Array(repeating: [], count: 16)
         for index in arrays.indices { arrays[index].reserveCapacity(views.count) }
         for view in views {
             arrays[0].append(view.siteID)
-            for (index, value) in values(of: view).enumerated() {
+            for (index, value) in fields(of: view).enumerated() {
                 arrays[index + 1].append(value?.postgresText ?? "")
             }
         }
-        try database.query("""
-            INSERT INTO events (site_id, \(columns))
-            SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[],
-                                 $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-                                 $13::text[], $14::text[], $15::text[], $16::text[])
-            """, arrays)
+        var statement: PostgresQuery = "INSERT INTO events (site_id, \(columns)) SELECT * FROM unnest("
+        for (index, array) in arrays.enumerated() {
+            statement.append(unescaped: index == 0 ? "" : ", ")
+            statement.append(binding: array)
+            // The second column, occurred_at, is the one that is not text.
+            statement.append(unescaped: index == 1 ? "::timestamptz[]" : "::text[]")
+        }
+        statement.append(unescaped: ")")
+        try database.query(statement)
     }
 
-    /// Typed as the parameter list itself: an array of non-optional existentials would be converted
-    /// element by element, with a dynamic cast each, on every call.
-    private static func values(of view: PageView) -> [(any PostgresEncodable)?] {
+    /// The view's values for `columns`, as parameters.
+    private static func values(of view: PageView) -> PostgresQuery {
+        var values = PostgresQuery(unescaped: "")
+        for (index, field) in fields(of: view).enumerated() {
+            if index > 0 { values.append(unescaped: ", ") }
+            values.append(binding: field)
+        }
+        return values
+    }
+
+    /// Typed as a parameter list: an array of non-optional existentials would be converted element
+    /// by element, with a dynamic cast each, on every call.
+    private static func fields(of view: PageView) -> [(any PostgresEncodable)?] {
         [view.occurredAt, view.sessionID, view.path, view.referrerHost, view.referrerURL, view.device, view.browser,
          view.os, view.country, view.language, view.utm.source, view.utm.medium, view.utm.campaign, view.utm.term,
          view.utm.content]

@@ -13,7 +13,7 @@ enum MembersController {
         router.add(.delete, "/api/sites/{site_id}/invitations/{email}", withdrawInvitation)
     }
 
-    private static let memberColumns = """
+    private static let memberColumns: PostgresQuery = """
         SELECT u.id AS user_id, u.email, u.name, m.role, m.created_at
         FROM site_members m JOIN users u ON u.id = m.user_id
         """
@@ -44,7 +44,7 @@ enum MembersController {
     /// Members first, in the order they joined, then open invitations.
     @Sendable static func list(_ request: Request, _ context: RequestContext) throws -> Response {
         let site = try SiteStore.site(context.parameter("site_id"), for: request, .sessionOnly, requiring: .admin, context: context)
-        let rows = try context.database.query(memberColumns + " WHERE m.site_id = $1 ORDER BY m.created_at, u.id", [site.id])
+        let rows = try context.database.query("\(memberColumns) WHERE m.site_id = \(site.id) ORDER BY m.created_at, u.id")
         let invitations = try SiteInvitations.pending(for: site.id, on: context.database)
         return .json(.array(try rows.map(json) + invitations.map(json)))
     }
@@ -83,12 +83,11 @@ enum MembersController {
             let previous = try memberRole(userID, of: site.id, context: context)
             if previous == .owner { throw HTTPProblem.forbidden("the owner's role cannot be changed") }
             if previous != role {
-                try context.database.query("UPDATE site_members SET role = $3 WHERE site_id = $1 AND user_id = $2",
-                                           [site.id, userID, role.rawValue])
+                try context.database.query("UPDATE site_members SET role = \(role.rawValue) WHERE site_id = \(site.id) AND user_id = \(userID)")
                 try AuditLog.recordSiteChange("site.member_role_changed", site: site.id, by: principal, target: userID,
                                               detail: "\(previous.rawValue) → \(role.rawValue)", request: request, context: context)
             }
-            return try context.database.query(memberColumns + " WHERE m.site_id = $1 AND m.user_id = $2", [site.id, userID])
+            return try context.database.query("\(memberColumns) WHERE m.site_id = \(site.id) AND m.user_id = \(userID)")
         }
         return .json(try json(rows[0]))
     }
@@ -103,7 +102,7 @@ enum MembersController {
             // Recorded first, so that a removed admin's own log has it too.
             try AuditLog.recordSiteChange("site.member_removed", site: site.id, by: principal, target: userID,
                                           detail: role.rawValue, request: request, context: context)
-            try context.database.query("DELETE FROM site_members WHERE site_id = $1 AND user_id = $2", [site.id, userID])
+            try context.database.query("DELETE FROM site_members WHERE site_id = \(site.id) AND user_id = \(userID)")
         }
         return .noContent()
     }
@@ -136,7 +135,7 @@ enum MembersController {
     private static func memberRole(_ userID: String, of siteID: String, context: RequestContext) throws -> SiteRole {
         guard ULID.isValid(userID),
               let row = try context.database.query(
-                  "SELECT role FROM site_members WHERE site_id = $1 AND user_id = $2 FOR UPDATE", [siteID, userID]).first,
+                  "SELECT role FROM site_members WHERE site_id = \(siteID) AND user_id = \(userID) FOR UPDATE").first,
               let role = SiteRole(rawValue: try row.decode(String.self, "role")) else {
             throw HTTPProblem.notFound("that user is not a member of the site")
         }

@@ -24,16 +24,16 @@ enum SiteInvitations {
         let rows = try database.query("""
             WITH member AS (
                 SELECT 1 FROM site_members m JOIN users u ON u.id = m.user_id
-                WHERE m.site_id = $1 AND lower(u.email) = lower($2)
+                WHERE m.site_id = \(siteID) AND lower(u.email) = lower(\(email))
             ), invited AS (
                 INSERT INTO site_invitations (site_id, email, role, invited_by, created_at)
-                SELECT $1, lower($2), $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM member)
+                SELECT \(siteID), lower(\(email)), \(role.rawValue), \(userID), \(now) WHERE NOT EXISTS (SELECT 1 FROM member)
                 ON CONFLICT DO NOTHING
                 RETURNING email, created_at
             )
             SELECT EXISTS (SELECT 1 FROM member) AS is_member, invited.email, invited.created_at
             FROM (SELECT 1) one LEFT JOIN invited ON true
-            """, [siteID, email, role.rawValue, userID, now])
+            """)
         if try rows[0].decode(Bool.self, "is_member") { throw Failure.alreadyMember }
         guard let stored = try rows[0].decodeIfPresent(String.self, "email"),
               let createdAt = try rows[0].decodeIfPresent(Date.self, "created_at") else { throw Failure.alreadyInvited }
@@ -43,8 +43,7 @@ enum SiteInvitations {
     /// The site's open invitations, oldest first.
     static func pending(for siteID: String, on database: some PostgresQuerying) throws -> [Invitation] {
         try database.query(
-            "SELECT email, role, created_at FROM site_invitations WHERE site_id = $1 ORDER BY created_at, email", [siteID]
-        ).map { row in
+            "SELECT email, role, created_at FROM site_invitations WHERE site_id = \(siteID) ORDER BY created_at, email").map { row in
             Invitation(email: try row.decode(String.self, "email"),
                        role: SiteRole(rawValue: try row.decode(String.self, "role")) ?? .viewer,
                        createdAt: try row.decode(Date.self, "created_at"))
@@ -53,8 +52,7 @@ enum SiteInvitations {
 
     /// Withdraws the invitation of `email`; false if there was none.
     static func withdraw(_ email: String, from siteID: String, on database: some PostgresQuerying) throws -> Bool {
-        try database.query("DELETE FROM site_invitations WHERE site_id = $1 AND email = lower($2) RETURNING email",
-                           [siteID, email]).count > 0
+        try database.query("DELETE FROM site_invitations WHERE site_id = \(siteID) AND email = lower(\(email)) RETURNING email").count > 0
     }
 
     /// Turns the user's open invitations into memberships, each recorded in the security log of the
@@ -64,14 +62,14 @@ enum SiteInvitations {
         let joined = try database.query("""
             WITH accepted AS (
                 DELETE FROM site_invitations i USING users u
-                WHERE u.id = $1 AND i.email = lower(u.email)
+                WHERE u.id = \(userID) AND i.email = lower(u.email)
                 RETURNING i.site_id, i.role
             )
             INSERT INTO site_members (site_id, user_id, role, created_at)
-            SELECT site_id, $1, role, $2 FROM accepted
+            SELECT site_id, \(userID), role, \(now) FROM accepted
             ON CONFLICT DO NOTHING
             RETURNING site_id, role
-            """, [userID, now])
+            """)
         for row in joined {
             try AuditLog.recordSiteChange("site.member_added", site: try row.decode(String.self, "site_id"),
                                           actor: ("user", userID), actingFor: userID, target: userID,

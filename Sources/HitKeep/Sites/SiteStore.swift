@@ -7,7 +7,7 @@ enum SiteStore {
     /// The sites the principal sees through the user's memberships, and for a token limited to
     /// particular sites only those listed for its client. The restriction is a condition that a NULL
     /// switches off: PostgreSQL tests the NULL before it would look at the client's list.
-    private static let visible = """
+    private static let visible: PostgresQuery = """
         SELECT s.id, s.domain, s.name, s.timezone, s.created_at, m.role
         FROM site_members m JOIN sites s ON s.id = m.site_id
         WHERE m.user_id = principal.user_id
@@ -16,16 +16,18 @@ enum SiteStore {
         """
 
     /// Every site the principal may see, newest first.
-    static let visibleSites = PrincipalRead(visible, orderBy: "created_at DESC, id DESC")
+    static let visibleSites = PrincipalRead(visible, orderBy: "created_at DESC, id DESC", decode: Site.init(row:))
 
-    /// The site `$1`, if the principal may see it.
-    private static let visibleSite = PrincipalRead(visible + " AND s.id = $1", parameterCount: 1)
+    /// The site `id`, if the principal may see it.
+    private static func visibleSite(_ id: String) -> PrincipalRead<Site> {
+        PrincipalRead("\(visible) AND s.id = \(possibleID(id))", decode: Site.init(row:))
+    }
 
     /// The site, if the principal may see it and holds at least `role` on it; otherwise 404
     /// `not_found` whether it exists or not, or 403 for too low a role.
     static func site(_ id: String, visibleTo principal: Principal, requiring role: SiteRole = .viewer,
                      on database: some PostgresQuerying) throws -> Site {
-        try site(from: visibleSite.rows(for: principal, [possibleID(id)], on: database).first, requiring: role)
+        try checked(visibleSite(id).rows(for: principal, on: database).first, requiring: role)
     }
 
     /// Authenticates the request and reads the site `id` as its principal sees it; for a bearer
@@ -39,8 +41,8 @@ enum SiteStore {
     /// As `site(_:for:_:requiring:context:)`, with the principal, for a change to be audited.
     static func siteAndPrincipal(_ id: String, for request: Request, _ policy: AuthenticationPolicy,
                                  requiring role: SiteRole = .viewer, context: RequestContext) throws -> (principal: Principal, site: Site) {
-        let (principal, rows) = try context.authenticate(request, policy, reading: visibleSite, [possibleID(id)])
-        return (principal, try site(from: rows.first, requiring: role))
+        let (principal, sites) = try context.authenticate(request, policy, reading: visibleSite(id))
+        return (principal, try checked(sites.first, requiring: role))
     }
 
     /// The id to look for: NULL, which matches no site, for text that cannot be a site's id.
@@ -48,9 +50,8 @@ enum SiteStore {
         ULID.isValid(id) ? id : nil
     }
 
-    private static func site(from row: PostgresRow?, requiring role: SiteRole) throws -> Site {
-        guard let row else { throw HTTPProblem.notFound("no such site") }
-        let site = try Site(row: row)
+    private static func checked(_ site: Site?, requiring role: SiteRole) throws -> Site {
+        guard let site else { throw HTTPProblem.notFound("no such site") }
         guard site.role >= role else {
             throw HTTPProblem.forbidden("this needs the \(role.rawValue) role on the site; you are \(site.role.rawValue)")
         }
@@ -66,13 +67,11 @@ enum SiteStore {
         let id = ULID(date: now).description
         // ON CONFLICT rather than a caught error: a taken domain is an answer, not a server error to log.
         let inserted = try database.query("""
-            INSERT INTO sites (id, domain, name, timezone, owner_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+            INSERT INTO sites (id, domain, name, timezone, owner_id, created_at) VALUES (\(id), \(domain), \(name), \(timezone), \(ownerID), \(now))
             ON CONFLICT DO NOTHING RETURNING id
-            """, [id, domain, name, timezone, ownerID, now])
+            """)
         guard !inserted.isEmpty else { throw CreateFailure.domainTaken }
-        try database.query("INSERT INTO site_members (site_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3)",
-                           [id, ownerID, now])
-        let rows = try visibleSite.rows(forUser: ownerID, [id], on: database)
-        return try Site(row: rows[0])
+        try database.query("INSERT INTO site_members (site_id, user_id, role, created_at) VALUES (\(id), \(ownerID), 'owner', \(now))")
+        return try visibleSite(id).rows(forUser: ownerID, on: database)[0]
     }
 }

@@ -11,8 +11,8 @@ enum SitesController {
     }
 
     @Sendable static func list(_ request: Request, _ context: RequestContext) throws -> Response {
-        let (_, rows) = try context.authenticate(request, .sessionOrToken(.sitesRead), reading: SiteStore.visibleSites)
-        return .json(.array(try rows.map { try Site(row: $0).json }))
+        let (_, sites) = try context.authenticate(request, .sessionOrToken(.sitesRead), reading: SiteStore.visibleSites)
+        return .json(.array(sites.map(\.json)))
     }
 
     @Sendable static func create(_ request: Request, _ context: RequestContext) throws -> Response {
@@ -62,8 +62,7 @@ enum SitesController {
         let changed = [("name", updated.name != site.name), ("timezone", updated.timezone != site.timezone)]
             .filter(\.1).map(\.0)
         try context.database.transaction {
-            try context.database.query("UPDATE sites SET name = $2, timezone = $3 WHERE id = $1",
-                                       [site.id, updated.name, updated.timezone])
+            try context.database.query("UPDATE sites SET name = \(updated.name), timezone = \(updated.timezone) WHERE id = \(site.id)")
             try AuditLog.recordSiteChange("site.updated", site: site.id, by: principal, target: site.id,
                                           detail: changed.joined(separator: ", "), request: request, context: context)
         }
@@ -78,7 +77,7 @@ enum SitesController {
             try AuditLog.recordSiteChange("site.deleted", site: site.id, by: principal, target: site.id,
                                           detail: site.domain, request: request, context: context)
             // Members, invitations, restrictions and analytics data go with it (ON DELETE CASCADE).
-            try context.database.query("DELETE FROM sites WHERE id = $1", [site.id])
+            try context.database.query("DELETE FROM sites WHERE id = \(site.id)")
         }
         return .noContent()
     }

@@ -11,23 +11,24 @@ public struct ChartBucket: Sendable, Equatable {
     /// or 25 hours and a fall-back night has two 02:00 buckets. The first may start before `from`.
     static func buckets(for range: StatsRange, interval: StatsInterval, timezone: String,
                         on database: some PostgresQuerying) throws -> [ChartBucket] {
-        let series = interval == .hour
+        let from = range.from, to = range.to, unit = interval.rawValue
+        let series: PostgresQuery = interval == .hour
             ? """
-              SELECT b FROM generate_series(date_trunc('hour', $1::timestamptz AT TIME ZONE $3) AT TIME ZONE $3,
-                                            $2::timestamptz - interval '1 microsecond', interval '1 hour') AS b
-              WHERE b > $1::timestamptz - interval '1 hour' AND $4::text = 'hour'
+              SELECT b FROM generate_series(date_trunc('hour', \(from)::timestamptz AT TIME ZONE \(timezone)) AT TIME ZONE \(timezone),
+                                            \(to)::timestamptz - interval '1 microsecond', interval '1 hour') AS b
+              WHERE b > \(from)::timestamptz - interval '1 hour'
               """
             : """
-              SELECT local AT TIME ZONE $3 AS b
-              FROM generate_series(date_trunc($4, $1::timestamptz AT TIME ZONE $3),
-                                   ($2::timestamptz - interval '1 microsecond') AT TIME ZONE $3,
-                                   ('1 ' || $4)::interval) AS local
+              SELECT local AT TIME ZONE \(timezone) AS b
+              FROM generate_series(date_trunc(\(unit), \(from)::timestamptz AT TIME ZONE \(timezone)),
+                                   (\(to)::timestamptz - interval '1 microsecond') AT TIME ZONE \(timezone),
+                                   ('1 ' || \(unit)::text)::interval) AS local
               """
         let rows = try database.query("""
-            SELECT b, to_char(b AT TIME ZONE $3, 'YYYY-MM-DD"T"HH24:MI:SS') AS local,
-                   extract(epoch FROM (b AT TIME ZONE $3) - (b AT TIME ZONE 'UTC'))::integer AS offset_seconds
+            SELECT b, to_char(b AT TIME ZONE \(timezone), 'YYYY-MM-DD"T"HH24:MI:SS') AS local,
+                   extract(epoch FROM (b AT TIME ZONE \(timezone)) - (b AT TIME ZONE 'UTC'))::integer AS offset_seconds
             FROM (\(series)) AS s ORDER BY b
-            """, [range.from, range.to, timezone, interval.rawValue])
+            """)
         return try rows.map { row in
             ChartBucket(start: try row.decode(Date.self, "b"),
                         label: try row.decode(String.self, "local") + ".000" + offset(try row.decode(Int.self, "offset_seconds")))

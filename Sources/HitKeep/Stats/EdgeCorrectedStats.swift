@@ -97,29 +97,29 @@ struct EdgeCorrectedStats: StatsSource {
         let wholeHours = try database.query("""
             SELECT b.number, coalesce(sum(t.pageviews), 0) AS pageviews,
                    coalesce(sum(t.session_hours) FILTER (WHERE t.prev_hour < b.lo), 0) AS visitors
-            FROM unnest($2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS b (lo, hi, number)
-            LEFT JOIN traffic_hourly t ON t.site_id = $1 AND t.hour >= b.lo AND t.hour < b.hi
+            FROM unnest(\(innerFrom)::timestamptz[], \(innerTo)::timestamptz[]) WITH ORDINALITY AS b (lo, hi, number)
+            LEFT JOIN traffic_hourly t ON t.site_id = \(siteID) AND t.hour >= b.lo AND t.hour < b.hi
             GROUP BY b.number ORDER BY b.number
-            """, [siteID, innerFrom, innerTo])
+            """)
         var points = try Self.points(buckets, from: wholeHours)
         guard !sliceBucket.isEmpty else { return points }
         let partial = try database.query("""
             WITH slices AS (
-                SELECT * FROM unnest($2::timestamptz[], $3::timestamptz[], $4::integer[]) AS s (lo, hi, number)
+                SELECT * FROM unnest(\(sliceFrom)::timestamptz[], \(sliceTo)::timestamptz[], \(sliceBucket)::integer[]) AS s (lo, hi, number)
             ), bounds AS (
-                SELECT * FROM unnest($5::timestamptz[], $6::timestamptz[]) WITH ORDINALITY AS b (lo, hi, number)
+                SELECT * FROM unnest(\(innerFrom)::timestamptz[], \(innerTo)::timestamptz[]) WITH ORDINALITY AS b (lo, hi, number)
             ), visits AS (
                 SELECT s.number, e.session_id, count(*) AS pageviews
-                FROM slices s JOIN events e ON e.site_id = $1 AND e.occurred_at >= s.lo AND e.occurred_at < s.hi
+                FROM slices s JOIN events e ON e.site_id = \(siteID) AND e.occurred_at >= s.lo AND e.occurred_at < s.hi
                 GROUP BY 1, 2
             )
             SELECT v.number, sum(v.pageviews) AS pageviews,
                    count(*) FILTER (WHERE NOT EXISTS (
                        SELECT 1 FROM session_hours h
-                       WHERE h.site_id = $1 AND h.session_id = v.session_id AND h.hour >= b.lo AND h.hour < b.hi)) AS visitors
+                       WHERE h.site_id = \(siteID) AND h.session_id = v.session_id AND h.hour >= b.lo AND h.hour < b.hi)) AS visitors
             FROM visits v JOIN bounds b ON b.number = v.number
             GROUP BY v.number
-            """, [siteID, sliceFrom, sliceTo, sliceBucket, innerFrom, innerTo])
+            """)
         for row in partial {
             let index = try row.decode(Int.self, "number") - 1
             points[index].pageviews += try row.decode(Int.self, "pageviews")
@@ -146,62 +146,62 @@ struct EdgeCorrectedStats: StatsSource {
             }
         }
         let days = inner.wholeDays
-        let spans = """
-            site_id = $1 AND ((span = 'day' AND bucket >= $6 AND bucket < $7)
-                              OR (span = 'hour' AND ((bucket >= $4 AND bucket < $6) OR (bucket >= $7 AND bucket < $5))))
+        let spans: PostgresQuery = """
+            site_id = \(siteID) AND ((span = 'day' AND bucket >= \(days.from) AND bucket < \(days.to))
+                OR (span = 'hour' AND ((bucket >= \(inner.from) AND bucket < \(days.from)) OR (bucket >= \(days.to) AND bucket < \(inner.to)))))
             """
-        let edges = "(occurred_at >= $2 AND occurred_at < $4) OR (occurred_at >= $5 AND occurred_at < $3)"
-        let counts = """
+        let edges: PostgresQuery = """
+            (occurred_at >= \(range.from) AND occurred_at < \(inner.from)) OR (occurred_at >= \(inner.to) AND occurred_at < \(range.to))
+            """
+        let counts: PostgresQuery = """
             SELECT list, value, sum(n) AS n FROM (
                 SELECT dimension AS list, value, pageviews AS n FROM dimension_counts WHERE \(spans)
                 UNION ALL
                 SELECT kind, path, sessions FROM entry_exit_counts
-                WHERE \(spans) AND ((kind = 'entry' AND boundary < $4) OR (kind = 'exit' AND boundary >= $5))
+                WHERE \(spans) AND ((kind = 'entry' AND boundary < \(inner.from)) OR (kind = 'exit' AND boundary >= \(inner.to)))
                 UNION ALL
-                \(TopListSQL.eventDimensions(from: "events", where: "site_id = $1 AND (\(edges))"))
+                \(TopListSQL.eventDimensions(from: "events", where: "site_id = \(siteID) AND (\(edges))"))
                 UNION ALL
-                SELECT kind, path, delta FROM unnest($9::text[], $10::text[], $11::bigint[]) AS c (kind, path, delta)
+                SELECT kind, path, delta FROM unnest(\(kinds)::text[], \(paths)::text[], \(deltas)::bigint[]) AS c (kind, path, delta)
             ) AS parts
             GROUP BY list, value
             """
-        let rows = try database.query(TopListSQL.ranked(counts, limitParameter: "$8"), [
-            siteID, range.from, range.to, inner.from, inner.to, days.from, days.to, limit, kinds, paths, deltas,
-        ])
+        let rows = try database.query(TopListSQL.ranked(counts, limit: limit))
         return try Self.topLists(from: rows)
     }
 
     /// The sessions with events in [from, inner.from) or [inner.to, to), with what the corrections need.
     private func edgeSessions(_ range: StatsRange, inner: StatsRange) throws -> [EdgeSession] {
-        func part(_ name: String, _ condition: String) -> String {
+        func part(_ name: String, _ condition: PostgresQuery) -> PostgresQuery {
             """
-            count(*) FILTER (WHERE \(condition)) AS \(name)_count,
-            (array_agg(us ORDER BY occurred_at, id) FILTER (WHERE \(condition)))[1] AS \(name)_first_us,
-            (array_agg(path ORDER BY occurred_at, id) FILTER (WHERE \(condition)))[1] AS \(name)_first_path,
-            (array_agg(us ORDER BY occurred_at DESC, id DESC) FILTER (WHERE \(condition)))[1] AS \(name)_last_us,
-            (array_agg(path ORDER BY occurred_at DESC, id DESC) FILTER (WHERE \(condition)))[1] AS \(name)_last_path
+            count(*) FILTER (WHERE \(condition)) AS \(unescaped: name)_count,
+            (array_agg(us ORDER BY occurred_at, id) FILTER (WHERE \(condition)))[1] AS \(unescaped: name)_first_us,
+            (array_agg(path ORDER BY occurred_at, id) FILTER (WHERE \(condition)))[1] AS \(unescaped: name)_first_path,
+            (array_agg(us ORDER BY occurred_at DESC, id DESC) FILTER (WHERE \(condition)))[1] AS \(unescaped: name)_last_us,
+            (array_agg(path ORDER BY occurred_at DESC, id DESC) FILTER (WHERE \(condition)))[1] AS \(unescaped: name)_last_path
             """
         }
         let rows = try database.query("""
             WITH edge AS (
                 SELECT id, occurred_at, session_id, path, (extract(epoch FROM occurred_at) * 1000000)::bigint AS us
                 FROM events
-                WHERE site_id = $1 AND ((occurred_at >= $2 AND occurred_at < $4) OR (occurred_at >= $5 AND occurred_at < $3))
+                WHERE site_id = \(siteID) AND ((occurred_at >= \(range.from) AND occurred_at < \(inner.from)) OR (occurred_at >= \(inner.to) AND occurred_at < \(range.to)))
             ), sessions AS (
-                SELECT session_id, \(part("head", "occurred_at < $4")), \(part("tail", "occurred_at >= $5"))
+                SELECT session_id, \(part("head", "occurred_at < \(inner.from)")), \(part("tail", "occurred_at >= \(inner.to)"))
                 FROM edge GROUP BY session_id
             )
             SELECT s.*, coalesce(h.pageviews, 0) AS inner_pageviews, h.first_us, h.first_path, h.last_us, h.last_path
             FROM sessions s
             LEFT JOIN LATERAL (
                 SELECT sum(pageviews) AS pageviews,
-                       (array_agg((extract(epoch FROM first_at) * 1000000)::bigint) FILTER (WHERE prev_hour < $4))[1] AS first_us,
-                       (array_agg(first_path) FILTER (WHERE prev_hour < $4))[1] AS first_path,
-                       (array_agg((extract(epoch FROM last_at) * 1000000)::bigint) FILTER (WHERE next_hour >= $5))[1] AS last_us,
-                       (array_agg(last_path) FILTER (WHERE next_hour >= $5))[1] AS last_path
+                       (array_agg((extract(epoch FROM first_at) * 1000000)::bigint) FILTER (WHERE prev_hour < \(inner.from)))[1] AS first_us,
+                       (array_agg(first_path) FILTER (WHERE prev_hour < \(inner.from)))[1] AS first_path,
+                       (array_agg((extract(epoch FROM last_at) * 1000000)::bigint) FILTER (WHERE next_hour >= \(inner.to)))[1] AS last_us,
+                       (array_agg(last_path) FILTER (WHERE next_hour >= \(inner.to)))[1] AS last_path
                 FROM session_hours
-                WHERE site_id = $1 AND session_id = s.session_id AND hour >= $4 AND hour < $5
+                WHERE site_id = \(siteID) AND session_id = s.session_id AND hour >= \(inner.from) AND hour < \(inner.to)
             ) AS h ON true
-            """, [siteID, range.from, range.to, inner.from, inner.to])
+            """)
         return try rows.map { row in
             func moment(_ prefix: String) throws -> Moment? {
                 guard let microseconds = try row.decodeIfPresent(Int.self, "\(prefix)_us") else { return nil }

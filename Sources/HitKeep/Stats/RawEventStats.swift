@@ -10,21 +10,20 @@ struct RawEventStats: StatsSource {
     let database: any PostgresQuerying
 
     func period(_ range: StatsRange, buckets: [ChartBucket], limit: Int?) throws -> StatsPeriod {
-        // $1 site, $2 from, $3 to, $4 bucket starts, $5 list length (0: none), $6… filter values.
-        var matching = """
+        let matching: PostgresQuery = """
             SELECT id, occurred_at, session_id, path, referrer_host, device, browser, os, country, language,
                    utm_source, utm_medium, utm_campaign
-            FROM events WHERE site_id = $1 AND occurred_at >= $2 AND occurred_at < $3
+            FROM events
+            WHERE site_id = \(siteID) AND occurred_at >= \(range.from) AND occurred_at < \(range.to)\(StatsFilter.conditions(filters))
             """
-        for (offset, filter) in filters.enumerated() {
-            matching += " AND \(filter.dimension.column) = $\(6 + offset)"
-        }
-        let counts = """
-            \(TopListSQL.eventDimensions(from: "e", where: "$5 > 0"))
+        // The lists are computed only when asked for (not for a comparison period).
+        let listLength = limit ?? 0
+        let counts: PostgresQuery = """
+            \(TopListSQL.eventDimensions(from: "e", where: "\(listLength) > 0"))
             UNION ALL
-            SELECT 'entry', landing, count(*) FROM s WHERE $5 > 0 GROUP BY 2
+            SELECT 'entry', landing, count(*) FROM s WHERE \(listLength) > 0 GROUP BY 2
             UNION ALL
-            SELECT 'exit', exit, count(*) FROM s WHERE $5 > 0 GROUP BY 2
+            SELECT 'exit', exit, count(*) FROM s WHERE \(listLength) > 0 GROUP BY 2
             """
         let rows = try database.query("""
             WITH e AS MATERIALIZED (\(matching)),
@@ -36,7 +35,7 @@ struct RawEventStats: StatsSource {
                 FROM e GROUP BY session_id
             ),
             per_bucket AS (
-                SELECT width_bucket(occurred_at, $4::timestamptz[]) AS bucket, session_id, count(*) AS n
+                SELECT width_bucket(occurred_at, \(buckets.map(\.start))::timestamptz[]) AS bucket, session_id, count(*) AS n
                 FROM e GROUP BY 1, 2
             )
             SELECT 'total' AS part, '' AS name, coalesce(sum(pageviews), 0)::numeric AS a, count(*)::numeric AS b,
@@ -45,8 +44,8 @@ struct RawEventStats: StatsSource {
             UNION ALL
             SELECT 'chart', bucket::text, sum(n), count(*), 0, 0 FROM per_bucket GROUP BY bucket
             UNION ALL
-            SELECT list, name, n, rank, 0, 0 FROM (\(TopListSQL.ranked(counts, limitParameter: "$5"))) AS lists
-            """, [siteID, range.from, range.to, buckets.map(\.start), limit ?? 0] + filters.map(\.value))
+            SELECT list, name, n, rank, 0, 0 FROM (\(TopListSQL.ranked(counts, limit: listLength))) AS lists
+            """)
 
         var totals = StatsTotals()
         var perBucket: [Int: (pageviews: Int, visitors: Int)] = [:]

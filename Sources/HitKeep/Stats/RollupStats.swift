@@ -23,15 +23,15 @@ struct RollupStats: StatsSource {
         // its last (next_hour >= to); see the comments of migrations/0004_events.sql.
         let row = try database.query("""
             SELECT coalesce(sum(pageviews), 0) AS pageviews,
-                   coalesce(sum(session_hours) FILTER (WHERE prev_hour < $2), 0) AS sessions,
-                   coalesce(sum(singles) FILTER (WHERE prev_hour < $2 AND next_hour >= $3), 0) AS bounces,
+                   coalesce(sum(session_hours) FILTER (WHERE prev_hour < \(range.from)), 0) AS sessions,
+                   coalesce(sum(singles) FILTER (WHERE prev_hour < \(range.from) AND next_hour >= \(range.to)), 0) AS bounces,
                    coalesce(sum(last_offset_us + extract(epoch FROM hour) * 1000000 * session_hours)
-                            FILTER (WHERE next_hour >= $3), 0)
+                            FILTER (WHERE next_hour >= \(range.to)), 0)
                  - coalesce(sum(first_offset_us + extract(epoch FROM hour) * 1000000 * session_hours)
-                            FILTER (WHERE prev_hour < $2), 0) AS duration_us
+                            FILTER (WHERE prev_hour < \(range.from)), 0) AS duration_us
             FROM traffic_hourly
-            WHERE site_id = $1 AND hour >= $2 AND hour < $3
-            """, [siteID, range.from, range.to])[0]
+            WHERE site_id = \(siteID) AND hour >= \(range.from) AND hour < \(range.to)
+            """)[0]
         return StatsTotals(pageviews: try row.decode(Int.self, "pageviews"), sessions: try row.decode(Int.self, "sessions"),
                            bounces: try row.decode(Int.self, "bounces"),
                            durationMicroseconds: Int(try row.decode(Double.self, "duration_us")))
@@ -41,29 +41,28 @@ struct RollupStats: StatsSource {
         let rows = try database.query("""
             SELECT b.start, coalesce(sum(t.pageviews), 0) AS pageviews,
                    coalesce(sum(t.session_hours) FILTER (WHERE t.prev_hour < b.lo), 0) AS visitors
-            FROM (\(TopListSQL.bucketBounds)) AS b
-            LEFT JOIN traffic_hourly t ON t.site_id = $1 AND t.hour >= b.lo AND t.hour < b.hi
+            FROM (\(TopListSQL.bucketBounds(buckets, range))) AS b
+            LEFT JOIN traffic_hourly t ON t.site_id = \(siteID) AND t.hour >= b.lo AND t.hour < b.hi
             GROUP BY b.start ORDER BY b.start
-            """, [siteID, range.from, range.to, buckets.map(\.start)])
+            """)
         return try Self.points(buckets, from: rows)
     }
 
     func topLists(_ range: StatsRange, limit: Int) throws -> TopLists {
         // Whole UTC days from the day rows, the hours before and after them from the hour rows.
         let days = range.wholeDays
-        let spans = """
-            site_id = $1 AND ((span = 'day' AND bucket >= $4 AND bucket < $5)
-                              OR (span = 'hour' AND ((bucket >= $2 AND bucket < $4) OR (bucket >= $5 AND bucket < $3))))
+        let spans: PostgresQuery = """
+            site_id = \(siteID) AND ((span = 'day' AND bucket >= \(days.from) AND bucket < \(days.to))
+                OR (span = 'hour' AND ((bucket >= \(range.from) AND bucket < \(days.from)) OR (bucket >= \(days.to) AND bucket < \(range.to)))))
             """
-        let counts = """
+        let counts: PostgresQuery = """
             SELECT dimension AS list, value, sum(pageviews) AS n FROM dimension_counts WHERE \(spans) GROUP BY 1, 2
             UNION ALL
             SELECT kind, path, sum(sessions) FROM entry_exit_counts
-            WHERE \(spans) AND ((kind = 'entry' AND boundary < $2) OR (kind = 'exit' AND boundary >= $3))
+            WHERE \(spans) AND ((kind = 'entry' AND boundary < \(range.from)) OR (kind = 'exit' AND boundary >= \(range.to)))
             GROUP BY 1, 2
             """
-        let rows = try database.query(TopListSQL.ranked(counts, limitParameter: "$6"),
-                                      [siteID, range.from, range.to, days.from, days.to, limit])
+        let rows = try database.query(TopListSQL.ranked(counts, limit: limit))
         return try Self.topLists(from: rows)
     }
 }

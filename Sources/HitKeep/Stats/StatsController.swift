@@ -88,9 +88,9 @@ enum StatsController {
         if dates.contains(where: { $0 != nil }) {
             // A date is that whole day in the zone: from its first instant to the next day's first.
             let row = try context.database.query("""
-                SELECT ($1::date::timestamp AT TIME ZONE $3) AS from_instant,
-                       (($2::date + 1)::timestamp AT TIME ZONE $3) AS to_instant
-                """, [dates[0], dates[1], timezone])[0]
+                SELECT (\(dates[0])::date::timestamp AT TIME ZONE \(timezone)) AS from_instant,
+                       ((\(dates[1])::date + 1)::timestamp AT TIME ZONE \(timezone)) AS to_instant
+                """)[0]
             resolved = [try row.decodeIfPresent(Date.self, "from_instant"), try row.decodeIfPresent(Date.self, "to_instant")]
         }
         func instant(_ bound: StatsRequest.Bound?, _ index: Int) -> Date? {
@@ -138,15 +138,11 @@ enum StatsController {
 
     /// Distinct sessions with an event in the last five minutes (matching the filters), whatever the range.
     static func liveVisitors(siteID: String, filters: [StatsFilter], context: RequestContext) throws -> Int {
-        var sql = """
+        let rows = try context.database.query("""
             SELECT count(DISTINCT session_id) AS live FROM events
-            WHERE site_id = $1 AND occurred_at > $2 AND occurred_at <= $3
-            """
-        for (offset, filter) in filters.enumerated() {
-            sql += " AND \(filter.dimension.column) = $\(4 + offset)"
-        }
-        let rows = try context.database.query(sql, [siteID, context.now.addingTimeInterval(-liveWindow), context.now]
-                                                  + filters.map(\.value))
+            WHERE site_id = \(siteID) AND occurred_at > \(context.now.addingTimeInterval(-liveWindow))
+              AND occurred_at <= \(context.now)\(StatsFilter.conditions(filters))
+            """)
         return try rows[0].decode(Int.self, "live")
     }
 

@@ -1,3 +1,5 @@
+import PostgresClient
+
 /// One `filter=type:value` of a stats query. Filters are combined with AND; `(none)` matches the
 /// events that have no value, as the top lists name them.
 public struct StatsFilter: Sendable, Equatable {
@@ -24,6 +26,15 @@ public struct StatsFilter: Sendable, Equatable {
     public init(dimension: Dimension, value: String) {
         self.dimension = dimension
         self.value = value
+    }
+
+    /// ` AND column = value` for each filter, to follow a condition on `events`.
+    static func conditions(_ filters: [StatsFilter]) -> PostgresQuery {
+        var conditions = PostgresQuery(unescaped: "")
+        for filter in filters {
+            conditions.append(" AND \(unescaped: filter.dimension.column) = \(filter.value)")
+        }
+        return conditions
     }
 
     public static func parse(_ text: String) throws(HTTPProblem) -> StatsFilter {

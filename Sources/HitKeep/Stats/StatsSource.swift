@@ -33,21 +33,21 @@ extension StatsSource {
 /// The SQL that turns `(list, name, n)` counts into each list's top `limit`: by count, then by name
 /// in byte order (so that ties read the same on every database), empty values named `(none)`.
 enum TopListSQL {
-    static func ranked(_ counts: String, limitParameter: String) -> String {
+    static func ranked(_ counts: PostgresQuery, limit: Int) -> PostgresQuery {
         """
         SELECT list, name, n, rank FROM (
             SELECT list, name, n, row_number() OVER (PARTITION BY list ORDER BY n DESC, name COLLATE "C") AS rank
             FROM (SELECT list, CASE WHEN value = '' THEN '(none)' ELSE value END AS name, n
                   FROM (\(counts)) AS counts WHERE n > 0) AS named
         ) AS ranked
-        WHERE rank <= \(limitParameter)
+        WHERE rank <= \(limit)
         ORDER BY list, rank
         """
     }
 
     /// Page views per value of each event dimension, as `(list, value, n)`, over `source` (a table
     /// or CTE with the event columns) filtered by `condition`: one pass, one grouping set per list.
-    static func eventDimensions(from source: String, where condition: String) -> String {
+    static func eventDimensions(from source: String, where condition: PostgresQuery) -> PostgresQuery {
         """
         SELECT CASE WHEN GROUPING(path) = 0 THEN 'path' WHEN GROUPING(referrer_host) = 0 THEN 'referrer'
                     WHEN GROUPING(device) = 0 THEN 'device' WHEN GROUPING(browser) = 0 THEN 'browser'
@@ -57,16 +57,19 @@ enum TopListSQL {
                coalesce(path, referrer_host, device, browser, os, country, language, utm_source, utm_medium,
                         utm_campaign) AS value,
                count(*) AS n
-        FROM \(source) WHERE \(condition)
+        FROM \(unescaped: source) WHERE \(condition)
         GROUP BY GROUPING SETS ((path), (referrer_host), (device), (browser), (os), (country), (language),
                                 (utm_source), (utm_medium), (utm_campaign))
         """
     }
 
-    /// `[lo, hi)` per bucket, clipped to the range: a bucket that starts before `from` counts from `from`.
-    static let bucketBounds = """
-        SELECT start, greatest(start, $2::timestamptz) AS lo,
-               least(coalesce(lead(start) OVER (ORDER BY start), $3::timestamptz), $3::timestamptz) AS hi
-        FROM unnest($4::timestamptz[]) AS start
+    /// `(start, lo, hi)` per bucket: `[lo, hi)` clipped to the range, so that a bucket that starts
+    /// before `from` counts from `from`.
+    static func bucketBounds(_ buckets: [ChartBucket], _ range: StatsRange) -> PostgresQuery {
         """
+        SELECT start, greatest(start, \(range.from)::timestamptz) AS lo,
+               least(coalesce(lead(start) OVER (ORDER BY start), \(range.to)::timestamptz), \(range.to)::timestamptz) AS hi
+        FROM unnest(\(buckets.map(\.start))::timestamptz[]) AS start
+        """
+    }
 }

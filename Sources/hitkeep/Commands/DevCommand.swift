@@ -45,7 +45,7 @@ struct SeedCommand: ParsableCommand {
 
     func run() throws {
         let connection = try database.connect()
-        guard !(try connection.query("SELECT 1 FROM sites WHERE id = $1", [site])).isEmpty else {
+        guard !(try connection.query("SELECT 1 FROM sites WHERE id = \(site)")).isEmpty else {
             throw CommandFailure("no site with id \(site)")
         }
         let end = Date()
