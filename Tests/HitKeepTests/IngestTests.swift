@@ -57,7 +57,7 @@ import Testing
 
     @Test(arguments: ["", "pricing", "https://example.com/", "/a\u{1}b", "/" + String(repeating: "x", count: 2048)])
     func refusesBadPaths(_ text: String) {
-        #expect(throws: HTTPProblem.self) { try PageViewFields.path(text) }
+        #expect(throws: DomainError.self) { try PageViewFields.path(text) }
     }
 
     @Test func pathLimitIsInclusive() throws {
@@ -67,7 +67,7 @@ import Testing
 
     @Test(arguments: ["", "has space", "a/b", String(repeating: "a", count: 65), "ünïcode", "semi;colon"])
     func refusesBadSessionIDs(_ text: String) {
-        #expect(throws: HTTPProblem.self) { try PageViewFields.sessionID(text) }
+        #expect(throws: DomainError.self) { try PageViewFields.sessionID(text) }
     }
 
     @Test func acceptsTokenSessionIDs() throws {
@@ -85,15 +85,15 @@ import Testing
 
     @Test(arguments: ["not a url", "ftp://example.com/", "javascript:alert(1)", "//example.com/x", "https://"])
     func refusesBadReferrers(_ text: String) {
-        #expect(throws: HTTPProblem.self) { try PageViewFields.referrer(text) }
+        #expect(throws: DomainError.self) { try PageViewFields.referrer(text) }
     }
 
     @Test func languagesAreNormalised() throws {
         #expect(try PageViewFields.language("en-us") == "en-US")
         #expect(try PageViewFields.language("DE") == "de")
         #expect(try PageViewFields.language("zh-hant-tw") == "zh-hant-TW")
-        #expect(throws: HTTPProblem.self) { try PageViewFields.language("english please") }
-        #expect(throws: HTTPProblem.self) { try PageViewFields.language("e") }
+        #expect(throws: DomainError.self) { try PageViewFields.language("english please") }
+        #expect(throws: DomainError.self) { try PageViewFields.language("e") }
     }
 
     @Test func countriesComeOnlyAsTwoLetters() {
@@ -106,7 +106,7 @@ import Testing
 
     @Test func campaignsAreBounded() throws {
         #expect(try PageViewFields.campaign("  newsletter ", field: "u_src") == "newsletter")
-        #expect(throws: HTTPProblem.self) { try PageViewFields.campaign(String(repeating: "x", count: 257), field: "u_src") }
+        #expect(throws: DomainError.self) { try PageViewFields.campaign(String(repeating: "x", count: 257), field: "u_src") }
     }
 }
 

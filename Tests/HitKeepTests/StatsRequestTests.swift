@@ -34,8 +34,8 @@ import Testing
         ("limit=1000", "invalid_limit"), ("limit=ten", "invalid_limit"), ("limit=101", "invalid_limit"),
     ])
     func refusesBadParameters(_ query: String, _ code: String) {
-        #expect(throws: HTTPProblem.self) { try parse(query) }
-        do { _ = try parse(query) } catch let problem as HTTPProblem { #expect(problem.code == code) } catch {}
+        #expect(throws: DomainError.self) { try parse(query) }
+        do { _ = try parse(query) } catch let refusal as DomainError { #expect(refusal.code == code) } catch { Issue.record("\(error)") }
     }
 
     @Test func leapDays() {

@@ -10,7 +10,7 @@ import Testing
                       "192.168.0.1", "[::1]", "exa mple.com", "-bad.com", "bad-.com", "a..b", "", "ex_ample.com",
                       "bücher.de", String(repeating: "a.", count: 127) + "com"])
     func refusesWhatIsNotABareHostName(_ text: String) {
-        #expect(throws: HTTPProblem.self) { try DomainName.normalize(text) }
+        #expect(throws: DomainError.self) { try DomainName.normalize(text) }
     }
 }
 

@@ -50,7 +50,7 @@ enum APIClientStore {
         let count = try database.query("SELECT count(*) AS n FROM api_clients WHERE user_id = \(ownerID)")[0]
             .decode(Int.self, "n")
         guard count < APIClientSettings.maximumClientsPerUser else {
-            throw HTTPProblem.conflict("too_many_clients",
+            throw DomainError.conflict("too_many_clients",
                                        "you have \(APIClientSettings.maximumClientsPerUser) API clients; delete one first")
         }
         let id = ULID(date: now).description
@@ -59,7 +59,7 @@ enum APIClientStore {
             VALUES (\(id), \(ownerID), \(new.name), \(new.description), \(new.scopes.map(\.rawValue)), \(new.siteIDs != nil), \(now), \(now), \(new.expiresAt))
             """)
         if let siteIDs = new.siteIDs {
-            try replaceSites(of: id, with: siteIDs, on: database)
+            try replaceSites(of: id, ownedBy: ownerID, with: siteIDs, on: database)
         }
         let token = try issueToken(for: id, now: now, on: database)
         guard let client = try find(id, ownerID: ownerID, on: database) else {
@@ -85,7 +85,7 @@ enum APIClientStore {
             """)
         guard !rows.isEmpty else { return nil }
         if let siteIDs = changes.siteIDs {
-            try replaceSites(of: id, with: siteIDs ?? [], on: database)
+            try replaceSites(of: id, ownedBy: ownerID, with: siteIDs ?? [], on: database)
         }
         return try find(id, ownerID: ownerID, on: database)
     }
@@ -148,12 +148,17 @@ enum APIClientStore {
             """)
     }
 
-    private static func replaceSites(of clientID: String, with siteIDs: [String], on database: some PostgresQuerying) throws {
+    /// Restricts the client to `siteIDs`; refused (403) if the owner cannot access every one of them.
+    private static func replaceSites(of clientID: String, ownedBy ownerID: String, with siteIDs: [String],
+                                     on database: some PostgresQuerying) throws {
         try database.query("DELETE FROM api_client_sites WHERE client_id = \(clientID)")
-        if !siteIDs.isEmpty {
-            try database.query("""
-                INSERT INTO api_client_sites (client_id, site_id) SELECT \(clientID), unnest(\(siteIDs)::text[])
-                """)
+        guard !siteIDs.isEmpty else { return }
+        let inserted = try database.query("""
+            INSERT INTO api_client_sites (client_id, site_id)
+            SELECT \(clientID), site_id FROM site_members WHERE user_id = \(ownerID) AND site_id = ANY(\(siteIDs)::text[])
+            """)
+        guard inserted.affectedRows == siteIDs.count else {
+            throw DomainError.forbidden("site_ids names a site you cannot access")
         }
     }
 }

@@ -13,7 +13,7 @@ enum APIClientsController {
         router.add(.post, "/api/user/api-clients/{client_id}/rotate", rotate)
     }
 
-    private static let notFound = HTTPProblem.notFound("no such API client")
+    private static let notFound = DomainError.notFound("no such API client")
 
     @Sendable static func list(_ request: Request, _ context: RequestContext) throws -> Response {
         let principal = try context.authenticate(request, .sessionOnly)
@@ -33,17 +33,11 @@ enum APIClientsController {
         let name = try APIClientSettings.name(try body.requiredString("name", missingCode: "invalid_name"))
         let description = try APIClientSettings.description(try body.string("description") ?? "")
         let scopes = try body.stringArray("scopes").map(APIClientSettings.scopes) ?? Scope.allCases.sorted()
-        let siteIDs = try body.stringArray("site_ids").map {
-            try APIClientSettings.siteIDs($0, ownerID: principal.userID, on: context.database)
-        }
+        let siteIDs = try body.stringArray("site_ids").map { ids throws(DomainError) in try APIClientSettings.siteIDs(ids) }
         let expiresAt = try APIClientSettings.expiry(at: try body.string("expires_at"), inDays: try body.integer("expires_in_days"),
                                                      now: context.now, configuration: context.configuration)
         let new = APIClientStore.New(name: name, description: description, scopes: scopes, siteIDs: siteIDs, expiresAt: expiresAt)
-        let (client, token) = try context.database.transaction {
-            let created = try APIClientStore.create(new, ownerID: principal.userID, now: context.now, on: context.database)
-            try AuditLog.record("api_client.created", by: principal, target: created.0.id, request: request, context: context)
-            return created
-        }
+        let (client, token) = try APIClientIssuer.issue(new, by: AuditLog.Author(principal, request, context), on: context.database)
         return .json(client.json(token: token), status: .created)
     }
 
@@ -54,7 +48,7 @@ enum APIClientsController {
         let body = try JSONRequestBody(request, allowed: ["name", "description", "scopes", "site_ids", "expires_at"])
         var changes = APIClientStore.Changes()
         if body.contains("name") {
-            guard let name = try body.string("name") else { throw HTTPProblem.badRequest("invalid_name", "name must not be null") }
+            guard let name = try body.string("name") else { throw DomainError.invalid("invalid_name", "name must not be null") }
             changes.name = try APIClientSettings.name(name)
         }
         if body.contains("description") {
@@ -62,13 +56,13 @@ enum APIClientsController {
         }
         if body.contains("scopes") {
             guard let scopes = try body.stringArray("scopes") else {
-                throw HTTPProblem.badRequest("invalid_scope", "scopes must not be null")
+                throw DomainError.invalid("invalid_scope", "scopes must not be null")
             }
             changes.scopes = try APIClientSettings.scopes(scopes)
         }
         if body.contains("site_ids") {
             let ids = try body.stringArray("site_ids")
-            changes.siteIDs = .some(try ids.map { try APIClientSettings.siteIDs($0, ownerID: principal.userID, on: context.database) })
+            changes.siteIDs = .some(try ids.map { ids throws(DomainError) in try APIClientSettings.siteIDs(ids) })
         }
         if body.contains("expires_at") {
             changes.expiresAt = .some(try APIClientSettings.expiry(at: try body.string("expires_at"), inDays: nil,
@@ -89,12 +83,12 @@ enum APIClientsController {
         let body = try JSONRequestBody(request, allowed: ["grace_seconds"], emptyMeansNone: true)
         let grace = try body.integer("grace_seconds") ?? 0
         guard (0...86_400).contains(grace) else {
-            throw HTTPProblem.badRequest("invalid_grace_seconds", "grace_seconds must be from 0 to 86400")
+            throw DomainError.invalid("invalid_grace_seconds", "grace_seconds must be from 0 to 86400")
         }
         let (client, token) = try context.database.transaction {
             guard let client = try APIClientStore.find(id, ownerID: principal.userID, on: context.database) else { throw notFound }
             guard !client.isExpired(at: context.now) else {
-                throw HTTPProblem.conflict("client_expired", "this client has expired; create a new one")
+                throw DomainError.conflict("client_expired", "this client has expired; create a new one")
             }
             let token = try APIClientStore.rotate(id, graceSeconds: grace, now: context.now, on: context.database)
             try AuditLog.record("api_client.rotated", by: principal, target: id, request: request, context: context)

@@ -12,18 +12,16 @@ enum AccountsController {
     @Sendable static func createInitialUser(_ request: Request, _ context: RequestContext) throws -> Response {
         try CSRFGuard.check(request, configuration: context.configuration)
         let body = try JSONRequestBody(request, allowed: ["email", "password", "name"])
-        let email = try EmailAddress.validate(try body.requiredString("email", missingCode: "invalid_email"))
+        let email = try body.requiredString("email", missingCode: "invalid_email")
         let password = try body.requiredString("password", missingCode: "invalid_password")
-        try PasswordPolicy.validate(password)
-        let name = try UserName.validate(try body.string("name") ?? "")
+        let application = try AccountRegistration.validate(email: email, name: try body.string("name") ?? "", password: password)
         guard try !UserStore.exists(on: context.database) else { throw setupCompleted }
-        let passwordHash = PasswordHasher.hash(password)
         let (user, session) = try context.database.transaction {
             // Two set-up requests at once: the lock makes the second see the first's user.
             try context.database.query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
             guard try !UserStore.exists(on: context.database) else { throw setupCompleted }
-            let user = try UserStore.create(email: email, name: name, passwordHash: passwordHash, isAdmin: true,
-                                            now: context.now, on: context.database)
+            let user = try AccountRegistration.register(application, isAdmin: true, from: AuditLog.Origin(request),
+                                                        at: context.now, on: context.database)
             let session = try SessionStore.create(for: user.id, userAgent: userAgent(request), context: context)
             try AuditLog.record("login.succeeded", for: user.id, actor: ("user", user.id), request: request, context: context)
             return (user, session)
@@ -73,7 +71,7 @@ enum AccountsController {
 
     @Sendable static func logout(_ request: Request, _ context: RequestContext) throws -> Response {
         let principal = try context.authenticate(request, .sessionOnly)
-        guard case .session(_, let hash) = principal else { throw HTTPProblem.notFound() }
+        guard case .session(_, let hash) = principal else { throw DomainError.notFound() }
         try context.database.transaction {
             try SessionStore.delete(hash: hash, context: context)
             try AuditLog.record("logout", by: principal, request: request, context: context)

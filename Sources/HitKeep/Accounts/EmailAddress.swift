@@ -15,8 +15,8 @@ enum EmailAddress {
     }
 
     /// The normalized address, or 400 `invalid_email`.
-    static func validate(_ text: String) throws(HTTPProblem) -> String {
-        guard let email = normalize(text) else { throw .badRequest("invalid_email", "email is not a valid address") }
+    static func validate(_ text: String) throws(DomainError) -> String {
+        guard let email = normalize(text) else { throw .invalid("invalid_email", "email is not a valid address") }
         return email
     }
 

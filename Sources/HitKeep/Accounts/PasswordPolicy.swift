@@ -3,9 +3,9 @@ enum PasswordPolicy {
     static let minimumBytes = 8
     static let maximumBytes = 1024
 
-    static func validate(_ password: String, field: String = "password") throws(HTTPProblem) {
+    static func validate(_ password: String, field: String = "password") throws(DomainError) {
         guard (minimumBytes...maximumBytes).contains(password.utf8.count) else {
-            throw .badRequest("invalid_password", "\(field) must be \(minimumBytes) to \(maximumBytes) bytes long")
+            throw .invalid("invalid_password", "\(field) must be \(minimumBytes) to \(maximumBytes) bytes long")
         }
     }
 }

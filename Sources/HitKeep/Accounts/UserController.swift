@@ -14,7 +14,7 @@ enum UserController {
 
     @Sendable static func changePassword(_ request: Request, _ context: RequestContext) throws -> Response {
         let principal = try context.authenticate(request, .sessionOnly)
-        guard case .session(_, let sessionHash) = principal else { throw HTTPProblem.notFound() }
+        guard case .session(_, let sessionHash) = principal else { throw DomainError.notFound() }
         let body = try JSONRequestBody(request, allowed: ["current_password", "new_password", "revoke_api_clients"])
         let current = try body.requiredString("current_password", missingCode: "invalid_password")
         let new = try body.requiredString("new_password", missingCode: "invalid_password")
@@ -26,7 +26,7 @@ enum UserController {
               PasswordHasher.verify(current, against: storedHash) else {
             // The reservation stands as the recorded failure.
             try AuditLog.record("password.change_failed", by: principal, request: request, context: context)
-            throw HTTPProblem.forbidden("the current password is incorrect", code: "invalid_credentials")
+            throw DomainError.forbidden("the current password is incorrect", code: "invalid_credentials")
         }
         let newHash = PasswordHasher.hash(new)
         try context.database.transaction {

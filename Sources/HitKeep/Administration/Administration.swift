@@ -14,21 +14,11 @@ public enum Administration {
 
     public static func createUser(email: String, name: String, password: String, isAdmin: Bool,
                                   on connection: PostgresConnection) throws -> UserSummary {
-        let email = try EmailAddress.validate(email)
-        try PasswordPolicy.validate(password)
-        let name = try UserName.validate(name)
-        let hash = PasswordHasher.hash(password)
-        do {
-            let now = Date()
-            let user = try connection.transaction {
-                let user = try UserStore.create(email: email, name: name, passwordHash: hash, isAdmin: isAdmin, now: now, on: connection)
-                try SiteInvitations.accept(forUser: user.id, from: .commandLine, at: now, on: connection)
-                return user
-            }
-            return summary(user)
-        } catch UserStore.CreateFailure.emailTaken {
-            throw HTTPProblem.conflict("email_taken", "a user with the email \(email) exists already")
+        let application = try AccountRegistration.validate(email: email, name: name, password: password)
+        let user = try connection.transaction {
+            try AccountRegistration.register(application, isAdmin: isAdmin, from: .commandLine, at: Date(), on: connection)
         }
+        return summary(user)
     }
 
     public static func listUsers(on connection: PostgresConnection) throws -> [UserSummary] {
@@ -39,20 +29,8 @@ public enum Administration {
     public static func createSite(ownerEmail: String, domain: String, name: String?, timezone: String?,
                                   on connection: PostgresConnection) throws -> String {
         let owner = try user(ownerEmail, on: connection)
-        let domain = try DomainName.normalize(domain)
-        let name = try SiteName.validate(name ?? domain)
-        let timezone = try TimeZoneName.validate(timezone ?? "UTC")
-        do {
-            let now = Date()
-            return try connection.transaction {
-                let site = try SiteStore.create(domain: domain, name: name, timezone: timezone, ownerID: owner.id, now: now, on: connection)
-                try AuditLog.recordSiteChange("site.created", site: site.id, actor: ("user", nil), actingFor: owner.id,
-                                              target: site.id, detail: site.domain, from: .commandLine, at: now, on: connection)
-                return site.id
-            }
-        } catch SiteStore.CreateFailure.domainTaken {
-            throw HTTPProblem.conflict("domain_taken", "\(domain) is registered already")
-        }
+        return try SiteRegistration.register(domain: domain, name: name, timezone: timezone,
+                                             by: .commandLine(for: owner.id, at: Date()), on: connection).id
     }
 
     /// Creates an API client and returns its token, which is shown this once.
@@ -65,15 +43,11 @@ public enum Administration {
             name: try APIClientSettings.name(name),
             description: "",
             scopes: scopes.isEmpty ? Scope.allCases.sorted() : try APIClientSettings.scopes(scopes),
-            siteIDs: siteIDs.isEmpty ? nil : try APIClientSettings.siteIDs(siteIDs, ownerID: owner.id, on: connection),
+            siteIDs: siteIDs.isEmpty ? nil : try APIClientSettings.siteIDs(siteIDs),
             expiresAt: try APIClientSettings.expiry(at: nil, inDays: expiresInDays, now: now, configuration: configuration)
         )
-        return try connection.transaction {
-            let (client, token) = try APIClientStore.create(new, ownerID: owner.id, now: now, on: connection)
-            try AuditLog.record("api_client.created", for: owner.id, actor: ("user", nil), target: client.id,
-                                from: .commandLine, at: now, on: connection)
-            return (client.id, token)
-        }
+        let (client, token) = try APIClientIssuer.issue(new, by: .commandLine(for: owner.id, at: now), on: connection)
+        return (client.id, token)
     }
 
     /// The owner's clients, each as the JSON object the API returns.
@@ -84,7 +58,7 @@ public enum Administration {
 
     private static func user(_ email: String, on connection: PostgresConnection) throws -> User {
         guard let user = try UserStore.find(email: email, on: connection) else {
-            throw HTTPProblem(.notFound, code: "user_not_found", detail: "no user has the email \(email)")
+            throw DomainError(.notFound, code: "user_not_found", detail: "no user has the email \(email)")
         }
         return user
     }

@@ -52,7 +52,7 @@ public final class Application {
         }
         switch router.resolve(request.method, path: request.path) {
         case .notFound:
-            return HTTPProblem.notFound("no endpoint at " + request.path).response
+            return HTTPProblem(.notFound, code: "not_found", detail: "no endpoint at " + request.path).response
         case .methodNotAllowed(let allowed):
             var headers = ResponseHeaders()
             headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
@@ -88,23 +88,18 @@ public final class Application {
         return HTTPProblem.databaseUnavailable().response
     }
 
-    /// The answer to a failed handler: its own problem, 503 when the database is unreachable, 400
-    /// for input PostgreSQL refused as data, 500 (logged, with the request id) for anything else.
+    /// The answer to a failed handler: its problem (`ProblemMapping`), logged when the database is
+    /// unreachable; 500 (logged, with the request id) for anything else.
     private func response(for error: any Error, request: Request) -> Response {
-        switch error {
-        case let problem as HTTPProblem:
+        if let problem = ProblemMapping.problem(for: error) {
+            if let error = error as? PostgresError, error.isUnavailable {
+                logger.warning("database unavailable", metadata: ["id": .string(request.id), "error": .string(error.message)])
+            }
             return problem.response
-        case let error as PostgresError where error.isUnavailable:
-            logger.warning("database unavailable", metadata: ["id": .string(request.id), "error": .string(error.message)])
-            return HTTPProblem.databaseUnavailable().response
-        case let error as PostgresError where error.sqlState?.hasPrefix("22") == true:
-            // A data exception (bad encoding, value out of range) is the client's input at fault.
-            return HTTPProblem.badRequest("invalid_input", "a value in the request is not acceptable").response
-        default:
-            logger.error("internal error", metadata: ["id": .string(request.id), "error": .string("\(error)")])
-            return HTTPProblem(.internalServerError, code: "internal_error",
-                               detail: "unexpected error; request id \(request.id)").response
         }
+        logger.error("internal error", metadata: ["id": .string(request.id), "error": .string("\(error)")])
+        return HTTPProblem(.internalServerError, code: "internal_error",
+                           detail: "unexpected error; request id \(request.id)").response
     }
 
     private func with(_ response: Response, extraHeaders: ResponseHeaders) -> Response {

@@ -21,6 +21,45 @@ enum AuditLog {
         static let commandLine = Origin(ip: nil, userAgent: "hitkeep-cli")
     }
 
+    /// Who makes a change, from where and when: what an entry records besides the change itself,
+    /// alike for a request and for the command line.
+    struct Author {
+        /// `user` or `api_client`, with an id; a nil id is a person not known to be anyone in
+        /// particular (an operator at the command line).
+        var actor: (type: String, id: String?)
+        /// The person the change is made for: the signed-in user, a token's owner, or the account
+        /// the command line names.
+        var userID: String
+        var origin: Origin
+        var now: Date
+
+        init(_ principal: Principal, _ request: Request, _ context: RequestContext) {
+            self.init(actor: principal.actor, userID: principal.userID, origin: Origin(request), now: context.now)
+        }
+
+        init(actor: (type: String, id: String?), userID: String, origin: Origin, now: Date) {
+            self.actor = actor
+            self.userID = userID
+            self.origin = origin
+            self.now = now
+        }
+
+        /// An operator at the server's command line, acting for the account `userID`.
+        static func commandLine(for userID: String, at now: Date) -> Author {
+            Author(actor: ("user", nil), userID: userID, origin: .commandLine, now: now)
+        }
+    }
+
+    static func record(_ action: String, by author: Author, target: String? = nil, on database: some PostgresQuerying) throws {
+        try record(action, for: author.userID, actor: author.actor, target: target, from: author.origin, at: author.now, on: database)
+    }
+
+    static func recordSiteChange(_ action: String, site siteID: String, by author: Author, target: String? = nil,
+                                 detail: String? = nil, on database: some PostgresQuerying) throws {
+        try recordSiteChange(action, site: siteID, actor: author.actor, actingFor: author.userID, target: target,
+                             detail: detail, from: author.origin, at: author.now, on: database)
+    }
+
     static func record(_ action: String, for userID: String, actor: (type: String, id: String?), target: String? = nil,
                        from origin: Origin, at now: Date, on database: some PostgresQuerying) throws {
         try database.query("""

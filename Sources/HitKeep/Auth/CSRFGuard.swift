@@ -17,11 +17,11 @@ enum CSRFGuard {
                               detail: "send the body as Content-Type: application/json")
         }
         if let site = request.headers[HTTPField.Name("sec-fetch-site")!], site != "same-origin" && site != "none" {
-            throw .forbidden("cross-site request refused", code: "csrf_rejected")
+            throw HTTPProblem(.forbidden, code: "csrf_rejected", detail: "cross-site request refused")
         }
         if let origin = request.headers[HTTPField.Name("origin")!] {
             guard originMatches(origin.lowercased(), request: request, configuration: configuration) else {
-                throw .forbidden("cross-origin request refused", code: "csrf_rejected")
+                throw HTTPProblem(.forbidden, code: "csrf_rejected", detail: "cross-origin request refused")
             }
         }
     }

@@ -50,18 +50,6 @@ extension HTTPProblem {
         HTTPProblem(.badRequest, code: "invalid_json", detail: detail)
     }
 
-    public static func notFound(_ detail: String = "no such resource") -> HTTPProblem {
-        HTTPProblem(.notFound, code: "not_found", detail: detail)
-    }
-
-    public static func forbidden(_ detail: String, code: String = "forbidden") -> HTTPProblem {
-        HTTPProblem(.forbidden, code: code, detail: detail)
-    }
-
-    public static func conflict(_ code: String, _ detail: String) -> HTTPProblem {
-        HTTPProblem(.conflict, code: code, detail: detail)
-    }
-
     public static func databaseUnavailable() -> HTTPProblem {
         var headers = ResponseHeaders()
         headers[.retryAfter] = "1"

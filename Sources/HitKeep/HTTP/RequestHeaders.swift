@@ -1,7 +1,15 @@
-import FastCGI
 import HTTPTypes
 
-/// The header fields of a request, read from the FastCGI parameters when a handler asks for one.
+/// Where a request's header fields are read from, one at a time, when a handler asks for one: the
+/// transport's parameters (CGI style: `CONTENT_TYPE`, `HTTP_USER_AGENT`), or fields a test built.
+public protocol RequestHeaderSource: Sendable {
+    /// A CGI meta-variable such as `CONTENT_TYPE`.
+    subscript(_ variable: String) -> String? { get }
+    /// Calls `body` with each value of the header named `name` (lower case), in the order received.
+    func forEachHeader(named name: String, _ body: (String) -> Void)
+}
+
+/// The header fields of a request, read from their source when a handler asks for one.
 ///
 /// The web server passes a dozen headers or so and a handler reads two or three, so building every
 /// field up front (validating names, lowercasing, copying values) is work mostly thrown away.
@@ -9,29 +17,19 @@ import HTTPTypes
 /// `, `, values are legalized the same way, `Content-Type` comes from `CONTENT_TYPE` before any
 /// `HTTP_CONTENT_TYPE`, and `Cookie` is absent because cookies are parsed into `Request.cookies`.
 public struct RequestHeaders: Sendable {
-    private let parameters: FastCGIParameters
+    private let source: any RequestHeaderSource
 
-    init(parameters: FastCGIParameters) {
-        self.parameters = parameters
+    public init(source: any RequestHeaderSource) {
+        self.source = source
     }
 
     public init() {
-        self.init(parameters: FastCGIParameters())
+        self.init([])
     }
 
-    /// Headers given by name, as a test or a tool builds a request; they read as if the web server
-    /// had passed them as `HTTP_*` parameters.
+    /// Headers given by name, as a test or a tool builds a request.
     public init(_ fields: [(name: HTTPField.Name, value: String)]) {
-        self.init(parameters: FastCGIParameters(fields.map { field in
-            let name = field.name.canonicalName.utf8.map { byte in
-                switch byte {
-                case UInt8(ascii: "-"): UInt8(ascii: "_")
-                case UInt8(ascii: "a")...UInt8(ascii: "z"): byte - 32
-                default: byte
-                }
-            }
-            return (name: "HTTP_" + String(decoding: name, as: UTF8.self), value: field.value)
-        }))
+        self.init(source: GivenHeaders(fields: fields.map { ($0.name.canonicalName, $0.value) }))
     }
 
     public subscript(name: HTTPField.Name) -> String? {
@@ -45,10 +43,21 @@ public struct RequestHeaders: Sendable {
                 combined = legal
             }
         }
-        if name == .contentType, let contentType = parameters["CONTENT_TYPE"], !contentType.isEmpty {
+        if name == .contentType, let contentType = source["CONTENT_TYPE"], !contentType.isEmpty {
             add(contentType)
         }
-        parameters.forEachHeader(named: name.canonicalName, add)
+        source.forEachHeader(named: name.canonicalName, add)
         return combined
+    }
+}
+
+/// Header fields given by name, lower case.
+private struct GivenHeaders: RequestHeaderSource {
+    let fields: [(name: String, value: String)]
+
+    subscript(_ variable: String) -> String? { nil }
+
+    func forEachHeader(named name: String, _ body: (String) -> Void) {
+        for field in fields where field.name == name { body(field.value) }
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import HTTPTypes
-import PostgresClient
 
 /// Ingestion (API.md §5.1–5.2): the tracker's `POST /ingest` and the server-side
 /// `POST /api/ingest/server/pageview`. A 202 is sent only once the event is committed.
@@ -29,7 +28,7 @@ enum IngestController {
     @Sendable static func track(_ request: Request, _ context: RequestContext) throws -> Response {
         let origin = request.headers[Self.origin]
         guard let domain = WebURL.originHost(origin), let origin else {
-            throw HTTPProblem.badRequest("invalid_origin", "the Origin header must be the http(s) origin of a tracked site")
+            throw DomainError.invalid("invalid_origin", "the Origin header must be the http(s) origin of a tracked site")
         }
         // Browsers read the answer (errors included) only when it names their origin.
         context.responseHeaders.append(contentsOf: corsHeaders(origin))
@@ -51,7 +50,7 @@ enum IngestController {
         if let language = try body.string("lang"), !language.isEmpty { view.language = try PageViewFields.language(language) }
         for field in ["vp_w", "vp_h"] {
             if let size = try body.integer(field), !(0...100_000).contains(size) {
-                throw HTTPProblem.badRequest("invalid_viewport", "\(field) must be from 0 to 100000")
+                throw DomainError.invalid("invalid_viewport", "\(field) must be from 0 to 100000")
             }
         }
         view.utm = PageView.Campaign(
@@ -65,14 +64,16 @@ enum IngestController {
         view.apply(userAgent)
         view.country = PageViewFields.country(request.headers[Self.country])
         // An unknown site is answered like a known one: the tracker cannot tell, and need not.
-        _ = try committing(context) { try EventStore.enqueue(view, forDomain: domain, on: context.database) }
+        // One statement, its own transaction: a 202 only ever follows a committed event, and whatever
+        // keeps it from committing is a 503 the sender may retry (ProblemMapping).
+        _ = try EventStore.enqueue(view, forDomain: domain, on: context.database)
         return accepted()
     }
 
     @Sendable static func preflight(_ request: Request, _ context: RequestContext) throws -> Response {
         let origin = request.headers[Self.origin]
         guard WebURL.originHost(origin) != nil, let origin else {
-            throw HTTPProblem.badRequest("invalid_origin", "the Origin header must be the http(s) origin of a tracked site")
+            throw DomainError.invalid("invalid_origin", "the Origin header must be the http(s) origin of a tracked site")
         }
         var response = Response(status: .noContent, headers: corsHeaders(origin))
         response.headers[.accessControlAllowMethods] = "POST, OPTIONS"
@@ -89,26 +90,26 @@ enum IngestController {
         let siteID = try body.requiredString("site_id", missingCode: "invalid_site_id")
         let urlText = try body.requiredString("url", missingCode: "invalid_url")
         guard urlText.utf8.count <= PageViewFields.maximumURLLength, let url = WebURL(urlText) else {
-            throw HTTPProblem.badRequest("invalid_url", "url must be an absolute http or https URL")
+            throw DomainError.invalid("invalid_url", "url must be an absolute http or https URL")
         }
         let userAgentText = try body.requiredString("user_agent", missingCode: "invalid_user_agent")
         guard userAgentText.utf8.count <= 2048, !TextValidation.containsControlCharacters(userAgentText) else {
-            throw HTTPProblem.badRequest("invalid_user_agent", "user_agent must be at most 2048 bytes without control characters")
+            throw DomainError.invalid("invalid_user_agent", "user_agent must be at most 2048 bytes without control characters")
         }
         var occurredAt = context.now
         if let text = try body.string("timestamp") {
             guard let time = Timestamp.parse(text) else {
-                throw HTTPProblem.badRequest("invalid_timestamp", "timestamp must be an RFC 3339 time such as 2026-11-26T15:04:05Z")
+                throw DomainError.invalid("invalid_timestamp", "timestamp must be an RFC 3339 time such as 2026-11-26T15:04:05Z")
             }
             guard time.timeIntervalSince(context.now) <= allowedClockSkew else {
-                throw HTTPProblem.badRequest("invalid_timestamp", "timestamp must not be more than 5 minutes in the future")
+                throw DomainError.invalid("invalid_timestamp", "timestamp must not be more than 5 minutes in the future")
             }
             guard time.timeIntervalSince1970 >= 0 else {
-                throw HTTPProblem.badRequest("invalid_timestamp", "timestamp must not be before 1970")
+                throw DomainError.invalid("invalid_timestamp", "timestamp must not be before 1970")
             }
             occurredAt = time
         }
-        let sessionID = try body.string("session_id").map { text throws(HTTPProblem) in try PageViewFields.sessionID(text) }
+        let sessionID = try body.string("session_id").map { text throws(DomainError) in try PageViewFields.sessionID(text) }
         var view = PageView(siteID: siteID, occurredAt: occurredAt, sessionID: sessionID ?? PageViewFields.randomSessionID(),
                             path: try PageViewFields.path(url.path))
         let referrer = try PageViewFields.referrer(try body.string("referrer") ?? "")
@@ -126,20 +127,8 @@ enum IngestController {
         let userAgent = UserAgent(userAgentText)
         guard !userAgent.isBot else { return accepted() }
         view.apply(userAgent)
-        try committing(context) { try EventStore.enqueue(view, on: context.database) }
+        try EventStore.enqueue(view, on: context.database)
         return accepted()
-    }
-
-    /// Runs the event's INSERT (one statement, its own transaction). Whatever keeps it from
-    /// committing (a statement timeout, a lost connection) is a 503 the sender may retry: a 202 is
-    /// only ever sent for a committed event.
-    private static func committing<T>(_ context: RequestContext, _ insert: () throws -> T) throws -> T {
-        do {
-            return try insert()
-        } catch let error as PostgresError where !error.isUnavailable && error.sqlState?.hasPrefix("22") != true {
-            context.logger.warning("event not committed", metadata: ["error": .string(error.message)])
-            throw HTTPProblem.databaseUnavailable()
-        }
     }
 
     private static func accepted() -> Response {

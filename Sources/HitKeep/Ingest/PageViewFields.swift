@@ -9,24 +9,24 @@ public enum PageViewFields {
     public static let maximumCampaignLength = 256
 
     /// A path as stored: starts with `/`, without query string or fragment, at most 2048 bytes.
-    public static func path(_ text: String) throws(HTTPProblem) -> String {
+    public static func path(_ text: String) throws(DomainError) -> String {
         let path = String(text.prefix { $0 != "?" && $0 != "#" })
         guard path.hasPrefix("/") else {
-            throw .badRequest("invalid_path", "path must start with /")
+            throw .invalid("invalid_path", "path must start with /")
         }
         guard path.utf8.count <= maximumPathLength else {
-            throw .badRequest("invalid_path", "path must be at most \(maximumPathLength) bytes")
+            throw .invalid("invalid_path", "path must be at most \(maximumPathLength) bytes")
         }
         guard !TextValidation.containsControlCharacters(path) else {
-            throw .badRequest("invalid_path", "path must not contain control characters")
+            throw .invalid("invalid_path", "path must not contain control characters")
         }
         return path
     }
 
     /// Session ids are opaque tokens from the tracker or the caller: 1 to 64 letters, digits, `-` or `_`.
-    public static func sessionID(_ text: String) throws(HTTPProblem) -> String {
+    public static func sessionID(_ text: String) throws(DomainError) -> String {
         guard (1...64).contains(text.utf8.count), text.utf8.allSatisfy(isTokenByte) else {
-            throw .badRequest("invalid_session_id", "session_id must be 1 to 64 letters, digits, - or _")
+            throw .invalid("invalid_session_id", "session_id must be 1 to 64 letters, digits, - or _")
         }
         return text
     }
@@ -39,31 +39,31 @@ public enum PageViewFields {
     }
 
     /// The tracker's `page_id`: checked like a session id, not stored.
-    public static func pageID(_ text: String) throws(HTTPProblem) -> String {
+    public static func pageID(_ text: String) throws(DomainError) -> String {
         guard (1...64).contains(text.utf8.count), text.utf8.allSatisfy(isTokenByte) else {
-            throw .badRequest("invalid_page_id", "page_id must be 1 to 64 letters, digits, - or _")
+            throw .invalid("invalid_page_id", "page_id must be 1 to 64 letters, digits, - or _")
         }
         return text
     }
 
     /// A referrer URL: its host (lower-cased, without `www.`) and the URL without query or fragment.
     /// Empty stays empty; anything that is not an absolute http(s) URL is refused.
-    public static func referrer(_ text: String) throws(HTTPProblem) -> (host: String, url: String) {
+    public static func referrer(_ text: String) throws(DomainError) -> (host: String, url: String) {
         if text.isEmpty { return ("", "") }
         guard text.utf8.count <= maximumURLLength, let url = WebURL(text) else {
-            throw .badRequest("invalid_referrer", "referrer must be an absolute http or https URL")
+            throw .invalid("invalid_referrer", "referrer must be an absolute http or https URL")
         }
         return (url.siteHost, url.withoutQuery)
     }
 
     /// A BCP 47 language tag such as `en-US`, normalised to `en-US` casing.
-    public static func language(_ text: String) throws(HTTPProblem) -> String {
+    public static func language(_ text: String) throws(DomainError) -> String {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard (2...35).contains(text.utf8.count), let first = parts.first, (2...8).contains(first.count),
               first.allSatisfy({ $0.isASCII && $0.isLetter }),
               parts.dropFirst().allSatisfy({ (1...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } })
         else {
-            throw .badRequest("invalid_language", "lang must be a language tag such as en-US")
+            throw .invalid("invalid_language", "lang must be a language tag such as en-US")
         }
         return parts.enumerated().map { index, part in
             index == 0 ? part.lowercased() : (part.count == 2 ? part.uppercased() : part.lowercased())
@@ -71,11 +71,11 @@ public enum PageViewFields {
     }
 
     /// A `utm_*` value: trimmed, at most 256 characters, no control characters.
-    public static func campaign(_ text: String, field: String) throws(HTTPProblem) -> String {
+    public static func campaign(_ text: String, field: String) throws(DomainError) -> String {
         // Most page views carry no campaign at all.
         if text.isEmpty { return "" }
         guard let value = TextValidation.label(text, maximum: maximumCampaignLength, allowEmpty: true) else {
-            throw .badRequest("invalid_utm", "\(field) must be at most \(maximumCampaignLength) characters without control characters")
+            throw .invalid("invalid_utm", "\(field) must be at most \(maximumCampaignLength) characters without control characters")
         }
         return value
     }

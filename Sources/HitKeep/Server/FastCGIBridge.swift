@@ -35,7 +35,7 @@ enum FastCGIBridge {
         // Built once with everything it carries, rather than built and then changed.
         return Request(
             method: parsedMethod ?? .get, path: path ?? "/", query: query,
-            headers: RequestHeaders(parameters: parameters), cookies: cookies, body: incoming.body,
+            headers: RequestHeaders(source: parameters), cookies: cookies, body: incoming.body,
             bodyExceededLimit: incoming.bodyExceededLimit, remoteAddress: remoteAddress, id: id, rejection: rejection
         )
     }
@@ -58,3 +58,6 @@ enum FastCGIBridge {
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }
+
+/// The transport's parameters are where a request's headers come from.
+extension FastCGIParameters: RequestHeaderSource {}

@@ -1,10 +1,10 @@
 /// A site's domain as registered: lower-case host name of at least two labels, without scheme,
 /// port, path or a leading `www.` (the tracker strips `www.` from the Origin it sees).
 enum DomainName {
-    static func normalize(_ text: String) throws(HTTPProblem) -> String {
+    static func normalize(_ text: String) throws(DomainError) -> String {
         let domain = text.trimmingWhitespaceAndNewlines().lowercased()
-        func reject(_ why: String) -> HTTPProblem {
-            .badRequest("invalid_domain", "domain \(why); give a bare host name such as example.com")
+        func reject(_ why: String) -> DomainError {
+            .invalid("invalid_domain", "domain \(why); give a bare host name such as example.com")
         }
         guard !domain.isEmpty else { throw reject("is empty") }
         guard domain.utf8.count <= 253 else { throw reject("is longer than 253 characters") }

@@ -56,19 +56,12 @@ enum MembersController {
         let body = try JSONRequestBody(request, allowed: ["email", "role"])
         let email = try EmailAddress.validate(try body.requiredString("email", missingCode: "invalid_email"))
         let role = try grantableRole(try body.requiredString("role", missingCode: "invalid_role"))
-        let invitation: SiteInvitations.Invitation
-        do {
-            invitation = try context.database.transaction {
-                let invitation = try SiteInvitations.invite(email, to: site.id, role: role, invitedBy: principal.userID,
-                                                            now: context.now, on: context.database)
-                try AuditLog.recordSiteChange("site.member_invited", site: site.id, by: principal,
-                                              detail: "\(invitation.email) as \(role.rawValue)", request: request, context: context)
-                return invitation
-            }
-        } catch SiteInvitations.Failure.alreadyMember {
-            throw HTTPProblem.conflict("already_member", "that person is a member of the site already")
-        } catch SiteInvitations.Failure.alreadyInvited {
-            throw HTTPProblem.conflict("already_invited", "that email is invited to the site already")
+        let invitation = try context.database.transaction {
+            let invitation = try SiteInvitations.invite(email, to: site.id, role: role, invitedBy: principal.userID,
+                                                        now: context.now, on: context.database)
+            try AuditLog.recordSiteChange("site.member_invited", site: site.id, by: principal,
+                                          detail: "\(invitation.email) as \(role.rawValue)", request: request, context: context)
+            return invitation
         }
         return .json(json(invitation), status: .created)
     }
@@ -81,7 +74,7 @@ enum MembersController {
         let userID = context.parameter("user_id")
         let rows = try context.database.transaction {
             let previous = try memberRole(userID, of: site.id, context: context)
-            if previous == .owner { throw HTTPProblem.forbidden("the owner's role cannot be changed") }
+            if previous == .owner { throw DomainError.forbidden("the owner's role cannot be changed") }
             if previous != role {
                 try context.database.query("UPDATE site_members SET role = \(role.rawValue) WHERE site_id = \(site.id) AND user_id = \(userID)")
                 try AuditLog.recordSiteChange("site.member_role_changed", site: site.id, by: principal, target: userID,
@@ -98,7 +91,7 @@ enum MembersController {
         let userID = context.parameter("user_id")
         try context.database.transaction {
             let role = try memberRole(userID, of: site.id, context: context)
-            if role == .owner { throw HTTPProblem.forbidden("the owner cannot be removed from their site") }
+            if role == .owner { throw DomainError.forbidden("the owner cannot be removed from their site") }
             // Recorded first, so that a removed admin's own log has it too.
             try AuditLog.recordSiteChange("site.member_removed", site: site.id, by: principal, target: userID,
                                           detail: role.rawValue, request: request, context: context)
@@ -111,11 +104,11 @@ enum MembersController {
         let (principal, site) = try SiteStore.siteAndPrincipal(context.parameter("site_id"), for: request, .sessionOnly,
                                                                requiring: .admin, context: context)
         guard let email = EmailAddress.normalize(context.parameter("email")) else {
-            throw HTTPProblem.notFound("no invitation for that email")
+            throw DomainError.notFound("no invitation for that email")
         }
         try context.database.transaction {
             guard try SiteInvitations.withdraw(email, from: site.id, on: context.database) else {
-                throw HTTPProblem.notFound("no invitation for that email")
+                throw DomainError.notFound("no invitation for that email")
             }
             try AuditLog.recordSiteChange("site.invitation_withdrawn", site: site.id, by: principal,
                                           detail: EmailAddress.key(email), request: request, context: context)
@@ -124,9 +117,9 @@ enum MembersController {
     }
 
     /// The role a member may be given: admin or viewer (a site has one owner, its creator).
-    private static func grantableRole(_ name: String) throws(HTTPProblem) -> SiteRole {
+    private static func grantableRole(_ name: String) throws(DomainError) -> SiteRole {
         guard let role = SiteRole(rawValue: name), role != .owner else {
-            throw HTTPProblem.badRequest("invalid_role", "role must be admin or viewer")
+            throw DomainError.invalid("invalid_role", "role must be admin or viewer")
         }
         return role
     }
@@ -137,7 +130,7 @@ enum MembersController {
               let row = try context.database.query(
                   "SELECT role FROM site_members WHERE site_id = \(siteID) AND user_id = \(userID) FOR UPDATE").first,
               let role = SiteRole(rawValue: try row.decode(String.self, "role")) else {
-            throw HTTPProblem.notFound("that user is not a member of the site")
+            throw DomainError.notFound("that user is not a member of the site")
         }
         return role
     }

@@ -7,18 +7,13 @@ import PostgresClient
 /// request with their session, or has their account created. Until then the site's admins see the
 /// email and role only, never a name.
 enum SiteInvitations {
-    enum Failure: Error {
-        /// The email is a member's already, or invited already.
-        case alreadyMember, alreadyInvited
-    }
-
     struct Invitation {
         let email: String
         let role: SiteRole
         let createdAt: Date
     }
 
-    /// Invites `email` to the site with `role`; refused if its person is a member or invited already.
+    /// Invites `email` to the site with `role`; 409 if its person is a member or invited already.
     static func invite(_ email: String, to siteID: String, role: SiteRole, invitedBy userID: String, now: Date,
                        on database: some PostgresQuerying) throws -> Invitation {
         let rows = try database.query("""
@@ -34,9 +29,13 @@ enum SiteInvitations {
             SELECT EXISTS (SELECT 1 FROM member) AS is_member, invited.email, invited.created_at
             FROM (SELECT 1) one LEFT JOIN invited ON true
             """)
-        if try rows[0].decode(Bool.self, "is_member") { throw Failure.alreadyMember }
+        if try rows[0].decode(Bool.self, "is_member") {
+            throw DomainError.conflict("already_member", "that person is a member of the site already")
+        }
         guard let stored = try rows[0].decodeIfPresent(String.self, "email"),
-              let createdAt = try rows[0].decodeIfPresent(Date.self, "created_at") else { throw Failure.alreadyInvited }
+              let createdAt = try rows[0].decodeIfPresent(Date.self, "created_at") else {
+            throw DomainError.conflict("already_invited", "that email is invited to the site already")
+        }
         return Invitation(email: stored, role: role, createdAt: createdAt)
     }
 

@@ -51,15 +51,11 @@ enum SiteStore {
     }
 
     private static func checked(_ site: Site?, requiring role: SiteRole) throws -> Site {
-        guard let site else { throw HTTPProblem.notFound("no such site") }
+        guard let site else { throw DomainError.notFound("no such site") }
         guard site.role >= role else {
-            throw HTTPProblem.forbidden("this needs the \(role.rawValue) role on the site; you are \(site.role.rawValue)")
+            throw DomainError.forbidden("this needs the \(role.rawValue) role on the site; you are \(site.role.rawValue)")
         }
         return site
-    }
-
-    enum CreateFailure: Error {
-        case domainTaken
     }
 
     static func create(domain: String, name: String, timezone: String, ownerID: String, now: Date,
@@ -70,7 +66,7 @@ enum SiteStore {
             INSERT INTO sites (id, domain, name, timezone, owner_id, created_at) VALUES (\(id), \(domain), \(name), \(timezone), \(ownerID), \(now))
             ON CONFLICT DO NOTHING RETURNING id
             """)
-        guard !inserted.isEmpty else { throw CreateFailure.domainTaken }
+        guard !inserted.isEmpty else { throw DomainError.conflict("domain_taken", "\(domain) is registered already") }
         try database.query("INSERT INTO site_members (site_id, user_id, role, created_at) VALUES (\(id), \(ownerID), 'owner', \(now))")
         return try visibleSite(id).rows(forUser: ownerID, on: database)[0]
     }

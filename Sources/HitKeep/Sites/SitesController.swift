@@ -18,24 +18,13 @@ enum SitesController {
     @Sendable static func create(_ request: Request, _ context: RequestContext) throws -> Response {
         let principal = try context.authenticate(request, .sessionOrToken(.sitesWrite))
         let body = try JSONRequestBody(request, allowed: ["domain", "name", "timezone"])
-        let domain = try DomainName.normalize(try body.requiredString("domain", missingCode: "invalid_domain"))
-        let name = try SiteName.validate(try body.string("name") ?? domain)
-        let timezone = try TimeZoneName.validate(try body.string("timezone") ?? "UTC")
+        let domain = try body.requiredString("domain", missingCode: "invalid_domain")
+        let (name, timezone) = (try body.string("name"), try body.string("timezone"))
         if principal.siteRestrictingClientID != nil {
-            throw HTTPProblem.forbidden("a token limited to particular sites cannot create sites")
+            throw DomainError.forbidden("a token limited to particular sites cannot create sites")
         }
-        let site: Site
-        do {
-            site = try context.database.transaction {
-                let site = try SiteStore.create(domain: domain, name: name, timezone: timezone, ownerID: principal.userID,
-                                                now: context.now, on: context.database)
-                try AuditLog.recordSiteChange("site.created", site: site.id, by: principal, target: site.id,
-                                              detail: site.domain, request: request, context: context)
-                return site
-            }
-        } catch SiteStore.CreateFailure.domainTaken {
-            throw HTTPProblem.conflict("domain_taken", "\(domain) is registered already")
-        }
+        let site = try SiteRegistration.register(domain: domain, name: name, timezone: timezone,
+                                                 by: AuditLog.Author(principal, request, context), on: context.database)
         return .json(site.json, status: .created)
     }
 
@@ -50,12 +39,12 @@ enum SitesController {
         let body = try JSONRequestBody(request, allowed: ["name", "timezone"])
         var updated = site
         if body.contains("name") {
-            guard let name = try body.string("name") else { throw HTTPProblem.badRequest("invalid_name", "name must not be null") }
+            guard let name = try body.string("name") else { throw DomainError.invalid("invalid_name", "name must not be null") }
             updated.name = try SiteName.validate(name)
         }
         if body.contains("timezone") {
             guard let timezone = try body.string("timezone") else {
-                throw HTTPProblem.badRequest("invalid_timezone", "timezone must not be null")
+                throw DomainError.invalid("invalid_timezone", "timezone must not be null")
             }
             updated.timezone = try TimeZoneName.validate(timezone)
         }

@@ -27,20 +27,14 @@ enum StatsController {
         let range = try resolve(query, timezone: timezone, context: context)
         let interval = query.interval ?? StatsInterval.defaultFor(seconds: range.seconds)
         guard range.seconds / interval.minimumSeconds < Double(maximumBuckets) else {
-            throw HTTPProblem.badRequest("invalid_interval", "\(interval.rawValue) steps over this range make more than \(maximumBuckets) chart points; choose a longer interval")
+            throw DomainError.invalid("invalid_interval", "\(interval.rawValue) steps over this range make more than \(maximumBuckets) chart points; choose a longer interval")
         }
 
-        do {
-            // Every event acknowledged before this request is counted: its site's queue is folded
-            // into the rollups first (migrations/0008).
-            try EventStore.fold(siteID: site.id, on: context.database)
-            return try respond(site: site, query: query, range: range, interval: interval, timezone: timezone, context: context)
-        } catch let error as PostgresError where error.sqlState == "57014" {
-            // Rollup queries take milliseconds; only raw-event queries (filters, ranges that are not
-            // whole hours) over very many events can run into the statement timeout.
-            throw HTTPProblem(.serviceUnavailable, code: "query_timeout",
-                              detail: "these stats took longer than the server allows; use whole hours or dates for from and to, fewer filters, or a shorter range")
-        }
+        // Every event acknowledged before this request is counted: its site's queue is folded into
+        // the rollups first (migrations/0008). Rollup queries take milliseconds; only raw-event
+        // queries over very many events can run into the statement timeout (503 query_timeout).
+        try EventStore.fold(siteID: site.id, on: context.database)
+        return try respond(site: site, query: query, range: range, interval: interval, timezone: timezone, context: context)
     }
 
     static func respond(site: Site, query: StatsRequest, range: StatsRange, interval: StatsInterval, timezone: String,
@@ -103,11 +97,11 @@ enum StatsController {
         let to = instant(query.to, 1) ?? StatsRange.endOfHour(containing: context.now)
         let from = instant(query.from, 0) ?? to.addingTimeInterval(-30 * 86_400)
         guard from < to else {
-            throw HTTPProblem.badRequest("invalid_range", "from must be before to")
+            throw DomainError.invalid("invalid_range", "from must be before to")
         }
         let range = StatsRange(from: from, to: to)
         guard range.seconds <= StatsRange.maximumSeconds else {
-            throw HTTPProblem.badRequest("invalid_range", "a range may span at most 5 years")
+            throw DomainError.invalid("invalid_range", "a range may span at most 5 years")
         }
         return range
     }

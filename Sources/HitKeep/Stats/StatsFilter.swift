@@ -37,18 +37,18 @@ public struct StatsFilter: Sendable, Equatable {
         return conditions
     }
 
-    public static func parse(_ text: String) throws(HTTPProblem) -> StatsFilter {
+    public static func parse(_ text: String) throws(DomainError) -> StatsFilter {
         guard let colon = text.firstIndex(of: ":") else {
-            throw .badRequest("invalid_filter", "filter must be type:value, e.g. path:/pricing")
+            throw .invalid("invalid_filter", "filter must be type:value, e.g. path:/pricing")
         }
         let type = String(text[..<colon])
         let value = String(text[text.index(after: colon)...])
         guard let dimension = Dimension(rawValue: type) else {
             let types = Dimension.allCases.map(\.rawValue).joined(separator: ", ")
-            throw .badRequest("invalid_filter", "unknown filter type \"\(type.prefix(40))\"; use one of \(types)")
+            throw .invalid("invalid_filter", "unknown filter type \"\(type.prefix(40))\"; use one of \(types)")
         }
         guard !value.isEmpty, value.utf8.count <= PageViewFields.maximumURLLength else {
-            throw .badRequest("invalid_filter", "filter \(type) needs a value of at most \(PageViewFields.maximumURLLength) bytes")
+            throw .invalid("invalid_filter", "filter \(type) needs a value of at most \(PageViewFields.maximumURLLength) bytes")
         }
         return StatsFilter(dimension: dimension, value: value == noneName ? "" : value)
     }

@@ -34,22 +34,22 @@ public struct StatsRequest: Sendable, Equatable {
         self.limit = limit
     }
 
-    public init(_ query: QueryParameters) throws(HTTPProblem) {
+    public init(_ query: QueryParameters) throws(DomainError) {
         self.init()
-        from = try query["from"].map { text throws(HTTPProblem) in try Self.bound(text, name: "from") }
-        to = try query["to"].map { text throws(HTTPProblem) in try Self.bound(text, name: "to") }
+        from = try query["from"].map { text throws(DomainError) in try Self.bound(text, name: "from") }
+        to = try query["to"].map { text throws(DomainError) in try Self.bound(text, name: "to") }
         if let name = query["timezone"] {
             timezone = try TimeZoneName.validate(name)
         }
         if let text = query["interval"] {
             guard let interval = StatsInterval(rawValue: text) else {
-                throw .badRequest("invalid_interval", "interval must be hour, day, week or month")
+                throw .invalid("invalid_interval", "interval must be hour, day, week or month")
             }
             self.interval = interval
         }
         let filterTexts = query.all("filter")
         guard filterTexts.count <= Self.maximumFilters else {
-            throw .badRequest("invalid_filter", "at most \(Self.maximumFilters) filters may be combined; this request has \(filterTexts.count)")
+            throw .invalid("invalid_filter", "at most \(Self.maximumFilters) filters may be combined; this request has \(filterTexts.count)")
         }
         for text in filterTexts {
             filters.append(try StatsFilter.parse(text))
@@ -57,13 +57,13 @@ public struct StatsRequest: Sendable, Equatable {
         switch query["compare"] {
         case nil, "previous": compare = true
         case "none": compare = false
-        default: throw .badRequest("invalid_compare", "compare must be previous or none")
+        default: throw .invalid("invalid_compare", "compare must be previous or none")
         }
         limit = try QueryLimit.parse(query["limit"], default: Self.defaultLimit, maximum: Self.maximumLimit)
     }
 
     /// `YYYY-MM-DD` (a real calendar date) or an RFC 3339 time.
-    static func bound(_ text: String, name: String) throws(HTTPProblem) -> Bound {
+    static func bound(_ text: String, name: String) throws(DomainError) -> Bound {
         if text.utf8.count == 10 {
             let parts = text.split(separator: "-", omittingEmptySubsequences: false)
             if parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
@@ -72,11 +72,11 @@ public struct StatsRequest: Sendable, Equatable {
                year >= 1970, year <= 9999, Self.isCalendarDate(year: year, month: month, day: day) {
                 return .date(text)
             }
-            throw .badRequest("invalid_date", "\(name) must be a date (YYYY-MM-DD) or an RFC 3339 time")
+            throw .invalid("invalid_date", "\(name) must be a date (YYYY-MM-DD) or an RFC 3339 time")
         }
         guard let instant = Timestamp.parse(text), instant.timeIntervalSince1970 >= 0,
               instant.timeIntervalSince1970 < 253_402_300_800 else {
-            throw .badRequest("invalid_date", "\(name) must be a date (YYYY-MM-DD) or an RFC 3339 time")
+            throw .invalid("invalid_date", "\(name) must be a date (YYYY-MM-DD) or an RFC 3339 time")
         }
         return .instant(instant)
     }

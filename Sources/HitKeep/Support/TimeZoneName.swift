@@ -19,9 +19,9 @@ enum TimeZoneName {
         return (try? file.read(upToCount: 4)) == Data("TZif".utf8)
     }
 
-    static func validate(_ name: String) throws(HTTPProblem) -> String {
+    static func validate(_ name: String) throws(DomainError) -> String {
         guard isKnown(name) else {
-            throw .badRequest("invalid_timezone", "timezone must be an IANA time zone name such as Europe/Berlin")
+            throw .invalid("invalid_timezone", "timezone must be an IANA time zone name such as Europe/Berlin")
         }
         return name
     }

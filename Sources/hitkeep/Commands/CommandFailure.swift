@@ -8,17 +8,17 @@ struct CommandFailure: Error, CustomStringConvertible {
         self.description = description
     }
 
-    /// The API's refusal, told to a person at a terminal.
-    init(_ problem: HTTPProblem) {
-        self.description = "\(problem.detail) (\(problem.code))"
+    /// The application's refusal, told to a person at a terminal.
+    init(_ refusal: DomainError) {
+        self.description = "\(refusal.detail) (\(refusal.code))"
     }
 }
 
-/// Runs `body`, turning the application's validation problems into command failures.
+/// Runs `body`, turning the application's refusals into command failures.
 func reportingProblems<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
-    } catch let problem as HTTPProblem {
-        throw CommandFailure(problem)
+    } catch let refusal as DomainError {
+        throw CommandFailure(refusal)
     }
 }
