@@ -56,7 +56,8 @@ enum APIClientStore {
         let id = ULID(date: now).description
         try database.query("""
             INSERT INTO api_clients (id, user_id, name, description, scopes, restricted_to_sites, created_at, updated_at, expires_at)
-            VALUES (\(id), \(ownerID), \(new.name), \(new.description), \(new.scopes.map(\.rawValue)), \(new.siteIDs != nil), \(now), \(now), \(new.expiresAt))
+            VALUES (\(id), \(ownerID), \(new.name), \(new.description), \(new.scopes.map(\.rawValue)), \(new.siteIDs != nil),
+                    \(now), \(now), \(new.expiresAt))
             """)
         if let siteIDs = new.siteIDs {
             try replaceSites(of: id, ownedBy: ownerID, with: siteIDs, on: database)
@@ -130,7 +131,10 @@ enum APIClientStore {
     private static func issueToken(for clientID: String, now: Date, on database: some PostgresQuerying) throws -> String {
         let token = APIToken.generate()
         try database.query(
-            "INSERT INTO api_client_tokens (token_hash, client_id, hint, created_at) VALUES (\(SecretDigest.sha256(token)), \(clientID), \(APIToken.hint(token)), \(now))")
+            """
+            INSERT INTO api_client_tokens (token_hash, client_id, hint, created_at)
+            VALUES (\(SecretDigest.sha256(token)), \(clientID), \(APIToken.hint(token)), \(now))
+            """)
         return token
     }
 

@@ -14,13 +14,13 @@ enum AccountsController {
         let body = try JSONRequestBody(request, allowed: ["email", "password", "name"])
         let email = try body.requiredString("email", missingCode: "invalid_email")
         let password = try body.requiredString("password", missingCode: "invalid_password")
-        let application = try AccountRegistration.validate(email: email, name: try body.string("name") ?? "", password: password)
+        let account = try AccountRegistration.validate(email: email, name: try body.string("name") ?? "", password: password)
         guard try !UserStore.exists(on: context.database) else { throw setupCompleted }
         let (user, session) = try context.database.transaction {
             // Two set-up requests at once: the lock makes the second see the first's user.
             try context.database.query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
             guard try !UserStore.exists(on: context.database) else { throw setupCompleted }
-            let user = try AccountRegistration.register(application, isAdmin: true, from: AuditLog.Origin(request),
+            let user = try AccountRegistration.register(account, isAdmin: true, from: AuditLog.Origin(request),
                                                         at: context.now, on: context.database)
             let session = try SessionStore.create(for: user.id, userAgent: userAgent(request), context: context)
             try AuditLog.record("login.succeeded", for: user.id, actor: ("user", user.id), request: request, context: context)
@@ -40,7 +40,7 @@ enum AccountsController {
         let email = try EmailAddress.validate(typedEmail)
         let emailKey = EmailAddress.key(email)
         let address = request.remoteAddress ?? ""
-        _ = try LoginThrottle.reserve(emailKey: emailKey, address: address, context: context)
+        try LoginThrottle.reserve(emailKey: emailKey, address: address, context: context)
 
         let credentials = try UserStore.credentials(email: email, on: context.database)
         // Unknown email and wrong password cost the same Argon2 verification and get the same answer.

@@ -13,11 +13,11 @@ import PostgresClient
 /// the gap between the two.
 enum LoginThrottle {
     /// Records the attempt as a failure, or throws 429 when the limit is reached. Commits on its own,
-    /// so that concurrent attempts see each other. Returns the reservation to strike off on success.
-    static func reserve(emailKey: String, address: String, context: RequestContext) throws -> Int64 {
+    /// so that concurrent attempts see each other; `clear` strikes it off after a right password.
+    static func reserve(emailKey: String, address: String, context: RequestContext) throws {
         let configuration = context.configuration
         let windowStart = context.now.addingTimeInterval(-configuration.loginWindow)
-        return try context.database.transaction {
+        try context.database.transaction {
             // Always the email lock before the address lock, so two attempts never wait on each other in a cycle.
             try context.database.query("SELECT pg_advisory_xact_lock(hashtextextended('login-email:' || \(emailKey), 0))")
             try context.database.query("SELECT pg_advisory_xact_lock(hashtextextended('login-ip:' || \(address), 0))")
@@ -33,8 +33,7 @@ enum LoginThrottle {
             if let latest = blockers.max() {
                 throw tooManyAttempts("sign-in", countedSince: latest, context: context)
             }
-            return try context.database.query(
-                "INSERT INTO login_failures (email, ip, at) VALUES (\(emailKey), \(address), \(context.now)) RETURNING id")[0].decode(Int64.self, "id")
+            try context.database.query("INSERT INTO login_failures (email, ip, at) VALUES (\(emailKey), \(address), \(context.now))")
         }
     }
 

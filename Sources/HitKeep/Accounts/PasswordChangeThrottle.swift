@@ -7,11 +7,11 @@ import PostgresClient
 /// attempt is recorded as a failure before the password is verified, and struck off if it was right.
 enum PasswordChangeThrottle {
     /// Records the attempt as a failure, or throws 429 when the limit is reached; commits on its own.
-    /// Returns the reservation to strike off on success.
-    static func reserve(userID: String, context: RequestContext) throws -> Int64 {
+    /// `clear` strikes it off after the right password.
+    static func reserve(userID: String, context: RequestContext) throws {
         let configuration = context.configuration
         let windowStart = context.now.addingTimeInterval(-configuration.loginWindow)
-        return try context.database.transaction {
+        try context.database.transaction {
             try context.database.query("SELECT pg_advisory_xact_lock(hashtextextended('password-change:' || \(userID), 0))")
             let rows = try context.database.query("""
                 SELECT at FROM password_change_failures WHERE user_id = \(userID) AND at > \(windowStart)
@@ -20,8 +20,7 @@ enum PasswordChangeThrottle {
             if let blocker = try rows.first?.decode(Date.self, "at") {
                 throw LoginThrottle.tooManyAttempts("password change", countedSince: blocker, context: context)
             }
-            return try context.database.query(
-                "INSERT INTO password_change_failures (user_id, at) VALUES (\(userID), \(context.now)) RETURNING id")[0].decode(Int64.self, "id")
+            try context.database.query("INSERT INTO password_change_failures (user_id, at) VALUES (\(userID), \(context.now))")
         }
     }
 

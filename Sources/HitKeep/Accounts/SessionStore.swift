@@ -17,7 +17,9 @@ enum SessionStore {
         let lifetime = min(configuration.sessionLifetime, configuration.sessionAbsoluteLifetime)
         try context.database.query("""
             INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, absolute_expires_at, user_agent)
-            VALUES (\(SecretDigest.sha256(secret)), \(userID), \(context.now), \(context.now), \(context.now.addingTimeInterval(lifetime)), \(context.now.addingTimeInterval(configuration.sessionAbsoluteLifetime)), \(String(userAgent.prefix(512))))
+            VALUES (\(SecretDigest.sha256(secret)), \(userID), \(context.now), \(context.now),
+                    \(context.now.addingTimeInterval(lifetime)),
+                    \(context.now.addingTimeInterval(configuration.sessionAbsoluteLifetime)), \(String(userAgent.prefix(512))))
             """)
         return (secret, Int(lifetime))
     }
@@ -70,7 +72,9 @@ enum SessionStore {
 
     /// Ends every session of the user but the one given (after a password change).
     static func deleteOthers(userID: String, keeping hash: [UInt8]?, context: RequestContext) throws {
-        try context.database.query(
-            "DELETE FROM sessions WHERE user_id = \(userID) AND (\(hash.map { PostgresBytes($0) })::bytea IS NULL OR token_hash <> \(hash.map { PostgresBytes($0) })::bytea)")
+        let kept = hash.map { PostgresBytes($0) }
+        try context.database.query("""
+            DELETE FROM sessions WHERE user_id = \(userID) AND (\(kept)::bytea IS NULL OR token_hash <> \(kept)::bytea)
+            """)
     }
 }

@@ -20,7 +20,7 @@ enum UserController {
         let new = try body.requiredString("new_password", missingCode: "invalid_password")
         let revokeAPIClients = try body.bool("revoke_api_clients") ?? false
         try PasswordPolicy.validate(new, field: "new_password")
-        _ = try PasswordChangeThrottle.reserve(userID: principal.userID, context: context)
+        try PasswordChangeThrottle.reserve(userID: principal.userID, context: context)
         guard let storedHash = try UserStore.passwordHash(userID: principal.userID, on: context.database),
               current.utf8.count <= PasswordPolicy.maximumBytes,
               PasswordHasher.verify(current, against: storedHash) else {
@@ -31,7 +31,9 @@ enum UserController {
         let newHash = PasswordHasher.hash(new)
         try context.database.transaction {
             try PasswordChangeThrottle.clear(userID: principal.userID, on: context.database)
-            try context.database.query("UPDATE users SET password_hash = \(newHash), updated_at = \(context.now) WHERE id = \(principal.userID)")
+            try context.database.query("""
+                UPDATE users SET password_hash = \(newHash), updated_at = \(context.now) WHERE id = \(principal.userID)
+                """)
             try SessionStore.deleteOthers(userID: principal.userID, keeping: sessionHash, context: context)
             try AuditLog.record("password.changed", by: principal, request: request, context: context)
             if revokeAPIClients {

@@ -14,9 +14,9 @@ public enum Administration {
 
     public static func createUser(email: String, name: String, password: String, isAdmin: Bool,
                                   on connection: PostgresConnection) throws -> UserSummary {
-        let application = try AccountRegistration.validate(email: email, name: name, password: password)
+        let account = try AccountRegistration.validate(email: email, name: name, password: password)
         let user = try connection.transaction {
-            try AccountRegistration.register(application, isAdmin: isAdmin, from: .commandLine, at: Date(), on: connection)
+            try AccountRegistration.register(account, isAdmin: isAdmin, from: .commandLine, at: Date(), on: connection)
         }
         return summary(user)
     }

@@ -64,7 +64,8 @@ enum AuditLog {
                        from origin: Origin, at now: Date, on database: some PostgresQuerying) throws {
         try database.query("""
             INSERT INTO audit_log (id, user_id, at, action, actor_type, actor_id, target_id, ip, user_agent)
-            VALUES (\(ULID(date: now).description), \(userID), \(now), \(action), \(actor.type), \(actor.id), \(target), \(origin.ip), \(origin.userAgent))
+            VALUES (\(ULID(date: now).description), \(userID), \(now), \(action), \(actor.type), \(actor.id), \(target),
+                    \(origin.ip), \(origin.userAgent))
             """)
     }
 
@@ -90,7 +91,8 @@ enum AuditLog {
             """).map { try $0.decode(String.self, "user_id") }
         try database.query("""
             INSERT INTO audit_log (id, user_id, at, action, actor_type, actor_id, target_id, ip, user_agent, site_id, detail)
-            SELECT entry.id, entry.user_id, \(now), \(action), \(actor.type), \(actor.id), \(target), \(origin.ip), \(origin.userAgent), \(siteID), \(detail)
+            SELECT entry.id, entry.user_id, \(now), \(action), \(actor.type), \(actor.id), \(target),
+                   \(origin.ip), \(origin.userAgent), \(siteID), \(detail)
             FROM unnest(\(readers.map { _ in ULID(date: now).description })::text[], \(readers)::text[]) AS entry (id, user_id)
             """)
     }

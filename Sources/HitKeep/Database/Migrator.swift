@@ -77,7 +77,10 @@ public struct Migrator {
                 try connection.transaction {
                     try connection.execute(migration.sql)
                     try connection.query(
-                        "INSERT INTO schema_migrations (version, name, checksum) VALUES (\(migration.version), \(migration.name), \(migration.checksum))")
+                        """
+                        INSERT INTO schema_migrations (version, name, checksum)
+                        VALUES (\(migration.version), \(migration.name), \(migration.checksum))
+                        """)
                 }
             } catch let error as PostgresError {
                 throw Failure.failed(version: migration.version, name: migration.name, error)

@@ -63,7 +63,8 @@ enum SiteStore {
         let id = ULID(date: now).description
         // ON CONFLICT rather than a caught error: a taken domain is an answer, not a server error to log.
         let inserted = try database.query("""
-            INSERT INTO sites (id, domain, name, timezone, owner_id, created_at) VALUES (\(id), \(domain), \(name), \(timezone), \(ownerID), \(now))
+            INSERT INTO sites (id, domain, name, timezone, owner_id, created_at)
+            VALUES (\(id), \(domain), \(name), \(timezone), \(ownerID), \(now))
             ON CONFLICT DO NOTHING RETURNING id
             """)
         guard !inserted.isEmpty else { throw DomainError.conflict("domain_taken", "\(domain) is registered already") }

@@ -185,7 +185,8 @@ struct EdgeCorrectedStats: StatsSource {
             WITH edge AS (
                 SELECT id, occurred_at, session_id, path, (extract(epoch FROM occurred_at) * 1000000)::bigint AS us
                 FROM events
-                WHERE site_id = \(siteID) AND ((occurred_at >= \(range.from) AND occurred_at < \(inner.from)) OR (occurred_at >= \(inner.to) AND occurred_at < \(range.to)))
+                WHERE site_id = \(siteID) AND ((occurred_at >= \(range.from) AND occurred_at < \(inner.from))
+                                           OR (occurred_at >= \(inner.to) AND occurred_at < \(range.to)))
             ), sessions AS (
                 SELECT session_id, \(part("head", "occurred_at < \(inner.from)")), \(part("tail", "occurred_at >= \(inner.to)"))
                 FROM edge GROUP BY session_id
