@@ -58,6 +58,18 @@ def test_the_role_reads_every_view(stack, reporting_db):
     assert all(comment for _, comment in comments)
 
 
+def test_every_column_of_every_view_is_commented(stack, reporting_db):
+    # What `\d+ reporting.*` shows in its Description column.
+    columns = stack.sql("""
+        SELECT c.relname || '.' || a.attname, col_description(c.oid, a.attnum)
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+        WHERE n.nspname = 'reporting' ORDER BY 1
+        """, database=reporting_db)
+    assert len(columns) == 31
+    assert [name for name, comment in columns if not comment] == []
+
+
 @pytest.mark.parametrize("table", SECRET_TABLES)
 def test_the_role_reads_no_table(stack, reporting_db, table):
     with pytest.raises(StackError, match="permission denied"):
