@@ -1,15 +1,20 @@
-"""The administrative command line (issue 3 item 6, issue 4 item 8): `hitkeep user create/list`,
-`hitkeep site create`, `hitkeep client create/list`, against the test database, with clear errors and
-non-zero exit codes on bad input and nothing written then."""
+"""The administrative command line (issue 3 item 6, issue 4 item 8, issue 18 item 6): `hitkeep user
+create/list/delete/set-password`, `hitkeep site create/list/update/delete`, `hitkeep client
+create/list/delete`, `hitkeep migrate` from anywhere and `--version`, against the test database, with
+clear errors and non-zero exit codes on bad input and nothing written then. Lists print a header row
+and tab-separated rows, or a JSON array with --json."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 
 import pytest
 
 from accounts import (ALL_SCOPES, CLIENT_KEYS, ULID_RE, Api, assert_json, assert_problem, counts, one_value,  # noqa: F401
                       people, run_cli, token_is_well_formed, unique, unique_domain, unique_email)
+from stack import REPO
 
 
 def _fails_clearly(result, *words: str) -> None:
@@ -75,14 +80,61 @@ def test_user_create_refuses_a_duplicate_email_in_any_case(stack, people):
     assert one_value(stack, f"SELECT count(*) FROM users WHERE lower(email) = '{person.email.lower()}'") == "1"
 
 
+def _table(result) -> list[dict]:
+    """The rows of a list command's table, keyed by its header row."""
+    assert result.returncode == 0, result.stderr
+    header, *lines = result.stdout.splitlines()
+    columns = header.split("\t")
+    return [dict(zip(columns, line.split("\t"))) for line in lines]
+
+
 def test_user_list_shows_users(stack, people):
     person = people.create(name="Listed Person", admin=True)
     result = run_cli(stack, "user", "list")
-    assert result.returncode == 0, result.stderr
-    lines = [line for line in result.stdout.splitlines() if person.id in line]
-    assert len(lines) == 1, result.stdout
-    assert person.email in lines[0] and "Listed Person" in lines[0] and "admin" in lines[0]
+    rows = [row for row in _table(result) if row["id"] == person.id]
+    assert rows == [{"id": person.id, "email": person.email, "admin": "yes", "created_at": rows[0]["created_at"],
+                     "name": "Listed Person"}]
     assert "argon2" not in result.stdout
+    listed = json.loads(run_cli(stack, "user", "list", "--json").stdout)
+    assert [user for user in listed if user["id"] == person.id] == [
+        {"id": person.id, "email": person.email, "admin": True, "created_at": rows[0]["created_at"], "name": "Listed Person"}]
+
+
+def test_user_delete_removes_the_account_and_what_it_owns(stack, people):
+    api = people.new()
+    site = api.create_site()
+    token = api.create_client()["token"]
+    assert run_cli(stack, "user", "delete", "--email", api.user.email.upper()).returncode == 0
+    assert one_value(stack, f"SELECT count(*) FROM users WHERE id = '{api.user.id}'") == "0"
+    assert one_value(stack, f"SELECT count(*) FROM sites WHERE id = '{site['id']}'") == "0"
+    assert_problem(api.get("/api/user"), 401)
+    assert_problem(api.with_token(token).get("/api/sites"), 401, "invalid_token")
+    _fails_clearly(run_cli(stack, "user", "delete", "--email", api.user.email), "no user")
+
+
+def test_user_set_password_ends_sessions_and_can_revoke_clients(stack, people):
+    api = people.new()
+    token = api.create_client()["token"]
+    result = run_cli(stack, "user", "set-password", "--email", api.user.email, "--password-stdin",
+                     input="a password from the operator\n")
+    assert result.returncode == 0, result.stderr
+    assert_problem(api.get("/api/user"), 401)
+    assert api.with_token(token).get("/api/sites").status_code == 200, "clients stay unless asked"
+    assert_problem(Api(stack.base_url).post("/api/login", json={"email": api.user.email, "password": api.user.password}),
+                   401, "invalid_credentials")
+    api.user.password = "a password from the operator"
+    again = people.login(api.user)
+    assert run_cli(stack, "user", "set-password", "--email", api.user.email, "--password-stdin", "--revoke-api-clients",
+                   input="yet another password\n").returncode == 0
+    assert_problem(again.get("/api/user"), 401)
+    assert_problem(api.with_token(token).get("/api/sites"), 401, "invalid_token")
+    actions = [row[0] for row in stack.sql(
+        f"SELECT action FROM audit_log WHERE user_id = '{api.user.id}' AND actor_id IS NULL ORDER BY at, action")]
+    assert actions.count("password.changed") == 2 and "api_client.deleted" in actions
+    _fails_clearly(run_cli(stack, "user", "set-password", "--email", api.user.email, "--password-stdin", input="short\n"),
+                   "password")
+    _fails_clearly(run_cli(stack, "user", "set-password", "--email", api.user.email, input="no flag given\n"),
+                   "password-stdin")
 
 
 # --- sites --------------------------------------------------------------------------------------------
@@ -185,17 +237,84 @@ def test_client_create_refuses_an_unknown_owner(stack):
     assert counts(stack, ["api_clients"]) == before
 
 
-def test_client_list_prints_json_objects_without_tokens(stack, people):
+def test_client_list_prints_the_api_objects_without_tokens(stack, people):
     api = people.new()
     first = run_cli(stack, "client", "create", "--owner", api.user.email, "--name", "first").stdout.strip()
-    api.create_client(name="second")
-    result = run_cli(stack, "client", "list", "--owner", api.user.email)
+    api.create_client(name="second", description="two\tcolumns\nand lines")
+    result = run_cli(stack, "client", "list", "--owner", api.user.email, "--json")
     assert result.returncode == 0, result.stderr
-    objects = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    objects = json.loads(result.stdout)
     assert [client["name"] for client in objects] == ["second", "first"], "newest first"
     assert all(set(client) == CLIENT_KEYS for client in objects)
     assert first not in result.stdout and "token\"" not in result.stdout
     assert objects == assert_json(api.get("/api/user/api-clients"))
+    table = run_cli(stack, "client", "list", "--owner", api.user.email)
+    rows = _table(table)
+    assert [(row["name"], row["description"], row["site_ids"]) for row in rows] == [
+        ("second", "two columns and lines", "-"), ("first", "", "-")]
+    assert rows[0]["scopes"] == ",".join(ALL_SCOPES) and first not in table.stdout
+
+
+def test_client_delete_revokes_at_once(stack, people):
+    api = people.new()
+    created = api.create_client()
+    other = people.new()
+    _fails_clearly(run_cli(stack, "client", "delete", "--owner", other.user.email, "--id", created["id"]), "no api client")
+    assert api.with_token(created["token"]).get("/api/sites").status_code == 200
+    assert run_cli(stack, "client", "delete", "--owner", api.user.email, "--id", created["id"]).returncode == 0
+    assert_problem(api.with_token(created["token"]).get("/api/sites"), 401, "invalid_token")
+    assert api.get("/api/user/api-clients").json() == []
+
+
+# --- sites, listed, changed and deleted -------------------------------------------------------------------
+
+def test_site_list_update_and_delete(stack, people):
+    api = people.new()
+    site = api.create_site(name="Before")
+    rows = [row for row in _table(run_cli(stack, "site", "list")) if row["id"] == site["id"]]
+    assert rows == [{"id": site["id"], "domain": site["domain"], "name": "Before", "timezone": "UTC",
+                     "created_at": site["created_at"], "owner_email": api.user.email}]
+    assert [s for s in json.loads(run_cli(stack, "site", "list", "--json").stdout) if s["id"] == site["id"]] == [
+        {"id": site["id"], "domain": site["domain"], "name": "Before", "timezone": "UTC",
+         "created_at": site["created_at"], "owner_email": api.user.email}]
+
+    assert run_cli(stack, "site", "update", "--id", site["id"], "--name", "After", "--timezone", "Asia/Kolkata").returncode == 0
+    shown = assert_json(api.get(f"/api/sites/{site['id']}"))
+    assert (shown["name"], shown["timezone"]) == ("After", "Asia/Kolkata")
+    assert [e["detail"] for e in api.audit() if e["action"] == "site.updated"] == ["name, timezone"]
+    _fails_clearly(run_cli(stack, "site", "update", "--id", site["id"], "--timezone", "Mars/Base"), "timezone")
+    _fails_clearly(run_cli(stack, "site", "update", "--id", site["id"]), "--name")
+    _fails_clearly(run_cli(stack, "site", "update", "--id", "01JFKQ4Z7W3M9X0C5T2V8B6N1R", "--name", "x"), "no site")
+
+    assert run_cli(stack, "site", "delete", "--id", site["id"]).returncode == 0
+    assert_problem(api.get(f"/api/sites/{site['id']}"), 404)
+    assert [e["action"] for e in api.audit()][0] == "site.deleted"
+    _fails_clearly(run_cli(stack, "site", "delete", "--id", site["id"]), "no site")
+
+
+# --- the binary ------------------------------------------------------------------------------------------
+
+def test_version(stack):
+    result = run_cli(stack, "--version")
+    assert result.returncode == 0 and result.stdout.strip() == "0.1.0"
+
+
+def test_migrate_finds_its_migrations_from_anywhere_or_says_where_it_looked(stack, tmp_path):
+    # An installation: bin/hitkeep and share/hitkeep/migrations, run from an unrelated directory.
+    root = tmp_path / "usr"
+    (root / "bin").mkdir(parents=True)
+    shutil.copy2(stack.binary, root / "bin" / "hitkeep")
+    environment = {"HITKEEP_DATABASE_URL": stack.database_url, "PATH": "/usr/bin:/bin"}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    missing = subprocess.run([str(root / "bin" / "hitkeep"), "migrate", "--status"], capture_output=True, text=True,
+                             cwd=elsewhere, env=environment, timeout=60)
+    _fails_clearly(missing, "no migrations found", str(root / "share" / "hitkeep" / "migrations"))
+    shutil.copytree(REPO / "migrations", root / "share" / "hitkeep" / "migrations")
+    found = subprocess.run([str(root / "bin" / "hitkeep"), "migrate", "--status"], capture_output=True, text=True,
+                           cwd=elsewhere, env=environment, timeout=60)
+    assert found.returncode == 0, found.stderr
+    assert "0001 accounts applied" in found.stdout
 
 
 def test_client_list_of_an_unknown_owner_fails(stack):
@@ -206,3 +325,4 @@ def test_commands_report_an_unreachable_database_clearly(stack):
     nowhere = stack.cluster.url("no_such_database_" + unique(), user="hitkeep")
     result = run_cli(stack, "user", "list", database_url=nowhere)
     _fails_clearly(result, "database")
+

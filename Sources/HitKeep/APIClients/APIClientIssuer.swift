@@ -1,9 +1,9 @@
 import PostgresClient
 
-/// Issuing an API client, as the API and the command line both do it: the client and its token
-/// stored and the change logged in one transaction. Returns the client with its token, which is
-/// shown this once.
+/// Issuing and revoking API clients, as the API and the command line both do it: each change and its
+/// security-log entry in one transaction.
 enum APIClientIssuer {
+    /// Stores the client and its token; returns them, the token to be shown this once.
     static func issue(_ new: APIClientStore.New, by author: AuditLog.Author,
                       on database: some PostgresQuerying) throws -> (client: APIClient, token: String) {
         try database.transaction(begin: "BEGIN") {
@@ -11,5 +11,27 @@ enum APIClientIssuer {
             try AuditLog.record("api_client.created", by: author, target: client.id, on: database)
             return (client, token)
         }
+    }
+
+    /// Deletes the author's client `id`, its tokens revoked from the next request on; false when the
+    /// author's user has no such client.
+    static func revoke(_ id: String, by author: AuditLog.Author, on database: some PostgresQuerying) throws -> Bool {
+        try database.transaction(begin: "BEGIN") {
+            guard try APIClientStore.find(id, ownerID: author.userID, on: database) != nil else { return false }
+            try APIClientStore.delete(id, now: author.now, on: database)
+            try AuditLog.record("api_client.deleted", by: author, target: id, on: database)
+            return true
+        }
+    }
+
+    /// Deletes every client of the author's user, each logged; part of the caller's transaction.
+    /// Returns how many there were.
+    @discardableResult
+    static func revokeAll(by author: AuditLog.Author, on database: some PostgresQuerying) throws -> Int {
+        let ids = try APIClientStore.deleteAll(ownerID: author.userID, now: author.now, on: database)
+        for id in ids {
+            try AuditLog.record("api_client.deleted", by: author, target: id, on: database)
+        }
+        return ids.count
     }
 }

@@ -100,12 +100,8 @@ enum APIClientsController {
 
     @Sendable static func delete(_ request: Request, _ context: RequestContext) throws -> Response {
         let principal = try context.authenticate(request, .sessionOnly)
-        let id = context.parameter("client_id")
-        try context.database.transaction {
-            guard try APIClientStore.find(id, ownerID: principal.userID, on: context.database) != nil else { throw notFound }
-            try APIClientStore.delete(id, now: context.now, on: context.database)
-            try AuditLog.record("api_client.deleted", by: principal, target: id, request: request, context: context)
-        }
+        guard try APIClientIssuer.revoke(context.parameter("client_id"), by: AuditLog.Author(principal, request, context),
+                                         on: context.database) else { throw notFound }
         return .noContent()
     }
 
@@ -114,18 +110,8 @@ enum APIClientsController {
     @Sendable static func deleteAll(_ request: Request, _ context: RequestContext) throws -> Response {
         let principal = try context.authenticate(request, .sessionOnly)
         let count = try context.database.transaction {
-            try revokeAll(of: principal, request: request, context: context)
+            try APIClientIssuer.revokeAll(by: AuditLog.Author(principal, request, context), on: context.database)
         }
         return .json(.object([("revoked", .number(Double(count)))]))
-    }
-
-    /// Deletes every client of the principal's user, each audited; part of the caller's transaction.
-    @discardableResult
-    static func revokeAll(of principal: Principal, request: Request, context: RequestContext) throws -> Int {
-        let ids = try APIClientStore.deleteAll(ownerID: principal.userID, now: context.now, on: context.database)
-        for id in ids {
-            try AuditLog.record("api_client.deleted", by: principal, target: id, request: request, context: context)
-        }
-        return ids.count
     }
 }

@@ -69,12 +69,4 @@ enum SessionStore {
     static func purgeExpired(at now: Date, on database: some PostgresQuerying) throws {
         try database.query("DELETE FROM sessions WHERE expires_at <= \(now) OR absolute_expires_at <= \(now)")
     }
-
-    /// Ends every session of the user but the one given (after a password change).
-    static func deleteOthers(userID: String, keeping hash: [UInt8]?, context: RequestContext) throws {
-        let kept = hash.map { PostgresBytes($0) }
-        try context.database.query("""
-            DELETE FROM sessions WHERE user_id = \(userID) AND (\(kept)::bytea IS NULL OR token_hash <> \(kept)::bytea)
-            """)
-    }
 }

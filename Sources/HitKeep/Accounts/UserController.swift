@@ -28,18 +28,9 @@ enum UserController {
             try AuditLog.record("password.change_failed", by: principal, request: request, context: context)
             throw DomainError.forbidden("the current password is incorrect", code: "invalid_credentials")
         }
-        let newHash = PasswordHasher.hash(new)
-        try context.database.transaction {
-            try PasswordChangeThrottle.clear(userID: principal.userID, on: context.database)
-            try context.database.query("""
-                UPDATE users SET password_hash = \(newHash), updated_at = \(context.now) WHERE id = \(principal.userID)
-                """)
-            try SessionStore.deleteOthers(userID: principal.userID, keeping: sessionHash, context: context)
-            try AuditLog.record("password.changed", by: principal, request: request, context: context)
-            if revokeAPIClients {
-                try APIClientsController.revokeAll(of: principal, request: request, context: context)
-            }
-        }
+        try PasswordChange.apply(newPasswordHash: PasswordHasher.hash(new), keepingSession: sessionHash,
+                                 revokingAPIClients: revokeAPIClients, by: AuditLog.Author(principal, request, context),
+                                 on: context.database)
         return .noContent()
     }
 }

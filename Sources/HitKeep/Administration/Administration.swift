@@ -12,6 +12,12 @@ public enum Administration {
         public let createdAt: Date
     }
 
+    /// What a list command shows: named columns and one row of values per item, for a table or JSON.
+    public struct Listing: Sendable {
+        public let columns: [String]
+        public let rows: [[JSON]]
+    }
+
     public static func createUser(email: String, name: String, password: String, isAdmin: Bool,
                                   on connection: PostgresConnection) throws -> UserSummary {
         let account = try AccountRegistration.validate(email: email, name: name, password: password)
@@ -21,8 +27,27 @@ public enum Administration {
         return summary(user)
     }
 
-    public static func listUsers(on connection: PostgresConnection) throws -> [UserSummary] {
-        try UserStore.all(on: connection).map(summary)
+    public static func listUsers(on connection: PostgresConnection) throws -> Listing {
+        Listing(columns: ["id", "email", "admin", "created_at", "name"], rows: try UserStore.all(on: connection).map {
+            [.string($0.id), .string($0.email), .bool($0.isAdmin), .time($0.createdAt), .string($0.name)]
+        })
+    }
+
+    /// Deletes the account, with the sites it owns (and their data), its sessions and API clients.
+    public static func deleteUser(email: String, on connection: PostgresConnection) throws {
+        let user = try user(email, on: connection)
+        try connection.query("DELETE FROM users WHERE id = \(user.id)")
+    }
+
+    /// Sets the account's password from the server (a person who lost theirs): every session ends,
+    /// and with `revokingAPIClients` every API client too.
+    public static func setPassword(email: String, password: String, revokingAPIClients: Bool,
+                                   on connection: PostgresConnection) throws {
+        let user = try user(email, on: connection)
+        try PasswordPolicy.validate(password)
+        try PasswordChange.apply(newPasswordHash: PasswordHasher.hash(password), keepingSession: nil,
+                                 revokingAPIClients: revokingAPIClients, by: .commandLine(for: user.id, at: Date()),
+                                 on: connection)
     }
 
     /// Creates a site owned by the user with `ownerEmail`; returns its id.
@@ -31,6 +56,32 @@ public enum Administration {
         let owner = try user(ownerEmail, on: connection)
         return try SiteRegistration.register(domain: domain, name: name, timezone: timezone,
                                              by: .commandLine(for: owner.id, at: Date()), on: connection).id
+    }
+
+    /// Every site of the instance, oldest first.
+    public static func listSites(on connection: PostgresConnection) throws -> Listing {
+        let rows = try connection.query("""
+            SELECT s.id, s.domain, s.name, s.timezone, s.created_at, u.email AS owner_email
+            FROM sites s JOIN users u ON u.id = s.owner_id ORDER BY s.created_at, s.id
+            """)
+        return Listing(columns: ["id", "domain", "name", "timezone", "created_at", "owner_email"], rows: try rows.map { row in
+            [.string(try row.decode(String.self, "id")), .string(try row.decode(String.self, "domain")),
+             .string(try row.decode(String.self, "name")), .string(try row.decode(String.self, "timezone")),
+             .time(try row.decode(Date.self, "created_at")), .string(try row.decode(String.self, "owner_email"))]
+        })
+    }
+
+    /// Renames the site or moves it to another time zone (nil: unchanged), logged for its owner.
+    public static func updateSite(id: String, name: String?, timezone: String?, on connection: PostgresConnection) throws {
+        let (ownerID, site) = try ownedSite(id, on: connection)
+        _ = try SiteMaintenance.update(site, name: name, timezone: timezone, by: .commandLine(for: ownerID, at: Date()),
+                                       on: connection)
+    }
+
+    /// Deletes the site and everything recorded about it.
+    public static func deleteSite(id: String, on connection: PostgresConnection) throws {
+        let (ownerID, site) = try ownedSite(id, on: connection)
+        try SiteMaintenance.delete(site, by: .commandLine(for: ownerID, at: Date()), on: connection)
     }
 
     /// Creates an API client and returns its token, which is shown this once.
@@ -50,10 +101,30 @@ public enum Administration {
         return (client.id, token)
     }
 
-    /// The owner's clients, each as the JSON object the API returns.
-    public static func listClients(ownerEmail: String, on connection: PostgresConnection) throws -> [String] {
+    /// The owner's clients, newest first, as the API lists them (no token, no hash).
+    public static func listClients(ownerEmail: String, on connection: PostgresConnection) throws -> Listing {
         let owner = try user(ownerEmail, on: connection)
-        return try APIClientStore.list(ownerID: owner.id, on: connection).map { String(decoding: $0.json().encoded(), as: UTF8.self) }
+        let columns = ["id", "name", "description", "token_hint", "scopes", "site_ids", "created_at", "updated_at",
+                       "expires_at", "last_used_at"]
+        return Listing(columns: columns, rows: try APIClientStore.list(ownerID: owner.id, on: connection).map { client in
+            let object = client.json()
+            return columns.map { object[$0] ?? .null }
+        })
+    }
+
+    /// Deletes the client `id` of the user with `ownerEmail`; its tokens stop working at once.
+    public static func deleteClient(id: String, ownerEmail: String, on connection: PostgresConnection) throws {
+        let owner = try user(ownerEmail, on: connection)
+        guard try APIClientIssuer.revoke(id, by: .commandLine(for: owner.id, at: Date()), on: connection) else {
+            throw DomainError(.notFound, code: "client_not_found", detail: "\(ownerEmail) has no API client \(id)")
+        }
+    }
+
+    private static func ownedSite(_ id: String, on connection: PostgresConnection) throws -> (ownerID: String, site: Site) {
+        guard let found = try SiteStore.withOwner(id, on: connection) else {
+            throw DomainError(.notFound, code: "site_not_found", detail: "no site has the id \(id)")
+        }
+        return found
     }
 
     private static func user(_ email: String, on connection: PostgresConnection) throws -> User {

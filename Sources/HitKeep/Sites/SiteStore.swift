@@ -45,6 +45,14 @@ enum SiteStore {
         return (principal, try checked(sites.first, requiring: role))
     }
 
+    /// The site `id` as its owner sees it, with the owner's id; nil when there is no such site. For
+    /// the command line, which acts for whoever owns what it names.
+    static func withOwner(_ id: String, on database: some PostgresQuerying) throws -> (ownerID: String, site: Site)? {
+        guard let ownerID: String = try database.query("SELECT owner_id FROM sites WHERE id = \(possibleID(id))").first?["owner_id"],
+              let site = try visibleSite(id).rows(forUser: ownerID, on: database).first else { return nil }
+        return (ownerID, site)
+    }
+
     /// The id to look for: NULL, which matches no site, for text that cannot be a site's id.
     private static func possibleID(_ id: String) -> String? {
         ULID.isValid(id) ? id : nil

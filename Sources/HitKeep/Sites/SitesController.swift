@@ -37,37 +37,26 @@ enum SitesController {
         let (principal, site) = try SiteStore.siteAndPrincipal(context.parameter("site_id"), for: request, .sessionOrToken(.sitesWrite),
                                                                requiring: .admin, context: context)
         let body = try JSONRequestBody(request, allowed: ["name", "timezone"])
-        var updated = site
+        var name: String?, timezone: String?
         if body.contains("name") {
-            guard let name = try body.string("name") else { throw DomainError.invalid("invalid_name", "name must not be null") }
-            updated.name = try SiteName.validate(name)
+            guard let given = try body.string("name") else { throw DomainError.invalid("invalid_name", "name must not be null") }
+            name = given
         }
         if body.contains("timezone") {
-            guard let timezone = try body.string("timezone") else {
+            guard let given = try body.string("timezone") else {
                 throw DomainError.invalid("invalid_timezone", "timezone must not be null")
             }
-            updated.timezone = try TimeZoneName.validate(timezone)
+            timezone = given
         }
-        let changed = [("name", updated.name != site.name), ("timezone", updated.timezone != site.timezone)]
-            .filter(\.1).map(\.0)
-        try context.database.transaction {
-            try context.database.query("UPDATE sites SET name = \(updated.name), timezone = \(updated.timezone) WHERE id = \(site.id)")
-            try AuditLog.recordSiteChange("site.updated", site: site.id, by: principal, target: site.id,
-                                          detail: changed.joined(separator: ", "), request: request, context: context)
-        }
+        let updated = try SiteMaintenance.update(site, name: name, timezone: timezone,
+                                                 by: AuditLog.Author(principal, request, context), on: context.database)
         return .json(updated.json)
     }
 
     @Sendable static func delete(_ request: Request, _ context: RequestContext) throws -> Response {
         let (principal, site) = try SiteStore.siteAndPrincipal(context.parameter("site_id"), for: request, .sessionOrToken(.sitesWrite),
                                                                requiring: .owner, context: context)
-        try context.database.transaction {
-            // Recorded first, while the site's admins are still there to be told.
-            try AuditLog.recordSiteChange("site.deleted", site: site.id, by: principal, target: site.id,
-                                          detail: site.domain, request: request, context: context)
-            // Members, invitations, restrictions and analytics data go with it (ON DELETE CASCADE).
-            try context.database.query("DELETE FROM sites WHERE id = \(site.id)")
-        }
+        try SiteMaintenance.delete(site, by: AuditLog.Author(principal, request, context), on: context.database)
         return .noContent()
     }
 }

@@ -4,8 +4,8 @@ import HitKeep
 struct ClientCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "client",
-        abstract: "Create and list API clients (bearer tokens).",
-        subcommands: [Create.self, List.self]
+        abstract: "Create, list and delete API clients (bearer tokens).",
+        subcommands: [Create.self, List.self, Delete.self]
     )
 
     struct Create: ParsableCommand {
@@ -33,16 +33,28 @@ struct ClientCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a user's API clients, one JSON object per line.")
+        static let configuration = CommandConfiguration(abstract: "List a user's API clients, newest first; never a token.")
 
         @Option(help: "Email of the user whose clients to list.") var owner: String
+        @OptionGroup var output: ListingOptions
         @OptionGroup var database: DatabaseOptions
 
         func run() throws {
             let connection = try database.connect()
-            for line in try reportingProblems({ try Administration.listClients(ownerEmail: owner, on: connection) }) {
-                print(line)
-            }
+            output.print(try reportingProblems { try Administration.listClients(ownerEmail: owner, on: connection) })
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete an API client; its token stops working at once.")
+
+        @Option(help: "Email of the user the client belongs to.") var owner: String
+        @Option(help: "The client's id.") var id: String
+        @OptionGroup var database: DatabaseOptions
+
+        func run() throws {
+            let connection = try database.connect()
+            try reportingProblems { try Administration.deleteClient(id: id, ownerEmail: owner, on: connection) }
         }
     }
 }

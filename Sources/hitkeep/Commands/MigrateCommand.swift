@@ -10,13 +10,18 @@ struct MigrateCommand: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(name: .customLong("migrations"), help: "Directory of NNNN_name.sql files (env: HITKEEP_MIGRATIONS).")
-    var directory: String = ProcessInfo.processInfo.environment["HITKEEP_MIGRATIONS"] ?? "migrations"
+    @Option(name: .customLong("migrations"),
+            help: "Directory of NNNN_name.sql files (env: HITKEEP_MIGRATIONS); by default ./migrations, beside the binary, or the installed share/hitkeep/migrations.")
+    var directory: String? = ProcessInfo.processInfo.environment["HITKEEP_MIGRATIONS"]
 
     @Flag(help: "List every migration and whether it is applied.")
     var status = false
 
     func run() throws {
+        let candidates = MigrationsDirectory.candidates()
+        guard let directory = directory ?? MigrationsDirectory.find(among: candidates) else {
+            throw CommandFailure("no migrations found; looked in \(candidates.joined(separator: ", ")). Give --migrations DIR.")
+        }
         let migrator: Migrator
         do {
             migrator = try Migrator(directory: directory)

@@ -5,8 +5,8 @@ import HitKeep
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
-        abstract: "Create and list users.",
-        subcommands: [Create.self, List.self]
+        abstract: "Create, list and delete users; set a password.",
+        subcommands: [Create.self, List.self, Delete.self, SetPassword.self]
     )
 
     struct Create: ParsableCommand {
@@ -35,13 +35,45 @@ struct UserCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List users.")
+        @OptionGroup var output: ListingOptions
+        @OptionGroup var database: DatabaseOptions
+
+        func run() throws {
+            output.print(try Administration.listUsers(on: try database.connect()))
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a user with the sites they own (and those sites' data), their sessions and API clients.")
+        @Option(help: "The user's email address.") var email: String
         @OptionGroup var database: DatabaseOptions
 
         func run() throws {
             let connection = try database.connect()
-            for user in try Administration.listUsers(on: connection) {
-                print([user.id, user.email, user.isAdmin ? "admin" : "-", Timestamp.format(user.createdAt), user.name]
-                    .joined(separator: "\t"))
+            try reportingProblems { try Administration.deleteUser(email: email, on: connection) }
+        }
+    }
+
+    struct SetPassword: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-password",
+            abstract: "Set a user's password, read from standard input; every session of theirs ends.")
+        @Option(help: "The user's email address.") var email: String
+        @Flag(help: "Read the password from the first line of standard input (required: passwords never go on the command line).")
+        var passwordStdin = false
+        @Flag(help: "Also revoke every API client of the user (after a suspected break-in).") var revokeApiClients = false
+        @OptionGroup var database: DatabaseOptions
+
+        func validate() throws {
+            guard passwordStdin else { throw ValidationError("give --password-stdin and the password on standard input") }
+        }
+
+        func run() throws {
+            guard let line = readLine(strippingNewline: true) else { throw CommandFailure("no password on standard input") }
+            let connection = try database.connect()
+            try reportingProblems {
+                try Administration.setPassword(email: email, password: line, revokingAPIClients: revokeApiClients, on: connection)
             }
         }
     }

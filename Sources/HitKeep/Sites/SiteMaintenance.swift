@@ -1,0 +1,33 @@
+import PostgresClient
+
+/// Renaming a site, moving it to another time zone and deleting it, as the API and the command line
+/// both do it: one transaction with its security-log entry, for the actor and the site's owners and
+/// admins.
+enum SiteMaintenance {
+    /// Applies the changes given (nil: unchanged) to `site`; returns it as changed.
+    static func update(_ site: Site, name: String?, timezone: String?, by author: AuditLog.Author,
+                       on database: some PostgresQuerying) throws -> Site {
+        var updated = site
+        if let name { updated.name = try SiteName.validate(name) }
+        if let timezone { updated.timezone = try TimeZoneName.validate(timezone) }
+        let changed = [("name", updated.name != site.name), ("timezone", updated.timezone != site.timezone)]
+            .filter(\.1).map(\.0)
+        try database.transaction(begin: "BEGIN") {
+            try database.query("UPDATE sites SET name = \(updated.name), timezone = \(updated.timezone) WHERE id = \(site.id)")
+            try AuditLog.recordSiteChange("site.updated", site: site.id, by: author, target: site.id,
+                                          detail: changed.joined(separator: ", "), on: database)
+        }
+        return updated
+    }
+
+    /// Deletes the site with its members, invitations, client restrictions and analytics data
+    /// (ON DELETE CASCADE).
+    static func delete(_ site: Site, by author: AuditLog.Author, on database: some PostgresQuerying) throws {
+        try database.transaction(begin: "BEGIN") {
+            // Recorded first, while the site's admins are still there to be told.
+            try AuditLog.recordSiteChange("site.deleted", site: site.id, by: author, target: site.id, detail: site.domain,
+                                          on: database)
+            try database.query("DELETE FROM sites WHERE id = \(site.id)")
+        }
+    }
+}
