@@ -909,12 +909,47 @@ def test_refused_changes_are_not_audited(stack, people):
 
 # --- introspection ----------------------------------------------------------------------------------
 
+def test_a_rotation_with_grace_can_be_followed(stack, people):
+    api = people.new()
+    client = api.create_client(name="followed")
+    old_token = client["token"]
+    rotated = assert_json(api.post(f"/api/user/api-clients/{client['id']}/rotate", json={"grace_seconds": 600}))
+    ends = rotated["previous_token_expires_at"]
+    assert TIME_RE.match(ends) and rotated["previous_token_hint"] == client["token_hint"]
+    assert rotated["token_hint"] != client["token_hint"]
+    # The list and the client's own page keep saying it until the grace period ends.
+    listed = [c for c in assert_json(api.get("/api/user/api-clients")) if c["id"] == client["id"]][0]
+    assert (listed["previous_token_hint"], listed["previous_token_expires_at"]) == (client["token_hint"], ends)
+
+    # The old token, asked about itself, describes itself: its hint and its end.
+    old = assert_json(api.with_token(old_token).get("/api/token", cookie=None))
+    assert old["token"] == {"hint": client["token_hint"], "expires_at": ends, "rotated_out": True}
+    new = assert_json(api.with_token(rotated["token"]).get("/api/token", cookie=None))
+    assert new["token"] == {"hint": rotated["token_hint"], "expires_at": None, "rotated_out": False}
+
+    # Once it is over, nothing is left to show.
+    stack.sql(f"UPDATE api_client_tokens SET expires_at = now() - interval '1 second' WHERE client_id = '{client['id']}' "
+              "AND expires_at IS NOT NULL")
+    listed = [c for c in assert_json(api.get("/api/user/api-clients")) if c["id"] == client["id"]][0]
+    assert (listed["previous_token_hint"], listed["previous_token_expires_at"]) == (None, None)
+
+
+def test_the_security_log_keeps_a_deleted_clients_name(stack, people):
+    api = people.new()
+    client = api.create_client(name="soon-gone")
+    assert api.delete(f"/api/user/api-clients/{client['id']}").status_code == 204
+    entries = {entry["action"]: entry for entry in api.audit() if entry["target_id"] == client["id"]}
+    assert entries["api_client.created"]["detail"] == "soon-gone"
+    assert entries["api_client.deleted"]["detail"] == "soon-gone"
+
+
 def test_token_introspection(stack, people):
     api = people.new()
     site = api.create_site()
     client = api.create_client(name="introspected", scopes=["stats:read"], site_ids=[site["id"]])
     body = assert_json(api.with_token(client["token"]).get("/api/token", cookie=None))
-    assert set(body) == {"client", "user"}
+    assert set(body) == {"client", "token", "user"}
+    assert body["token"] == {"hint": client["token_hint"], "expires_at": None, "rotated_out": False}
     assert body["user"] == {"id": api.user.id, "email": api.user.email}
     assert set(body["client"]) == CLIENT_KEYS
     assert body["client"]["id"] == client["id"] and body["client"]["scopes"] == ["stats:read"]

@@ -544,7 +544,12 @@ def test_api_clients_create_copy_use_rename_rotate_delete(journey, page):
     assert TOKEN_RE.fullmatch(rotated) and rotated != token
     assert journey.bearer(rotated, f"/api/sites/{journey.site_id}/stats").status_code == 200
     assert journey.bearer(token, f"/api/sites/{journey.site_id}/stats").status_code == 200
-    assert f"hk_live_…{rotated[-4:]}" in client_card(page, "renamed-client").text
+    card = client_card(page, "renamed-client")
+    assert f"hk_live_…{rotated[-4:]}" in card.text
+    # The card keeps showing the old token and the end of its grace period, also after a reload.
+    assert f"hk_live_…{token[-4:]}" in card.text and "keeps working until" in card.text
+    page.open(journey.base_url + "/settings/api-clients")
+    assert "keeps working until" in client_card(page, "renamed-client").text
 
     # Delete, with a confirmation that can be declined.
     page.button("Delete renamed-client").click()

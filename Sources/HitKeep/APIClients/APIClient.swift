@@ -14,6 +14,9 @@ struct APIClient: Sendable {
     var updatedAt: Date
     var expiresAt: Date?
     var lastUsedAt: Date?
+    /// The token a rotation replaced, while its grace period lasts.
+    var previousTokenHint: String?
+    var previousTokenExpiresAt: Date?
 
     init(row: PostgresRow) throws {
         id = try row.decode(String.self, "id")
@@ -26,11 +29,17 @@ struct APIClient: Sendable {
         updatedAt = try row.decode(Date.self, "updated_at")
         expiresAt = try row.decodeIfPresent(Date.self, "expires_at")
         lastUsedAt = try row.decodeIfPresent(Date.self, "last_used_at")
+        previousTokenHint = try row.decodeIfPresent(String.self, "previous_token_hint")
+        previousTokenExpiresAt = try row.decodeIfPresent(Date.self, "previous_token_expires_at")
     }
 
     func isExpired(at now: Date) -> Bool {
         expiresAt.map { $0 <= now } ?? false
     }
+
+    /// The members of `json()`, in order, for listings that show them as columns.
+    static let fieldNames = ["id", "name", "description", "token_hint", "scopes", "site_ids", "created_at", "updated_at",
+                             "expires_at", "last_used_at", "previous_token_hint", "previous_token_expires_at"]
 
     /// The client object; `token` is added only by create and rotate.
     func json(token: String? = nil) -> JSON {
@@ -45,7 +54,10 @@ struct APIClient: Sendable {
             ("updated_at", .time(updatedAt)),
             ("expires_at", .time(expiresAt)),
             ("last_used_at", .time(lastUsedAt)),
+            ("previous_token_hint", .optional(previousTokenHint, JSON.string)),
+            ("previous_token_expires_at", .time(previousTokenExpiresAt)),
         ]
+        assert(members.map(\.0) == Self.fieldNames, "APIClient.fieldNames names json()'s members")
         if let token { members.append(("token", .string(token))) }
         return .object(members)
     }

@@ -8,7 +8,7 @@ enum APIClientIssuer {
                       on database: some PostgresQuerying) throws -> (client: APIClient, token: String) {
         try database.transaction(begin: "BEGIN") {
             let (client, token) = try APIClientStore.create(new, ownerID: author.userID, now: author.now, on: database)
-            try AuditLog.record("api_client.created", by: author, target: client.id, on: database)
+            try AuditLog.record("api_client.created", by: author, target: client.id, detail: client.name, on: database)
             return (client, token)
         }
     }
@@ -17,9 +17,9 @@ enum APIClientIssuer {
     /// author's user has no such client.
     static func revoke(_ id: String, by author: AuditLog.Author, on database: some PostgresQuerying) throws -> Bool {
         try database.transaction(begin: "BEGIN") {
-            guard try APIClientStore.find(id, ownerID: author.userID, on: database) != nil else { return false }
+            guard let client = try APIClientStore.find(id, ownerID: author.userID, on: database) else { return false }
             try APIClientStore.delete(id, now: author.now, on: database)
-            try AuditLog.record("api_client.deleted", by: author, target: id, on: database)
+            try AuditLog.record("api_client.deleted", by: author, target: id, detail: client.name, on: database)
             return true
         }
     }
@@ -28,10 +28,10 @@ enum APIClientIssuer {
     /// Returns how many there were.
     @discardableResult
     static func revokeAll(by author: AuditLog.Author, on database: some PostgresQuerying) throws -> Int {
-        let ids = try APIClientStore.deleteAll(ownerID: author.userID, now: author.now, on: database)
-        for id in ids {
-            try AuditLog.record("api_client.deleted", by: author, target: id, on: database)
+        let clients = try APIClientStore.deleteAll(ownerID: author.userID, now: author.now, on: database)
+        for client in clients {
+            try AuditLog.record("api_client.deleted", by: author, target: client.id, detail: client.name, on: database)
         }
-        return ids.count
+        return clients.count
     }
 }

@@ -7,6 +7,12 @@ enum APIClientStore {
         SELECT c.id, c.name, c.description, c.scopes, c.created_at, c.updated_at, c.expires_at, c.last_used_at,
                (SELECT hint FROM api_client_tokens t WHERE t.client_id = c.id
                 ORDER BY t.expires_at IS NOT NULL, t.created_at DESC LIMIT 1) AS token_hint,
+               -- A token rotated out with a grace period, while it still works. now() is the
+               -- transaction's start, which is when the request began.
+               (SELECT hint FROM api_client_tokens t WHERE t.client_id = c.id AND t.expires_at > now()
+                ORDER BY t.expires_at DESC LIMIT 1) AS previous_token_hint,
+               (SELECT max(t.expires_at) FROM api_client_tokens t WHERE t.client_id = c.id AND t.expires_at > now())
+                   AS previous_token_expires_at,
                CASE WHEN c.restricted_to_sites
                     THEN ARRAY(SELECT site_id FROM api_client_sites s WHERE s.client_id = c.id ORDER BY site_id)
                END AS site_ids
@@ -113,19 +119,31 @@ enum APIClientStore {
         try database.query("DELETE FROM api_clients WHERE id = \(id)")
     }
 
-    /// Deletes every client of the user as `delete` does one; returns their ids.
-    static func deleteAll(ownerID: String, now: Date, on database: some PostgresQuerying) throws -> [String] {
+    /// Deletes every client of the user as `delete` does one; returns their ids and names.
+    static func deleteAll(ownerID: String, now: Date, on database: some PostgresQuerying) throws -> [(id: String, name: String)] {
         let rows = try database.query("""
             WITH gone AS (
-                DELETE FROM api_clients WHERE user_id = \(ownerID) RETURNING id
+                DELETE FROM api_clients WHERE user_id = \(ownerID) RETURNING id, name
             ), revoked AS (
                 INSERT INTO api_client_revoked_tokens (token_hash, revoked_at)
                 SELECT t.token_hash, \(now) FROM api_client_tokens t JOIN gone ON gone.id = t.client_id
                 ON CONFLICT (token_hash) DO NOTHING
             )
-            SELECT id FROM gone ORDER BY id
+            SELECT id, name FROM gone ORDER BY id
             """)
-        return try rows.map { try $0.decode(String.self, "id") }
+        return try rows.map { (try $0.decode(String.self, "id"), try $0.decode(String.self, "name")) }
+    }
+
+    /// The token with this hash: its hint, when it stops working (its grace period's end or the
+    /// client's expiry, whichever comes first; nil for never), and whether a rotation replaced it.
+    static func token(hash: PostgresBytes, on database: some PostgresQuerying) throws
+        -> (hint: String, expiresAt: Date?, rotatedOut: Bool)? {
+        guard let row = try database.query("""
+            SELECT t.hint, least(t.expires_at, c.expires_at) AS expires_at, t.expires_at IS NOT NULL AS rotated_out
+            FROM api_client_tokens t JOIN api_clients c ON c.id = t.client_id WHERE t.token_hash = \(hash)
+            """).first else { return nil }
+        return (try row.decode(String.self, "hint"), try row.decodeIfPresent(Date.self, "expires_at"),
+                try row.decode(Bool.self, "rotated_out"))
     }
 
     private static func issueToken(for clientID: String, now: Date, on database: some PostgresQuerying) throws -> String {

@@ -71,7 +71,7 @@ enum APIClientsController {
         let client = try context.database.transaction {
             guard let client = try APIClientStore.update(id, ownerID: principal.userID, with: changes, now: context.now,
                                                          on: context.database) else { throw notFound }
-            try AuditLog.record("api_client.updated", by: principal, target: id, request: request, context: context)
+            try AuditLog.record("api_client.updated", by: principal, target: id, detail: client.name, request: request, context: context)
             return client
         }
         return .json(client.json())
@@ -91,7 +91,7 @@ enum APIClientsController {
                 throw DomainError.conflict("client_expired", "this client has expired; create a new one")
             }
             let token = try APIClientStore.rotate(id, graceSeconds: grace, now: context.now, on: context.database)
-            try AuditLog.record("api_client.rotated", by: principal, target: id, request: request, context: context)
+            try AuditLog.record("api_client.rotated", by: principal, target: id, detail: client.name, request: request, context: context)
             guard let rotated = try APIClientStore.find(id, ownerID: principal.userID, on: context.database) else { throw notFound }
             return (rotated, token)
         }

@@ -14,8 +14,14 @@ enum TokenController {
             throw Authenticator.invalidToken("revoked")
         }
         let user = try Principal.apiClient(grant).user(on: context.database)
+        // The token presented, which during a rotation's grace period is the old one: its own hint and end.
+        guard let presented = try APIClientStore.token(hash: SecretDigest.sha256(token), on: context.database) else {
+            throw Authenticator.invalidToken("revoked")
+        }
         return .json(.object([
             ("client", client.json()),
+            ("token", .object([("hint", .string(presented.hint)), ("expires_at", .time(presented.expiresAt)),
+                               ("rotated_out", .bool(presented.rotatedOut))])),
             ("user", .object([("id", .string(user.id)), ("email", .string(user.email))])),
         ]))
     }

@@ -104,8 +104,7 @@ public enum Administration {
     /// The owner's clients, newest first, as the API lists them (no token, no hash).
     public static func listClients(ownerEmail: String, on connection: PostgresConnection) throws -> Listing {
         let owner = try user(ownerEmail, on: connection)
-        let columns = ["id", "name", "description", "token_hint", "scopes", "site_ids", "created_at", "updated_at",
-                       "expires_at", "last_used_at"]
+        let columns = APIClient.fieldNames
         return Listing(columns: columns, rows: try APIClientStore.list(ownerID: owner.id, on: connection).map { client in
             let object = client.json()
             return columns.map { object[$0] ?? .null }

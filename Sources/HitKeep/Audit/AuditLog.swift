@@ -50,8 +50,10 @@ enum AuditLog {
         }
     }
 
-    static func record(_ action: String, by author: Author, target: String? = nil, on database: some PostgresQuerying) throws {
-        try record(action, for: author.userID, actor: author.actor, target: target, from: author.origin, at: author.now, on: database)
+    static func record(_ action: String, by author: Author, target: String? = nil, detail: String? = nil,
+                       on database: some PostgresQuerying) throws {
+        try record(action, for: author.userID, actor: author.actor, target: target, detail: detail, from: author.origin,
+                   at: author.now, on: database)
     }
 
     static func recordSiteChange(_ action: String, site siteID: String, by author: Author, target: String? = nil,
@@ -60,12 +62,14 @@ enum AuditLog {
                              detail: detail, from: author.origin, at: author.now, on: database)
     }
 
+    /// `detail` says what changed or what the target was called, so that the entry still reads
+    /// after the target is gone (a deleted API client's name).
     static func record(_ action: String, for userID: String, actor: (type: String, id: String?), target: String? = nil,
-                       from origin: Origin, at now: Date, on database: some PostgresQuerying) throws {
+                       detail: String? = nil, from origin: Origin, at now: Date, on database: some PostgresQuerying) throws {
         try database.query("""
-            INSERT INTO audit_log (id, user_id, at, action, actor_type, actor_id, target_id, ip, user_agent)
+            INSERT INTO audit_log (id, user_id, at, action, actor_type, actor_id, target_id, detail, ip, user_agent)
             VALUES (\(ULID(date: now).description), \(userID), \(now), \(action), \(actor.type), \(actor.id), \(target),
-                    \(origin.ip), \(origin.userAgent))
+                    \(detail), \(origin.ip), \(origin.userAgent))
             """)
     }
 
@@ -74,9 +78,10 @@ enum AuditLog {
         try record(action, for: userID, actor: actor, target: target, from: Origin(request), at: context.now, on: context.database)
     }
 
-    static func record(_ action: String, by principal: Principal, target: String? = nil,
+    static func record(_ action: String, by principal: Principal, target: String? = nil, detail: String? = nil,
                        request: Request, context: RequestContext) throws {
-        try record(action, for: principal.userID, actor: principal.actor, target: target, request: request, context: context)
+        try record(action, for: principal.userID, actor: principal.actor, target: target, detail: detail, from: Origin(request),
+                   at: context.now, on: context.database)
     }
 
     /// Records a change to a site in the log of the person who made it and in those of the site's

@@ -39,6 +39,11 @@ function isExpired(client, now = Date.now()) {
   return Boolean(client.expires_at) && new Date(client.expires_at).getTime() <= now;
 }
 
+/** Whether a token this client's last rotation replaced still works (its grace period). */
+function stillWorks(client, now = Date.now()) {
+  return Boolean(client.previous_token_expires_at) && new Date(client.previous_token_expires_at).getTime() > now;
+}
+
 function expiresSoon(client, now = Date.now()) {
   return Boolean(client.expires_at) && !isExpired(client, now) && new Date(client.expires_at).getTime() - now < SOON_MS;
 }
@@ -86,6 +91,9 @@ export async function render(context) {
       client.description ? h("p", { class: "client-description" }, client.description) : null,
       h("dl", { class: "facts" },
         fact("Token", h("code", { class: "token-hint" }, client.token_hint)),
+        stillWorks(client) ? fact("Previous token", h("code", { class: "token-hint" }, client.previous_token_hint),
+          " keeps working until ", h("time", { datetime: client.previous_token_expires_at }, format.dateTime(client.previous_token_expires_at)))
+          : [],
         fact("Scopes", h("ul", { class: "scope-list" }, client.scopes.map((scope) => h("li", {}, h("code", {}, scope))))),
         fact("Sites", sitesText(client)),
         fact("Created", format.dateTime(client.created_at)),

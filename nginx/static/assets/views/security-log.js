@@ -59,7 +59,9 @@ export async function render(context) {
   function subject(entry) {
     if (entry.action.startsWith("site.")) return entry.detail ? `${entry.detail} (site ${entry.site_id})` : `site ${entry.site_id}`;
     if (!entry.target_id) return "—";
-    if (entry.action.startsWith("api_client.")) return clientNames.get(entry.target_id) || "a deleted API client";
+    if (entry.action.startsWith("api_client.")) {
+      return clientNames.get(entry.target_id) || (entry.detail ? `${entry.detail} (deleted)` : "a deleted API client");
+    }
     return entry.target_id;
   }
 
