@@ -110,10 +110,12 @@ class Stack:
         self.extras.append(pool)
         return pool.start()
 
-    def start_nginx(self, upstreams: Sequence[str], tls: Optional[tuple[Path, Path]] = None) -> Nginx:
+    def start_nginx(self, upstreams: Sequence[str], tls: Optional[tuple[Path, Path]] = None,
+                    http_directives: Sequence[str] = ()) -> Nginx:
         """Another nginx from the same templates, on a free port, stopped at the end of the calling test;
-        with `tls` (certificate, key), serving https."""
-        nginx = Nginx(self.root / "run" / self._name("nginx"), self.static_root, upstreams, tls=tls)
+        with `tls` (certificate, key), serving https; with `http_directives` added to its http block."""
+        nginx = Nginx(self.root / "run" / self._name("nginx"), self.static_root, upstreams, tls=tls,
+                      http_directives=http_directives)
         self.extras.append(nginx)
         return nginx.start()
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 import requests
+import requests.adapters
 
 REPO = Path(__file__).resolve().parents[2]
 RENDER = REPO / "scripts" / "render-template"
@@ -77,11 +78,35 @@ def tail(path: Path, lines: int = 40) -> str:
         return f"({path} unreadable)"
 
 
-def http_session() -> requests.Session:
+def http_session(source_address: Optional[str] = None) -> requests.Session:
+    """A session that ignores proxies from the environment; with `source_address`, one that connects
+    from that loopback address, as a visitor at another address would arrive."""
     session = requests.Session()
     # A proxy from the environment must never see (or swallow) traffic meant for loopback.
     session.trust_env = False
+    if source_address:
+        session.mount("http://", _SourceAddressAdapter(source_address))
     return session
+
+
+class _SourceAddressAdapter(requests.adapters.HTTPAdapter):
+    def __init__(self, address: str):
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def loopback_address_works(address: str) -> bool:
+    """Whether this machine can send from `address` (Linux routes all of 127.0.0.0/8 to loopback)."""
+    try:
+        with socket.socket() as probe:
+            probe.bind((address, 0))
+        return True
+    except OSError:
+        return False
 
 
 class RawResponse:
@@ -441,13 +466,15 @@ class Nginx:
     """nginx in the foreground with its own pid, logs and temp files, serving the HitKeep server block."""
 
     def __init__(self, directory: Path, static_root: Path, upstreams: Sequence[str], port: Optional[int] = None,
-                 tls: Optional[tuple[Path, Path]] = None):
-        """`tls`: (certificate, key) to serve https with, as a deployment adds to the template's `listen`."""
+                 tls: Optional[tuple[Path, Path]] = None, http_directives: Sequence[str] = ()):
+        """`tls`: (certificate, key) to serve https with, as a deployment adds to the template's `listen`;
+        `http_directives`: lines a deployment adds to its own http block (e.g. `geoip_proxy`)."""
         self.directory = directory
         self.static_root = static_root
         self.upstreams = list(upstreams)
         self.port = port
         self.tls = tls
+        self.http_directives = list(http_directives)
         self.process: Optional[subprocess.Popen] = None
         self.error_log = directory / "error.log"
         self.access_log = directory / "access.log"
@@ -470,12 +497,14 @@ class Nginx:
                USER_DIRECTIVE=nginx_user_directive(), RUN_DIR=str(self.directory),
                ERROR_LOG=str(self.error_log), ACCESS_LOG=str(self.access_log),
                NGINX_ETC=str(nginx_etc()), SERVER_CONF=str(server_conf))
+        directives = list(self.http_directives)
         if self.tls:
-            # http-level, so that the server block of the template is used unchanged.
             certificate, key = self.tls
-            text = main_conf.read_text().replace(
-                f"    include {server_conf};",
-                f"    ssl_certificate {certificate};\n    ssl_certificate_key {key};\n    include {server_conf};")
+            directives += [f"ssl_certificate {certificate};", f"ssl_certificate_key {key};"]
+        if directives:
+            # http-level, so that the server block of the template is used unchanged.
+            lines = "".join(f"    {directive}\n" for directive in directives)
+            text = main_conf.read_text().replace(f"    include {server_conf};", f"{lines}    include {server_conf};")
             main_conf.write_text(text)
         return main_conf
 

@@ -16,7 +16,7 @@ import requests
 
 from accounts import (Api, assert_json, assert_problem, people, start_pool, unique,  # noqa: F401 (people: a fixture)
                       unique_domain)
-from stack import REQUEST_TIMEOUT, wait_until
+from stack import REQUEST_TIMEOUT, http_session, loopback_address_works, wait_until
 
 CHROME_WINDOWS = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
                   "Chrome/120.0.0.0 Safari/537.36")
@@ -108,6 +108,29 @@ def test_self_referrals_and_a_client_sent_country_are_not_stored(stack, site):
     assert response.status_code == 202
     # nginx owns X-Country: a visitor cannot choose the country counted for them.
     assert events_of(stack, created["id"], "referrer_host, country") == [("", "")]
+
+
+def test_countries_come_from_nginxs_geoip_lookup_and_a_trusted_proxy_only(stack, site):
+    # A proxy in front of nginx at 127.0.0.3, named with geoip_proxy as a deployment behind a load
+    # balancer would; 81.169.145.10 is a German address in Debian's GeoIP database.
+    _, created = site
+    if not loopback_address_works("127.0.0.3"):
+        pytest.skip("this machine cannot send from 127.0.0.3")
+    nginx = stack.start_nginx([stack.pool.upstream], http_directives=["geoip_proxy 127.0.0.3;"])
+    origin = "https://" + created["domain"]
+
+    def track_from(address: str, session: str, forwarded_for: str):
+        return http_session(source_address=address).post(nginx.base_url + "/ingest", data=json.dumps({"path": "/", "session_id": session}),
+                           headers={"Origin": origin, "Content-Type": "text/plain", "User-Agent": CHROME_WINDOWS,
+                                    "X-Forwarded-For": forwarded_for, "X-Country": "FR"}, timeout=REQUEST_TIMEOUT)
+
+    assert track_from("127.0.0.3", "via-proxy", "81.169.145.10").status_code == 202
+    assert track_from("127.0.0.1", "not-a-proxy", "81.169.145.10").status_code == 202
+    assert events_of(stack, created["id"], "session_id, country") == [("via-proxy", "DE"), ("not-a-proxy", "")]
+    # Only the code is kept: no address anywhere in the database.
+    assert stack.sql(f"""SELECT count(*) FROM (SELECT row_to_json(e)::text AS j FROM events e WHERE site_id = '{created["id"]}'
+                         UNION ALL SELECT row_to_json(q)::text FROM event_queue q WHERE site_id = '{created["id"]}') AS stored
+                         WHERE j LIKE '%81.169%'""") == [("0",)]
 
 
 def test_preflight_reflects_the_origin(stack, site):

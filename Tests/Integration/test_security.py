@@ -17,11 +17,10 @@ from pathlib import Path
 import pytest
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
 
 from accounts import (PASSWORD, Api, assert_json, assert_problem, cookie_attributes, deployment, one_value,  # noqa: F401
                       people, run_cli, session_cookie, set_cookies, start_pool, unique, unique_domain, unique_email)
-from stack import REQUEST_TIMEOUT, wait_until
+from stack import REQUEST_TIMEOUT, http_session, loopback_address_works, wait_until
 
 FILTER_TYPES = ["path", "referrer", "device", "browser", "os", "country", "language",
                 "utm_source", "utm_medium", "utm_campaign"]
@@ -104,37 +103,9 @@ def test_server_side_ingest_needs_the_admin_role(stack, people):
 
 # --- 3. sign-in forgery and lockout ----------------------------------------------------------------------
 
-class SourceAddressAdapter(HTTPAdapter):
-    """Connects from a given loopback address, as a visitor at another address would arrive."""
-
-    def __init__(self, address: str):
-        self.address = address
-        super().__init__()
-
-    def init_poolmanager(self, *args, **kwargs):
-        kwargs["source_address"] = (self.address, 0)
-        super().init_poolmanager(*args, **kwargs)
-
-
-def from_address(address: str) -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False
-    session.mount("http://", SourceAddressAdapter(address))
-    return session
-
-
 def login_from(address: str, base_url: str, email: str, password: str) -> requests.Response:
-    return from_address(address).post(base_url + "/api/login", json={"email": email, "password": password},
-                                      timeout=REQUEST_TIMEOUT)
-
-
-def loopback_address_works(address: str) -> bool:
-    try:
-        with socket.socket() as probe:
-            probe.bind((address, 0))
-        return True
-    except OSError:
-        return False
+    return http_session(source_address=address).post(base_url + "/api/login", json={"email": email, "password": password},
+                                                      timeout=REQUEST_TIMEOUT)
 
 
 @pytest.mark.parametrize("path", ["/api/login", "/api/initial-user"])
