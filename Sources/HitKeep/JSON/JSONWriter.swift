@@ -1,3 +1,5 @@
+import TextFormats
+
 extension JSON {
     /// The compact UTF-8 encoding of this value.
     public func encoded() -> [UInt8] {

@@ -38,14 +38,14 @@ struct LineLogHandler: LogHandler {
         line.append(UInt8(ascii: " "))
         line.append(contentsOf: event.level.rawValue.utf8)
         line.append(UInt8(ascii: " "))
-        Self.append(label, to: &line)
+        line.appendUTF8(label)
         line.append(UInt8(ascii: ":"))
         line.append(UInt8(ascii: " "))
-        Self.append(event.message.description, to: &line)
+        line.appendUTF8(event.message.description)
         if let extra = event.metadata, !extra.isEmpty {
-            Self.append(Self.render(metadata.merging(extra) { $1 }), to: &line)
+            line.appendUTF8(Self.render(metadata.merging(extra) { $1 }))
         } else {
-            Self.append(renderedMetadata, to: &line)
+            line.appendUTF8(renderedMetadata)
         }
         line.append(UInt8(ascii: "\n"))
         _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
@@ -53,11 +53,5 @@ struct LineLogHandler: LogHandler {
 
     private static func render(_ metadata: Logger.Metadata) -> String {
         metadata.keys.sorted().map { " \($0)=\(metadata[$0]!)" }.joined()
-    }
-
-    /// Copies the string's UTF-8 in one go: a worker writes a line per request.
-    private static func append(_ text: String, to line: inout [UInt8]) {
-        var text = text
-        text.withUTF8 { line.append(contentsOf: $0) }
     }
 }
