@@ -68,18 +68,17 @@ public enum TimestampParser {
             return nil
         }
         guard let hours = cursor.number(digits: 2), hours < 24 else { return nil }
-        var minutes = 0, seconds = 0, fields = 1
-        if cursor.skip(UInt8(ascii: ":")) {
+        var seconds = hours * 3600
+        var fields = 1
+        // Then minutes and seconds, each after a colon.
+        var unit = 60
+        while unit >= 1, cursor.skip(UInt8(ascii: ":")) {
             guard let value = cursor.number(digits: 2), value < 60 else { return nil }
-            minutes = value
-            fields = 2
-            if cursor.skip(UInt8(ascii: ":")) {
-                guard let value = cursor.number(digits: 2), value < 60 else { return nil }
-                seconds = value
-                fields = 3
-            }
+            seconds += value * unit
+            unit /= 60
+            fields += 1
         }
         guard format.offsetFields.contains(fields) else { return nil }
-        return sign * (hours * 3600 + minutes * 60 + seconds)
+        return sign * seconds
     }
 }
