@@ -55,7 +55,7 @@ enum FastCGIBridge {
     private static func randomRequestID() -> String {
         var generator = SystemRandomNumberGenerator()
         let value = generator.next() as UInt64
-        // 16 lowercase hex digits, written into the string at once: one allocation per request.
+        // 16 lowercase hex digits, written into the new string at once.
         return withUnsafeBytes(of: value.bigEndian) { HexDigits.string($0) }
     }
 }
