@@ -8,14 +8,10 @@ public struct UTCDateTime: Sendable, Hashable {
     public var minute: Int
     /// 0 to 59.
     public var second: Int
+}
 
-    public init(date: CivilDate, hour: Int, minute: Int, second: Int) {
-        self.date = date
-        self.hour = hour
-        self.minute = minute
-        self.second = second
-    }
-
+// In an extension, so that the struct keeps its memberwise initializer for the parser.
+extension UTCDateTime {
     /// The fields of `seconds` after 1970-01-01T00:00:00Z (before it, for negative `seconds`).
     public init(secondsSinceEpoch seconds: Int64) {
         let days = CivilDate.floorDivision(Int(seconds), 86_400)
