@@ -21,16 +21,20 @@ let package = Package(
         // The few lines that must be C: async-signal-safe handlers.
         .target(name: "CSupport"),
 
+        // Low-level text: the calendar, timestamps, decimal and hex digits, bytes appended as text.
+        // Below the transport and the application alike, so it depends on nothing of the project.
+        .target(name: "TextFormats"),
         // Transport: FastCGI requests in, responses out. Knows nothing of HitKeep.
-        .target(name: "FastCGI", dependencies: ["CFastCGI", "CSupport"]),
+        .target(name: "FastCGI", dependencies: ["CFastCGI", "CSupport", "TextFormats"]),
         // libpq client: connections, parameters, rows, transactions. Knows nothing of HitKeep.
-        .target(name: "PostgresClient", dependencies: ["CLibPQ"]),
+        .target(name: "PostgresClient", dependencies: ["CLibPQ", "TextFormats"]),
         // The application: HTTP model, router, authentication and the features.
         .target(
             name: "HitKeep",
             dependencies: [
                 "FastCGI",
                 "PostgresClient",
+                "TextFormats",
                 "CArgon2",
                 "CSupport",
                 .product(name: "Logging", package: "swift-log"),
@@ -45,6 +49,7 @@ let package = Package(
                 "HitKeep",
                 "FastCGI",
                 "PostgresClient",
+                "TextFormats",
                 "CSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -52,5 +57,6 @@ let package = Package(
         ),
         .testTarget(name: "HitKeepTests", dependencies: ["HitKeep"]),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
+        .testTarget(name: "TextFormatsTests", dependencies: ["TextFormats"]),
     ]
 )

@@ -1,3 +1,5 @@
+import TextFormats
+
 /// A response in CGI form, written straight into the bytes that go to the FastCGI stdout stream:
 /// a `Status:` header, which the web server turns into the HTTP status line, the other headers, a
 /// blank line and the body. Building it in place costs one buffer per response instead of strings
@@ -9,10 +11,10 @@ public struct FastCGIResponse: Sendable {
     /// Starts a response; `capacity` is a guess of its whole size, body included.
     public init(status: Int, reason: String, capacity: Int = 256) {
         bytes.reserveCapacity(capacity)
-        ("Status: " as StaticString).withUTF8Buffer { bytes.append(contentsOf: $0) }
-        appendDecimal(status)
+        bytes.appendLiteral("Status: ")
+        bytes.appendDecimal(Int64(status))
         bytes.append(UInt8(ascii: " "))
-        append(reason)
+        bytes.appendUTF8(reason)
         appendLineEnd()
     }
 
@@ -25,20 +27,20 @@ public struct FastCGIResponse: Sendable {
     /// Adds a header; headers must all come before the body.
     public mutating func appendHeader(_ name: String, _ value: String) {
         appendHeaderName(name)
-        append(value)
+        bytes.appendUTF8(value)
         appendLineEnd()
     }
 
     /// Adds a header with a number for its value, such as `Content-Length`.
     public mutating func appendHeader(_ name: String, _ value: Int) {
         appendHeaderName(name)
-        appendDecimal(value)
+        bytes.appendDecimal(Int64(value))
         appendLineEnd()
     }
 
     private mutating func appendHeaderName(_ name: String) {
         precondition(!headEnded, "a header after the body")
-        append(name)
+        bytes.appendUTF8(name)
         bytes.append(UInt8(ascii: ":"))
         bytes.append(UInt8(ascii: " "))
     }
@@ -65,20 +67,5 @@ public struct FastCGIResponse: Sendable {
     private mutating func appendLineEnd() {
         bytes.append(0x0D)
         bytes.append(0x0A)
-    }
-
-    private mutating func append(_ text: String) {
-        var text = text
-        text.withUTF8 { bytes.append(contentsOf: $0) }
-    }
-
-    private mutating func appendDecimal(_ value: Int) {
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        appendDigits(value.magnitude)
-    }
-
-    private mutating func appendDigits(_ value: UInt) {
-        if value >= 10 { appendDigits(value / 10) }
-        bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 }

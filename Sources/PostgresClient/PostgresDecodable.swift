@@ -1,4 +1,5 @@
 import Foundation
+import TextFormats
 
 /// A Swift value that can be read from a column in PostgreSQL's text format.
 public protocol PostgresDecodable {
@@ -39,29 +40,25 @@ extension Date: PostgresDecodable {
 }
 
 extension PostgresBytes: PostgresDecodable {
+    /// `bytea` in hex form, `\x` and two digits a byte, read from the string's own storage.
     public init?(postgresText: String) {
-        let text = Array(postgresText.utf8)
-        guard text.count >= 2, text[0] == UInt8(ascii: "\\"), text[1] == UInt8(ascii: "x"), text.count % 2 == 0 else {
-            return nil
+        var text = postgresText
+        let decoded: [UInt8]? = text.withUTF8 { text in
+            guard text.count >= 2, text[0] == UInt8(ascii: "\\"), text[1] == UInt8(ascii: "x"), text.count % 2 == 0 else {
+                return nil
+            }
+            var bytes = [UInt8]()
+            bytes.reserveCapacity((text.count - 2) / 2)
+            var index = 2
+            while index < text.count {
+                guard let byte = HexDigits.byte(high: text[index], low: text[index + 1]) else { return nil }
+                bytes.append(byte)
+                index += 2
+            }
+            return bytes
         }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity((text.count - 2) / 2)
-        var index = 2
-        while index < text.count {
-            guard let high = hexValue(text[index]), let low = hexValue(text[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        self.init(bytes)
-    }
-}
-
-private func hexValue(_ digit: UInt8) -> UInt8? {
-    switch digit {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-    default: nil
+        guard let decoded else { return nil }
+        self.init(decoded)
     }
 }
 

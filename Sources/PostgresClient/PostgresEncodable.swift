@@ -1,4 +1,5 @@
 import Foundation
+import TextFormats
 
 /// A Swift value that can be sent as a statement parameter, in PostgreSQL's text format.
 public protocol PostgresEncodable: Sendable {
@@ -51,17 +52,7 @@ public struct PostgresBytes: PostgresEncodable, Sendable, Hashable {
     /// `\x` and two lowercase hex digits a byte, written straight into the string's storage: every
     /// session and token lookup sends one.
     public var postgresText: String {
-        String(unsafeUninitializedCapacity: 2 + bytes.count * 2) { text in
-            let digits: StaticString = "0123456789abcdef"
-            text[0] = UInt8(ascii: "\\")
-            text[1] = UInt8(ascii: "x")
-            for index in bytes.indices {
-                let byte = bytes[index]
-                text[2 + index * 2] = digits.utf8Start[Int(byte >> 4)]
-                text[3 + index * 2] = digits.utf8Start[Int(byte & 0x0F)]
-            }
-            return 2 + bytes.count * 2
-        }
+        bytes.withUnsafeBytes { HexDigits.string($0, prefix: "\\x") }
     }
 }
 

@@ -56,3 +56,14 @@ import Testing
         }
     }
 }
+
+@Suite struct RequestLogMessageTests {
+    @Test func writesMillisecondsWithThreeDecimals() {
+        #expect(RequestLogMessage.make(method: "GET", path: "/api/sites", status: 200, microseconds: 1_234, id: "ab")
+            == "GET /api/sites 200 1.234ms id=ab")
+        #expect(RequestLogMessage.make(method: "POST", path: "/ingest", status: 503, microseconds: 12_005, id: "x")
+            == "POST /ingest 503 12.005ms id=x")
+        #expect(RequestLogMessage.make(method: "GET", path: "/", status: 404, microseconds: 40, id: "")
+            == "GET / 404 0.040ms id=")
+    }
+}

@@ -77,3 +77,12 @@ import Testing
         #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
     }
 }
+
+@Suite struct MigrationChecksumTests {
+    @Test func isTheLowercaseHexSHA256OfTheFile() {
+        #expect(Migrator.Migration(version: 1, name: "empty", sql: "").checksum
+            == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(Migrator.Migration(version: 2, name: "abc", sql: "abc").checksum
+            == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+}

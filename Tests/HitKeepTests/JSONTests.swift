@@ -49,8 +49,8 @@ import Testing
     }
 
     @Test func writerEscapesControlCharactersAndQuotes() {
-        let value = JSON.string("a\"\\\u{01}\n")
-        #expect(String(decoding: value.encoded(), as: UTF8.self) == #""a\"\\\u0001\n""#)
+        let value = JSON.string("a\"\\\u{01}\n\u{1F}")
+        #expect(String(decoding: value.encoded(), as: UTF8.self) == #""a\"\\\u0001\n\u001f""#)
     }
 
     @Test func writerPrintsWholeNumbersWithoutFraction() {

@@ -38,11 +38,11 @@ import Testing
         do { _ = try parse(query) } catch let refusal as DomainError { #expect(refusal.code == code) } catch { Issue.record("\(error)") }
     }
 
-    @Test func leapDays() {
-        #expect(StatsRequest.isCalendarDate(year: 2024, month: 2, day: 29))
-        #expect(!StatsRequest.isCalendarDate(year: 2026, month: 2, day: 29))
-        #expect(!StatsRequest.isCalendarDate(year: 2100, month: 2, day: 29))
-        #expect(StatsRequest.isCalendarDate(year: 2000, month: 2, day: 29))
+    @Test func leapDays() throws {
+        #expect(try StatsRequest.bound("2024-02-29", name: "from") == .date("2024-02-29"))
+        #expect(try StatsRequest.bound("2000-02-29", name: "from") == .date("2000-02-29"))
+        #expect(throws: HTTPProblem.self) { try StatsRequest.bound("2026-02-29", name: "from") }
+        #expect(throws: HTTPProblem.self) { try StatsRequest.bound("2100-02-29", name: "from") }
     }
 
     @Test func noneFiltersMatchEmptyValues() throws {

@@ -1,3 +1,5 @@
+import TextFormats
+
 /// The message of the line logged for every request: `GET /api/sites 200 1.234ms id=…`. It has the
 /// path only, never the query string or headers, which may carry secrets.
 ///
@@ -16,10 +18,7 @@ enum RequestLogMessage {
         // Milliseconds with exactly three decimals.
         bytes.appendDecimal(microseconds / 1000)
         bytes.append(UInt8(ascii: "."))
-        let fraction = microseconds % 1000
-        if fraction < 100 { bytes.append(UInt8(ascii: "0")) }
-        if fraction < 10 { bytes.append(UInt8(ascii: "0")) }
-        bytes.appendDecimal(fraction)
+        bytes.appendDecimal(microseconds % 1000, minimumDigits: 3)
         bytes.appendLiteral("ms id=")
         bytes.appendUTF8(id)
         return String(decoding: bytes, as: UTF8.self)

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import PostgresClient
+import TextFormats
 
 /// Applies `migrations/NNNN_name.sql` in order, each in its own transaction, and records what it
 /// applied with a checksum so that an edited migration is noticed rather than silently skipped.
@@ -10,7 +11,7 @@ public struct Migrator {
         public let name: String
         public let sql: String
         public var checksum: String {
-            SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined()
+            SHA256.hash(data: Data(sql.utf8)).withUnsafeBytes { HexDigits.string($0) }
         }
     }
 

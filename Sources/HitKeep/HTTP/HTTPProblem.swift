@@ -1,4 +1,5 @@
 import HTTPTypes
+import TextFormats
 
 /// An error a client can act on, answered as an RFC 9457 problem document with a stable `code`.
 public struct HTTPProblem: Error, Sendable {

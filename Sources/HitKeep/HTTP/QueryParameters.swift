@@ -1,3 +1,5 @@
+import TextFormats
+
 /// A query string's parameters in order, percent-decoded, repeated keys kept.
 public struct QueryParameters: Sendable {
     public private(set) var pairs: [(name: String, value: String)]
@@ -41,9 +43,9 @@ public struct QueryParameters: Sendable {
         while index < encoded.count {
             let byte = encoded[index]
             if byte == UInt8(ascii: "%") {
-                guard index + 2 < encoded.count, let high = hexDigit(encoded[index + 1]),
-                      let low = hexDigit(encoded[index + 2]) else { return nil }
-                bytes.append(high << 4 | low)
+                guard index + 2 < encoded.count,
+                      let byte = HexDigits.byte(high: encoded[index + 1], low: encoded[index + 2]) else { return nil }
+                bytes.append(byte)
                 index += 3
             } else {
                 bytes.append(byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
@@ -51,14 +53,5 @@ public struct QueryParameters: Sendable {
             }
         }
         return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexDigit(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

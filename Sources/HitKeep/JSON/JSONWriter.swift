@@ -1,3 +1,5 @@
+import TextFormats
+
 extension JSON {
     /// The compact UTF-8 encoding of this value.
     public func encoded() -> [UInt8] {
@@ -61,7 +63,6 @@ extension JSON {
                 output.append(contentsOf: utf8)
                 return
             }
-            let hex = Array("0123456789abcdef".utf8)
             for byte in utf8 {
                 switch byte {
                 case UInt8(ascii: "\""): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
@@ -71,8 +72,8 @@ extension JSON {
                 case 0x09: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
                 case 0..<0x20:
                     output.append(contentsOf: "\\u00".utf8)
-                    output.append(hex[Int(byte >> 4)])
-                    output.append(hex[Int(byte & 0x0F)])
+                    output.append(HexDigits.digit(byte >> 4))
+                    output.append(HexDigits.digit(byte))
                 default: output.append(byte)
                 }
             }

@@ -1,6 +1,7 @@
 import FastCGI
 import Foundation
 import HTTPTypes
+import TextFormats
 
 /// Translates between the CGI world of the transport and the HTTP model of the application.
 enum FastCGIBridge {
@@ -54,8 +55,8 @@ enum FastCGIBridge {
     private static func randomRequestID() -> String {
         var generator = SystemRandomNumberGenerator()
         let value = generator.next() as UInt64
-        let hex = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        // 16 lowercase hex digits, written into the new string at once.
+        return withUnsafeBytes(of: value.bigEndian) { HexDigits.string($0) }
     }
 }
 

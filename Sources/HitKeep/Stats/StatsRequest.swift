@@ -1,4 +1,5 @@
 import Foundation
+import TextFormats
 
 /// The query parameters of `GET /api/sites/{id}/stats`, checked (API.md §5.3). Range ends that are
 /// dates are resolved to instants later, in PostgreSQL, with the time zone's rules.
@@ -65,11 +66,7 @@ public struct StatsRequest: Sendable, Equatable {
     /// `YYYY-MM-DD` (a real calendar date) or an RFC 3339 time.
     static func bound(_ text: String, name: String) throws(DomainError) -> Bound {
         if text.utf8.count == 10 {
-            let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-            if parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-               parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
-               let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-               year >= 1970, year <= 9999, Self.isCalendarDate(year: year, month: month, day: day) {
+            if let date = TimestampParser.civilDate(from: text), (1970...9999).contains(date.year) {
                 return .date(text)
             }
             throw .invalid("invalid_date", "\(name) must be a date (YYYY-MM-DD) or an RFC 3339 time")
@@ -79,12 +76,5 @@ public struct StatsRequest: Sendable, Equatable {
             throw .invalid("invalid_date", "\(name) must be a date (YYYY-MM-DD) or an RFC 3339 time")
         }
         return .instant(instant)
-    }
-
-    static func isCalendarDate(year: Int, month: Int, day: Int) -> Bool {
-        guard (1...12).contains(month), day >= 1 else { return false }
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-        let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-        return day <= lengths[month - 1]
     }
 }
