@@ -41,8 +41,8 @@ import Testing
     @Test func leapDays() throws {
         #expect(try StatsRequest.bound("2024-02-29", name: "from") == .date("2024-02-29"))
         #expect(try StatsRequest.bound("2000-02-29", name: "from") == .date("2000-02-29"))
-        #expect(throws: HTTPProblem.self) { try StatsRequest.bound("2026-02-29", name: "from") }
-        #expect(throws: HTTPProblem.self) { try StatsRequest.bound("2100-02-29", name: "from") }
+        #expect(throws: DomainError.self) { try StatsRequest.bound("2026-02-29", name: "from") }
+        #expect(throws: DomainError.self) { try StatsRequest.bound("2100-02-29", name: "from") }
     }
 
     @Test func noneFiltersMatchEmptyValues() throws {

@@ -12,14 +12,15 @@ struct MigrateCommand: ParsableCommand {
 
     @Option(name: .customLong("migrations"),
             help: "Directory of NNNN_name.sql files (env: HITKEEP_MIGRATIONS); by default ./migrations, beside the binary, or the installed share/hitkeep/migrations.")
-    var directory: String? = ProcessInfo.processInfo.environment["HITKEEP_MIGRATIONS"]
+    var directory: String?
 
     @Flag(help: "List every migration and whether it is applied.")
     var status = false
 
     func run() throws {
         let candidates = MigrationsDirectory.candidates()
-        guard let directory = directory ?? MigrationsDirectory.find(among: candidates) else {
+        let given = directory ?? ProcessInfo.processInfo.environment["HITKEEP_MIGRATIONS"]
+        guard let directory = given ?? MigrationsDirectory.find(among: candidates) else {
             throw CommandFailure("no migrations found; looked in \(candidates.joined(separator: ", ")). Give --migrations DIR.")
         }
         let migrator: Migrator
