@@ -12,13 +12,11 @@ enum StatsController {
     /// A visitor is live with an event this recent.
     static let liveWindow: TimeInterval = 5 * 60
 
-    /// The top lists in the order the response lists them: response key, list name.
-    static let topListKeys: [(String, String)] = [
-        ("top_pages", "path"), ("top_landing_pages", "entry"), ("top_exit_pages", "exit"),
-        ("top_referrers", "referrer"), ("top_devices", "device"), ("top_browsers", "browser"), ("top_os", "os"),
-        ("top_countries", "country"), ("top_languages", "language"), ("top_utm_sources", "utm_source"),
-        ("top_utm_mediums", "utm_medium"), ("top_utm_campaigns", "utm_campaign"),
-    ]
+    /// The top lists in the order the response lists them: response key, list name (the
+    /// dimension's name, as `TopLists` are keyed).
+    static let topListKeys: [(String, String)] = StatsDimension.lists.compactMap { dimension in
+        dimension.list.map { ($0.key, dimension.name) }
+    }
 
     @Sendable static func show(_ request: Request, _ context: RequestContext) throws -> Response {
         let site = try SiteStore.site(context.parameter("site_id"), for: request, .sessionOrToken(.statsRead), context: context)
