@@ -92,4 +92,19 @@ import Testing
         #expect(TopListSQL.dimensionColumns.sql
                 == "path, referrer_host, device, browser, os, country, language, utm_source, utm_medium, utm_campaign")
     }
+
+    @Test func theEndpointDescribesEachDimension() throws {
+        let document = try JSONParser.parse(StatsDimensionsController.body)
+        guard case .array(let dimensions)? = document["dimensions"] else {
+            Issue.record("no dimensions array")
+            return
+        }
+        #expect(dimensions.count == StatsDimension.all.count)
+        let entry = try #require(dimensions.first { if case .string("entry")? = $0["name"] { true } else { false } })
+        #expect(String(decoding: JSON.object([("e", entry)]).encoded(), as: UTF8.self) == """
+            {"e":{"name":"entry","label":"Entry page","values":"path","filter":false,"value_filter":"path",\
+            "list":"top_landing_pages","list_label":"Entry pages","group":"Pages"}}
+            """)
+        if case .string(let none)? = document["none"] { #expect(none == "(none)") } else { Issue.record("no none") }
+    }
 }
