@@ -14,13 +14,18 @@ needs an empty users table), so the shared database is left as it was.
 
 from __future__ import annotations
 
+import datetime as dt
 import http.server
 import os
 import re
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Optional
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -62,6 +67,7 @@ class Journey:
     database: str
     browser: Browser
     shop_url: str
+    access_log: Path
     site_id: Optional[str] = None
     password: str = PASSWORD
     tokens: dict = field(default_factory=dict)
@@ -147,7 +153,7 @@ def journey(stack):
         shop_thread.start()
         browser = Browser()
         yield Journey(base_url=nginx.base_url, database=database, browser=browser,
-                      shop_url=f"http://{SHOP}:{shop.server_address[1]}")
+                      shop_url=f"http://{SHOP}:{shop.server_address[1]}", access_log=nginx.access_log)
     finally:
         if browser is not None:
             browser.quit()
@@ -205,6 +211,42 @@ def wait_kpi(browser: Browser, name: str, value: str) -> None:
     browser.wait(lambda _: kpi(browser, name) == value and browser.js(
         "return !document.querySelector('.stats-results[aria-busy=\"true\"]')"),
         f"the {name} figure did not become {value}")
+
+
+def log_offset(journey: Journey) -> int:
+    """Where nginx's access log ends once what it holds in its buffer (flushed every second) is written."""
+    time.sleep(1.2)
+    return journey.access_log.stat().st_size if journey.access_log.exists() else 0
+
+
+def api_requests(journey: Journey, since: int, loads: int) -> list[dict]:
+    """The stats requests nginx logged after offset `since` of its access log, as their query
+    parameters, once there are `loads` of them and nginx's one-second buffer has been flushed
+    again; and the registry requests as `{"dimensions": …}`."""
+    pattern = re.compile(r'"GET (/api/(?:sites/[0-9A-Z]{26}/stats|stats/dimensions)\S*) HTTP')
+
+    def logged() -> list[str]:
+        text = journey.access_log.read_bytes()[since:].decode(errors="replace")
+        return pattern.findall(text)
+
+    wait_until(lambda: len([t for t in logged() if "/stats?" in t]) >= loads, 10, "the stats requests were not logged")
+    time.sleep(1.2)
+    targets = logged()
+    return [{"dimensions": True} if target.startswith("/api/stats/dimensions") else parse_qs(urlsplit(target).query)
+            for target in targets]
+
+
+def compared_text(page: Browser, first: dt.date, last: dt.date, until_now: bool) -> str:
+    """What the stats page said before the server compared periods for it: "Compared with" the days
+    it computed itself (the same number of days just before), in the browser's own date format."""
+    def calendar(day: dt.date) -> str:
+        return page.js("return new Intl.DateTimeFormat(navigator.language || 'en', {timeZone: 'UTC', dateStyle: 'medium'})"
+                       ".format(new Date(Date.UTC(arguments[0], arguments[1] - 1, arguments[2])))",
+                       day.year, day.month, day.day)
+    days = (last - first).days + 1
+    before = (first - dt.timedelta(days=days), last - dt.timedelta(days=days))
+    shown = calendar(before[0]) if before[0] == before[1] else f"{calendar(before[0])} – {calendar(before[1])}"
+    return f"Compared with {shown}" + (" up to the same time of day" if until_now else "")
 
 
 # --- 1. first run ---------------------------------------------------------------------------------
@@ -350,12 +392,21 @@ def test_page_views_from_another_origin_appear_on_the_stats_page(journey, page):
 
     # What the site owner sees.
     page.open(journey.base_url + "/sites")
+    since = log_offset(journey)
     page.find(f"a.button[href='/sites/{journey.site_id}']").click()
     page.wait_for_path(lambda path: path == f"/sites/{journey.site_id}", "View stats did not open the stats page")
     page.wait_idle()
     assert page.find("h1").text == "The Shop"
     assert "Europe/Berlin" in page.find(".period").text, "the time zone is not shown"
     wait_kpi(page, "pageviews", "4")
+    # One stats request per load, the comparison included; the registry of dimensions beside it.
+    requests_made = api_requests(journey, since, 1)
+    stats_requests = [query for query in requests_made if "dimensions" not in query]
+    assert len(stats_requests) == 1, requests_made
+    assert stats_requests[0]["compare"] == ["previous"] and stats_requests[0]["timezone"] == ["Europe/Berlin"]
+    assert len(requests_made) - len(stats_requests) <= 1, requests_made
+    today = dt.datetime.now(ZoneInfo("Europe/Berlin")).date()
+    assert page.find(".compared").text == compared_text(page, today - dt.timedelta(days=29), today, True)
     assert kpi(page, "visitors") == "2"
     assert kpi(page, "pages-per-visit") == "2"
     assert kpi(page, "bounce-rate") == "50%"
@@ -412,15 +463,24 @@ def test_page_views_from_another_origin_appear_on_the_stats_page(journey, page):
     assert "filter=" not in page.path
 
     # Presets and a custom range.
+    since = log_offset(journey)
     Select(page.field("Period")).select_by_value("today")
     page.wait(lambda _: "range=today" in page.path, "the preset did not reach the URL")
     wait_kpi(page, "pageviews", "4")
     # Today so far is compared with yesterday up to the same time, hour by hour.
-    assert "up to the same time of day" in page.find(".compared").text
+    today = dt.datetime.now(ZoneInfo("Europe/Berlin")).date()
+    assert page.find(".compared").text == compared_text(page, today, today, True)
     assert len(page.find_all(".chart-table tbody tr")) <= 25
+    (asked,) = api_requests(journey, since, 1)
+    assert asked["from"] == [today.isoformat()] and asked["compare"] == ["previous"]
+    # …until the end of the current hour.
+    hour_end = dt.datetime.fromisoformat(asked["to"][0].replace("Z", "+00:00"))
+    assert hour_end.minute == 0 and dt.timedelta(0) < hour_end - dt.datetime.now(dt.timezone.utc) <= dt.timedelta(hours=1)
     Select(page.field("Period")).select_by_value("yesterday")
     page.wait_for_text(".empty-state", "No page views in this period")
     assert kpi(page, "pageviews") == "0"
+    yesterday = today - dt.timedelta(days=1)
+    assert page.find(".compared").text == compared_text(page, yesterday, yesterday, False)
     Select(page.field("Period")).select_by_value("custom")
     start, end = page.field("From"), page.field("To")
     page.js("arguments[0].value = '2026-02-10'; arguments[1].value = '2026-01-10';", start, end)

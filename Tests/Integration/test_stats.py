@@ -112,7 +112,8 @@ def test_known_answers_for_the_day_summer_time_ends(stack, known_site):
     labels = hour_labels("2026-10-24T22:00:00Z", 25, "Europe/Berlin")
     assert labels[2:4] == ["2026-10-25T02:00:00.000+02:00", "2026-10-25T02:00:00.000+01:00"]
     assert labels[-1] == "2026-10-25T23:00:00.000+01:00"
-    previous_labels = hour_labels("2026-10-23T21:00:00Z", 25, "Europe/Berlin")
+    # The day before has 24 hours.
+    previous_labels = hour_labels("2026-10-23T22:00:00Z", 24, "Europe/Berlin")
     assert body == {
         "site_id": site["id"], "from": "2026-10-24T22:00:00.000Z", "to": "2026-10-25T23:00:00.000Z",
         "timezone": "Europe/Berlin", "interval": "hour", "live_visitors": 0,
@@ -124,9 +125,10 @@ def test_known_answers_for_the_day_summer_time_ends(stack, known_site):
             "2026-10-25T02:00:00.000+02:00": (1, 1),
             "2026-10-25T02:00:00.000+01:00": (2, 1)}),
         **BERLIN_DAY_LISTS,
-        # The 25 hours before: echo (2 pages, 5 min) and alpha's first page alone (a bounce there).
+        # The day before (a date range is compared with as many days just before it, whatever
+        # their hours): echo (2 pages, 5 min) and alpha's first page alone (a bounce there).
         "comparison": {
-            "from": "2026-10-23T21:00:00.000Z", "to": "2026-10-24T22:00:00.000Z",
+            "from": "2026-10-23T22:00:00.000Z", "to": "2026-10-24T22:00:00.000Z",
             "total_pageviews": 3, "unique_sessions": 2, "bounce_rate": 50.0, "avg_session_duration": 150.0,
             "pages_per_session": 1.5,
             "chart_data": chart(previous_labels, **{
@@ -154,12 +156,13 @@ def test_known_answers_over_three_days_by_day(stack, known_site):
     assert body["top_exit_pages"] == ranked(("/about", 1), ("/blog", 1), ("/docs", 1))
     assert all(len(body[key]) <= 3 for key in LISTS)
     comparison = body["comparison"]
-    assert (comparison["from"], comparison["to"]) == ("2026-10-20T21:00:00.000Z", "2026-10-23T22:00:00.000Z")
+    # The three days before, in the same day buckets (72 hours: not the 73 hours before, which
+    # would start at 23:00 on the 20th and give the chart a fourth bucket).
+    assert (comparison["from"], comparison["to"]) == ("2026-10-20T22:00:00.000Z", "2026-10-23T22:00:00.000Z")
     assert (comparison["total_pageviews"], comparison["unique_sessions"], comparison["bounce_rate"],
             comparison["avg_session_duration"], comparison["pages_per_session"]) == (0, 0, 0, 0, 0)
-    # Zero-filled, the first bucket starting before `from`.
-    assert comparison["chart_data"] == chart(["2026-10-20T00:00:00.000+02:00", "2026-10-21T00:00:00.000+02:00",
-                                              "2026-10-22T00:00:00.000+02:00", "2026-10-23T00:00:00.000+02:00"])
+    assert comparison["chart_data"] == chart(["2026-10-21T00:00:00.000+02:00", "2026-10-22T00:00:00.000+02:00",
+                                              "2026-10-23T00:00:00.000+02:00"])
 
 
 def test_known_answers_in_another_timezone(stack, known_site):
@@ -207,7 +210,7 @@ def test_known_answers_filtered_by_device_in_full(stack, known_site):
     points = {point["time"]: (point["pageviews"], point["visitors"]) for point in body["chart_data"] if point["pageviews"]}
     assert points == {"2026-10-25T02:00:00.000+02:00": (1, 1), "2026-10-25T02:00:00.000+01:00": (2, 1)}
     # The filters hold for the comparison too: no mobile traffic the day before.
-    assert body["comparison"]["total_pageviews"] == 0 and len(body["comparison"]["chart_data"]) == 25
+    assert body["comparison"]["total_pageviews"] == 0 and len(body["comparison"]["chart_data"]) == 24
 
 
 def test_known_answers_for_a_range_that_cuts_sessions_mid_hour(stack, known_site):
@@ -224,6 +227,53 @@ def test_known_answers_for_a_range_that_cuts_sessions_mid_hour(stack, known_site
            "2026-10-25T02:00:00.000+01:00": (1, 1)})
     assert body["top_landing_pages"] == ranked(("/blog", 1), ("/pricing", 1), ("/signup", 1))
     assert body["comparison"] is None
+
+
+# --- compare=previous ------------------------------------------------------------------------------
+
+def test_days_up_to_a_time_are_compared_with_the_same_days_and_time_earlier(stack, known_site):
+    api, site = known_site
+    # Two Berlin days, the second until 13:00, as the dashboard asks for days that end today (until
+    # the end of the current hour); summer time ends in between. Compared with the two days before,
+    # also until 13:00 on the second: 37 hours against 38, in as many day buckets.
+    body = stats(api, site["id"], "from=2026-10-25&to=2026-10-26T13:00:00%2B01:00&interval=day")
+    assert (body["from"], body["to"]) == ("2026-10-24T22:00:00.000Z", "2026-10-26T12:00:00.000Z")
+    comparison = body["comparison"]
+    assert (comparison["from"], comparison["to"]) == ("2026-10-22T22:00:00.000Z", "2026-10-24T11:00:00.000Z")
+    # echo's two pages at 12:00 and 12:05 on the 24th; alpha's, from 23:30 that day, lie after 13:00.
+    assert (comparison["total_pageviews"], comparison["unique_sessions"], comparison["avg_session_duration"]) == \
+        (2, 1, 300.0)
+    assert [point["time"] for point in body["chart_data"]] == ["2026-10-25T00:00:00.000+02:00",
+                                                               "2026-10-26T00:00:00.000+01:00"]
+    assert comparison["chart_data"] == chart(["2026-10-23T00:00:00.000+02:00", "2026-10-24T00:00:00.000+02:00"],
+                                             **{"2026-10-24T00:00:00.000+02:00": (2, 1)})
+
+    # One day until 01:00 against the day before until 01:00: alpha's two pages after midnight.
+    body = stats(api, site["id"], "from=2026-10-25&to=2026-10-25T01:00:00%2B02:00")
+    assert (body["comparison"]["from"], body["comparison"]["to"]) == ("2026-10-23T22:00:00.000Z",
+                                                                      "2026-10-23T23:00:00.000Z")
+    body = stats(api, site["id"], "from=2026-10-26&to=2026-10-26T01:00:00%2B01:00")
+    assert (body["comparison"]["from"], body["comparison"]["to"]) == ("2026-10-24T22:00:00.000Z",
+                                                                      "2026-10-24T23:00:00.000Z")
+    assert (body["comparison"]["total_pageviews"], body["comparison"]["unique_sessions"],
+            body["comparison"]["avg_session_duration"]) == (2, 1, 600.0)
+
+
+def test_instants_are_compared_with_the_period_of_equal_length_just_before(stack, known_site):
+    api, site = known_site
+    body = stats(api, site["id"], "from=2026-10-24T12:00:00Z&to=2026-10-25T12:00:00Z")
+    comparison = body["comparison"]
+    assert (comparison["from"], comparison["to"]) == ("2026-10-23T12:00:00.000Z", "2026-10-24T12:00:00.000Z")
+    assert (comparison["total_pageviews"], comparison["unique_sessions"]) == (2, 1)   # echo
+    # A `from` that is an instant, even a local midnight, keeps the length in seconds: the 25-hour
+    # day of the end of summer time against the 25 hours before it.
+    body = stats(api, site["id"], "from=2026-10-24T22:00:00Z&to=2026-10-25")
+    assert (body["comparison"]["from"], body["comparison"]["to"]) == ("2026-10-23T21:00:00.000Z",
+                                                                      "2026-10-24T22:00:00.000Z")
+    # The default range: the 30 days before.
+    body = stats(api, site["id"])
+    assert body["comparison"]["to"] == body["from"]
+    assert parse_time(body["from"]) - parse_time(body["comparison"]["from"]) == dt.timedelta(days=30)
 
 
 def test_empty_site_has_zeros_and_empty_lists(stack, people):
@@ -421,20 +471,42 @@ class RawEvents:
         return result
 
 
-def expected_response(raw: RawEvents, body: dict, filters: dict, limit: int, zone: str) -> dict:
+def previous_period(start: dt.datetime, end: dt.datetime, from_is_date: bool, zone: str):
+    """compare=previous, computed with zoneinfo: from a date, the same clock times N calendar days
+    earlier (N: the days from `from`'s to the one of the range's last instant); else the period of
+    equal length just before."""
+    if not from_is_date:
+        return start - (end - start), start
+    tz = ZoneInfo(zone)
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    days = ((end - dt.timedelta(microseconds=1)).astimezone(tz).date() - local_start.date()).days + 1
+
+    def back(local: dt.datetime) -> dt.datetime:
+        return (local.replace(tzinfo=None) - dt.timedelta(days=days)).replace(tzinfo=tz).astimezone(dt.timezone.utc)
+
+    return back(local_start), back(local_end)
+
+
+def expected_response(raw: RawEvents, body: dict, filters: dict, limit: int, zone: str,
+                      from_is_date: bool = False) -> dict:
     start, end = parse_time(body["from"]), parse_time(body["to"])
     events = raw.select(start, end, filters)
     expected = {**raw.totals(events),
                 "chart_data": raw.chart(events, buckets(start, end, body["interval"], zone), start, end, zone),
                 **raw.lists(events, limit)}
     if body["comparison"] is not None:
-        previous_start = start - (end - start)
-        before = raw.select(previous_start, start, filters)
+        previous_start, previous_end = previous_period(start, end, from_is_date, zone)
+        before = raw.select(previous_start, previous_end, filters)
         expected["comparison"] = {
-            "from": body["comparison"]["from"], "to": body["comparison"]["to"], **raw.totals(before),
-            "chart_data": raw.chart(before, buckets(previous_start, start, body["interval"], zone), previous_start,
-                                    start, zone)}
+            "from": iso(previous_start), "to": iso(previous_end), **raw.totals(before),
+            "chart_data": raw.chart(before, buckets(previous_start, previous_end, body["interval"], zone),
+                                    previous_start, previous_end, zone)}
     return expected
+
+
+def iso(instant: dt.datetime) -> str:
+    """As the API writes instants: UTC, milliseconds, Z."""
+    return instant.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond // 1000:03d}Z"
 
 
 @pytest.fixture(scope="module")
@@ -482,6 +554,8 @@ def test_generated_traffic_is_the_size_asked_for(stack, generated_site):
     ("from={m15}&to={m5}", "America/New_York"),                             # not whole hours: raw events
     ("filter=device:mobile&filter=utm_source:(none)", "America/New_York"),  # filters: raw events
     ("filter=path:/pricing&interval=week", "America/New_York"),
+    ("from={d6}&to={h0}", "America/New_York"),                              # the dashboard's "last 7 days"
+    ("from={d1}&to={h0}&timezone=Asia/Kolkata", "Asia/Kolkata"),            # yesterday and today, half-hour zone
 ])
 def test_rollups_agree_with_the_raw_events(stack, generated_site, query, zone):
     api, site, raw = generated_site
@@ -491,6 +565,8 @@ def test_rollups_agree_with_the_raw_events(stack, generated_site, query, zone):
     hour = now.replace(minute=0, second=0, microsecond=0)
     values.update({f"t{n}": (hour - dt.timedelta(hours=n * 24 + 7)).strftime("%Y-%m-%dT%H:%M:%SZ") for n in range(30)})
     values.update({f"m{n}": (hour - dt.timedelta(days=n, minutes=17)).strftime("%Y-%m-%dT%H:%M:%SZ") for n in range(30)})
+    values["h0"] = (hour + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")   # the end of the current hour
+    from_is_date = "from={d" in query
     query = query.format(**values)
     body = stats(api, site["id"], query)
     limit = int(dict(part.split("=", 1) for part in query.split("&") if part).get("limit", 10))
@@ -499,7 +575,7 @@ def test_rollups_agree_with_the_raw_events(stack, generated_site, query, zone):
         if part.startswith("filter="):
             kind, value = part[len("filter="):].split(":", 1)
             filters["referrer_host" if kind == "referrer" else kind] = "" if value == "(none)" else value
-    expected = expected_response(raw, body, filters, limit, zone)
+    expected = expected_response(raw, body, filters, limit, zone, from_is_date)
     assert body["total_pageviews"] > 0
     for key, value in expected.items():
         assert body[key] == value, key

@@ -11,5 +11,6 @@ extension Application {
         TokenController.addRoutes(to: &router)
         IngestController.addRoutes(to: &router)
         StatsController.addRoutes(to: &router)
+        StatsDimensionsController.addRoutes(to: &router)
     }
 }

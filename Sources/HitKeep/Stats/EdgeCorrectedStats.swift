@@ -137,12 +137,19 @@ struct EdgeCorrectedStats: StatsSource {
             paths.append(path)
             deltas.append(delta)
         }
+        // The session-end dimensions read the path (the only column `entry_exit_counts` keeps).
         for session in sessions {
-            add("entry", session.first.path, 1)
-            add("exit", session.last.path, 1)
-            if let first = session.innerFirst, let last = session.innerLast {
-                add("entry", first.path, -1)
-                add("exit", last.path, -1)
+            for dimension in StatsDimension.lists {
+                switch dimension.source {
+                case .event:
+                    continue
+                case .sessionEntry:
+                    add(dimension.name, session.first.path, 1)
+                    if let first = session.innerFirst { add(dimension.name, first.path, -1) }
+                case .sessionExit:
+                    add(dimension.name, session.last.path, 1)
+                    if let last = session.innerLast { add(dimension.name, last.path, -1) }
+                }
             }
         }
         let days = inner.wholeDays
@@ -158,7 +165,7 @@ struct EdgeCorrectedStats: StatsSource {
                 SELECT dimension AS list, value, pageviews AS n FROM dimension_counts WHERE \(spans)
                 UNION ALL
                 SELECT kind, path, sessions FROM entry_exit_counts
-                WHERE \(spans) AND ((kind = 'entry' AND boundary < \(inner.from)) OR (kind = 'exit' AND boundary >= \(inner.to)))
+                WHERE \(spans) AND \(TopListSQL.sessionEnds(in: inner))
                 UNION ALL
                 \(TopListSQL.eventDimensions(from: "events", where: "site_id = \(siteID) AND (\(edges))"))
                 UNION ALL

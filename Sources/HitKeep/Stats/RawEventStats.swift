@@ -11,27 +11,31 @@ struct RawEventStats: StatsSource {
 
     func period(_ range: StatsRange, buckets: [ChartBucket], limit: Int?) throws -> StatsPeriod {
         let matching: PostgresQuery = """
-            SELECT id, occurred_at, session_id, path, referrer_host, device, browser, os, country, language,
-                   utm_source, utm_medium, utm_campaign
+            SELECT id, occurred_at, session_id, \(TopListSQL.dimensionColumns)
             FROM events
             WHERE site_id = \(siteID) AND occurred_at >= \(range.from) AND occurred_at < \(range.to)\(StatsFilter.conditions(filters))
             """
         // The lists are computed only when asked for (not for a comparison period).
         let listLength = limit ?? 0
-        let counts: PostgresQuery = """
-            \(TopListSQL.eventDimensions(from: "e", where: "\(listLength) > 0"))
-            UNION ALL
-            SELECT 'entry', landing, count(*) FROM s WHERE \(listLength) > 0 GROUP BY 2
-            UNION ALL
-            SELECT 'exit', exit, count(*) FROM s WHERE \(listLength) > 0 GROUP BY 2
-            """
+        // Per session, the value of each session-end dimension (entry and exit page), as a column
+        // named after it; and its counts.
+        var sessionEnds: [PostgresQuery] = []
+        var counts: PostgresQuery = TopListSQL.eventDimensions(from: "e", where: "\(listLength) > 0")
+        for dimension in StatsDimension.lists {
+            let order: String
+            switch dimension.source {
+            case .event: continue
+            case .sessionEntry: order = "occurred_at, id"
+            case .sessionExit: order = "occurred_at DESC, id DESC"
+            }
+            sessionEnds.append(",\n       (array_agg(\(dimension.columnSQL) ORDER BY \(unescaped: order)))[1] AS \(unescaped: dimension.name)")
+            counts.append("\nUNION ALL\nSELECT \(dimension.nameLiteral), \(unescaped: dimension.name), count(*) FROM s WHERE \(listLength) > 0 GROUP BY 2")
+        }
         let rows = try database.query("""
             WITH e AS MATERIALIZED (\(matching)),
             s AS MATERIALIZED (
                 SELECT count(*) AS pageviews,
-                       extract(epoch FROM max(occurred_at) - min(occurred_at)) * 1000000 AS duration_us,
-                       (array_agg(path ORDER BY occurred_at, id))[1] AS landing,
-                       (array_agg(path ORDER BY occurred_at DESC, id DESC))[1] AS exit
+                       extract(epoch FROM max(occurred_at) - min(occurred_at)) * 1000000 AS duration_us\(PostgresQuery.joined(sessionEnds, separator: ""))
                 FROM e GROUP BY session_id
             ),
             per_bucket AS (

@@ -59,7 +59,7 @@ struct RollupStats: StatsSource {
             SELECT dimension AS list, value, sum(pageviews) AS n FROM dimension_counts WHERE \(spans) GROUP BY 1, 2
             UNION ALL
             SELECT kind, path, sum(sessions) FROM entry_exit_counts
-            WHERE \(spans) AND ((kind = 'entry' AND boundary < \(range.from)) OR (kind = 'exit' AND boundary >= \(range.to)))
+            WHERE \(spans) AND \(TopListSQL.sessionEnds(in: range))
             GROUP BY 1, 2
             """
         let rows = try database.query(TopListSQL.ranked(counts, limit: limit))

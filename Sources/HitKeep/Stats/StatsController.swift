@@ -12,19 +12,17 @@ enum StatsController {
     /// A visitor is live with an event this recent.
     static let liveWindow: TimeInterval = 5 * 60
 
-    /// The top lists in the order the response lists them: response key, list name.
-    static let topListKeys: [(String, String)] = [
-        ("top_pages", "path"), ("top_landing_pages", "entry"), ("top_exit_pages", "exit"),
-        ("top_referrers", "referrer"), ("top_devices", "device"), ("top_browsers", "browser"), ("top_os", "os"),
-        ("top_countries", "country"), ("top_languages", "language"), ("top_utm_sources", "utm_source"),
-        ("top_utm_mediums", "utm_medium"), ("top_utm_campaigns", "utm_campaign"),
-    ]
+    /// The top lists in the order the response lists them: response key, list name (the
+    /// dimension's name, as `TopLists` are keyed).
+    static let topListKeys: [(String, String)] = StatsDimension.lists.compactMap { dimension in
+        dimension.list.map { ($0.key, dimension.name) }
+    }
 
     @Sendable static func show(_ request: Request, _ context: RequestContext) throws -> Response {
         let site = try SiteStore.site(context.parameter("site_id"), for: request, .sessionOrToken(.statsRead), context: context)
         let query = try StatsRequest(request.query)
         let timezone = query.timezone ?? site.timezone
-        let range = try resolve(query, timezone: timezone, context: context)
+        let (range, previous) = try resolve(query, timezone: timezone, context: context)
         let interval = query.interval ?? StatsInterval.defaultFor(seconds: range.seconds)
         guard range.seconds / interval.minimumSeconds < Double(maximumBuckets) else {
             throw DomainError.invalid("invalid_interval", "\(interval.rawValue) steps over this range make more than \(maximumBuckets) chart points; choose a longer interval")
@@ -34,11 +32,12 @@ enum StatsController {
         // the rollups first (migrations/0008). Rollup queries take milliseconds; only raw-event
         // queries over very many events can run into the statement timeout (503 query_timeout).
         try EventStore.fold(siteID: site.id, on: context.database)
-        return try respond(site: site, query: query, range: range, interval: interval, timezone: timezone, context: context)
+        return try respond(site: site, query: query, range: range, previous: previous, interval: interval,
+                           timezone: timezone, context: context)
     }
 
-    static func respond(site: Site, query: StatsRequest, range: StatsRange, interval: StatsInterval, timezone: String,
-                        context: RequestContext) throws -> Response {
+    static func respond(site: Site, query: StatsRequest, range: StatsRange, previous: StatsRange, interval: StatsInterval,
+                        timezone: String, context: RequestContext) throws -> Response {
         // One snapshot for every number of the response, opened in one round trip with the settings
         // that suit the rollup and edge queries: the planner cannot know how few rows they touch,
         // and compiling them to machine code (jit) or starting parallel workers would cost more
@@ -60,7 +59,6 @@ enum StatsController {
                 })))
             }
             if query.compare {
-                let previous = range.previous
                 let before = try report(site: site, range: previous, interval: interval, timezone: timezone, query: query,
                                         context: context, withTopLists: false)
                 members.append(("comparison", .object([("from", .time(previous.from)), ("to", .time(previous.to))]
@@ -72,38 +70,66 @@ enum StatsController {
         }
     }
 
-    /// The range asked for, with dates resolved in `timezone`; default: the 30 days up to the end of
-    /// the current hour.
-    static func resolve(_ query: StatsRequest, timezone: String, context: RequestContext) throws -> StatsRange {
+    /// The range asked for, with dates resolved in `timezone` (default: the 30 days up to the end of
+    /// the current hour), and the period `compare=previous` compares it with.
+    ///
+    /// The previous period: when `from` is a date, the range is counted in the zone's calendar days,
+    /// N from `from`'s day to the day of the range's last instant, and is compared with the same
+    /// clock times N days earlier. For whole days (`to` a date too) that is the N days just before,
+    /// even across a change of summer time; for days up to a time (the dashboard's "today" ends at
+    /// the end of the current hour) it is the same days up to the same time of day. Otherwise it is
+    /// the period of equal length just before (`StatsRange.previous`).
+    static func resolve(_ query: StatsRequest, timezone: String,
+                        context: RequestContext) throws -> (range: StatsRange, previous: StatsRange) {
         var dates: [String?] = [nil, nil]
         if case .date(let text)? = query.from { dates[0] = text }
         if case .date(let text)? = query.to { dates[1] = text }
-        var resolved: [Date?] = [nil, nil]
+        var to: Date
+        switch query.to {
+        case .instant(let date)?: to = date
+        case .date?: to = .distantPast   // resolved below
+        case nil: to = StatsRange.endOfHour(containing: context.now)
+        }
+        var from: Date?
+        if case .instant(let date)? = query.from { from = date }
+        var previousByDays: StatsRange?
         if dates.contains(where: { $0 != nil }) {
             // A date is that whole day in the zone: from its first instant to the next day's first.
+            // The days' previous period comes in the same round trip; `days` is bounded so that an
+            // out-of-range request (refused below) computes no date before 4713 BC.
             let row = try context.database.query("""
-                SELECT (\(dates[0])::date::timestamp AT TIME ZONE \(timezone)) AS from_instant,
-                       ((\(dates[1])::date + 1)::timestamp AT TIME ZONE \(timezone)) AS to_instant
+                WITH bounds AS (
+                    SELECT (\(dates[0])::date::timestamp AT TIME ZONE \(timezone)) AS from_instant,
+                           coalesce((\(dates[1])::date + 1)::timestamp AT TIME ZONE \(timezone),
+                                    \(dates[1] == nil ? to : nil)::timestamptz) AS to_instant
+                ), counted AS (
+                    SELECT from_instant, to_instant,
+                           ((to_instant - interval '1 microsecond') AT TIME ZONE \(timezone))::date - \(dates[0])::date + 1 AS days
+                    FROM bounds
+                )
+                SELECT from_instant, to_instant,
+                       CASE WHEN days BETWEEN 1 AND 2000
+                            THEN (\(dates[0])::date - days)::timestamp AT TIME ZONE \(timezone) END AS previous_from,
+                       CASE WHEN days BETWEEN 1 AND 2000
+                            THEN ((to_instant AT TIME ZONE \(timezone)) - days * interval '1 day') AT TIME ZONE \(timezone) END AS previous_to
+                FROM counted
                 """)[0]
-            resolved = [try row.decodeIfPresent(Date.self, "from_instant"), try row.decodeIfPresent(Date.self, "to_instant")]
-        }
-        func instant(_ bound: StatsRequest.Bound?, _ index: Int) -> Date? {
-            switch bound {
-            case .instant(let date)?: date
-            case .date?: resolved[index]
-            case nil: nil
+            if dates[0] != nil { from = try row.decode(Date.self, "from_instant") }
+            if dates[1] != nil { to = try row.decode(Date.self, "to_instant") }
+            if let previousFrom = try row.decodeIfPresent(Date.self, "previous_from"),
+               let previousTo = try row.decodeIfPresent(Date.self, "previous_to") {
+                previousByDays = StatsRange(from: previousFrom, to: previousTo)
             }
         }
-        let to = instant(query.to, 1) ?? StatsRange.endOfHour(containing: context.now)
-        let from = instant(query.from, 0) ?? to.addingTimeInterval(-30 * 86_400)
-        guard from < to else {
+        let start = from ?? to.addingTimeInterval(-30 * 86_400)
+        guard start < to else {
             throw DomainError.invalid("invalid_range", "from must be before to")
         }
-        let range = StatsRange(from: from, to: to)
+        let range = StatsRange(from: start, to: to)
         guard range.seconds <= StatsRange.maximumSeconds else {
             throw DomainError.invalid("invalid_range", "a range may span at most 5 years")
         }
-        return range
+        return (range, previousByDays ?? range.previous)
     }
 
     /// One period's numbers: from the rollups when the range and the chart buckets are whole hours;

@@ -1,38 +1,27 @@
 import PostgresClient
 
 /// One `filter=type:value` of a stats query. Filters are combined with AND; `(none)` matches the
-/// events that have no value, as the top lists name them.
+/// events that have no value, as the top lists name them. The types are the registry's filters
+/// (`StatsDimension.filters`).
 public struct StatsFilter: Sendable, Equatable {
-    public enum Dimension: String, Sendable, CaseIterable {
-        case path, referrer, device, browser, os, country, language
-        case utmSource = "utm_source", utmMedium = "utm_medium", utmCampaign = "utm_campaign"
-
-        /// The `events` column the dimension is stored in. Fixed strings: filters never put client
-        /// text into SQL, only into parameters.
-        var column: String {
-            switch self {
-            case .referrer: "referrer_host"
-            default: rawValue
-            }
-        }
-    }
-
     public static let noneName = "(none)"
 
-    public var dimension: Dimension
+    public var dimension: StatsDimension
     /// The stored value to match ('' for `(none)`).
     public var value: String
 
-    public init(dimension: Dimension, value: String) {
+    public init(dimension: StatsDimension, value: String) {
+        precondition(dimension.isFilter, "\(dimension.name) is not a filter")
         self.dimension = dimension
         self.value = value
     }
 
-    /// ` AND column = value` for each filter, to follow a condition on `events`.
+    /// ` AND column = value` for each filter, to follow a condition on `events`. The columns are
+    /// the registry's: filters never put client text into SQL, only into parameters.
     static func conditions(_ filters: [StatsFilter]) -> PostgresQuery {
         var conditions = PostgresQuery(unescaped: "")
         for filter in filters {
-            conditions.append(" AND \(unescaped: filter.dimension.column) = \(filter.value)")
+            conditions.append(" AND \(filter.dimension.columnSQL) = \(filter.value)")
         }
         return conditions
     }
@@ -43,8 +32,8 @@ public struct StatsFilter: Sendable, Equatable {
         }
         let type = String(text[..<colon])
         let value = String(text[text.index(after: colon)...])
-        guard let dimension = Dimension(rawValue: type) else {
-            let types = Dimension.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let dimension = StatsDimension.filter(named: type) else {
+            let types = StatsDimension.filters.map(\.name).joined(separator: ", ")
             throw .invalid("invalid_filter", "unknown filter type \"\(type.prefix(40))\"; use one of \(types)")
         }
         guard !value.isEmpty, value.utf8.count <= PageViewFields.maximumURLLength else {

@@ -12,7 +12,8 @@ public struct StatsRange: Sendable, Equatable {
 
     public var seconds: Double { to.timeIntervalSince(from) }
 
-    /// The period of equal length just before this one (`compare=previous`).
+    /// The period of equal length just before this one: what `compare=previous` compares with,
+    /// unless `from` was a date (then whole calendar days count, `StatsController.resolve`).
     public var previous: StatsRange {
         StatsRange(from: from.addingTimeInterval(-seconds), to: from)
     }

@@ -45,22 +45,41 @@ enum TopListSQL {
         """
     }
 
-    /// Page views per value of each event dimension, as `(list, value, n)`, over `source` (a table
-    /// or CTE with the event columns) filtered by `condition`: one pass, one grouping set per list.
+    /// Page views per value of each listed event dimension (`StatsDimension.eventLists`), as
+    /// `(list, value, n)`, over `source` (a table or CTE with the event columns) filtered by
+    /// `condition`: one pass, one grouping set per list.
     static func eventDimensions(from source: String, where condition: PostgresQuery) -> PostgresQuery {
-        """
-        SELECT CASE WHEN GROUPING(path) = 0 THEN 'path' WHEN GROUPING(referrer_host) = 0 THEN 'referrer'
-                    WHEN GROUPING(device) = 0 THEN 'device' WHEN GROUPING(browser) = 0 THEN 'browser'
-                    WHEN GROUPING(os) = 0 THEN 'os' WHEN GROUPING(country) = 0 THEN 'country'
-                    WHEN GROUPING(language) = 0 THEN 'language' WHEN GROUPING(utm_source) = 0 THEN 'utm_source'
-                    WHEN GROUPING(utm_medium) = 0 THEN 'utm_medium' ELSE 'utm_campaign' END AS list,
-               coalesce(path, referrer_host, device, browser, os, country, language, utm_source, utm_medium,
-                        utm_campaign) AS value,
-               count(*) AS n
-        FROM \(unescaped: source) WHERE \(condition)
-        GROUP BY GROUPING SETS ((path), (referrer_host), (device), (browser), (os), (country), (language),
-                                (utm_source), (utm_medium), (utm_campaign))
-        """
+        let dimensions = StatsDimension.eventLists
+        let lists = PostgresQuery.joined(dimensions.map { "WHEN GROUPING(\($0.columnSQL)) = 0 THEN \($0.nameLiteral)" },
+                                         separator: " ")
+        let columns = PostgresQuery.joined(dimensions.map(\.columnSQL), separator: ", ")
+        let sets = PostgresQuery.joined(dimensions.map { "(\($0.columnSQL))" }, separator: ", ")
+        return """
+            SELECT CASE \(lists) END AS list, coalesce(\(columns)) AS value, count(*) AS n
+            FROM \(unescaped: source) WHERE \(condition)
+            GROUP BY GROUPING SETS (\(sets))
+            """
+    }
+
+    /// The columns of `events` that some dimension reads, each once, for a CTE of matching events.
+    static var dimensionColumns: PostgresQuery {
+        var seen: Set<String> = []
+        let columns = StatsDimension.all.map(\.column).filter { seen.insert($0).inserted }
+        return PostgresQuery.joined(columns.map { PostgresQuery(unescaped: $0) }, separator: ", ")
+    }
+
+    /// The rows of `entry_exit_counts` that hold the entry and exit pages of the sessions in `range`:
+    /// an entry row counts sessions whose previous active hour lies before `from`, an exit row those
+    /// whose next one lies at or after `to` (migrations/0004). Their `kind` is the dimension's name.
+    static func sessionEnds(in range: StatsRange) -> PostgresQuery {
+        let conditions: [PostgresQuery] = StatsDimension.lists.compactMap { dimension in
+            switch dimension.source {
+            case .event: nil
+            case .sessionEntry: "(kind = \(dimension.nameLiteral) AND boundary < \(range.from))"
+            case .sessionExit: "(kind = \(dimension.nameLiteral) AND boundary >= \(range.to))"
+            }
+        }
+        return "(\(PostgresQuery.joined(conditions, separator: " OR ")))"
     }
 
     /// `(start, lo, hi)` per bucket: `[lo, hi)` clipped to the range, so that a bucket that starts

@@ -30,8 +30,9 @@ function queryString(query) {
  * Calls the API. Resolves with the parsed JSON (null for 204), rejects with ApiError.
  * A 401 on a signed-in page means the session ended: unless `expectSignedOut` is set, the app is
  * told (event `hitkeep:unauthenticated`) and sends the person to sign in, then back here.
+ * `cache: "default"` lets the browser answer from its cache what the server marked cacheable.
  */
-export async function api(method, path, { body, query, expectSignedOut = false } = {}) {
+export async function api(method, path, { body, query, expectSignedOut = false, cache = "no-store" } = {}) {
   const controller = new AbortController();
   const timer = window.setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
   let response;
@@ -42,7 +43,7 @@ export async function api(method, path, { body, query, expectSignedOut = false }
         : { Accept: "application/json", "Content-Type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
       credentials: "same-origin",
-      cache: "no-store",
+      cache,
       signal: controller.signal,
     });
   } catch (error) {

@@ -72,12 +72,17 @@ export function relative(value, now = Date.now()) {
 
 // --- calendar dates (YYYY-MM-DD) in a time zone -----------------------------------------------
 
-/** Today's date in `timeZone`, as YYYY-MM-DD. */
-export function todayIn(timeZone) {
+/** The date of an instant (a Date, or milliseconds since 1970) in `timeZone`, as YYYY-MM-DD. */
+export function dateIn(timeZone, instant) {
   const parts = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" })
-    .formatToParts(new Date());
+    .formatToParts(instant);
   const part = (type) => parts.find((item) => item.type === type).value;
   return `${part("year")}-${part("month")}-${part("day")}`;
+}
+
+/** Today's date in `timeZone`, as YYYY-MM-DD. */
+export function todayIn(timeZone) {
+  return dateIn(timeZone, new Date());
 }
 
 function toUTC(isoDate) {
@@ -107,11 +112,6 @@ export function endOfMonth(isoDate) {
 
 export function isIsoDate(text) {
   return /^\d{4}-\d{2}-\d{2}$/.test(text || "") && !Number.isNaN(toUTC(text).getTime());
-}
-
-/** Days from one YYYY-MM-DD to another, inclusive of both. */
-export function daysBetween(from, to) {
-  return Math.round((toUTC(to) - toUTC(from)) / 86400000) + 1;
 }
 
 const calendarDate = new Intl.DateTimeFormat(locale, { timeZone: "UTC", dateStyle: "medium" });

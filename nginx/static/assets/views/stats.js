@@ -22,34 +22,43 @@ const PRESETS = [
 ];
 const INTERVALS = [["", "Automatic"], ["hour", "Hour"], ["day", "Day"], ["week", "Week"], ["month", "Month"]];
 
-const FILTER_LABELS = {
-  path: "Page", referrer: "Referrer", device: "Device", browser: "Browser", os: "Operating system",
-  country: "Country", language: "Language", utm_source: "UTM source", utm_medium: "UTM medium", utm_campaign: "UTM campaign",
-};
+// The stats dimensions (filter types, top lists, their labels) are the server's registry,
+// `GET /api/stats/dimensions`, fetched once per visit (the browser may keep it for an hour).
+let dimensionsRequest = null;
 
-// The top lists, grouped into cards of tabs. `filter` is the filter type a row click adds.
-const GROUPS = [
-  { title: "Pages", tabs: [
-    { key: "top_pages", label: "Top pages", column: "Page", filter: "path" },
-    { key: "top_landing_pages", label: "Entry pages", column: "Entry page", filter: "path" },
-    { key: "top_exit_pages", label: "Exit pages", column: "Exit page", filter: "path" },
-  ] },
-  { title: "Sources", tabs: [
-    { key: "top_referrers", label: "Referrers", column: "Referrer", filter: "referrer" },
-    { key: "top_utm_sources", label: "Source", column: "UTM source", filter: "utm_source" },
-    { key: "top_utm_mediums", label: "Medium", column: "UTM medium", filter: "utm_medium" },
-    { key: "top_utm_campaigns", label: "Campaign", column: "UTM campaign", filter: "utm_campaign" },
-  ] },
-  { title: "Devices", tabs: [
-    { key: "top_devices", label: "Devices", column: "Device", filter: "device" },
-    { key: "top_browsers", label: "Browsers", column: "Browser", filter: "browser" },
-    { key: "top_os", label: "Operating systems", column: "Operating system", filter: "os" },
-  ] },
-  { title: "Locations", tabs: [
-    { key: "top_countries", label: "Countries", column: "Country", filter: "country" },
-    { key: "top_languages", label: "Languages", column: "Language", filter: "language" },
-  ] },
-];
+function loadDimensions() {
+  if (!dimensionsRequest) {
+    dimensionsRequest = get("/api/stats/dimensions", { cache: "default" }).then(describeDimensions, (error) => {
+      dimensionsRequest = null;
+      throw error;
+    });
+  }
+  return dimensionsRequest;
+}
+
+/**
+ * What the page needs of the registry: the filters by type ({ label, values }), and the top lists
+ * grouped into cards of tabs in the registry's order. A tab's `filter` is the filter type a row
+ * click adds (entry and exit pages filter by page).
+ */
+function describeDimensions(body) {
+  const filters = {};
+  const groups = [];
+  for (const dimension of body.dimensions) {
+    if (dimension.filter) filters[dimension.name] = { label: dimension.label, values: dimension.values };
+    if (!dimension.list) continue;
+    let group = groups.find((item) => item.title === dimension.group);
+    if (!group) {
+      group = { title: dimension.group, tabs: [] };
+      groups.push(group);
+    }
+    group.tabs.push({
+      key: dimension.list, label: dimension.list_label, column: dimension.label,
+      filter: dimension.value_filter, values: dimension.values,
+    });
+  }
+  return { filters, groups };
+}
 
 const locale = navigator.language || "en";
 const regionNames = safeDisplayNames("region");
@@ -63,21 +72,22 @@ function safeDisplayNames(type) {
   }
 }
 
-/** What a person reads for a list value: country and language codes spelled out. */
-function displayName(type, value) {
+/** What a person reads for a value, by what the values are (the registry's `values`): country and
+ * language codes spelled out, keywords capitalized. */
+function displayName(values, value) {
   try {
-    if (type === "country" && regionNames && /^[A-Z]{2}$/i.test(value)) return regionNames.of(value.toUpperCase()) || value;
-    if (type === "language" && languageNames && /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/i.test(value)) return languageNames.of(value) || value;
+    if (values === "country_code" && regionNames && /^[A-Z]{2}$/i.test(value)) return regionNames.of(value.toUpperCase()) || value;
+    if (values === "language_tag" && languageNames && /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/i.test(value)) return languageNames.of(value) || value;
   } catch (error) {
     // An unknown code is shown as it is.
   }
-  if (type === "device" && value) return value.charAt(0).toUpperCase() + value.slice(1);
+  if (values === "keyword" && value) return value.charAt(0).toUpperCase() + value.slice(1);
   return value;
 }
 
 // --- state in the URL ---------------------------------------------------------------------------
 
-function readState(query) {
+function readState(query, dimensions) {
   const range = PRESETS.some(([key]) => key === query.get("range")) ? query.get("range") : "30d";
   return {
     range,
@@ -88,7 +98,7 @@ function readState(query) {
     filters: query.getAll("filter").map((text) => {
       const at = text.indexOf(":");
       return at > 0 ? { type: text.slice(0, at), value: text.slice(at + 1) } : null;
-    }).filter((filter) => filter && FILTER_LABELS[filter.type]),
+    }).filter((filter) => filter && dimensions.filters[filter.type]),
   };
 }
 
@@ -181,7 +191,7 @@ function kpiList(stats) {
 
 // --- top lists ----------------------------------------------------------------------------------
 
-function topListCard(group, stats, selectedTab, onSelectTab, onFilter, activeFilters) {
+function topListCard(group, stats, selectedTab, onSelectTab, onFilter, activeFilters, filterTypes) {
   const headingId = uid("top-heading");
   const tabs = group.tabs;
   const selected = Math.min(selectedTab, tabs.length - 1);
@@ -206,23 +216,24 @@ function topListCard(group, stats, selectedTab, onSelectTab, onFilter, activeFil
   const tab = tabs[selected];
   const rows = stats[tab.key] || [];
   const maximum = Math.max(1, ...rows.map((row) => row.value));
-  const filterActive = activeFilters.some((filter) => filter.type === tab.filter);
+  // A list whose values cannot be filtered by, or whose filter is on already (it shows only
+  // that value), has nothing to add.
+  const nothingToAdd = !tab.filter || activeFilters.some((filter) => filter.type === tab.filter);
   const list = rows.length === 0
     ? h("p", { class: "empty-list" }, "Nothing recorded in this period.")
     : h("ol", { class: "toplist" }, rows.map((row) => {
-      const shown = displayName(tab.filter, row.name);
+      const shown = displayName(tab.values, row.name);
       const bar = h("span", { class: "toplist-bar", "aria-hidden": "true" });
       bar.style.width = `${Math.max(1, (row.value / maximum) * 100).toFixed(1)}%`;
       const content = [bar,
         h("span", { class: "toplist-name", title: row.name }, shown),
         h("span", { class: "toplist-value" }, format.integer(row.value))];
-      if (filterActive) {
-        // A list whose dimension is filtered on already shows only that value: nothing to add.
+      if (nothingToAdd) {
         return h("li", {}, h("div", { class: "toplist-row static" }, content));
       }
       return h("li", {}, h("button", {
         type: "button", class: "toplist-row",
-        "aria-label": `${shown}: ${format.integer(row.value)} page views. Filter by this ${FILTER_LABELS[tab.filter].toLowerCase()}.`,
+        "aria-label": `${shown}: ${format.integer(row.value)} page views. Filter by this ${filterTypes[tab.filter].label.toLowerCase()}.`,
         onclick: () => onFilter({ type: tab.filter, value: row.name }),
       }, content));
     }));
@@ -242,6 +253,9 @@ function topListCard(group, stats, selectedTab, onSelectTab, onFilter, activeFil
 
 export async function render(context) {
   const siteId = context.params.siteId;
+  // Asked for beside the site; a failure is reported once the site is known to exist.
+  const dimensionsLoading = loadDimensions();
+  dimensionsLoading.catch(() => {});
   let site;
   try {
     site = await get(`/api/sites/${siteId}`);
@@ -254,12 +268,16 @@ export async function render(context) {
       h("p", {}, h("a", { href: "/sites" }, "Back to your sites"))));
     return undefined;
   }
+  const dimensions = await dimensionsLoading;
   if (context.signal.aborted) return undefined;
   context.setTitle(`${site.name} stats`);
+  const filterTypes = dimensions.filters;
+  const filterLabel = (type) => filterTypes[type].label;
+  const filterValue = (filter) => displayName(filterTypes[filter.type].values, filter.value);
 
   const localZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
-  let state = readState(context.query);
-  const selectedTabs = GROUPS.map(() => 0);
+  let state = readState(context.query, dimensions);
+  const selectedTabs = dimensions.groups.map(() => 0);
   let lastStats = null;
   let loading = 0;
 
@@ -339,25 +357,25 @@ export async function render(context) {
       h("ul", { class: "filter-chips" }, state.filters.map((filter, index) => h("li", {},
         h("button", {
           type: "button", class: "chip",
-          "aria-label": `Remove filter: ${FILTER_LABELS[filter.type]} is ${displayName(filter.type, filter.value)}`,
+          "aria-label": `Remove filter: ${filterLabel(filter.type)} is ${filterValue(filter)}`,
           onclick: () => {
             const filters = state.filters.filter((_, at) => at !== index);
             change({ ...state, filters }, `Filter removed.`);
           },
-        }, h("span", {}, `${FILTER_LABELS[filter.type]}:`), h("strong", {}, displayName(filter.type, filter.value)), h("span", { class: "chip-x", "aria-hidden": "true" }, "×"))))),
+        }, h("span", {}, `${filterLabel(filter.type)}:`), h("strong", {}, filterValue(filter)), h("span", { class: "chip-x", "aria-hidden": "true" }, "×"))))),
       state.filters.length > 1 ? h("button", { type: "button", class: "button subtle", onclick: () => change({ ...state, filters: [] }, "All filters removed.") }, "Clear all") : null,
     ].filter(Boolean));
   }
 
   function renderLists(stats) {
-    lists.replaceChildren(...GROUPS.map((group, index) => topListCard(group, stats, selectedTabs[index], (tab, focus) => {
+    lists.replaceChildren(...dimensions.groups.map((group, index) => topListCard(group, stats, selectedTabs[index], (tab, focus) => {
       selectedTabs[index] = tab;
       renderLists(lastStats);
       if (focus) lists.children[index].querySelector('[role="tab"][aria-selected="true"]').focus();
     }, (filter) => {
       const filters = [...state.filters.filter((item) => item.type !== filter.type), filter];
-      change({ ...state, filters }, `Filtered by ${FILTER_LABELS[filter.type].toLowerCase()} ${displayName(filter.type, filter.value)}.`);
-    }, state.filters)));
+      change({ ...state, filters }, `Filtered by ${filterLabel(filter.type).toLowerCase()} ${filterValue(filter)}.`);
+    }, state.filters, filterTypes)));
   }
 
   function renderStats(stats) {
@@ -380,47 +398,44 @@ export async function render(context) {
   }
 
   /**
-   * The period asked for and the one it is compared with. A period that ends today ends at the
-   * end of the current hour (the future holds no page views, and a half-finished day measured
-   * against a whole one would always look like a drop); its comparison is the same span of
-   * clock time the same number of days earlier: today until 15:00 against yesterday until 15:00.
+   * The period asked for. One that ends today ends at the end of the current hour (the future
+   * holds no page views, and a half-finished day measured against a whole one would always look
+   * like a drop). The server compares it (`compare=previous`, from a date) with the same days
+   * just before, and a period that ends at a time of day with the same time of day the same
+   * number of days earlier: today until 15:00 against yesterday until 15:00.
    */
-  function periods(zone) {
+  function period(zone) {
     const [from, to] = rangeDates(state, zone);
-    const days = format.daysBetween(from, to);
-    if (to !== format.todayIn(zone)) {
-      return { from, to, previous: { from: format.addDays(from, -days), to: format.addDays(to, -days) }, days };
-    }
+    if (to !== format.todayIn(zone)) return { from, to, untilNow: false };
     const hourEnd = new Date(Math.floor(Date.now() / 3600000) * 3600000 + 3600000);
-    return {
-      from, to: hourEnd.toISOString(), days,
-      previous: { from: format.addDays(from, -days), to: new Date(hourEnd.getTime() - days * 86400000).toISOString() },
-    };
+    return { from, to: hourEnd.toISOString(), untilNow: true };
+  }
+
+  /** "Compared with …": the days of the server's comparison period, in the zone. */
+  function comparedWith(comparison, zone, untilNow) {
+    const first = format.dateIn(zone, Date.parse(comparison.from));
+    const last = format.dateIn(zone, Date.parse(comparison.to) - 1);
+    return `Compared with ${rangeText(first, last)}${untilNow ? " up to the same time of day" : ""}`;
   }
 
   async function load({ speak = null, quiet = false } = {}) {
     const ticket = ++loading;
     const zone = timeZone();
     const [firstDay, lastDay] = rangeDates(state, zone);
-    const period = periods(zone);
+    const asked = period(zone);
     periodText.textContent = `${rangeText(firstDay, lastDay)} · times in ${zone.replaceAll("_", " ")}`;
     if (!quiet) results.setAttribute("aria-busy", "true");
     alert.hidden = true;
     rangeError.hidden = true;
     const filter = state.filters.map((item) => `${item.type}:${item.value}`);
     try {
+      // One request: the period, and the previous one in the same chart buckets, so that the
+      // chart can lay one over the other.
       const stats = await get(`/api/sites/${siteId}/stats`, {
-        query: { from: period.from, to: period.to, timezone: zone, interval: state.interval || undefined, compare: "none", limit: 10, filter },
+        query: { from: asked.from, to: asked.to, timezone: zone, interval: state.interval || undefined, compare: "previous", limit: 10, filter },
       });
       if (ticket !== loading || context.signal.aborted) return;
-      // The comparison in the same buckets, so that the chart can lay one over the other.
-      stats.comparison = await get(`/api/sites/${siteId}/stats`, {
-        query: { from: period.previous.from, to: period.previous.to, timezone: zone, interval: stats.interval, compare: "none", limit: 1, filter },
-      });
-      if (ticket !== loading || context.signal.aborted) return;
-      const previousLast = format.addDays(lastDay, -period.days);
-      comparedText.textContent = `Compared with ${rangeText(format.addDays(firstDay, -period.days), previousLast)}`
-        + (period.to.includes("T") ? " up to the same time of day" : "");
+      comparedText.textContent = comparedWith(stats.comparison, zone, asked.untilNow);
       renderStats(stats);
       if (speak) {
         status.textContent = `${speak} ${format.integer(stats.unique_sessions)} visitors, ${format.integer(stats.total_pageviews)} page views.`;

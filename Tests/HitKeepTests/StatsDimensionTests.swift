@@ -1,0 +1,110 @@
+import Foundation
+import PostgresClient
+import Testing
+@testable import HitKeep
+
+/// The registry of stats dimensions: its public names stay as API.md §5.3 has them, it agrees with
+/// the rollup trigger of migrations/0004, and the SQL, filters and endpoint come from it.
+@Suite struct StatsDimensionTests {
+    /// The response's top-list keys, in order, and the filter types: public API.
+    static let publicListKeys = [
+        "top_pages", "top_landing_pages", "top_exit_pages", "top_referrers", "top_devices", "top_browsers", "top_os",
+        "top_countries", "top_languages", "top_utm_sources", "top_utm_mediums", "top_utm_campaigns",
+    ]
+    static let publicFilterTypes = [
+        "path", "referrer", "device", "browser", "os", "country", "language", "utm_source", "utm_medium", "utm_campaign",
+    ]
+
+    @Test func keepsThePublicNames() {
+        #expect(StatsDimension.lists.compactMap(\.list?.key) == Self.publicListKeys)
+        #expect(StatsController.topListKeys.map(\.0) == Self.publicListKeys)
+        #expect(StatsDimension.filters.map(\.name) == Self.publicFilterTypes)
+        // Entry and exit pages are lists, not filters; their values filter by path.
+        #expect(!StatsDimension.entry.isFilter && !StatsDimension.exit.isFilter)
+        #expect(StatsDimension.entry.valueFilter == .path && StatsDimension.exit.valueFilter == .path)
+    }
+
+    @Test func namesAndColumnsAreUniqueAndPlainSQL() {
+        let names = StatsDimension.all.map(\.name)
+        #expect(Set(names).count == names.count)
+        let keys = StatsDimension.lists.compactMap(\.list?.key)
+        #expect(Set(keys).count == keys.count)
+        // Names go into SQL as quoted literals and column aliases, columns as identifiers.
+        for dimension in StatsDimension.all {
+            #expect(dimension.name.wholeMatch(of: /[a-z][a-z_]*/) != nil, "\(dimension.name)")
+            #expect(dimension.column.wholeMatch(of: /[a-z][a-z_]*/) != nil, "\(dimension.column)")
+            #expect(StatsDimension.named(dimension.name) == dimension)
+            #expect(!dimension.label.isEmpty)
+            if let list = dimension.list {
+                #expect(!list.label.isEmpty && !list.group.isEmpty)
+                // A row of every list can be clicked into a filter.
+                #expect(dimension.valueFilter != nil, "\(dimension.name)")
+            }
+        }
+        let eventColumns = StatsDimension.all.filter(\.isEventColumn).map(\.column)
+        #expect(Set(eventColumns).count == eventColumns.count)
+        // entry_exit_counts keeps the path of a session's first and last page, nothing else.
+        for dimension in StatsDimension.lists where !dimension.isEventColumn {
+            #expect(dimension.column == "path")
+        }
+    }
+
+    /// The trigger that folds events into `dimension_counts` names each count by dimension, and
+    /// `entry_exit_counts` by kind: those names and columns must be the registry's. Migrations are
+    /// never edited, so the registry follows them. (The integration suite checks the same against
+    /// the database's own function.)
+    @Test func agreesWithTheRollupTriggerOfMigration0004() throws {
+        let migration = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("migrations/0004_events.sql")
+        let text = try String(contentsOf: migration, encoding: .utf8)
+        let values = try #require(text.range(of: "CROSS JOIN LATERAL (VALUES ('path'"))
+        let end = try #require(text.range(of: "AS v (dimension, value)", range: values.upperBound..<text.endIndex))
+        let pairs = text[values.lowerBound..<end.lowerBound].matches(of: /\('([a-z_]+)', e\.([a-z_]+)\)/)
+            .map { "\($0.1)=\($0.2)" }
+        #expect(pairs == StatsDimension.all.filter(\.isEventColumn).map { "\($0.name)=\($0.column)" })
+        #expect(text.contains("kind     text NOT NULL CHECK (kind IN ('entry', 'exit'))"))
+        #expect(StatsDimension.entry.source == .sessionEntry(column: "path"))
+        #expect(StatsDimension.exit.source == .sessionExit(column: "path"))
+    }
+
+    @Test func parsesEveryFilterTypeAndNoOther() throws {
+        for dimension in StatsDimension.filters {
+            #expect(try StatsFilter.parse("\(dimension.name):x") == StatsFilter(dimension: dimension, value: "x"))
+        }
+        for type in ["entry", "exit", "city", "referrer_host", "PATH"] {
+            #expect(throws: HTTPProblem.self) { try StatsFilter.parse("\(type):x") }
+        }
+        #expect(StatsFilter.conditions([StatsFilter(dimension: .referrer, value: "a"), StatsFilter(dimension: .os, value: "b")]).sql
+                == " AND referrer_host = $1 AND os = $2")
+    }
+
+    @Test func theSQLListsEveryDimension() {
+        let grouping = TopListSQL.eventDimensions(from: "e", where: "true").sql
+        for dimension in StatsDimension.lists where dimension.isEventColumn {
+            #expect(grouping.contains("WHEN GROUPING(\(dimension.column)) = 0 THEN '\(dimension.name)'"))
+            #expect(grouping.contains("(\(dimension.column))"))
+        }
+        #expect(grouping.contains("GROUP BY GROUPING SETS ((path), (referrer_host), (device),"))
+        let range = StatsRange(from: Date(timeIntervalSince1970: 0), to: Date(timeIntervalSince1970: 3600))
+        let ends = TopListSQL.sessionEnds(in: range)
+        #expect(ends.sql == "((kind = 'entry' AND boundary < $1) OR (kind = 'exit' AND boundary >= $2))")
+        #expect(TopListSQL.dimensionColumns.sql
+                == "path, referrer_host, device, browser, os, country, language, utm_source, utm_medium, utm_campaign")
+    }
+
+    @Test func theEndpointDescribesEachDimension() throws {
+        let document = try JSONParser.parse(StatsDimensionsController.body)
+        guard case .array(let dimensions)? = document["dimensions"] else {
+            Issue.record("no dimensions array")
+            return
+        }
+        #expect(dimensions.count == StatsDimension.all.count)
+        let entry = try #require(dimensions.first { if case .string("entry")? = $0["name"] { true } else { false } })
+        #expect(String(decoding: JSON.object([("e", entry)]).encoded(), as: UTF8.self) == """
+            {"e":{"name":"entry","label":"Entry page","values":"path","filter":false,"value_filter":"path",\
+            "list":"top_landing_pages","list_label":"Entry pages","group":"Pages"}}
+            """)
+        if case .string(let none)? = document["none"] { #expect(none == "(none)") } else { Issue.record("no none") }
+    }
+}
