@@ -73,7 +73,7 @@ import Testing
             #expect(try StatsFilter.parse("\(dimension.name):x") == StatsFilter(dimension: dimension, value: "x"))
         }
         for type in ["entry", "exit", "city", "referrer_host", "PATH"] {
-            #expect(throws: HTTPProblem.self) { try StatsFilter.parse("\(type):x") }
+            #expect(throws: DomainError.self) { try StatsFilter.parse("\(type):x") }
         }
         #expect(StatsFilter.conditions([StatsFilter(dimension: .referrer, value: "a"), StatsFilter(dimension: .os, value: "b")]).sql
                 == " AND referrer_host = $1 AND os = $2")
