@@ -15,16 +15,11 @@ struct UserCommand: ParsableCommand {
         @Option(help: "The email address the user signs in with.") var email: String
         @Option(help: "Display name.") var name: String = ""
         @Flag(help: "Make the user an instance admin.") var admin = false
-        @Flag(help: "Read the password from the first line of standard input (required: passwords never go on the command line).")
-        var passwordStdin = false
+        @OptionGroup var password: PasswordInput
         @OptionGroup var database: DatabaseOptions
 
-        func validate() throws {
-            guard passwordStdin else { throw ValidationError("give --password-stdin and the password on standard input") }
-        }
-
         func run() throws {
-            guard let line = readLine(strippingNewline: true) else { throw CommandFailure("no password on standard input") }
+            let line = try password.read()
             let connection = try database.connect()
             let user = try reportingProblems {
                 try Administration.createUser(email: email, name: name, password: line, isAdmin: admin, on: connection)
@@ -60,17 +55,12 @@ struct UserCommand: ParsableCommand {
             commandName: "set-password",
             abstract: "Set a user's password, read from standard input; every session of theirs ends.")
         @Option(help: "The user's email address.") var email: String
-        @Flag(help: "Read the password from the first line of standard input (required: passwords never go on the command line).")
-        var passwordStdin = false
         @Flag(help: "Also revoke every API client of the user (after a suspected break-in).") var revokeApiClients = false
+        @OptionGroup var password: PasswordInput
         @OptionGroup var database: DatabaseOptions
 
-        func validate() throws {
-            guard passwordStdin else { throw ValidationError("give --password-stdin and the password on standard input") }
-        }
-
         func run() throws {
-            guard let line = readLine(strippingNewline: true) else { throw CommandFailure("no password on standard input") }
+            let line = try password.read()
             let connection = try database.connect()
             try reportingProblems {
                 try Administration.setPassword(email: email, password: line, revokingAPIClients: revokeApiClients, on: connection)
