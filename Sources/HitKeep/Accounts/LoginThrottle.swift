@@ -43,9 +43,12 @@ enum LoginThrottle {
         try context.database.query("DELETE FROM login_failures WHERE email = \(emailKey) AND ip = \(address)")
     }
 
-    /// Deletes failures that have left the window; the roll-up process calls it now and then.
+    /// Deletes failures that have left the window; the roll-up process calls it now and then. Rows
+    /// another transaction holds are left for the next purge (see `SessionStore.purgeExpired`).
     static func purge(olderThan windowStart: Date, on database: some PostgresQuerying) throws {
-        try database.query("DELETE FROM login_failures WHERE at < \(windowStart)")
+        try database.query("""
+            DELETE FROM login_failures WHERE id IN (SELECT id FROM login_failures WHERE at < \(windowStart) FOR UPDATE SKIP LOCKED)
+            """)
     }
 
     /// 429 `too_many_attempts`, with `Retry-After` for when the failure counted at `blocker` leaves

@@ -29,7 +29,11 @@ enum PasswordChangeThrottle {
         try database.query("DELETE FROM password_change_failures WHERE user_id = \(userID)")
     }
 
+    /// Deletes failures that have left the window, skipping rows another transaction holds.
     static func purge(olderThan windowStart: Date, on database: some PostgresQuerying) throws {
-        try database.query("DELETE FROM password_change_failures WHERE at < \(windowStart)")
+        try database.query("""
+            DELETE FROM password_change_failures
+            WHERE id IN (SELECT id FROM password_change_failures WHERE at < \(windowStart) FOR UPDATE SKIP LOCKED)
+            """)
     }
 }

@@ -65,8 +65,14 @@ enum SessionStore {
         try context.database.query("DELETE FROM sessions WHERE token_hash = \(PostgresBytes(hash))")
     }
 
-    /// Deletes sessions that can no longer be used; the roll-up process calls it now and then.
+    /// Deletes sessions that can no longer be used; the roll-up process calls it now and then. Rows
+    /// another transaction holds (a user being deleted, a session being renewed) are left for the
+    /// next purge rather than waited for, so the purge can never deadlock with them.
     static func purgeExpired(at now: Date, on database: some PostgresQuerying) throws {
-        try database.query("DELETE FROM sessions WHERE expires_at <= \(now) OR absolute_expires_at <= \(now)")
+        try database.query("""
+            DELETE FROM sessions WHERE token_hash IN (
+                SELECT token_hash FROM sessions WHERE expires_at <= \(now) OR absolute_expires_at <= \(now)
+                FOR UPDATE SKIP LOCKED)
+            """)
     }
 }

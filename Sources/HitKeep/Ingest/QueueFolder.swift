@@ -53,14 +53,14 @@ public struct QueueFolder {
     }
 
     /// Deletes what has expired: sessions past their end, and failed sign-ins and password changes
-    /// that have left the throttle's window.
+    /// that have left the throttle's window. Each table in a statement of its own, which waits for no
+    /// lock: holding one table's rows while waiting for another's could deadlock with a user's
+    /// deletion, which removes that user's rows of all three.
     func purge() throws {
         let now = Date()
         let windowStart = now.addingTimeInterval(-configuration.loginWindow)
-        try database.transaction {
-            try SessionStore.purgeExpired(at: now, on: database)
-            try LoginThrottle.purge(olderThan: windowStart, on: database)
-            try PasswordChangeThrottle.purge(olderThan: windowStart, on: database)
-        }
+        try SessionStore.purgeExpired(at: now, on: database)
+        try LoginThrottle.purge(olderThan: windowStart, on: database)
+        try PasswordChangeThrottle.purge(olderThan: windowStart, on: database)
     }
 }
