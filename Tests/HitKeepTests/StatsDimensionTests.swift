@@ -70,13 +70,33 @@ import Testing
 
     @Test func parsesEveryFilterTypeAndNoOther() throws {
         for dimension in StatsDimension.filters {
-            #expect(try StatsFilter.parse("\(dimension.name):x") == StatsFilter(dimension: dimension, value: "x"))
+            // A value the dimension can hold, as a filter would name it.
+            let value = dimension.knownValues?.first ?? (dimension.values == .countryCode ? "DE" : "x")
+            #expect(try StatsFilter.parse("\(dimension.name):\(value)") == StatsFilter(dimension: dimension, value: value))
         }
         for type in ["entry", "exit", "city", "referrer_host", "PATH"] {
             #expect(throws: DomainError.self) { try StatsFilter.parse("\(type):x") }
         }
         #expect(StatsFilter.conditions([StatsFilter(dimension: .referrer, value: "a"), StatsFilter(dimension: .os, value: "b")]).sql
                 == " AND referrer_host = $1 AND os = $2")
+    }
+
+    @Test func enumeratedValuesMatchInAnyCaseAndUnknownOnesAreRefusedWithTheKnownOnes() throws {
+        #expect(try StatsFilter.parse("device:Mobile").value == "mobile")
+        #expect(try StatsFilter.parse("browser:FIREFOX").value == "Firefox")
+        #expect(try StatsFilter.parse("os:macos").value == "macOS")
+        #expect(try StatsFilter.parse("country:de").value == "DE")
+        #expect(try StatsFilter.parse("device:(none)").value == "")
+        #expect(try StatsFilter.parse("path:/Pricing").value == "/Pricing", "free text keeps its case")
+        do {
+            _ = try StatsFilter.parse("device:phone")
+            Issue.record("device:phone was accepted")
+        } catch {
+            #expect(error.code == "invalid_filter" && error.detail.contains("desktop, mobile, tablet"))
+        }
+        for text in ["country:Germany", "country:D", "country:1A", "browser:Netscape", "os:BeOS"] {
+            #expect(throws: DomainError.self) { try StatsFilter.parse(text) }
+        }
     }
 
     @Test func theSQLListsEveryDimension() {

@@ -347,6 +347,37 @@ def test_bad_stats_parameters_are_400(stack, known_site, query, code):
     assert_problem(api.get(f"/api/sites/{site['id']}/stats?{query}"), 400, code)
 
 
+@pytest.mark.parametrize("query, named", [
+    ("fliter=device:mobile", "fliter"),
+    ("timezon=Europe/Berlin", "timezon"),
+    ("page=2", "page"),
+    ("from=2026-10-25&Limit=5", "Limit"),
+])
+def test_unknown_parameters_are_named_with_the_known_ones(stack, known_site, query, named):
+    api, site = known_site
+    body = assert_problem(api.get(f"/api/sites/{site['id']}/stats?{query}"), 400, "invalid_parameter")
+    assert f'"{named}"' in body["detail"]
+    assert "from, to, timezone, interval, filter, compare, limit" in body["detail"]
+    # Endpoints without parameters refuse any, and say so.
+    body = assert_problem(api.get(f"/api/sites?{query}"), 400, "invalid_parameter")
+    assert "takes none" in body["detail"]
+
+
+def test_enumerated_filter_values_match_in_any_case_and_unknown_ones_list_the_known(stack, known_site):
+    api, site = known_site
+    exact = stats(api, site["id"], "from=2026-10-25&to=2026-10-25&filter=device:mobile")
+    for spelled in ("Mobile", "MOBILE"):
+        other = stats(api, site["id"], f"from=2026-10-25&to=2026-10-25&filter=device:{spelled}")
+        assert other["total_pageviews"] == exact["total_pageviews"] == 3
+    assert stats(api, site["id"], "from=2026-10-25&to=2026-10-25&filter=country:de")["total_pageviews"] == \
+        stats(api, site["id"], "from=2026-10-25&to=2026-10-25&filter=country:DE")["total_pageviews"]
+    body = assert_problem(api.get(f"/api/sites/{site['id']}/stats?filter=device:phone"), 400, "invalid_filter")
+    assert "desktop, mobile, tablet" in body["detail"]
+    body = assert_problem(api.get(f"/api/sites/{site['id']}/stats?filter=browser:netscape"), 400, "invalid_filter")
+    assert "Firefox" in body["detail"] and "Chrome" in body["detail"]
+    assert_problem(api.get(f"/api/sites/{site['id']}/stats?filter=country:Germany"), 400, "invalid_filter")
+
+
 @pytest.mark.parametrize("site_id", ["not-a-ulid", "01ARZ3NDEKTSV4RRFFQ69G5FAV", "01arz3ndektsv4rrffq69g5fav", "%27%20OR%201=1"])
 def test_stats_for_sites_that_are_not_there_are_404(stack, people, site_id):
     api = people.new()

@@ -3,7 +3,7 @@ import Foundation
 /// Settings → API Clients (API.md §3.3). Managed with the session cookie only: a token can never
 /// list, create, change or delete tokens.
 enum APIClientsController {
-    static func addRoutes(to router: inout Router<RouteHandler>) {
+    static func addRoutes(to router: inout Router<Endpoint>) {
         router.add(.get, "/api/user/api-clients", list)
         router.add(.post, "/api/user/api-clients", create)
         router.add(.get, "/api/user/api-clients/{client_id}", show)

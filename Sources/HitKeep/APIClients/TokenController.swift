@@ -1,6 +1,6 @@
 /// `GET /api/token`: what a token holder may learn about the token it holds (API.md §3.4).
 enum TokenController {
-    static func addRoutes(to router: inout Router<RouteHandler>) {
+    static func addRoutes(to router: inout Router<Endpoint>) {
         router.add(.get, "/api/token", introspect)
     }
 

@@ -3,7 +3,7 @@ import HTTPTypes
 
 /// First-run setup, sign-in and sign-out (API.md §2.2).
 enum AccountsController {
-    static func addRoutes(to router: inout Router<RouteHandler>) {
+    static func addRoutes(to router: inout Router<Endpoint>) {
         router.add(.post, "/api/initial-user", createInitialUser)
         router.add(.post, "/api/login", login)
         router.add(.post, "/api/logout", logout)

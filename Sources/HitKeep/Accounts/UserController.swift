@@ -2,7 +2,7 @@ import Foundation
 
 /// The signed-in user: `GET /api/user` and `PUT /api/user/password`.
 enum UserController {
-    static func addRoutes(to router: inout Router<RouteHandler>) {
+    static func addRoutes(to router: inout Router<Endpoint>) {
         router.add(.get, "/api/user", show)
         router.add(.put, "/api/user/password", changePassword)
     }

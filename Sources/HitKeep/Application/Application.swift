@@ -8,7 +8,7 @@ public typealias RouteHandler = @Sendable (Request, RequestContext) throws -> Re
 /// The HitKeep API: routes a request to its handler and turns every outcome, errors included, into
 /// the response the contract promises.
 public final class Application {
-    let router: Router<RouteHandler>
+    let router: Router<Endpoint>
     public let database: Database
     public let configuration: Configuration
     let logger: Logger
@@ -17,7 +17,7 @@ public final class Application {
         self.configuration = configuration
         self.logger = logger
         self.database = Database(configuration: configuration)
-        var router = Router<RouteHandler>()
+        var router = Router<Endpoint>()
         Self.addRoutes(to: &router)
         self.router = router
     }
@@ -58,8 +58,11 @@ public final class Application {
             headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
             return HTTPProblem(.methodNotAllowed, code: "method_not_allowed",
                                detail: "\(request.method.rawValue) is not allowed here", headers: headers).response
-        case .matched(let handler, let parameters):
-            return run(handler, parameters: parameters, for: request)
+        case .matched(let endpoint, let parameters):
+            if let refusal = endpoint.unknownParameter(in: request.query) {
+                return HTTPProblem(refusal).response
+            }
+            return run(endpoint.handle, parameters: parameters, for: request)
         }
     }
 

@@ -1,6 +1,6 @@
 extension Application {
     /// Every endpoint of the API, feature by feature.
-    static func addRoutes(to router: inout Router<RouteHandler>) {
+    static func addRoutes(to router: inout Router<Endpoint>) {
         HealthController.addRoutes(to: &router)
         AccountsController.addRoutes(to: &router)
         UserController.addRoutes(to: &router)

@@ -3,8 +3,8 @@ import Foundation
 /// `GET /api/user/audit-log`: the caller's security events, newest first: their account's, and
 /// changes to the sites they own or administer.
 enum AuditLogController {
-    static func addRoutes(to router: inout Router<RouteHandler>) {
-        router.add(.get, "/api/user/audit-log", list)
+    static func addRoutes(to router: inout Router<Endpoint>) {
+        router.add(.get, "/api/user/audit-log", query: ["limit"], list)
     }
 
     @Sendable static func list(_ request: Request, _ context: RequestContext) throws -> Response {

@@ -2,9 +2,10 @@ import PostgresClient
 
 /// `GET /api/health` for load balancers and monitors, `GET /api/status` for the dashboard's first run.
 enum HealthController {
-    static func addRoutes(to router: inout Router<RouteHandler>) {
-        router.add(.get, "/api/health", health)
-        router.add(.get, "/api/status", status)
+    static func addRoutes(to router: inout Router<Endpoint>) {
+        // Load balancers and uptime monitors add parameters of their own (cache busters); any go.
+        router.add(.get, "/api/health", query: nil, health)
+        router.add(.get, "/api/status", query: nil, status)
     }
 
     @Sendable static func health(_ request: Request, _ context: RequestContext) throws -> Response {

@@ -9,7 +9,7 @@ enum IngestController {
     /// Server clocks drift; an event further ahead than this is a mistake, not a page view.
     static let allowedClockSkew: TimeInterval = 5 * 60
 
-    static func addRoutes(to router: inout Router<RouteHandler>) {
+    static func addRoutes(to router: inout Router<Endpoint>) {
         router.add(.post, "/ingest", track)
         router.add(.options, "/ingest", preflight)
         router.add(.post, "/api/ingest/server/pageview", serverPageView)

@@ -38,38 +38,57 @@ public struct UserAgent: Sendable, Equatable {
     ]
 
     private static func operatingSystem(_ text: SearchableText) -> String {
-        if text.contains("windows phone") { return "Windows Phone" }
-        if text.contains("windows") { return "Windows" }
-        if text.contains("iphone") || text.contains("ipod") || text.contains("ipad") { return "iOS" }
-        if text.contains("android") { return "Android" }
-        if text.contains("cros") { return "ChromeOS" }
-        if text.contains("mac os x") || text.contains("macintosh") { return "macOS" }
-        if text.contains("linux") || text.contains("x11") { return "Linux" }
+        if text.contains("windows phone") { return OperatingSystem.windowsPhone.rawValue }
+        if text.contains("windows") { return OperatingSystem.windows.rawValue }
+        if text.contains("iphone") || text.contains("ipod") || text.contains("ipad") { return OperatingSystem.iOS.rawValue }
+        if text.contains("android") { return OperatingSystem.android.rawValue }
+        if text.contains("cros") { return OperatingSystem.chromeOS.rawValue }
+        if text.contains("mac os x") || text.contains("macintosh") { return OperatingSystem.macOS.rawValue }
+        if text.contains("linux") || text.contains("x11") { return OperatingSystem.linux.rawValue }
         return ""
     }
 
     private static func device(_ text: SearchableText, os: String) -> String {
-        if text.contains("ipad") || text.contains("tablet") { return "tablet" }
+        if text.contains("ipad") || text.contains("tablet") { return DeviceClass.tablet.rawValue }
         // Android tablets are the Android devices that do not say "mobile".
-        if os == "Android" { return text.contains("mobile") ? "mobile" : "tablet" }
-        if text.contains("mobi") || text.contains("iphone") || text.contains("ipod") || os == "Windows Phone" {
-            return "mobile"
+        if os == OperatingSystem.android.rawValue { return text.contains("mobile") ? DeviceClass.mobile.rawValue : DeviceClass.tablet.rawValue }
+        if text.contains("mobi") || text.contains("iphone") || text.contains("ipod") || os == OperatingSystem.windowsPhone.rawValue {
+            return DeviceClass.mobile.rawValue
         }
-        return "desktop"
+        return DeviceClass.desktop.rawValue
     }
 
     private static func browser(_ text: SearchableText) -> String {
-        if text.contains("edg/") || text.contains("edga/") || text.contains("edgios/") || text.contains("edge/") { return "Edge" }
-        if text.contains("opr/") || text.contains("opera") { return "Opera" }
-        if text.contains("samsungbrowser/") { return "Samsung Internet" }
-        if text.contains("yabrowser/") { return "Yandex" }
-        if text.contains("vivaldi/") { return "Vivaldi" }
-        if text.contains("firefox/") || text.contains("fxios/") { return "Firefox" }
-        if text.contains("crios/") || text.contains("chrome/") || text.contains("chromium/") { return "Chrome" }
-        if text.contains("msie ") || text.contains("trident/") { return "Internet Explorer" }
+        if text.contains("edg/") || text.contains("edga/") || text.contains("edgios/") || text.contains("edge/") { return Browser.edge.rawValue }
+        if text.contains("opr/") || text.contains("opera") { return Browser.opera.rawValue }
+        if text.contains("samsungbrowser/") { return Browser.samsungInternet.rawValue }
+        if text.contains("yabrowser/") { return Browser.yandex.rawValue }
+        if text.contains("vivaldi/") { return Browser.vivaldi.rawValue }
+        if text.contains("firefox/") || text.contains("fxios/") { return Browser.firefox.rawValue }
+        if text.contains("crios/") || text.contains("chrome/") || text.contains("chromium/") { return Browser.chrome.rawValue }
+        if text.contains("msie ") || text.contains("trident/") { return Browser.internetExplorer.rawValue }
         if text.contains("safari/") || (text.contains("applewebkit/") && (text.contains("iphone") || text.contains("ipad"))) {
-            return "Safari"
+            return Browser.safari.rawValue
         }
         return ""
+    }
+}
+
+extension UserAgent {
+    /// The device classes the classifier tells apart.
+    public enum DeviceClass: String, CaseIterable, Sendable {
+        case desktop, mobile, tablet
+    }
+
+    /// The browsers the classifier recognizes, by the names it stores.
+    public enum Browser: String, CaseIterable, Sendable {
+        case edge = "Edge", opera = "Opera", samsungInternet = "Samsung Internet", yandex = "Yandex", vivaldi = "Vivaldi"
+        case firefox = "Firefox", chrome = "Chrome", internetExplorer = "Internet Explorer", safari = "Safari"
+    }
+
+    /// The operating systems the classifier recognizes, by the names it stores.
+    public enum OperatingSystem: String, CaseIterable, Sendable {
+        case windowsPhone = "Windows Phone", windows = "Windows", iOS, android = "Android", chromeOS = "ChromeOS"
+        case macOS, linux = "Linux"
     }
 }

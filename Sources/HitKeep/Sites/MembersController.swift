@@ -5,7 +5,7 @@ import PostgresClient
 /// people by email, change a member's role and remove members. Every change goes into the security
 /// log of whoever made it and of the site's owners and admins.
 enum MembersController {
-    static func addRoutes(to router: inout Router<RouteHandler>) {
+    static func addRoutes(to router: inout Router<Endpoint>) {
         router.add(.get, "/api/sites/{site_id}/members", list)
         router.add(.post, "/api/sites/{site_id}/members", add)
         router.add(.put, "/api/sites/{site_id}/members/{user_id}", changeRole)

@@ -2,7 +2,7 @@ import Foundation
 
 /// Sites (API.md §4): listed, created, read, renamed and deleted.
 enum SitesController {
-    static func addRoutes(to router: inout Router<RouteHandler>) {
+    static func addRoutes(to router: inout Router<Endpoint>) {
         router.add(.get, "/api/sites", list)
         router.add(.post, "/api/sites", create)
         router.add(.get, "/api/sites/{site_id}", show)

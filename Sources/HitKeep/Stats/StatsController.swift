@@ -3,8 +3,8 @@ import PostgresClient
 
 /// `GET /api/sites/{site_id}/stats` (API.md §5.3).
 enum StatsController {
-    static func addRoutes(to router: inout Router<RouteHandler>) {
-        router.add(.get, "/api/sites/{site_id}/stats", show)
+    static func addRoutes(to router: inout Router<Endpoint>) {
+        router.add(.get, "/api/sites/{site_id}/stats", query: StatsRequest.parameterNames, show)
     }
 
     /// Charts with more steps than this are refused: nobody reads 40 000 hourly points.

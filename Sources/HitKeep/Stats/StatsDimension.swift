@@ -123,6 +123,41 @@ extension StatsDimension {
     }
 }
 
+// MARK: - Filter values
+
+extension StatsDimension {
+    /// The only values the dimension ever holds, where ingestion picks them from a fixed set (the
+    /// user-agent classifier's); nil where any text may appear.
+    public var knownValues: [String]? {
+        switch self {
+        case Self.device: UserAgent.DeviceClass.allCases.map(\.rawValue)
+        case Self.browser: UserAgent.Browser.allCases.map(\.rawValue)
+        case Self.os: UserAgent.OperatingSystem.allCases.map(\.rawValue)
+        default: nil
+        }
+    }
+
+    /// The value, as stored, that a filter on this dimension written `text` matches: a known value
+    /// in any case (`device:Mobile`, `browser:firefox`), a country code in either case. A value the
+    /// dimension can never hold is refused with the ones it can, rather than matching nothing.
+    func storedValue(filtering text: String) throws(DomainError) -> String {
+        if let known = knownValues {
+            let wanted = text.lowercased()
+            guard let match = known.first(where: { $0.lowercased() == wanted }) else {
+                throw .invalid("invalid_filter", "\(name) is one of \(known.joined(separator: ", ")) or \(StatsFilter.noneName), not \"\(text.prefix(40))\"")
+            }
+            return match
+        }
+        if values == .countryCode {
+            guard text.utf8.count == 2, text.utf8.allSatisfy({ ($0 | 0x20) >= UInt8(ascii: "a") && ($0 | 0x20) <= UInt8(ascii: "z") }) else {
+                throw .invalid("invalid_filter", "country is a two-letter ISO 3166-1 code such as DE, or \(StatsFilter.noneName)")
+            }
+            return text.uppercased()
+        }
+        return text
+    }
+}
+
 // MARK: - SQL generated from the registry
 
 extension StatsDimension {

@@ -3,7 +3,7 @@ import HTTPTypes
 /// `GET /api/stats/dimensions`: the registry of stats dimensions (`StatsDimension.all`) for clients,
 /// the dashboard among them, which builds its filter labels and top-list tabs from it.
 enum StatsDimensionsController {
-    static func addRoutes(to router: inout Router<RouteHandler>) {
+    static func addRoutes(to router: inout Router<Endpoint>) {
         router.add(.get, "/api/stats/dimensions", list)
     }
 

@@ -39,6 +39,6 @@ public struct StatsFilter: Sendable, Equatable {
         guard !value.isEmpty, value.utf8.count <= PageViewFields.maximumURLLength else {
             throw .invalid("invalid_filter", "filter \(type) needs a value of at most \(PageViewFields.maximumURLLength) bytes")
         }
-        return StatsFilter(dimension: dimension, value: value == noneName ? "" : value)
+        return StatsFilter(dimension: dimension, value: value == noneName ? "" : try dimension.storedValue(filtering: value))
     }
 }

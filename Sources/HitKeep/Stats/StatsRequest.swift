@@ -18,6 +18,9 @@ public struct StatsRequest: Sendable, Equatable {
     public var compare: Bool
     public var limit: Int
 
+    /// The query parameters `init(_:)` reads; any other is refused.
+    public static let parameterNames = ["from", "to", "timezone", "interval", "filter", "compare", "limit"]
+
     public static let defaultLimit = 10
     public static let maximumLimit = 100
     /// Every combination of filters is a statement of its own, prepared on the worker's database
