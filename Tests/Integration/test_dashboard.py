@@ -350,6 +350,45 @@ def test_add_a_site_and_get_its_embed_snippet(journey, page):
     journey.steps_done.add("site")
 
 
+def test_edit_and_delete_a_site(journey, page):
+    journey.require("site")
+    created = journey.cookie_session().post(journey.base_url + "/api/sites", json={"domain": "old-blog.example.net"},
+                                            timeout=REQUEST_TIMEOUT)
+    assert created.status_code == 201, created.text
+    site_id = created.json()["id"]
+    page.open(journey.base_url + "/sites")
+    page.button("Edit old-blog.example.net").click()
+    dialog = page.find("dialog[open]")
+    name = page.fill("Name", "x" * 121, scope=dialog)
+    assert len(name.get_attribute("value")) == 120, "the form stops a name longer than the server takes"
+    page.fill("Name", "Old blog", scope=dialog)
+    Select(page.field("Time zone", scope=dialog)).select_by_value("Asia/Tokyo")
+    page.button("Save", scope=dialog).click()
+    page.wait(lambda _: not page.find_all("dialog[open]"), "Save did not close the dialog")
+    card = page.wait(lambda _: next((c for c in page.find_all(".site-card") if c.get_attribute("data-site-id") == site_id
+                                     and "Old blog" in c.text), None), "the card was not updated")
+    assert "Asia/Tokyo" in card.text
+    shown = journey.cookie_session().get(journey.base_url + f"/api/sites/{site_id}", timeout=REQUEST_TIMEOUT).json()
+    assert (shown["name"], shown["timezone"]) == ("Old blog", "Asia/Tokyo")
+
+    # Deleting asks for the domain, typed.
+    page.button("Delete old-blog.example.net").click()
+    dialog = page.find("dialog[open]")
+    assert "cannot be undone" in dialog.text
+    delete = next(b for b in dialog.find_elements(By.TAG_NAME, "button") if b.text == "Delete site")
+    page.fill("Type old-blog.example.net to confirm", "old-blog.example", scope=dialog)
+    assert not delete.is_enabled()
+    page.fill("Type old-blog.example.net to confirm", "OLD-BLOG.example.net", scope=dialog)
+    assert delete.is_enabled()
+    photograph(page, "site-delete")
+    delete.click()
+    page.wait(lambda _: not [c for c in page.find_all(".site-card") if c.get_attribute("data-site-id") == site_id],
+              "the deleted site stayed in the list")
+    gone = journey.cookie_session().get(journey.base_url + f"/api/sites/{site_id}", timeout=REQUEST_TIMEOUT)
+    assert gone.status_code == 404
+    assert [c.get_attribute("data-site-id") for c in page.find_all(".site-card")] == [journey.site_id]
+
+
 # --- 3. page views from another origin, on the stats page -----------------------------------------
 
 def visit(visitor: Browser, user_agent: str, urls: list[str], links: list[str]) -> None:

@@ -1,14 +1,87 @@
-// Sites: the list, "Add site", and the snippet that puts the tracker on a site's pages.
+// Sites: the list, "Add site", the snippet that puts the tracker on a site's pages, and for admins
+// and owners a site's name and time zone; an owner deletes a site by typing its domain.
 
-import { get, post } from "../api.js";
+import { del, get, post, put } from "../api.js";
 import { announce, h } from "../dom.js";
-import { badge, copyBox, trackerSnippet } from "../components.js";
+import { badge, copyBox, openDialog, trackerSnippet } from "../components.js";
 import { formAlert, onSubmit, textField } from "../forms.js";
 import * as format from "../format.js";
 import { timeZoneSelect } from "../timezones.js";
 
+/** The dialog that changes a site's name and time zone; resolves to the updated site, or null. */
+function editSite(site) {
+  return openDialog({
+    title: `Edit ${site.name}`,
+    build(close) {
+      const name = textField({ label: "Name", name: "name", value: site.name, autocomplete: "off", required: true, maxlength: 120 });
+      const timezone = textField({
+        label: "Time zone", name: "timezone", control: timeZoneSelect(site.timezone),
+        hint: "Days in reports start at midnight here; past page views are counted again in the new zone.",
+      });
+      const form = h("form", { class: "stack" }, formAlert(), name.wrapper, timezone.wrapper,
+        h("div", { class: "dialog-actions" },
+          h("button", { type: "button", class: "button subtle", onclick: () => close(null) }, "Cancel"),
+          h("button", { type: "submit", class: "button primary" }, "Save")));
+      onSubmit(form, async (data) => {
+        close(await put(`/api/sites/${site.id}`, { name: data.get("name"), timezone: data.get("timezone") }));
+      }, (error) => ({ invalid_name: "name", invalid_timezone: "timezone" })[error.code] || null);
+      return form;
+    },
+  });
+}
+
+/** The dialog that deletes a site once its domain is typed; resolves to true when it was deleted. */
+function deleteSite(site) {
+  return openDialog({
+    title: `Delete ${site.domain}?`,
+    build(close) {
+      const confirmation = textField({
+        label: `Type ${site.domain} to confirm`, name: "domain", autocomplete: "off", autocapitalize: "none",
+        spellcheck: "false", required: true,
+      });
+      const submit = h("button", { type: "submit", class: "button danger", disabled: true }, "Delete site");
+      confirmation.input.addEventListener("input", () => {
+        submit.disabled = confirmation.input.value.trim().toLowerCase() !== site.domain;
+      });
+      const form = h("form", { class: "stack" },
+        h("p", {}, "Every page view recorded for it, its members and invitations go with it, and API clients limited to it lose it. This cannot be undone."),
+        formAlert(), confirmation.wrapper,
+        h("div", { class: "dialog-actions" },
+          h("button", { type: "button", class: "button subtle", autofocus: true, onclick: () => close(false) }, "Keep it"),
+          submit));
+      onSubmit(form, async () => {
+        await del(`/api/sites/${site.id}`);
+        close(true);
+      });
+      return form;
+    },
+  });
+}
+
 function siteCard(site) {
   const snippetId = `snippet-${site.id}`;
+  const actions = [];
+  if (site.role === "owner" || site.role === "admin") {
+    actions.push(h("button", { type: "button", class: "button", "aria-label": `Edit ${site.name}`, onclick: async (event) => {
+      const updated = await editSite(site);
+      if (!updated) return;
+      const card = event.target.closest(".site-card");
+      const fresh = siteCard(updated);
+      card.replaceWith(fresh);
+      fresh.querySelector(".site-actions button").focus();
+      announce(`${updated.name} saved.`);
+    } }, "Edit"));
+  }
+  if (site.role === "owner") {
+    actions.push(h("button", { type: "button", class: "button danger", "aria-label": `Delete ${site.domain}`, onclick: async (event) => {
+      if (!(await deleteSite(site))) return;
+      const card = event.target.closest(".site-card");
+      const list = card.parentElement;
+      card.remove();
+      if (!list.children.length) document.querySelector(".empty-state").hidden = false;
+      announce(`${site.domain} deleted.`);
+    } }, "Delete"));
+  }
   return h("li", { class: "card site-card", dataset: { siteId: site.id } },
     h("div", { class: "site-card-head" },
       h("h2", { class: "site-name" }, h("a", { href: `/sites/${site.id}` }, site.name)),
@@ -22,7 +95,8 @@ function siteCard(site) {
       h("details", { class: "snippet-details", id: snippetId },
         h("summary", {}, "Tracking snippet"),
         h("p", {}, "Put this in the ", h("code", {}, "<head>"), ` of every page on ${site.domain}:`),
-        copyBox({ label: `Tracking snippet for ${site.domain}`, value: trackerSnippet() }))));
+        copyBox({ label: `Tracking snippet for ${site.domain}`, value: trackerSnippet() })),
+      ...actions));
 }
 
 export async function render(context) {
