@@ -172,6 +172,19 @@ def test_unknown_sites_bots_and_prefetches_are_accepted_and_dropped(stack, site,
     response = track(stack, origin, {"path": "/", "session_id": "dropped"}, user_agent=user_agent, headers=headers)
     assert response.status_code == 202, response.text
     assert event_count(stack) == before
+    # Answered like an accepted one, but the reason is there for a developer to read, also from a
+    # page's script on the site's origin.
+    reason = {"unknown site": "unknown-origin", "bot": "bot", "headless": "bot"}.get(case, "prefetch")
+    assert response.headers["HitKeep-Dropped"] == reason
+    assert response.headers["Access-Control-Expose-Headers"] == "HitKeep-Dropped"
+    assert response.headers["Access-Control-Allow-Origin"] == origin
+
+
+def test_a_stored_page_view_carries_no_drop_reason(stack, site):
+    _, created = site
+    response = track(stack, "https://" + created["domain"], {"path": "/", "session_id": "kept"})
+    assert response.status_code == 202
+    assert "HitKeep-Dropped" not in response.headers and "Access-Control-Expose-Headers" not in response.headers
 
 
 @pytest.mark.parametrize("origin", [None, "", "null", "garbage", "example.com", "ftp://example.com",

@@ -60,13 +60,13 @@ enum IngestController {
             term: try PageViewFields.campaign(try body.string("u_trm") ?? "", field: "u_trm"),
             content: try PageViewFields.campaign(try body.string("u_cnt") ?? "", field: "u_cnt"))
         let userAgent = UserAgent(request.headers[.userAgent])
-        guard !userAgent.isBot, !isPrefetch(request) else { return accepted() }
+        if userAgent.isBot { return dropped(.bot) }
+        if isPrefetch(request) { return dropped(.prefetch) }
         view.apply(userAgent)
         view.country = PageViewFields.country(request.headers[Self.country])
-        // An unknown site is answered like a known one: the tracker cannot tell, and need not.
         // One statement, its own transaction: a 202 only ever follows a committed event, and whatever
         // keeps it from committing is a 503 the sender may retry (ProblemMapping).
-        _ = try EventStore.enqueue(view, forDomain: domain, on: context.database)
+        guard try EventStore.enqueue(view, forDomain: domain, on: context.database) else { return dropped(.unknownOrigin) }
         return accepted()
     }
 
@@ -125,7 +125,7 @@ enum IngestController {
             term: try PageViewFields.campaign(url.query["utm_term"] ?? "", field: "utm_term"),
             content: try PageViewFields.campaign(url.query["utm_content"] ?? "", field: "utm_content"))
         let userAgent = UserAgent(userAgentText)
-        guard !userAgent.isBot else { return accepted() }
+        guard !userAgent.isBot else { return dropped(.bot) }
         view.apply(userAgent)
         try EventStore.enqueue(view, on: context.database)
         return accepted()
@@ -133,6 +133,28 @@ enum IngestController {
 
     private static func accepted() -> Response {
         .json(.object([("status", .string("accepted"))]), status: .accepted)
+    }
+
+    /// Why a page view that was answered 202 was not stored. Senders get the same answer either way
+    /// (a beacon cannot act on it, and a bot should learn nothing), but a developer whose test page
+    /// recorded nothing can read the reason in the response's `HitKeep-Dropped` header.
+    enum DropReason: String {
+        /// The Origin is the origin of no registered site (README, "How an Origin maps to a site").
+        case unknownOrigin = "unknown-origin"
+        /// The user agent is a crawler, monitor, headless browser or HTTP library.
+        case bot
+        /// The browser said it was loading the page speculatively.
+        case prefetch
+    }
+
+    private static let droppedHeader = HTTPField.Name("HitKeep-Dropped")!
+
+    private static func dropped(_ reason: DropReason) -> Response {
+        var response = accepted()
+        response.headers[droppedHeader] = reason.rawValue
+        // A page's own script may read it across origins only when named here.
+        response.headers[.accessControlExposeHeaders] = "HitKeep-Dropped"
+        return response
     }
 
     private static func corsHeaders(_ origin: String) -> ResponseHeaders {
