@@ -26,8 +26,8 @@ import pytest
 import schemathesis
 from openapi_spec_validator import validate as validate_openapi
 
-from accounts import Deployment, assert_json, assert_problem, parse_challenge, unique, unique_email
-from stack import REPO, Nginx, Pool
+from accounts import assert_json, assert_problem, lasting_deployment, parse_challenge, unique_email
+from stack import REPO
 
 DOCUMENT = REPO / "docs" / "openapi.json"
 # Fixed, so that a run can be repeated exactly; a developer hunting for more sets other values.
@@ -96,20 +96,8 @@ def test_nginx_serves_the_repository_document_byte_for_byte(stack):
 
 @pytest.fixture(scope="module")
 def target(stack):
-    """A pool and nginx on a fresh database, with an owner, a member, an invitation, a site and a token.
-    Started here rather than with `deployment()`, whose pool and nginx end with the calling test."""
-    database = unique("hk_openapi_")
-    database_url = stack.create_database(database)
-    migrated = stack.migrate(database_url=database_url)
-    assert migrated.returncode == 0, migrated.stderr
-    pool = Pool(stack.binary, stack.root / "run" / f"{database}.sock", database_url,
-                stack.root / "log" / f"{database}.log", workers=2)
-    nginx = Nginx(stack.root / "run" / f"{database}-nginx", stack.static_root, [pool.upstream])
-    deployed = None
-    try:
-        pool.start()
-        nginx.start()
-        deployed = Deployment(stack, pool, nginx.base_url, database, database_url)
+    """A pool and nginx on a fresh database, with an owner, a member, an invitation, a site and a token."""
+    with lasting_deployment(stack, "hk_openapi_") as deployed:
         owner = deployed.people.new()
         viewer = deployed.people.create()
         site = owner.create_site(timezone="Europe/Berlin")
@@ -121,9 +109,6 @@ def target(stack):
         second_session = deployed.people.login(owner.user)
         yield {"deployment": deployed, "owner": owner, "viewer": viewer, "site": site, "invited": invited,
                "token": client["token"], "second_session": second_session}
-    finally:
-        nginx.stop()
-        pool.stop()
 
 
 def _toml_string(value: str) -> str:
