@@ -11,6 +11,7 @@ a timeout on every request.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import http.cookiejar
 import os
@@ -349,18 +350,17 @@ def deployment(stack, environment: Optional[dict] = None, fresh_database: bool =
     return Deployment(stack, pool, nginx.base_url, database, database_url)
 
 
-@pytest.fixture(scope="module")
-def empty_deployment(stack):
-    """A migrated database with no users and a one-worker pool behind an nginx, for a whole module
-    (tests of first-run setup must see an empty users table, and must leave it empty)."""
-    database = unique("hk_empty_")
+@contextlib.contextmanager
+def lasting_deployment(stack, prefix: str, workers: int = 2):
+    """A pool behind an nginx of its own on a new, migrated database, for as long as the `with` lasts
+    (a module fixture's whole life, where `deployment()`'s end with the calling test)."""
+    database = unique(prefix)
     database_url = stack.create_database(database)
     migrated = stack.migrate(database_url=database_url)
     assert migrated.returncode == 0, migrated.stderr
-    name = unique("emptypool")
-    pool = Pool(stack.binary, stack.root / "run" / f"{name}.sock", database_url,
-                stack.root / "log" / f"{name}.log", workers=1)
-    nginx = Nginx(stack.root / "run" / unique("emptynginx"), stack.static_root, [pool.upstream])
+    pool = Pool(stack.binary, stack.root / "run" / f"{database}.sock", database_url,
+                stack.root / "log" / f"{database}.log", workers=workers)
+    nginx = Nginx(stack.root / "run" / f"{database}-nginx", stack.static_root, [pool.upstream])
     try:
         pool.start()
         nginx.start()
@@ -368,6 +368,14 @@ def empty_deployment(stack):
     finally:
         nginx.stop()
         pool.stop()
+
+
+@pytest.fixture(scope="module")
+def empty_deployment(stack):
+    """A migrated database with no users and a one-worker pool behind an nginx, for a whole module
+    (tests of first-run setup must see an empty users table, and must leave it empty)."""
+    with lasting_deployment(stack, "hk_empty_", workers=1) as deployed:
+        yield deployed
 
 
 # --- the database ---------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from stack import (REPO, REQUEST_TIMEOUT, FastCGIRecorder, Nginx, Pool, PostgresCluster, StackError,
-                   free_port, http_session, tail)
+                   free_port, http_session, openapi_document, tail)
 
 APP_ROLE = "hitkeep"
 APP_DATABASE = "hitkeep"
@@ -51,6 +51,11 @@ class Stack:
         self._names = 0
 
     # --- database -----------------------------------------------------------------------------
+
+    @property
+    def openapi_document(self) -> Path:
+        """The deployment's copy of docs/openapi.json, which nginx serves at /api/openapi.json."""
+        return openapi_document(self.static_root)
 
     @property
     def database_url(self) -> str:
@@ -141,8 +146,8 @@ class Stack:
 
 
 def _prepare_static(destination: Path) -> None:
-    """The test nginx serves a copy of nginx/static/: the repository may sit where nginx's
-    unprivileged workers cannot read (a home directory), a temporary directory never does."""
+    """The test nginx serves a copy of nginx/static/ and of docs/openapi.json: the repository may sit
+    where nginx's unprivileged workers cannot read (a home directory), a temporary directory never does."""
     shutil.copytree(REPO / "nginx" / "static", destination)
     tracker = destination / "hk.js"
     if not tracker.exists():
@@ -150,6 +155,10 @@ def _prepare_static(destination: Path) -> None:
         tracker.write_text("/* hk.js stand-in for the integration tests */\n")
     for path in [destination, *destination.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
+    # Installed beside the static files, as the README's deployment steps do.
+    document = openapi_document(destination)
+    shutil.copyfile(REPO / "docs" / "openapi.json", document)
+    document.chmod(0o644)
 
 
 @pytest.fixture(scope="session")

@@ -462,6 +462,12 @@ def nginx_user_directive() -> str:
         return "user nobody nogroup;"
 
 
+def openapi_document(static_root: Path) -> Path:
+    """Where the test deployments keep their copy of docs/openapi.json: beside the static root, as
+    a deployment installs it (conftest copies it there with the static files)."""
+    return static_root.parent / "openapi.json"
+
+
 class Nginx:
     """nginx in the foreground with its own pid, logs and temp files, serving the HitKeep server block."""
 
@@ -491,6 +497,7 @@ class Nginx:
         listen = f"127.0.0.1:{self.port}" + (" ssl" if self.tls else "")
         render(TEMPLATES / "hitkeep.conf.template", server_conf,
                LISTEN=listen, SERVER_NAME="_", STATIC_ROOT=str(self.static_root),
+               OPENAPI_DOCUMENT=str(openapi_document(self.static_root)),
                UPSTREAM_SERVERS="\n    ".join(f"server {upstream};" for upstream in self.upstreams))
         main_conf = self.directory / "nginx.conf"
         render(TEMPLATES / "nginx.conf.template", main_conf,

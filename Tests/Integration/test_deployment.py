@@ -44,7 +44,8 @@ def test_upstream_example_is_a_valid_configuration(stack, tmp_path):
 
     server_conf, main_conf = tmp_path / "hitkeep.conf", tmp_path / "nginx.conf"
     render = [str(RENDER), str(TEMPLATES / "hitkeep.conf.template"), f"LISTEN=127.0.0.1:{free_port()}", "SERVER_NAME=_",
-              f"STATIC_ROOT={stack.static_root}", f"UPSTREAM_SERVERS={body}"]
+              f"STATIC_ROOT={stack.static_root}", f"OPENAPI_DOCUMENT={stack.openapi_document}",
+              f"UPSTREAM_SERVERS={body}"]
     server_conf.write_text(subprocess.run(render, capture_output=True, text=True, check=True, timeout=10).stdout)
     render = [str(RENDER), str(TEMPLATES / "nginx.conf.template"), f"USER_DIRECTIVE={nginx_user_directive()}",
               f"RUN_DIR={tmp_path}", f"ERROR_LOG={tmp_path / 'error.log'}", f"ACCESS_LOG={tmp_path / 'access.log'}",

@@ -1,7 +1,7 @@
 import Foundation
 import PostgresClient
 
-/// An API client as its owner sees it (API.md §3.2). The token itself is never part of it.
+/// An API client as its owner sees it (docs/API.md §6.1). The token itself is never part of it.
 struct APIClient: Sendable {
     var id: String
     var name: String

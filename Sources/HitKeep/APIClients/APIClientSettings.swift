@@ -2,7 +2,7 @@ import Foundation
 import PostgresClient
 
 /// The validated, owner-chosen parts of an API client, from the API or the CLI, with the error
-/// codes of API.md §3.3.
+/// codes of docs/API.md §6.2.
 struct APIClientSettings {
     static let maximumNameLength = 120
     static let maximumDescriptionLength = 1000

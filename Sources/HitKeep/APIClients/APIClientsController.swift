@@ -1,6 +1,6 @@
 import Foundation
 
-/// Settings → API Clients (API.md §3.3). Managed with the session cookie only: a token can never
+/// Settings → API Clients (docs/API.md §6.3). Managed with the session cookie only: a token can never
 /// list, create, change or delete tokens.
 enum APIClientsController {
     static func addRoutes(to router: inout Router<Endpoint>) {

@@ -1,4 +1,4 @@
-/// The API client token format (API.md §3.1): `hk_live_` + 32 base62 characters of secret + 6 base62
+/// The API client token format (docs/API.md §3): `hk_live_` + 32 base62 characters of secret + 6 base62
 /// characters of the secret's CRC-32. The checksum lets a malformed or mistyped token be refused
 /// without a database query, and lets secret scanners recognise real tokens.
 public enum APIToken {

@@ -1,4 +1,4 @@
-/// `GET /api/token`: what a token holder may learn about the token it holds (API.md §3.4).
+/// `GET /api/token`: what a token holder may learn about the token it holds (docs/API.md §6.4).
 enum TokenController {
     static func addRoutes(to router: inout Router<Endpoint>) {
         router.add(.get, "/api/token", introspect)

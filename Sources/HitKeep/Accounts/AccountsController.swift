@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 
-/// First-run setup, sign-in and sign-out (API.md §2.2).
+/// First-run setup, sign-in and sign-out (docs/API.md §4.1–4.3).
 enum AccountsController {
     static func addRoutes(to router: inout Router<Endpoint>) {
         router.add(.post, "/api/initial-user", createInitialUser)

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import PostgresClient
 
-/// The security log of API.md §6, written in the same transaction as the change it records.
+/// The security log of docs/API.md §9, written in the same transaction as the change it records.
 enum AuditLog {
     struct Origin {
         var ip: String?

@@ -1,7 +1,7 @@
 import HTTPTypes
 import PostgresClient
 
-/// Finds the principal of a request (API.md §2): a valid session cookie wins; otherwise an API
+/// Finds the principal of a request (docs/API.md §2): a valid session cookie wins; otherwise an API
 /// client token from `Authorization: Bearer` or `X-Api-Key`, where the endpoint accepts one. Every
 /// principal comes out of one path, whatever the credential and whether or not a read goes with it.
 enum Authenticator {

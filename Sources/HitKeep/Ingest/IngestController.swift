@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 
-/// Ingestion (API.md §5.1–5.2): the tracker's `POST /ingest` and the server-side
+/// Ingestion (docs/API.md §8.1–8.2): the tracker's `POST /ingest` and the server-side
 /// `POST /api/ingest/server/pageview`. A 202 is sent only once the event is committed.
 enum IngestController {
     /// The tracker sends one small JSON object; anything larger is not a page view.

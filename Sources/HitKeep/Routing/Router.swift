@@ -30,6 +30,9 @@ public struct Router<Handler: Sendable>: Sendable {
     }
 
     private let root = Node()
+    /// Every route in the order it was added, for whoever compares the API with its documentation
+    /// (`OpenAPIDocumentTests`); requests are resolved through the tree alone.
+    public private(set) var routes: [(method: HTTPRequest.Method, pattern: String)] = []
 
     public init() {}
 
@@ -59,6 +62,7 @@ public struct Router<Handler: Sendable>: Sendable {
         }
         precondition(!node.handlers.contains { $0.method == method }, "duplicate route \(method) \(pattern)")
         node.handlers.append((method, handler))
+        routes.append((method, pattern))
     }
 
     public func resolve(_ method: HTTPRequest.Method, path: String) -> Resolution {

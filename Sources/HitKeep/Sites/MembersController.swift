@@ -1,7 +1,7 @@
 import Foundation
 import PostgresClient
 
-/// Who else may see a site (API.md §4): owners and admins list members and invitations, invite
+/// Who else may see a site (docs/API.md §7.2): owners and admins list members and invitations, invite
 /// people by email, change a member's role and remove members. Every change goes into the security
 /// log of whoever made it and of the site's owners and admins.
 enum MembersController {

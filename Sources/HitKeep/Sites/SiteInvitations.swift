@@ -1,7 +1,7 @@
 import Foundation
 import PostgresClient
 
-/// People invited to a site by email (API.md §4). Adding a member answers alike whether the email has
+/// People invited to a site by email (docs/API.md §7.2). Adding a member answers alike whether the email has
 /// an account or not, so that the members endpoint cannot be used to find out who has one: the
 /// invitation waits in `site_invitations` and becomes a membership when its person signs in, makes a
 /// request with their session, or has their account created. Until then the site's admins see the

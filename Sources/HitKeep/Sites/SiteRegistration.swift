@@ -7,7 +7,7 @@ enum SiteRegistration {
     static func register(domain: String, name: String?, timezone: String?, by author: AuditLog.Author,
                          on database: some PostgresQuerying) throws -> Site {
         let domain = try DomainName.normalize(domain)
-        let name = try SiteName.validate(name ?? domain)
+        let name = try SiteName.validate(name ?? SiteName.defaultName(forDomain: domain))
         let timezone = try TimeZoneName.validate(timezone ?? "UTC")
         return try database.transaction(begin: "BEGIN") {
             let site = try SiteStore.create(domain: domain, name: name, timezone: timezone, ownerID: author.userID,

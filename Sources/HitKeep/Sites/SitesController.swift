@@ -1,6 +1,6 @@
 import Foundation
 
-/// Sites (API.md §4): listed, created, read, renamed and deleted.
+/// Sites (docs/API.md §7.1): listed, created, read, renamed and deleted.
 enum SitesController {
     static func addRoutes(to router: inout Router<Endpoint>) {
         router.add(.get, "/api/sites", list)

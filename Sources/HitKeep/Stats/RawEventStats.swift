@@ -1,7 +1,7 @@
 import Foundation
 import PostgresClient
 
-/// Numbers straight from the events: any range, any filters. The definitions of API.md §5.3 read
+/// Numbers straight from the events: any range, any filters. The definitions of docs/API.md §10.3 read
 /// as SQL. One statement per period reads the matching events once, groups them by session once,
 /// and returns every number as rows tagged `total`, `chart` or a list name.
 struct RawEventStats: StatsSource {

@@ -1,7 +1,7 @@
 import Foundation
 import PostgresClient
 
-/// `GET /api/sites/{site_id}/stats` (API.md §5.3).
+/// `GET /api/sites/{site_id}/stats` (docs/API.md §10).
 enum StatsController {
     static func addRoutes(to router: inout Router<Endpoint>) {
         router.add(.get, "/api/sites/{site_id}/stats", query: StatsRequest.parameterNames, show)

@@ -73,7 +73,7 @@ public struct StatsDimension: Sendable, Hashable {
 }
 
 extension StatsDimension {
-    // The registry. Names, list keys and filter types are public API (API.md §5.3): keep them.
+    // The registry. Names, list keys and filter types are public API (docs/API.md §10): keep them.
     public static let path = event("path", "Page", .path, list: ("top_pages", "Top pages", "Pages"))
     public static let entry = StatsDimension(name: "entry", source: .sessionEntry(column: "path"), label: "Entry page",
                                              values: .path, isFilter: false,

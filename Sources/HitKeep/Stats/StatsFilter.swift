@@ -39,6 +39,11 @@ public struct StatsFilter: Sendable, Equatable {
         guard !value.isEmpty, value.utf8.count <= PageViewFields.maximumURLLength else {
             throw .invalid("invalid_filter", "filter \(type) needs a value of at most \(PageViewFields.maximumURLLength) bytes")
         }
+        // No stored value has control characters (ingestion refuses them), and PostgreSQL refuses
+        // a NUL in text outright: such a filter is a mistake, answered as one.
+        guard !TextValidation.containsControlCharacters(value) else {
+            throw .invalid("invalid_filter", "filter \(type) has a control character in its value")
+        }
         return StatsFilter(dimension: dimension, value: value == noneName ? "" : try dimension.storedValue(filtering: value))
     }
 }

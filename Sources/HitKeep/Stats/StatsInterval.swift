@@ -3,7 +3,7 @@
 public enum StatsInterval: String, Sendable, CaseIterable {
     case hour, day, week, month
 
-    /// `hour` up to 2 days, `month` from 365 days, else `day` (API.md §5.3).
+    /// `hour` up to 2 days, `month` from 365 days, else `day` (docs/API.md §10.1).
     public static func defaultFor(seconds: Double) -> StatsInterval {
         if seconds <= 2 * 86_400 { return .hour }
         if seconds >= 365 * 86_400 { return .month }

@@ -1,7 +1,7 @@
 import Foundation
 import TextFormats
 
-/// The query parameters of `GET /api/sites/{id}/stats`, checked (API.md §5.3). Range ends that are
+/// The query parameters of `GET /api/sites/{id}/stats`, checked (docs/API.md §10.1). Range ends that are
 /// dates are resolved to instants later, in PostgreSQL, with the time zone's rules.
 public struct StatsRequest: Sendable, Equatable {
     /// One end of the range: an instant, or a calendar date meaning that whole day in `timezone`.

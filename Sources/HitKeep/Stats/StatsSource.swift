@@ -1,7 +1,7 @@
 import PostgresClient
 
 /// Where a period's numbers come from: the rollups, or the raw events. Both give the same numbers
-/// for the same question (API.md §5.3's definitions); they differ in what they can answer fast.
+/// for the same question (docs/API.md §10.3's definitions); they differ in what they can answer fast.
 protocol StatsSource {
     /// The period's numbers; top lists of `limit` entries, or none when `limit` is nil (comparisons).
     func period(_ range: StatsRange, buckets: [ChartBucket], limit: Int?) throws -> StatsPeriod

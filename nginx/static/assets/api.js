@@ -1,4 +1,4 @@
-// The JSON API (API.md), called with the session cookie: same origin, so the browser sends
+// The JSON API (docs/API.md), called with the session cookie: same origin, so the browser sends
 // hk_token by itself and the Origin header that passes the server's CSRF check.
 
 const REQUEST_TIMEOUT_MS = 20000;

@@ -11,6 +11,7 @@ import * as statsView from "./views/stats.js";
 import * as apiClientsView from "./views/api-clients.js";
 import * as passwordView from "./views/password.js";
 import * as securityLogView from "./views/security-log.js";
+import * as apiReferenceView from "./views/api-reference.js";
 
 const routes = [
   { pattern: /^\/$/, redirect: "/sites" },
@@ -23,6 +24,8 @@ const routes = [
   { pattern: /^\/settings\/api-clients\/?$/, view: apiClientsView, section: "settings" },
   { pattern: /^\/settings\/password\/?$/, view: passwordView, section: "settings" },
   { pattern: /^\/settings\/security\/?$/, view: securityLogView, section: "settings" },
+  // Open: readable signed out too (the document is public), with the navigation when signed in.
+  { pattern: /^\/api-reference\/?$/, view: apiReferenceView, section: "api", open: true },
 ];
 
 const session = {
@@ -106,7 +109,8 @@ function renderNav(route) {
   nav.append(
     h("ul", { class: "topnav-links" },
       h("li", {}, link("/sites", "Sites", "sites")),
-      h("li", {}, link("/settings/api-clients", "Settings", "settings"))),
+      h("li", {}, link("/settings/api-clients", "Settings", "settings")),
+      h("li", {}, link("/api-reference", "API", "api"))),
     h("div", { class: "topnav-user" },
       h("span", { class: "topnav-email", title: session.user.email }, session.user.email),
       h("button", { type: "button", class: "button subtle", onclick: signOut }, "Sign out")),
@@ -148,7 +152,10 @@ async function render() {
 
   main.setAttribute("aria-busy", "true");
   try {
-    if (matched && !matched.route.public) {
+    if (matched && matched.route.open) {
+      await currentUser();
+      if (controller.signal.aborted) return;
+    } else if (matched && !matched.route.public) {
       const user = await currentUser();
       if (controller.signal.aborted) return;
       if (!user) {
