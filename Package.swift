@@ -25,12 +25,16 @@ let package = Package(
         .target(name: "FastCGI", dependencies: ["CFastCGI", "CSupport"]),
         // libpq client: connections, parameters, rows, transactions. Knows nothing of HitKeep.
         .target(name: "PostgresClient", dependencies: ["CLibPQ"]),
+        // The pool's scoreboard in shared memory: workers count, the supervisor enforces the request
+        // timeout, metrics and the status page read it. Knows nothing of HitKeep.
+        .target(name: "Scoreboard", dependencies: ["CSupport"]),
         // The application: HTTP model, router, authentication and the features.
         .target(
             name: "HitKeep",
             dependencies: [
                 "FastCGI",
                 "PostgresClient",
+                "Scoreboard",
                 "CArgon2",
                 "CSupport",
                 .product(name: "Logging", package: "swift-log"),
@@ -45,6 +49,7 @@ let package = Package(
                 "HitKeep",
                 "FastCGI",
                 "PostgresClient",
+                "Scoreboard",
                 "CSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -52,5 +57,6 @@ let package = Package(
         ),
         .testTarget(name: "HitKeepTests", dependencies: ["HitKeep"]),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
+        .testTarget(name: "ScoreboardTests", dependencies: ["Scoreboard"]),
     ]
 )

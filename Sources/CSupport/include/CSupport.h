@@ -3,6 +3,8 @@
 
 #include <stddef.h>
 
+#include "SharedWords.h"
+
 /// Installs a SIGTERM/SIGINT handler for a FastCGI worker. The handler records the request to drain
 /// and puts a socket that is not listening on fd 0, so that libfcgi's accept() (which retries on
 /// EINTR) fails and the worker leaves its loop after finishing the request it is serving.
