@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "SharedWords.h"
+#include "ExitStatus.h"
 
 /// Installs a SIGTERM/SIGINT handler for a FastCGI worker. The handler records the request to drain
 /// and puts a socket that is not listening on fd 0, so that libfcgi's accept() (which retries on

@@ -35,6 +35,8 @@ final class Supervisor {
     private var rapidFailures = 0
     private var nextSpawnAllowed = ContinuousClock.now
     private var shuttingDown = false
+    /// Children that, while draining, had to be killed at the deadline or ended otherwise than told.
+    private var drainFailures = 0
 
     init(spawner: ChildSpawner, listening: ListeningSocket, settings: Settings, logger: Logger) {
         self.spawner = spawner
@@ -102,32 +104,51 @@ final class Supervisor {
     }
 
     private func reap() {
-        while true {
-            var status: Int32 = 0
-            let pid = waitpid(-1, &status, WNOHANG)
-            guard pid > 0 else { return }
+        while let (pid, exit) = reapOne(blocking: false) {
             guard let process = children.removeValue(forKey: pid) else { continue }
-            let exitedCleanly = (status & 0x7F) == 0 && ((status >> 8) & 0xFF) == 0
-            if process.retiring || shuttingDown { continue }
-            if exitedCleanly {
-                // Retired after its request limit: replace it at once.
-                continue
+            childEnded(process, exit)
+        }
+    }
+
+    /// A child that has ended, and how, or nil when none has (or none is left).
+    private func reapOne(blocking: Bool) -> (pid_t, ChildExit)? {
+        var status: Int32 = 0
+        let pid = waitpid(-1, &status, blocking ? 0 : WNOHANG)
+        guard pid > 0 else { return nil }
+        return (pid, ChildExit(waitStatus: status))
+    }
+
+    private func childEnded(_ process: ChildProcess, _ exit: ChildExit) {
+        if shuttingDown {
+            // Told to stop: a worker exits 0 once its request is done; the roll-up, which folds in
+            // single transactions, dies of the SIGTERM itself. Anything else is worth the exit status.
+            let expected = exit.isSuccess || (process.child == .rollUp && exit == .signaled(SIGTERM))
+            if !expected {
+                drainFailures += 1
+                logger.warning("\(process.child.rawValue) ended badly while draining", metadata: [
+                    "child": .stringConvertible(process.pid), "how": .string(exit.description)])
             }
-            let lived = ContinuousClock.now - process.started
-            let how = (status & 0x7F) != 0 ? "signal \(status & 0x7F)" : "status \((status >> 8) & 0xFF)"
-            logger.warning("\(process.child.rawValue) died", metadata: ["child": .stringConvertible(pid), "how": .string(how)])
-            if lived < .seconds(2) {
-                rapidFailures += 1
-                let delay = min(Duration.milliseconds(100) * (1 << min(rapidFailures, 6)), .seconds(5))
-                nextSpawnAllowed = .now + delay
-            } else {
-                rapidFailures = 0
-            }
+            return
+        }
+        if process.retiring { return }
+        if exit.isSuccess {
+            // Retired after its request limit: replace it at once.
+            return
+        }
+        let lived = ContinuousClock.now - process.started
+        logger.warning("\(process.child.rawValue) died", metadata: ["child": .stringConvertible(process.pid), "how": .string(exit.description)])
+        if lived < .seconds(2) {
+            rapidFailures += 1
+            let delay = min(Duration.milliseconds(100) * (1 << min(rapidFailures, 6)), .seconds(5))
+            nextSpawnAllowed = .now + delay
+        } else {
+            rapidFailures = 0
         }
     }
 
     /// Stops listening, tells every child to finish its request and exit, and kills those still busy
-    /// at the deadline.
+    /// at the deadline. Returns 0 when every child finished in time as told, 1 when one had to be
+    /// killed or ended otherwise (a service manager then reports the stop as failed).
     private func drain() -> Int32 {
         listening.stopListening()
         for pid in children.keys { kill(pid, SIGTERM) }
@@ -139,15 +160,17 @@ final class Supervisor {
         }
         if !children.isEmpty {
             logger.warning("killing children still busy at the shutdown deadline", metadata: ["count": .stringConvertible(children.count)])
+            drainFailures += children.count
             for pid in children.keys { kill(pid, SIGKILL) }
-            while !children.isEmpty {
-                var status: Int32 = 0
-                let pid = waitpid(-1, &status, 0)
-                if pid <= 0 { break }
+            while !children.isEmpty, let (pid, _) = reapOne(blocking: true) {
                 children.removeValue(forKey: pid)
             }
         }
-        logger.info("stopped")
-        return 0
+        if drainFailures == 0 {
+            logger.info("stopped")
+            return 0
+        }
+        logger.warning("stopped; not every child finished as told", metadata: ["children": .stringConvertible(drainFailures)])
+        return 1
     }
 }
