@@ -30,7 +30,7 @@ public enum PrometheusExposition {
             }
         }
 
-        family(&text, "hitkeep_http_request_duration_seconds", "histogram", "Time from a request in hand to its response written, by route.")
+        family(&text, "hitkeep_http_request_duration_seconds", "histogram", "Time a worker spent on a request, from its parameters read to its response ready, by route.")
         for (index, counts) in pool.routeCounts.enumerated() where counts.requests > 0 {
             let labels = routeLabels(pool.routes[index])
             var cumulative: UInt64 = 0
@@ -49,7 +49,7 @@ public enum PrometheusExposition {
 
         family(&text, "hitkeep_respawns_total", "counter", "Processes the supervisor started in the place of others, by child and reason.")
         for child in PoolChild.allCases {
-            for reason in RespawnReason.allCases where child == .worker || reason == .signal || reason == .exitStatus {
+            for reason in RespawnReason.allCases where child == .worker || (reason != .maxRequests && reason != .requestTimeout) {
                 text += "hitkeep_respawns_total{child=\"\(child.name)\",reason=\"\(reason.name)\"} \(pool.respawns[child.rawValue][reason.rawValue])\n"
             }
         }

@@ -76,7 +76,9 @@ public struct SupervisorRecord {
         board.rollUpWord(ScoreboardLayout.RollUp.readySince).store(0)
     }
 
-    public func rollUpEnded() {
+    /// Roll-up `pid` has ended; after a rolling restart its successor may already be running.
+    public func rollUpEnded(_ pid: Int32) {
+        guard board.rollUpWord(ScoreboardLayout.RollUp.pid).shared == UInt64(pid) else { return }
         board.rollUpWord(ScoreboardLayout.RollUp.pid).store(0)
         board.rollUpWord(ScoreboardLayout.RollUp.readySince).store(0)
     }

@@ -1,5 +1,9 @@
 import CSupport
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A worker's own slot of the scoreboard: what it is doing and what it has done. On the request
 /// path: `begin` is a clock read, a copy of at most 88 bytes and one store; `finish` a clock read
 /// and seven stores. No system call, lock or allocation.
@@ -72,5 +76,17 @@ public struct WorkerSlot {
     /// Counts an error PostgreSQL or libpq reported to this worker.
     public func countDatabaseError(_ kind: DatabaseErrorKind) {
         (base + ScoreboardLayout.Slot.databaseErrors + kind.rawValue).add(1)
+    }
+}
+
+extension WorkerSlot {
+    /// The slot of a worker that no supervisor started: a board of its own, with this process in
+    /// its only slot, so that it counts and shows its status page all the same.
+    public static func standalone(routes: [RouteLabel], maxRequests: Int) -> WorkerSlot {
+        let board = Scoreboard.detached(slots: 1, routes: routes)
+        var record = SupervisorRecord(board: board, settings: .init(workers: 1, requestTimeoutNanoseconds: 0, maxRequests: maxRequests))
+        let index = record.reserveSlot()!
+        record.started(getpid(), in: index)
+        return WorkerSlot(board: board, index: index)
     }
 }

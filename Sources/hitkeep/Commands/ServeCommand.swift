@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HitKeep
+import Scoreboard
 
 #if canImport(Glibc)
 import Glibc
@@ -31,6 +32,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Seconds to let in-flight requests finish on SIGTERM (env: HITKEEP_SHUTDOWN_TIMEOUT).")
     var shutdownTimeout: Int = environment["HITKEEP_SHUTDOWN_TIMEOUT"].flatMap(Int.init) ?? 30
 
+    @Option(help: "Seconds a worker may spend on one request before it is killed and replaced; 0 for no limit (env: HITKEEP_REQUEST_TIMEOUT).")
+    var requestTimeout: Int = environment["HITKEEP_REQUEST_TIMEOUT"].flatMap(Int.init) ?? 60
+
     @OptionGroup var database: DatabaseOptions
 
     /// `--socket`, else `HITKEEP_SOCKET`; neither means fd 0.
@@ -43,6 +47,7 @@ struct ServeCommand: ParsableCommand {
         guard maxRequests >= 0 else { throw ValidationError("--max-requests must not be negative") }
         guard mode_t(socketMode, radix: 8) != nil else { throw ValidationError("--socket-mode must be octal, e.g. 0660") }
         guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout must not be negative") }
+        guard requestTimeout >= 0 else { throw ValidationError("--request-timeout must not be negative") }
         if let socket = socketAddress, ListeningSocket.Address(socket) == nil {
             throw ValidationError("--socket must be a unix socket path or host:port")
         }
@@ -69,7 +74,18 @@ struct ServeCommand: ParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         environment["HITKEEP_DATABASE_URL"] = database.configuration.databaseURL
         environment["HITKEEP_MAX_REQUESTS"] = String(maxRequests)
-        let spawner = ChildSpawner(listeningDescriptor: listening.descriptor, environment: environment)
+        // Slots for twice the workers and a few more: a rolling restart starts the new workers
+        // while the old ones finish their requests.
+        let scoreboard: Scoreboard
+        do {
+            scoreboard = try Scoreboard.create(slots: 2 * workers + 2, routes: PoolRoutes.labels())
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let record = SupervisorRecord(board: scoreboard, settings: .init(
+            workers: workers, requestTimeoutNanoseconds: UInt64(requestTimeout) * 1_000_000_000, maxRequests: maxRequests))
+        let spawner = ChildSpawner(listeningDescriptor: listening.descriptor, scoreboardDescriptor: scoreboard.descriptor!,
+                                   environment: environment)
         logger.info("serving", metadata: [
             "socket": .string(listening.address?.description ?? "inherited fd \(listening.descriptor)"),
             "workers": .stringConvertible(workers),
@@ -77,7 +93,9 @@ struct ServeCommand: ParsableCommand {
         let supervisor = Supervisor(
             spawner: spawner,
             listening: listening,
-            settings: .init(workers: workers, shutdownTimeout: .seconds(shutdownTimeout)),
+            settings: .init(workers: workers, shutdownTimeout: .seconds(shutdownTimeout),
+                            requestTimeoutNanoseconds: UInt64(requestTimeout) * 1_000_000_000),
+            record: record,
             logger: logger
         )
         let status = supervisor.run()

@@ -24,6 +24,14 @@ enum ChildExit: Equatable, CustomStringConvertible {
 
     var isSuccess: Bool { self == .exited(status: 0) }
 
+    /// The exit status or the signal number.
+    var detail: Int32 {
+        switch self {
+        case .exited(let status): status
+        case .signaled(let signal): signal
+        }
+    }
+
     var description: String {
         switch self {
         case .exited(let status): "exit status \(status)"
