@@ -72,11 +72,17 @@ public struct PoolSnapshot: Sendable {
 
     public func count(_ state: WorkerState) -> Int { workers.filter { $0.state == state }.count }
 
+    /// The slot of the worker taking this snapshot for its status page, whose own request is no
+    /// news to the reader.
+    public var readerSlot: Int?
+
+    /// The busy worker whose request has run longest, the reader aside.
     public var longestRunning: Worker? {
-        workers.filter { $0.busyNanoseconds != nil }.max { $0.busyNanoseconds! < $1.busyNanoseconds! }
+        workers.filter { $0.busyNanoseconds != nil && $0.slot != readerSlot }.max { $0.busyNanoseconds! < $1.busyNanoseconds! }
     }
 
-    public init(of board: Scoreboard) {
+    public init(of board: Scoreboard, readerSlot: Int? = nil) {
+        self.readerSlot = readerSlot
         let now = MonotonicClock.nanoseconds()
         let header = ScoreboardLayout.Header.self
         let layout = board.layout

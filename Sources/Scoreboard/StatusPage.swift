@@ -18,7 +18,7 @@ public enum StatusPage {
         if let longest = pool.longestRunning, let busy = longest.busyNanoseconds {
             lines.append(row("longest running", "\(seconds(busy)) \(longest.request ?? "-") (worker pid \(longest.pid))"))
         } else {
-            lines.append(row("longest running", "none: every worker is idle"))
+            lines.append(row("longest running", "none: no other worker is busy"))
         }
         lines.append(row("request timeout", pool.requestTimeoutNanoseconds == 0 ? "none" : seconds(pool.requestTimeoutNanoseconds)))
         lines.append(row("max requests", pool.maxRequests == 0 ? "no limit" : "\(pool.maxRequests) per worker"))
@@ -43,20 +43,20 @@ public enum StatusPage {
         }
 
         lines.append("")
-        lines.append(columns(["slot", "pid", "state", "up", "requests", "busy for", "request"], widths: [4, 8, 9, 9, 9, 9]))
+        lines.append(columns(["slot", "pid", "state", "up", "requests", "busy for", "request"], widths: [5, 8, 9, 9, 9, 9]))
         for worker in pool.workers {
             lines.append(columns([
                 String(worker.slot), String(worker.pid), worker.state.rawValue + (worker.retiring ? "*" : ""),
                 duration(worker.upNanoseconds), String(worker.requestsThisProcess),
                 worker.busyNanoseconds.map(seconds) ?? "-", worker.request ?? "-",
-            ], widths: [4, 8, 9, 9, 9, 9]))
+            ], widths: [5, 8, 9, 9, 9, 9]))
         }
         if pool.workers.contains(where: \.retiring) { lines.append("* retiring: finishing its request before it exits") }
 
         let asked = pool.routeCounts.indices.filter { pool.routeCounts[$0].requests > 0 }
         if !asked.isEmpty {
             lines.append("")
-            lines.append(columns(["route", "requests", "2xx", "3xx", "4xx", "5xx", "mean"], widths: [48, 9, 8, 6, 8, 6]))
+            lines.append(columns(["route", "requests", "2xx", "3xx", "4xx", "5xx", "mean"], widths: [48, 9, 7, 7, 7, 7]))
             for index in asked {
                 let counts = pool.routeCounts[index]
                 var classes = [UInt64](repeating: 0, count: 6)
@@ -69,7 +69,7 @@ public enum StatusPage {
                     route.method.isEmpty ? route.pattern : "\(route.method) \(route.pattern)", String(counts.requests),
                     String(classes[2]), String(classes[3]), String(classes[4]), String(classes[5]),
                     milliseconds(counts.nanoseconds / max(counts.requests, 1)),
-                ], widths: [48, 9, 8, 6, 8, 6]))
+                ], widths: [48, 9, 7, 7, 7, 7]))
             }
         }
         return lines.joined(separator: "\n") + "\n"

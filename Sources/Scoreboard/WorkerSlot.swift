@@ -9,6 +9,8 @@ import Glibc
 /// and seven stores. No system call, lock or allocation.
 public struct WorkerSlot {
     private let board: Scoreboard
+    /// The slot's position in the board.
+    public let index: Int
     private let base: UnsafeMutablePointer<UInt64>
     private let routes: UnsafeMutablePointer<UInt64>
 
@@ -16,6 +18,7 @@ public struct WorkerSlot {
     public init(board: Scoreboard, index: Int) {
         precondition(index >= 0 && index < board.slotCount, "no scoreboard slot \(index)")
         self.board = board
+        self.index = index
         base = board.slotWord(index, 0)
         routes = base + ScoreboardLayout.Slot.routes
     }

@@ -23,4 +23,8 @@ int hk_terminate_with_parent(void);
 /// export (it is a GNU extension).
 int hk_contains_bytes(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length);
 
+/// accept4 with SOCK_CLOEXEC, so that a child spawned by another thread at that moment never
+/// inherits the connection (accept4 is a GNU extension that Swift's Glibc module does not export).
+int hk_accept_close_on_exec(int listening);
+
 #endif

@@ -8,7 +8,7 @@ import Scoreboard
 enum PoolStatusPage {
     static let path = "/pool-status"
 
-    static func response(to request: Request, board: Scoreboard) -> Response {
+    static func response(to request: Request, servedBy slot: WorkerSlot) -> Response {
         guard request.method == .get || request.method == .head else {
             var headers = ResponseHeaders()
             headers[.allow] = "GET, HEAD"
@@ -20,6 +20,6 @@ enum PoolStatusPage {
         headers[.cacheControl] = "no-store"
         headers[.xContentTypeOptions] = "nosniff"
         // nginx drops the body of a HEAD response itself.
-        return Response(status: .ok, headers: headers, body: Array(StatusPage.render(PoolSnapshot(of: board)).utf8))
+        return Response(status: .ok, headers: headers, body: Array(StatusPage.render(PoolSnapshot(of: slot.scoreboard, readerSlot: slot.index)).utf8))
     }
 }

@@ -32,7 +32,7 @@ public struct Worker {
             let response: Response
             let counter: Int
             if request.path == PoolStatusPage.path {
-                response = PoolStatusPage.response(to: request, board: slot.scoreboard)
+                response = PoolStatusPage.response(to: request, servedBy: slot)
                 counter = statusPageCounter
             } else {
                 response = application.respond(to: request)

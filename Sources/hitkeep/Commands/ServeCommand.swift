@@ -35,11 +35,19 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Seconds a worker may spend on one request before it is killed and replaced; 0 for no limit (env: HITKEEP_REQUEST_TIMEOUT).")
     var requestTimeout: Int = environment["HITKEEP_REQUEST_TIMEOUT"].flatMap(Int.init) ?? 60
 
+    @Option(help: "host:port to serve Prometheus metrics on (GET /metrics), for a private network only; unset: none (env: HITKEEP_METRICS_ADDRESS).")
+    var metricsAddress: String?
+
     @OptionGroup var database: DatabaseOptions
 
     /// `--socket`, else `HITKEEP_SOCKET`; neither means fd 0.
     private var socketAddress: String? {
         socket ?? Self.environment["HITKEEP_SOCKET"]
+    }
+
+    /// `--metrics-address`, else `HITKEEP_METRICS_ADDRESS`; neither (or an empty value) means no listener.
+    private var metricsListenAddress: String? {
+        (metricsAddress ?? Self.environment["HITKEEP_METRICS_ADDRESS"]).flatMap { $0.isEmpty ? nil : $0 }
     }
 
     func validate() throws {
@@ -50,6 +58,11 @@ struct ServeCommand: ParsableCommand {
         guard requestTimeout >= 0 else { throw ValidationError("--request-timeout must not be negative") }
         if let socket = socketAddress, ListeningSocket.Address(socket) == nil {
             throw ValidationError("--socket must be a unix socket path or host:port")
+        }
+        if let metrics = metricsListenAddress {
+            guard case .tcp? = ListeningSocket.Address(metrics) else {
+                throw ValidationError("--metrics-address must be host:port, e.g. 10.0.0.11:9464")
+            }
         }
     }
 
@@ -84,12 +97,22 @@ struct ServeCommand: ParsableCommand {
         }
         let record = SupervisorRecord(board: scoreboard, settings: .init(
             workers: workers, requestTimeoutNanoseconds: UInt64(requestTimeout) * 1_000_000_000, maxRequests: maxRequests))
+        var metrics: MetricsListener?
+        if let address = metricsListenAddress.flatMap(ListeningSocket.Address.init) {
+            do {
+                metrics = try MetricsListener.open(address)
+            } catch let failure as ListeningSocket.Failure {
+                throw ValidationError("--metrics-address: \(failure.description)")
+            }
+        }
         let spawner = ChildSpawner(listeningDescriptor: listening.descriptor, scoreboardDescriptor: scoreboard.descriptor!,
                                    environment: environment)
         logger.info("serving", metadata: [
             "socket": .string(listening.address?.description ?? "inherited fd \(listening.descriptor)"),
             "workers": .stringConvertible(workers),
+            "metrics": .string(metrics.map { "http://\($0.address)/metrics" } ?? "off"),
         ])
+        metrics?.start(board: scoreboard, logger: logger)
         let supervisor = Supervisor(
             spawner: spawner,
             listening: listening,
