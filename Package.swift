@@ -28,6 +28,9 @@ let package = Package(
         .target(name: "FastCGI", dependencies: ["CFastCGI", "CSupport", "TextFormats"]),
         // libpq client: connections, parameters, rows, transactions. Knows nothing of HitKeep.
         .target(name: "PostgresClient", dependencies: ["CLibPQ", "TextFormats"]),
+        // The pool's scoreboard in shared memory: workers count, the supervisor enforces the request
+        // timeout, metrics and the status page read it. Knows nothing of HitKeep.
+        .target(name: "Scoreboard", dependencies: ["CSupport"]),
         // The application: HTTP model, router, authentication and the features.
         .target(
             name: "HitKeep",
@@ -35,6 +38,7 @@ let package = Package(
                 "FastCGI",
                 "PostgresClient",
                 "TextFormats",
+                "Scoreboard",
                 "CArgon2",
                 "CSupport",
                 .product(name: "Logging", package: "swift-log"),
@@ -50,6 +54,7 @@ let package = Package(
                 "FastCGI",
                 "PostgresClient",
                 "TextFormats",
+                "Scoreboard",
                 "CSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -58,5 +63,6 @@ let package = Package(
         .testTarget(name: "HitKeepTests", dependencies: ["HitKeep"]),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
         .testTarget(name: "TextFormatsTests", dependencies: ["TextFormats"]),
+        .testTarget(name: "ScoreboardTests", dependencies: ["Scoreboard"]),
     ]
 )

@@ -22,6 +22,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         self.sqlState = sqlState
         self.constraint = constraint
         self.message = message
+        PostgresErrorObserver.observe?(self)
     }
 
     public var description: String {

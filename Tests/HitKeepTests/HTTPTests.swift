@@ -35,10 +35,11 @@ import Testing
     }
 
     @Test func capturesPathParameters() {
-        guard case .matched(let handler, let parameters) = router.resolve(.delete, path: "/api/sites/S1/members/U2") else {
+        guard case .matched(let handler, let parameters, let route) = router.resolve(.delete, path: "/api/sites/S1/members/U2") else {
             Issue.record("no match"); return
         }
         #expect(handler == "remove")
+        #expect(router.routes[route].method == .delete && router.routes[route].pattern == "/api/sites/{site_id}/members/{user_id}")
         #expect(parameters == ["site_id": "S1", "user_id": "U2"])
     }
 

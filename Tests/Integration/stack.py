@@ -299,7 +299,7 @@ class Pool:
 
     def __init__(self, binary: Path, socket_path: Path, database_url: str, log: Path, workers: int = 4,
                  extra_environment: Optional[dict] = None, listener: Optional[socket.socket] = None,
-                 tcp_port: Optional[int] = None):
+                 tcp_port: Optional[int] = None, shutdown_timeout: int = 15):
         """With `listener`, the pool gets that listening socket on fd 0 (as from spawn-fcgi) and no
         --socket; `socket_path` is then where the listener is bound. With `tcp_port`, the pool
         listens on 127.0.0.1:`tcp_port` instead of `socket_path`."""
@@ -311,6 +311,7 @@ class Pool:
         self.log = log
         self.workers = workers
         self.extra_environment = extra_environment or {}
+        self.shutdown_timeout = shutdown_timeout
         self.process: Optional[subprocess.Popen] = None
 
     @property
@@ -342,7 +343,8 @@ class Pool:
             where = ["--socket", str(self.socket), "--socket-mode", "0666"]
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [str(self.binary), "serve", *where, "--workers", str(self.workers), "--shutdown-timeout", "15"],
+                [str(self.binary), "serve", *where, "--workers", str(self.workers),
+                 "--shutdown-timeout", str(self.shutdown_timeout)],
                 stdin=self.listener.fileno() if self.listener else subprocess.DEVNULL,
                 stdout=log, stderr=log, env=environment,
                 # Ctrl-C on the test run must not reach the pools directly: teardown stops them.

@@ -12,6 +12,9 @@ public final class Application {
     public let database: Database
     public let configuration: Configuration
     let logger: Logger
+    /// The route of the last request, a position in `router.routes`; nil when it matched none.
+    /// The worker counts requests by it.
+    private(set) var lastRoute: Int?
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -45,6 +48,7 @@ public final class Application {
     private static let noSniff = HTTPField(name: .xContentTypeOptions, value: "nosniff")
 
     private func dispatch(_ request: Request) -> Response {
+        lastRoute = nil
         if let rejection = request.rejection { return rejection.response }
         if request.bodyExceededLimit {
             return HTTPProblem(.contentTooLarge, code: "payload_too_large",
@@ -58,7 +62,8 @@ public final class Application {
             headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
             return HTTPProblem(.methodNotAllowed, code: "method_not_allowed",
                                detail: "\(request.method.rawValue) is not allowed here", headers: headers).response
-        case .matched(let endpoint, let parameters):
+        case .matched(let endpoint, let parameters, let route):
+            lastRoute = route
             if let refusal = endpoint.unknownParameter(in: request.query) {
                 return HTTPProblem(refusal).response
             }

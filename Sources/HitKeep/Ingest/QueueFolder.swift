@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresClient
+import Scoreboard
 
 /// What `hitkeep roll-up` does: moves queued page views into the rollups about once a second
 /// (migrations/0008), so that the queue stays short, stats requests find little left to fold, and
@@ -15,6 +16,9 @@ public struct QueueFolder {
     /// Pause between purges of expired sessions and throttle rows, which nothing reads any more but
     /// which would otherwise stay for good.
     public var purgeInterval: TimeInterval = 60
+
+    /// Where the pool's scoreboard learns of each fold; nil outside a pool.
+    public var record: RollUpRecord?
 
     private let database: Database
     private let configuration: Configuration
@@ -37,13 +41,16 @@ public struct QueueFolder {
                     try purge()
                     nextPurge = Date().addingTimeInterval(purgeInterval)
                 }
+                let started = MonotonicClock.nanoseconds()
                 let moved = try EventStore.foldAll(limit: batchSize, on: database)
+                record?.folded(moved: moved, drained: moved < batchSize, started: started)
                 if failing {
                     logger.info("rolling up again")
                     failing = false
                 }
                 if moved >= batchSize { continue }
             } catch {
+                record?.failed()
                 // Once per outage, not once a second.
                 if !failing { logger.warning("roll-up failed; retrying every second", metadata: ["error": "\(error)"]) }
                 failing = true

@@ -4,7 +4,8 @@ import HTTPTypes
 /// lookup costs one dictionary probe per segment, however many routes there are.
 public struct Router<Handler: Sendable>: Sendable {
     public enum Resolution {
-        case matched(Handler, parameters: [String: String])
+        /// `route` is the route's position in `routes`.
+        case matched(Handler, parameters: [String: String], route: Int)
         /// The path exists, but not for this method; the methods that do exist, for `Allow`.
         case methodNotAllowed(allowed: [HTTPRequest.Method])
         case notFound
@@ -19,7 +20,7 @@ public struct Router<Handler: Sendable>: Sendable {
         /// the backtick, appear in no route).
         var literals: [(segment: [UInt8], node: Node)] = []
         var parameter: (name: String, node: Node)?
-        var handlers: [(method: HTTPRequest.Method, handler: Handler)] = []
+        var handlers: [(method: HTTPRequest.Method, handler: Handler, route: Int)] = []
 
         func literal(_ segment: UnsafeBufferPointer<UInt8>) -> Node? {
             for literal in literals where literal.segment.count == segment.count {
@@ -30,8 +31,9 @@ public struct Router<Handler: Sendable>: Sendable {
     }
 
     private let root = Node()
-    /// Every route in the order it was added, for whoever compares the API with its documentation
-    /// (`OpenAPIDocumentTests`); requests are resolved through the tree alone.
+    /// Every route in the order it was added: what the pool's per-route counters are labelled with,
+    /// and what `OpenAPIDocumentTests` compares with the documentation; requests are resolved
+    /// through the tree alone.
     public private(set) var routes: [(method: HTTPRequest.Method, pattern: String)] = []
 
     public init() {}
@@ -61,7 +63,7 @@ public struct Router<Handler: Sendable>: Sendable {
             }
         }
         precondition(!node.handlers.contains { $0.method == method }, "duplicate route \(method) \(pattern)")
-        node.handlers.append((method, handler))
+        node.handlers.append((method, handler, routes.count))
         routes.append((method, pattern))
     }
 
@@ -80,7 +82,7 @@ public struct Router<Handler: Sendable>: Sendable {
             for (name, range) in captured {
                 parameters[name] = String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
             }
-            return .matched(route.handler, parameters: parameters)
+            return .matched(route.handler, parameters: parameters, route: route.route)
         }
     }
 

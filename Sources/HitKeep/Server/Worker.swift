@@ -1,7 +1,9 @@
 import FastCGI
 import Logging
+import Scoreboard
 
-/// One worker process: a FastCGI responder on fd 0 in front of the application.
+/// One worker process: a FastCGI responder on fd 0 in front of the application, counting each
+/// request in its scoreboard slot.
 public struct Worker {
     public enum Outcome: Sendable {
         case drained, recycled, failed
@@ -9,17 +11,35 @@ public struct Worker {
 
     let application: Application
     let maxRequests: Int
+    let slot: WorkerSlot
 
-    public init(application: Application, maxRequests: Int) {
+    /// - Parameter slot: the slot the supervisor gave this worker; without one (a worker started by
+    ///   spawn-fcgi, say), a scoreboard of its own.
+    public init(application: Application, maxRequests: Int, slot: WorkerSlot? = nil) {
         self.application = application
         self.maxRequests = maxRequests
+        self.slot = slot ?? WorkerSlot.standalone(routes: PoolRoutes.labels(of: application), maxRequests: maxRequests)
     }
 
     /// Serves until a drain signal, the request limit, or a failed accept.
     public func run() throws -> Outcome {
         let responder = try FastCGIResponder(listeningSocket: 0, bodyLimit: application.configuration.bodyLimit)
+        let statusPageCounter = PoolRoutes.statusPageCounter(in: slot.scoreboard.routes)
+        slot.ready()
         let reason = responder.run(maxRequests: maxRequests) { incoming in
-            FastCGIBridge.response(from: application.respond(to: FastCGIBridge.request(from: incoming)))
+            let request = FastCGIBridge.request(from: incoming)
+            let started = slot.begin(method: request.method.rawValue, path: request.path)
+            let response: Response
+            let counter: Int
+            if request.path == PoolStatusPage.path {
+                response = PoolStatusPage.response(to: request, servedBy: slot)
+                counter = statusPageCounter
+            } else {
+                response = application.respond(to: request)
+                counter = PoolRoutes.counter(forRoute: application.lastRoute)
+            }
+            slot.finish(started: started, route: counter, status: response.status.code)
+            return FastCGIBridge.response(from: response)
         }
         switch reason {
         case .drained: return .drained

@@ -1,6 +1,8 @@
 import ArgumentParser
 import CSupport
 import HitKeep
+import Logging
+import Scoreboard
 
 /// The process that folds the ingest queue into the rollups. `serve` starts and supervises one
 /// beside its workers; pools on several hosts each run one, and they share the work site by site.
@@ -13,9 +15,24 @@ struct RollUpCommand: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @Flag(help: ArgumentHelp("Record folds in the scoreboard at fd 3 that `serve` passes.", visibility: .private))
+    var scoreboard = false
+
     func run() throws {
         _ = hk_terminate_with_parent()
         LoggingSetup.bootstrap()
-        QueueFolder(configuration: database.configuration, logger: LoggingSetup.logger("hitkeep.roll-up")).run()
+        let logger = LoggingSetup.logger("hitkeep.roll-up")
+        var folder = QueueFolder(configuration: database.configuration, logger: logger)
+        if scoreboard {
+            do {
+                let record = RollUpRecord(board: try Scoreboard.attach(routes: PoolRoutes.labels()))
+                DatabaseErrorCounting.start { record.countDatabaseError($0) }
+                record.ready()
+                folder.record = record
+            } catch {
+                logger.warning("\(error); folding uncounted")
+            }
+        }
+        folder.run()
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HitKeep
+import Scoreboard
 
 #if canImport(Glibc)
 import Glibc
@@ -31,6 +32,12 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Seconds to let in-flight requests finish on SIGTERM (env: HITKEEP_SHUTDOWN_TIMEOUT).")
     var shutdownTimeout: Int = environment["HITKEEP_SHUTDOWN_TIMEOUT"].flatMap(Int.init) ?? 30
 
+    @Option(help: "Seconds a worker may spend on one request before it is killed and replaced; 0 for no limit (env: HITKEEP_REQUEST_TIMEOUT).")
+    var requestTimeout: Int = environment["HITKEEP_REQUEST_TIMEOUT"].flatMap(Int.init) ?? 60
+
+    @Option(help: "host:port to serve Prometheus metrics on (GET /metrics), for a private network only; unset: none (env: HITKEEP_METRICS_ADDRESS).")
+    var metricsAddress: String?
+
     @OptionGroup var database: DatabaseOptions
 
     /// `--socket`, else `HITKEEP_SOCKET`; neither means fd 0.
@@ -38,13 +45,24 @@ struct ServeCommand: ParsableCommand {
         socket ?? Self.environment["HITKEEP_SOCKET"]
     }
 
+    /// `--metrics-address`, else `HITKEEP_METRICS_ADDRESS`; neither (or an empty value) means no listener.
+    private var metricsListenAddress: String? {
+        (metricsAddress ?? Self.environment["HITKEEP_METRICS_ADDRESS"]).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     func validate() throws {
         guard workers >= 1 && workers <= 512 else { throw ValidationError("--workers must be between 1 and 512") }
         guard maxRequests >= 0 else { throw ValidationError("--max-requests must not be negative") }
         guard mode_t(socketMode, radix: 8) != nil else { throw ValidationError("--socket-mode must be octal, e.g. 0660") }
         guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout must not be negative") }
+        guard requestTimeout >= 0 else { throw ValidationError("--request-timeout must not be negative") }
         if let socket = socketAddress, ListeningSocket.Address(socket) == nil {
             throw ValidationError("--socket must be a unix socket path or host:port")
+        }
+        if let metrics = metricsListenAddress {
+            guard case .tcp? = ListeningSocket.Address(metrics) else {
+                throw ValidationError("--metrics-address must be host:port, e.g. 10.0.0.11:9464")
+            }
         }
     }
 
@@ -69,15 +87,38 @@ struct ServeCommand: ParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         environment["HITKEEP_DATABASE_URL"] = database.configuration.databaseURL
         environment["HITKEEP_MAX_REQUESTS"] = String(maxRequests)
-        let spawner = ChildSpawner(listeningDescriptor: listening.descriptor, environment: environment)
+        // Slots for twice the workers and a few more: a rolling restart starts the new workers
+        // while the old ones finish their requests.
+        let scoreboard: Scoreboard
+        do {
+            scoreboard = try Scoreboard.create(slots: 2 * workers + 2, routes: PoolRoutes.labels())
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let record = SupervisorRecord(board: scoreboard, settings: .init(
+            workers: workers, requestTimeoutNanoseconds: UInt64(requestTimeout) * 1_000_000_000, maxRequests: maxRequests))
+        var metrics: MetricsListener?
+        if let address = metricsListenAddress.flatMap(ListeningSocket.Address.init) {
+            do {
+                metrics = try MetricsListener.open(address)
+            } catch let failure as ListeningSocket.Failure {
+                throw ValidationError("--metrics-address: \(failure.description)")
+            }
+        }
+        let spawner = ChildSpawner(listeningDescriptor: listening.descriptor, scoreboardDescriptor: scoreboard.descriptor!,
+                                   environment: environment)
         logger.info("serving", metadata: [
             "socket": .string(listening.address?.description ?? "inherited fd \(listening.descriptor)"),
             "workers": .stringConvertible(workers),
+            "metrics": .string(metrics.map { "http://\($0.address)/metrics" } ?? "off"),
         ])
+        metrics?.start(board: scoreboard, logger: logger)
         let supervisor = Supervisor(
             spawner: spawner,
             listening: listening,
-            settings: .init(workers: workers, shutdownTimeout: .seconds(shutdownTimeout)),
+            settings: .init(workers: workers, shutdownTimeout: .seconds(shutdownTimeout),
+                            requestTimeoutNanoseconds: UInt64(requestTimeout) * 1_000_000_000),
+            record: record,
             logger: logger
         )
         let status = supervisor.run()

@@ -1,7 +1,9 @@
 import ArgumentParser
+import Logging
 import Foundation
 import CSupport
 import HitKeep
+import Scoreboard
 
 #if canImport(Glibc)
 import Glibc
@@ -20,18 +22,40 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Exit after this many requests; 0 for no limit (env: HITKEEP_MAX_REQUESTS).")
     var maxRequests: Int = ProcessInfo.processInfo.environment["HITKEEP_MAX_REQUESTS"].flatMap(Int.init) ?? 0
 
+    @Option(help: ArgumentHelp("The slot of the scoreboard at fd 3 that `serve` gave this worker.", visibility: .private))
+    var scoreboardSlot: Int?
+
     func run() throws {
         // A worker whose supervisor died drains rather than living on unsupervised.
         _ = hk_terminate_with_parent()
         LoggingSetup.bootstrap()
         let logger = LoggingSetup.logger("hitkeep.worker")
         let application = Application(configuration: database.configuration, logger: logger)
-        let outcome = try Worker(application: application, maxRequests: maxRequests).run()
+        let slot = scoreboardSlot.flatMap { attach(slot: $0, routes: PoolRoutes.labels(of: application), logger: logger) }
+            ?? WorkerSlot.standalone(routes: PoolRoutes.labels(of: application), maxRequests: maxRequests)
+        DatabaseErrorCounting.start { slot.countDatabaseError($0) }
+        let outcome = try Worker(application: application, maxRequests: maxRequests, slot: slot).run()
         switch outcome {
         case .drained, .recycled: throw ExitCode.success
         case .failed:
             logger.error("accept failed; exiting")
             throw ExitCode(1)
+        }
+    }
+
+    /// The supervisor's scoreboard, or nil (and a warning) when it cannot be used: the worker then
+    /// serves all the same, uncounted by the pool.
+    private func attach(slot: Int, routes: [RouteLabel], logger: Logger) -> WorkerSlot? {
+        do {
+            let board = try Scoreboard.attach(routes: routes)
+            guard slot >= 0 && slot < board.slotCount else {
+                logger.warning("no scoreboard slot \(slot); serving uncounted")
+                return nil
+            }
+            return WorkerSlot(board: board, index: slot)
+        } catch {
+            logger.warning("\(error); serving uncounted")
+            return nil
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Scoreboard
 
 #if canImport(Glibc)
 import Glibc
@@ -6,28 +7,26 @@ import Glibc
 
 /// Starts the supervisor's children with the signals it blocks restored to their defaults:
 /// `hitkeep worker` with the listening socket on fd 0, as spawn-fcgi would, and `hitkeep roll-up`
-/// without it.
+/// without it; both with the scoreboard at `Scoreboard.inheritedDescriptor`.
 struct ChildSpawner {
-    enum Child: String {
-        case worker
-        case rollUp = "roll-up"
-    }
-
     let executable: String
     let listeningDescriptor: Int32
+    let scoreboardDescriptor: Int32
     let environment: [String]
 
-    init(listeningDescriptor: Int32, environment: [String: String]) {
+    init(listeningDescriptor: Int32, scoreboardDescriptor: Int32, environment: [String: String]) {
         var path = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink("/proc/self/exe", &path, path.count - 1)
         executable = length > 0
             ? String(decoding: path.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
             : CommandLine.arguments[0]
         self.listeningDescriptor = listeningDescriptor
+        self.scoreboardDescriptor = scoreboardDescriptor
         self.environment = environment.map { "\($0.key)=\($0.value)" }
     }
 
-    func spawn(_ child: Child) throws -> pid_t {
+    /// - Parameter slot: the worker's scoreboard slot; nil for the roll-up, or when none is free.
+    func spawn(_ child: PoolChild, slot: Int?) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -44,6 +43,8 @@ struct ChildSpawner {
             }
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         }
+        // After the listening socket has moved to fd 0: under systemd it arrives at fd 3.
+        posix_spawn_file_actions_adddup2(&actions, scoreboardDescriptor, Scoreboard.inheritedDescriptor)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -57,7 +58,11 @@ struct ChildSpawner {
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
-        let arguments = [executable, child.rawValue]
+        var arguments = [executable, child.name]
+        switch child {
+        case .worker: if let slot { arguments += ["--scoreboard-slot", String(slot)] }
+        case .rollUp: arguments += ["--scoreboard"]
+        }
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = environment.map { strdup($0) } + [nil]
         defer {
@@ -67,7 +72,7 @@ struct ChildSpawner {
         var pid: pid_t = 0
         let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard result == 0 else {
-            throw ListeningSocket.Failure(description: "cannot start \(child.rawValue): \(String(cString: strerror(result)))")
+            throw ListeningSocket.Failure(description: "cannot start \(child.name): \(String(cString: strerror(result)))")
         }
         return pid
     }
