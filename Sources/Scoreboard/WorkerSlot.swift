@@ -36,29 +36,30 @@ public struct WorkerSlot {
     /// shows `method path`. Returns the start, for `finish`.
     @inline(__always)
     public func begin(method: String, path: String) -> UInt64 {
-        var method = method
-        var path = path
         let text = UnsafeMutableRawPointer(base + ScoreboardLayout.Slot.request)
         let capacity = ScoreboardLayout.Slot.requestBytes
         // Written while `busySince` is 0 (withdrawn in `finish`, behind a release fence), and
         // published by it: a reader that sees the same nonzero `busySince` before and after copying
         // the text has copied one request's text whole.
-        let length = method.withUTF8 { methodBytes in
-            path.withUTF8 { pathBytes in
-                let methodLength = min(methodBytes.count, capacity - 1)
-                if methodLength > 0 { text.copyMemory(from: methodBytes.baseAddress!, byteCount: methodLength) }
-                text.storeBytes(of: 0x20, toByteOffset: methodLength, as: UInt8.self)
-                let pathLength = min(pathBytes.count, capacity - methodLength - 1)
-                if pathLength > 0 {
-                    (text + methodLength + 1).copyMemory(from: pathBytes.baseAddress!, byteCount: pathLength)
-                }
-                return methodLength + 1 + pathLength
-            }
-        }
+        var length = Self.copy(method.utf8, to: text, capacity: capacity - 1)
+        text.storeBytes(of: 0x20, toByteOffset: length, as: UInt8.self)
+        length += 1
+        length += Self.copy(path.utf8, to: text + length, capacity: capacity - length)
         (base + ScoreboardLayout.Slot.requestLength).store(UInt64(length))
         let now = MonotonicClock.nanoseconds()
         (base + ScoreboardLayout.Slot.busySince).publish(now)
         return now
+    }
+
+    /// Copies what fits; a string not stored as contiguous UTF-8 (bridged from elsewhere, which the
+    /// request's are not) is left out rather than copied to a temporary first.
+    @inline(__always)
+    private static func copy(_ utf8: String.UTF8View, to destination: UnsafeMutableRawPointer, capacity: Int) -> Int {
+        utf8.withContiguousStorageIfAvailable { bytes in
+            let count = min(bytes.count, capacity)
+            if count > 0 { destination.copyMemory(from: bytes.baseAddress!, byteCount: count) }
+            return count
+        } ?? 0
     }
 
     /// The request that began at `started` was answered with `status`, by route `route` (the

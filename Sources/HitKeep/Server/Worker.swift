@@ -31,7 +31,7 @@ public struct Worker {
             let started = slot.begin(method: request.method.rawValue, path: request.path)
             let response: Response
             let counter: Int
-            if request.path == PoolStatusPage.path {
+            if PoolStatusPage.isRequested(request) {
                 response = PoolStatusPage.response(to: request, servedBy: slot)
                 counter = statusPageCounter
             } else {
