@@ -26,12 +26,10 @@ enum CSRFGuard {
         }
     }
 
-    /// `application/json`, in any case, with or without parameters such as `charset=utf-8`. nginx
-    /// passes the header twice (`CONTENT_TYPE` and `HTTP_CONTENT_TYPE`), which read as one value
-    /// joined with a comma: the first media type is the one that counts.
+    /// `application/json`, in any case, with or without parameters such as `charset=utf-8`.
     private static func isJSON(_ contentType: String?) -> Bool {
         guard let contentType else { return false }
-        let mediaType = contentType.split(whereSeparator: { $0 == ";" || $0 == "," }).first?.trimmingWhitespace() ?? ""
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first?.trimmingWhitespace() ?? ""
         return mediaType.lowercased() == "application/json"
     }
 

@@ -14,8 +14,9 @@ public protocol RequestHeaderSource: Sendable {
 /// The web server passes a dozen headers or so and a handler reads two or three, so building every
 /// field up front (validating names, lowercasing, copying values) is work mostly thrown away.
 /// Lookups answer as `HTTPFields` would have for the same request: repeated fields are joined with
-/// `, `, values are legalized the same way, `Content-Type` comes from `CONTENT_TYPE` before any
-/// `HTTP_CONTENT_TYPE`, and `Cookie` is absent because cookies are parsed into `Request.cookies`.
+/// `, `, values are legalized the same way, and `Cookie` is absent because cookies are parsed into
+/// `Request.cookies`. `Content-Type` is `CONTENT_TYPE` alone when the server sets it: nginx passes
+/// the header a second time as `HTTP_CONTENT_TYPE`, and the two joined would be one media type twice.
 public struct RequestHeaders: Sendable {
     private let source: any RequestHeaderSource
 
@@ -45,6 +46,7 @@ public struct RequestHeaders: Sendable {
         }
         if name == .contentType, let contentType = source["CONTENT_TYPE"], !contentType.isEmpty {
             add(contentType)
+            return combined
         }
         source.forEachHeader(named: name.canonicalName, add)
         return combined
