@@ -132,9 +132,9 @@ enum StatsController {
         return (range, previousByDays ?? range.previous)
     }
 
-    /// One period's numbers: from the rollups when the range and the chart buckets are whole hours;
-    /// when some are not, from the rollups corrected by the events of those partial hours; with
-    /// filters (or no whole hour in the range at all), from the events (README, "Performance").
+    /// One period's numbers: from the rollups when the range and the chart buckets are whole hours
+    /// (with one filter, the filtered rollups); without a filter when some are not, from the rollups
+    /// corrected by the events of those partial hours; otherwise from the events (README, "Performance").
     static func report(site: Site, range: StatsRange, interval: StatsInterval, timezone: String, query: StatsRequest,
                        context: RequestContext, withTopLists: Bool = true) throws -> StatsPeriod {
         let buckets = try ChartBucket.buckets(for: range, interval: interval, timezone: timezone, on: context.database)
@@ -143,6 +143,9 @@ enum StatsController {
         // rollup rows.
         if RollupStats.canAnswer(range, buckets: buckets, filters: query.filters) {
             source = RollupStats(siteID: site.id, database: context.database)
+        } else if FilteredRollupStats.canAnswer(range, buckets: buckets, filters: query.filters),
+                  try FilteredRollupStats.isComplete(on: context.database) {
+            source = FilteredRollupStats(siteID: site.id, filter: query.filters[0], database: context.database)
         } else if EdgeCorrectedStats.canAnswer(range, buckets: buckets, filters: query.filters) {
             source = EdgeCorrectedStats(siteID: site.id, database: context.database)
             // Partial hours of a busy site can hold a few hundred thousand events: group them in memory.

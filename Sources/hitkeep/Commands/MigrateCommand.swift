@@ -46,6 +46,9 @@ struct MigrateCommand: ParsableCommand {
             for migration in applied {
                 print("applied", String(format: "%04d", migration.version), migration.name)
             }
+            if try RollupBackfill(connection: connection).run() {
+                print("filtered rollups hold every event")
+            }
         } catch let failure as Migrator.Failure {
             FileHandle.standardError.write(Data("error: \(failure.description)\n".utf8))
             throw ExitCode(1)
