@@ -17,6 +17,14 @@ struct MigrateCommand: ParsableCommand {
     @Flag(help: "List every migration and whether it is applied.")
     var status = false
 
+    @Option(help: ArgumentHelp("Event ids per transaction when existing events are added to new rollups.",
+                               visibility: .hidden))
+    var backfillBatch = 20_000
+
+    func validate() throws {
+        guard backfillBatch > 0 else { throw ValidationError("--backfill-batch must be positive") }
+    }
+
     func run() throws {
         let candidates = MigrationsDirectory.candidates()
         let given = directory ?? ProcessInfo.processInfo.environment["HITKEEP_MIGRATIONS"]
@@ -46,7 +54,7 @@ struct MigrateCommand: ParsableCommand {
             for migration in applied {
                 print("applied", String(format: "%04d", migration.version), migration.name)
             }
-            if try RollupBackfill(connection: connection).run() {
+            if try RollupBackfill(connection: connection, batchSize: backfillBatch).run() {
                 print("filtered rollups hold every event")
             }
         } catch let failure as Migrator.Failure {

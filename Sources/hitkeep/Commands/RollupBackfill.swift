@@ -13,7 +13,10 @@ struct RollupBackfill {
     /// Returns whether there was anything to do.
     @discardableResult
     func run() throws -> Bool {
-        guard let job = try connection.query("SELECT through, next_id FROM filtered_rollups_backfill").first else {
+        // A database migrated with an older set of migrations has no such table.
+        guard try connection.query("SELECT to_regclass('filtered_rollups_backfill') IS NOT NULL AS present")[0]
+                .decode(Bool.self, "present"),
+              let job = try connection.query("SELECT through, next_id FROM filtered_rollups_backfill").first else {
             return false
         }
         let remaining = try job.decode(Int.self, "through") - job.decode(Int.self, "next_id") + 1

@@ -1,0 +1,122 @@
+"""The filtered rollups (migrations/0012): built from the events already there by `hitkeep migrate`
+on an upgrade, kept by the trigger afterwards, and equal to the definitions over the raw events."""
+
+import random
+import shutil
+import uuid
+
+import pytest
+
+from accounts import people  # noqa: F401 (a fixture)
+from stack import REPO
+
+DIMENSIONS = {"path": "path", "referrer": "referrer_host", "device": "device", "browser": "browser", "os": "os",
+              "country": "country", "language": "language", "utm_source": "utm_source",
+              "utm_medium": "utm_medium", "utm_campaign": "utm_campaign"}
+
+# Totals of one filter value over [from, to) read from the rollups, and the same from the events
+# (docs/API.md §10.3: sessions, bounces and durations of the matching page views only).
+FROM_ROLLUPS = """
+    SELECT coalesce(sum(pageviews), 0), coalesce(sum(session_hours) FILTER (WHERE prev_hour < {f}), 0),
+           coalesce(sum(singles) FILTER (WHERE prev_hour < {f} AND next_hour >= {t}), 0),
+           coalesce(sum(last_offset_us + extract(epoch FROM hour)::numeric * 1000000 * session_hours)
+                    FILTER (WHERE next_hour >= {t}), 0)
+         - coalesce(sum(first_offset_us + extract(epoch FROM hour)::numeric * 1000000 * session_hours)
+                    FILTER (WHERE prev_hour < {f}), 0)
+    FROM filtered_traffic t JOIN stat_values v ON v.id = t.filter
+    WHERE t.site_id = '{site}' AND v.dimension = '{dimension}' AND v.value = '{value}' AND hour >= {f} AND hour < {t}"""
+FROM_EVENTS = """
+    SELECT coalesce(sum(n), 0), count(*), count(*) FILTER (WHERE n = 1), coalesce(sum(d), 0)
+    FROM (SELECT count(*) AS n, extract(epoch FROM max(occurred_at) - min(occurred_at))::numeric * 1000000 AS d
+          FROM events WHERE site_id = '{site}' AND {column} = '{value}' AND occurred_at >= {f} AND occurred_at < {t}
+          GROUP BY session_id) AS sessions"""
+
+
+def random_events(rng, site_id, count, sessions):
+    """Sessions whose every dimension changes from one page view to the next, some of them
+    spanning hours and days."""
+    rows = []
+    for _ in range(count):
+        session = f"s{rng.randrange(sessions)}"
+        when = f"2026-03-0{rng.randrange(1, 4)} {rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}+00"
+        values = [rng.choice(["/", "/a", "/b,\"c\""]), rng.choice(["", "x.test"]), rng.choice(["desktop", "mobile"]),
+                  rng.choice(["Chrome", "Safari"]), rng.choice(["iOS", "Windows"]), rng.choice(["", "DE", "US"]),
+                  rng.choice(["en", "de"]), rng.choice(["", "news"]), rng.choice(["", "email"]), rng.choice(["", "may"])]
+        quoted = ", ".join("'" + value.replace("'", "''") + "'" for value in values)
+        rows.append(f"('{site_id}', '{when}', '{session}', {quoted})")
+    return ("INSERT INTO events (site_id, occurred_at, session_id, path, referrer_host, device, browser, os, country, "
+            "language, utm_source, utm_medium, utm_campaign) VALUES " + ", ".join(rows))
+
+
+def assert_rollups_match_events(stack, database, site_id):
+    ranges = [("'2026-03-01 00:00+00'", "'2026-03-04 00:00+00'"), ("'2026-03-01 07:00+00'", "'2026-03-02 13:00+00'"),
+              ("'2026-03-02 05:00+00'", "'2026-03-02 06:00+00'"), ("'2026-03-02 23:00+00'", "'2026-03-03 02:00+00'")]
+    checked = 0
+    for dimension, column in DIMENSIONS.items():
+        values = [row[0] for row in stack.sql(f"SELECT DISTINCT {column} FROM events WHERE site_id = '{site_id}'",
+                                             database=database)]
+        for value in values:
+            escaped = value.replace("'", "''")
+            for f, t in ranges:
+                fields = dict(site=site_id, dimension=dimension, column=column, value=escaped, f=f, t=t)
+                rollup = stack.sql(FROM_ROLLUPS.format(**fields), database=database)[0]
+                raw = stack.sql(FROM_EVENTS.format(**fields), database=database)[0]
+                assert [int(float(x)) for x in rollup] == [int(float(x)) for x in raw], (dimension, value, f, t)
+                checked += 1
+    assert checked >= 60
+
+
+def test_an_upgrade_adds_existing_events_and_the_trigger_adds_new_ones(stack, tmp_path):
+    name = f"upgrade_{uuid.uuid4().hex[:12]}"
+    url = stack.create_database(name)
+    directory = tmp_path / "migrations"
+    directory.mkdir()
+    for path in sorted((REPO / "migrations").glob("*.sql")):
+        if int(path.name.split("_", 1)[0]) < 12:
+            shutil.copy(path, directory)
+    assert stack.migrate(migrations=directory, database_url=url).returncode == 0
+    stack.sql("INSERT INTO users (id, email, password_hash) VALUES ('u1', 'a@x.test', 'x'); "
+              "INSERT INTO sites (id, domain, name, owner_id) VALUES ('site1', 'x.test', 'X', 'u1'), "
+              "('site2', 'y.test', 'Y', 'u1')", database=name)
+    rng = random.Random(12)
+    for _ in range(6):
+        stack.sql(random_events(rng, "site1", 300, 150), database=name)
+    stack.sql(random_events(rng, "site2", 200, 40), database=name)
+
+    # Small batches, so that sessions run across batch boundaries.
+    shutil.copy(REPO / "migrations" / "0012_filtered_rollups.sql", directory)
+    result = stack.migrate("--backfill-batch", "97", migrations=directory, database_url=url)
+    assert result.returncode == 0, result.stderr
+    assert "filtered rollups hold every event" in result.stdout
+    assert stack.sql("SELECT count(*) FROM filtered_rollups_backfill", database=name) == [("0",)]
+    assert_rollups_match_events(stack, name, "site1")
+
+    # After the upgrade, new events join the same sessions through the trigger.
+    for _ in range(3):
+        stack.sql(random_events(rng, "site1", 100, 150), database=name)
+    assert_rollups_match_events(stack, name, "site1")
+    assert_rollups_match_events(stack, name, "site2")
+
+    # A second migrate has nothing left to add; deleting a site deletes its rollups.
+    again = stack.migrate(migrations=directory, database_url=url)
+    assert again.returncode == 0 and "filtered rollups" not in again.stdout
+    stack.sql("DELETE FROM sites WHERE id = 'site1'", database=name)
+    for table in ["filtered_traffic", "filtered_counts", "filtered_session_ends"]:
+        assert stack.sql(f"SELECT count(*) FROM {table} WHERE site_id = 'site1'", database=name) == [("0",)]
+
+
+@pytest.mark.parametrize("batch", [1, 7, 500])
+def test_the_trigger_keeps_the_rollups_exact_whatever_the_batches(stack, people, batch):
+    # Events of the same sessions arriving out of order, one to hundreds per statement.
+    api = people.new()
+    site = api.create_site()
+    rng = random.Random(batch)
+    statements = []
+    remaining = 900
+    while remaining:
+        size = min(remaining, rng.randrange(1, batch + 1))
+        statements.append(random_events(rng, site["id"], size, 60))
+        remaining -= size
+    for statement in statements:
+        stack.sql(statement)
+    assert_rollups_match_events(stack, "hitkeep", site["id"])
