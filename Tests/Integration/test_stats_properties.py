@@ -9,6 +9,10 @@ session, gaps of hours and days, long sessions, two sites sharing session ids, w
 in batches of varying size through three paths at once: `INSERT INTO events`, `INSERT INTO
 event_queue` (folded by the roll-up process or the next stats request) and the server-side ingest API.
 
+Also here: an oracle for the breakdown endpoint (`GET /api/sites/{id}/stats/breakdown`, being built)
+and its property test, expected to fail until the endpoint is merged; the oracle itself is held to
+the current stats endpoint's answers so that it can be trusted when the endpoint lands.
+
 A failure names its seed, the question's number and the query: `random.Random(seed)` replays it.
 The traffic is the same on every run, except for the order in which the concurrent writers' events
 get their ids (which break ties between equal timestamps); the oracle reads the ids back.
@@ -16,7 +20,9 @@ get their ids (which break ties between equal timestamps); the oracle reads the 
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import random
 import urllib.parse
 from collections import Counter, defaultdict
@@ -545,3 +551,158 @@ def test_days_up_to_a_repeated_clock_time_compare_with_its_first_occurrence(stac
     expected = expected_answer(question)
     assert body["comparison"]["to"] == expected["comparison"]["to"], question.query
     assert not differences(body, expected), (question.query, differences(body, expected))
+
+
+# --- the breakdown endpoint -------------------------------------------------------------------------
+
+BREAKDOWN_DIMENSIONS = [*FILTER_COLUMNS, "landing", "exit"]
+ORDER_BY = ["pageviews", "visitors", "bounce_rate", "avg_session_duration"]
+CSV_HEADER = ["name", "pageviews", "visitors", "bounce_rate", "avg_session_duration"]
+
+
+def expected_breakdown(raw: RawEvents, start: dt.datetime, end: dt.datetime, filters: dict, dimension: str,
+                       order_by: str = "pageviews", order: str = "desc") -> list[dict]:
+    """Every row of `GET /api/sites/{id}/stats/breakdown?dimension=…` for the range and filters.
+
+    A value's row holds the §10.3 numbers over the matching page views that have that value; for
+    `landing` (`exit`), a path's row holds them over the matching page views of the sessions whose
+    first (last) matching page view in the range is on that path. Ordered by `order_by` as shown
+    (rounded: rows that read the same are tied), ties by name in byte order, whatever `order`."""
+    events = raw.select(start, end, filters)
+    groups = defaultdict(list)
+    if dimension in ("landing", "exit"):
+        sessions = defaultdict(list)
+        for event in events:
+            sessions[event["session_id"]].append(event)
+        for group in sessions.values():
+            group.sort(key=lambda e: (e["us"], e["id"]))
+            groups[group[0 if dimension == "landing" else -1]["path"]].extend(group)
+    else:
+        column = FILTER_COLUMNS[dimension]
+        for event in events:
+            groups[event[column]].append(event)
+    rows = []
+    for value, group in groups.items():
+        totals = RawEvents.totals(group)
+        rows.append({"name": value or "(none)", "pageviews": totals["total_pageviews"],
+                     "visitors": totals["unique_sessions"], "bounce_rate": totals["bounce_rate"],
+                     "avg_session_duration": totals["avg_session_duration"]})
+    rows.sort(key=lambda row: row["name"].encode())
+    # Stable, reversed or not: rows with equal values keep the name order.
+    rows.sort(key=lambda row: row[order_by], reverse=order == "desc")
+    return rows
+
+
+def breakdown_rows_from_csv(text: str) -> list[dict]:
+    rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    assert rows and rows[0] == CSV_HEADER, rows[:1]
+    return [{"name": name, "pageviews": int(pageviews), "visitors": int(visitors), "bounce_rate": float(bounce),
+             "avg_session_duration": float(duration)} for name, pageviews, visitors, bounce, duration in rows[1:]]
+
+
+def test_the_breakdown_oracle_agrees_with_the_stats_endpoint(stack, traffic):
+    # The breakdown endpoint does not exist yet, so its oracle is held to what the stats endpoint
+    # already answers: a dimension's top rows by page views are its top list; landing and exit
+    # rows count sessions as the landing and exit lists do; the rows add up to the totals; and a
+    # value's row has the totals of the stats filtered on that value.
+    rng = random.Random(77)
+    failures = []
+    for number in range(12):
+        question = random_question(rng, traffic)
+        question.params = [(name, value) for name, value in question.params if name not in ("limit", "compare")]
+        question.params += [("limit", "100"), ("compare", "none")]
+        body, error = ask(question)
+        where = f"question {number}: GET /api/sites/{question.site.id}/stats?{question.query}"
+        assert body is not None, f"{where}: {error}"
+        raw = question.site.raw
+        lists = {"path": "top_pages", "referrer": "top_referrers", "device": "top_devices", "browser": "top_browsers",
+                 "os": "top_os", "country": "top_countries", "language": "top_languages",
+                 "utm_source": "top_utm_sources", "utm_medium": "top_utm_mediums",
+                 "utm_campaign": "top_utm_campaigns", "landing": "top_landing_pages", "exit": "top_exit_pages"}
+        for dimension in BREAKDOWN_DIMENSIONS:
+            session_ends = dimension in ("landing", "exit")
+            counted = "visitors" if session_ends else "pageviews"
+            rows = expected_breakdown(raw, question.start, question.end, question.filters, dimension, counted)
+            top = [{"name": row["name"], "value": row[counted]} for row in rows[:100]]
+            if top != body[lists[dimension]]:
+                failures.append(f"{where}: {dimension}: {top[:5]} != {body[lists[dimension]][:5]}")
+            if sum(row["pageviews"] for row in rows) != body["total_pageviews"]:
+                failures.append(f"{where}: {dimension}: page views do not add up")
+            if session_ends and sum(row["visitors"] for row in rows) != body["unique_sessions"]:
+                failures.append(f"{where}: {dimension}: sessions do not add up")
+        kind = rng.choice([kind for kind, column in FILTER_COLUMNS.items() if column not in question.filters])
+        rows = expected_breakdown(raw, question.start, question.end, question.filters, kind,
+                                  rng.choice(ORDER_BY), rng.choice(["asc", "desc"]))
+        for row in rng.sample(rows, min(2, len(rows))):
+            narrowed = [*question.params, ("filter", f"{kind}:{row['name']}")]
+            filtered = assert_json(question.site.api.get(
+                f"/api/sites/{question.site.id}/stats?" + urllib.parse.urlencode(narrowed, quote_via=urllib.parse.quote)))
+            got = (filtered["total_pageviews"], filtered["unique_sessions"], filtered["bounce_rate"],
+                   filtered["avg_session_duration"])
+            if got != (row["pageviews"], row["visitors"], row["bounce_rate"], row["avg_session_duration"]):
+                failures.append(f"{where}: row {row} against the stats filtered on {kind}: {got}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.xfail(strict=True, reason="breakdown endpoint not merged yet")
+@pytest.mark.parametrize("seed", range(4))
+def test_breakdown_pages_and_csv_agree_with_the_raw_events(stack, traffic, seed):
+    rng = random.Random(5000 + seed)
+    failures = []
+    for number in range(10):
+        question = random_question(rng, traffic)
+        dimension = rng.choice(BREAKDOWN_DIMENSIONS)
+        order_by, order = rng.choice([None, *ORDER_BY]), rng.choice([None, "asc", "desc"])
+        page_size = rng.choice([None, 1, 2, 3, 7, 10, 25, 1000, rng.randrange(1, 1001)])
+        params = [(name, value) for name, value in question.params if name in ("from", "to", "timezone", "filter")]
+        params.append(("dimension", dimension))
+        params += [("order_by", order_by)] if order_by else []
+        params += [("order", order)] if order else []
+        expected = expected_breakdown(question.site.raw, question.start, question.end, question.filters, dimension,
+                                      order_by or "pageviews", order or "desc")
+        path = f"/api/sites/{question.site.id}/stats/breakdown?"
+        where = f"seed {seed} question {number}: GET {path}{urllib.parse.urlencode(params, quote_via=urllib.parse.quote)}"
+
+        # Every page, following the cursors: together, every row once, in order.
+        rows, cursor, pages = [], None, 0
+        size = page_size or 100
+        while True:
+            paged = params + ([("page_size", str(page_size))] if page_size else []) + \
+                ([("cursor", cursor)] if cursor else [])
+            response = question.site.api.get(path + urllib.parse.urlencode(paged, quote_via=urllib.parse.quote))
+            if response.status_code != 200:
+                failures.append(f"{where} (page {pages}): {response.status_code} {response.text[:200]}")
+                break
+            body = assert_json(response)
+            assert list(body) == ["rows", "next_cursor"], f"{where}: {list(body)}"
+            pages += 1
+            rows += body["rows"]
+            cursor = body["next_cursor"]
+            # A page holds page_size rows while more follow, the last one the rest.
+            if (len(body["rows"]) != size if cursor else len(body["rows"]) > size) or pages > len(expected) // size + 2:
+                failures.append(f"{where}&page_size={page_size}: page {pages} has {len(body['rows'])} rows")
+                break
+            if cursor is None:
+                found = differences(rows, expected)
+                if found:
+                    failures.append(f"{where}&page_size={page_size}\n  " + "\n  ".join(found))
+                break
+
+        # The CSV: every row at once, asked for either way.
+        if rng.random() < 0.5:
+            response = question.site.api.get(path + urllib.parse.urlencode(
+                params + [("format", "csv")], quote_via=urllib.parse.quote))
+        else:
+            response = question.site.api.get(path + urllib.parse.urlencode(params, quote_via=urllib.parse.quote),
+                                             headers={"Accept": "text/csv"})
+        if response.status_code != 200 or not response.headers.get("Content-Type", "").startswith("text/csv"):
+            failures.append(f"{where} as CSV: {response.status_code} {response.headers.get('Content-Type')}")
+            continue
+        text = response.content.decode("utf-8")
+        # RFC 4180: CRLF ends every record (no value holds a line break).
+        if text.replace("\r\n", "").count("\n") or not text.endswith("\r\n"):
+            failures.append(f"{where} as CSV: lines not ended by CRLF")
+        found = differences(breakdown_rows_from_csv(text), expected)
+        if found:
+            failures.append(f"{where} as CSV\n  " + "\n  ".join(found))
+    assert not failures, "\n".join(failures)
