@@ -17,14 +17,15 @@ DIMENSIONS = {"path": "path", "referrer": "referrer_host", "device": "device", "
 # Totals of one filter value over [from, to) read from the rollups, and the same from the events
 # (docs/API.md §10.3: sessions, bounces and durations of the matching page views only).
 FROM_ROLLUPS = """
-    SELECT coalesce(sum(pageviews), 0), coalesce(sum(session_hours) FILTER (WHERE prev_hour < {f}), 0),
-           coalesce(sum(singles) FILTER (WHERE prev_hour < {f} AND next_hour >= {t}), 0),
-           coalesce(sum(last_offset_us + extract(epoch FROM hour)::numeric * 1000000 * session_hours)
-                    FILTER (WHERE next_hour >= {t}), 0)
-         - coalesce(sum(first_offset_us + extract(epoch FROM hour)::numeric * 1000000 * session_hours)
-                    FILTER (WHERE prev_hour < {f}), 0)
+    SELECT coalesce(sum(pageviews), 0), coalesce(sum(session_quarters) FILTER (WHERE prev_quarter < {f}), 0),
+           coalesce(sum(singles) FILTER (WHERE prev_quarter < {f} AND next_quarter >= {t}), 0),
+           coalesce(sum(last_offset_us + extract(epoch FROM quarter)::numeric * 1000000 * session_quarters)
+                    FILTER (WHERE next_quarter >= {t}), 0)
+         - coalesce(sum(first_offset_us + extract(epoch FROM quarter)::numeric * 1000000 * session_quarters)
+                    FILTER (WHERE prev_quarter < {f}), 0)
     FROM filtered_traffic t JOIN stat_values v ON v.id = t.filter
-    WHERE t.site_id = '{site}' AND v.dimension = '{dimension}' AND v.value = '{value}' AND hour >= {f} AND hour < {t}"""
+    WHERE t.site_id = '{site}' AND v.dimension = '{dimension}' AND v.value = '{value}'
+      AND quarter >= {f} AND quarter < {t}"""
 FROM_EVENTS = """
     SELECT coalesce(sum(n), 0), count(*), count(*) FILTER (WHERE n = 1), coalesce(sum(d), 0)
     FROM (SELECT count(*) AS n, extract(epoch FROM max(occurred_at) - min(occurred_at))::numeric * 1000000 AS d
@@ -50,7 +51,8 @@ def random_events(rng, site_id, count, sessions):
 
 def assert_rollups_match_events(stack, database, site_id):
     ranges = [("'2026-03-01 00:00+00'", "'2026-03-04 00:00+00'"), ("'2026-03-01 07:00+00'", "'2026-03-02 13:00+00'"),
-              ("'2026-03-02 05:00+00'", "'2026-03-02 06:00+00'"), ("'2026-03-02 23:00+00'", "'2026-03-03 02:00+00'")]
+              ("'2026-03-02 05:00+00'", "'2026-03-02 06:00+00'"), ("'2026-03-02 23:45+00'", "'2026-03-03 02:15+00'"),
+              ("'2026-03-01 18:30+00'", "'2026-03-02 18:30+00'")]
     checked = 0
     for dimension, column in DIMENSIONS.items():
         values = [row[0] for row in stack.sql(f"SELECT DISTINCT {column} FROM events WHERE site_id = '{site_id}'",

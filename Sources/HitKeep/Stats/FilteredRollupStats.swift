@@ -1,16 +1,28 @@
 import Foundation
 import PostgresClient
 
-/// Numbers under one filter from the filtered rollups (migrations/0012): exact for ranges whose
-/// ends, and chart buckets, are whole UTC hours, as `RollupStats` is without a filter. A 30-day
-/// question reads the filter value's few thousand rollup rows, however many events match.
+/// Numbers without a filter or under one, from the quarter-hour rollups of migrations/0012: exact
+/// for ranges whose ends, and chart buckets, are whole UTC quarter hours, which days and hours in
+/// every time zone are (India's +05:30, Nepal's +05:45). A 30-day question reads a few thousand
+/// rollup rows, however many events match.
+///
+/// Top lists come from the hourly and daily rollups over the whole hours inside the range; when
+/// its ends are not whole hours, the page views of the partial hours at its two ends are added, and
+/// the sessions with page views there get their entry and exit pages in the full range instead of
+/// the ones the rollups counted for the whole hours (as `EdgeCorrectedStats` does without a filter).
 struct FilteredRollupStats: StatsSource {
     let siteID: String
-    let filter: StatsFilter
+    /// nil: every page view (the rollups' filter 0).
+    let filter: StatsFilter?
     let database: any PostgresQuerying
 
     static func canAnswer(_ range: StatsRange, buckets: [ChartBucket], filters: [StatsFilter]) -> Bool {
-        filters.count == 1 && range.isWholeHours && buckets.allSatisfy { StatsRange.isWholeHour($0.start) }
+        filters.count <= 1 && isWholeQuarter(range.from) && isWholeQuarter(range.to)
+            && buckets.allSatisfy { isWholeQuarter($0.start) }
+    }
+
+    static func isWholeQuarter(_ date: Date) -> Bool {
+        date.timeIntervalSince1970.truncatingRemainder(dividingBy: 900) == 0
     }
 
     /// Whether the rollups hold every event: not while `hitkeep migrate` is still adding the events
@@ -31,8 +43,10 @@ struct FilteredRollupStats: StatsSource {
                            topLists: try limit.map { try topLists(range, key: key, totals: totals, limit: $0) } ?? [:])
     }
 
-    /// The filter value's number in `stat_values`, looked up through its MD5 (the unique index).
+    /// The filter value's number in `stat_values`, looked up through its MD5 (the unique index); 0
+    /// without a filter; nil for a value no event has.
     private func filterKey() throws -> Int? {
+        guard let filter else { return 0 }
         let rows = try database.query("""
             SELECT id FROM stat_values
             WHERE dimension = \(filter.dimension.name) AND value_md5 = decode(md5(\(filter.value)), 'hex') AND value = \(filter.value)
@@ -41,17 +55,18 @@ struct FilteredRollupStats: StatsSource {
     }
 
     private func totals(_ range: StatsRange, key: Int) throws -> StatsTotals {
-        // As RollupStats.totals, over the filter value's session-hours.
+        // A session is counted at its first session-quarter in the range and ends at its last, as
+        // RollupStats.totals counts session-hours.
         let row = try database.query("""
             SELECT coalesce(sum(pageviews), 0) AS pageviews,
-                   coalesce(sum(session_hours) FILTER (WHERE prev_hour < \(range.from)), 0) AS sessions,
-                   coalesce(sum(singles) FILTER (WHERE prev_hour < \(range.from) AND next_hour >= \(range.to)), 0) AS bounces,
-                   coalesce(sum(last_offset_us + extract(epoch FROM hour) * 1000000 * session_hours)
-                            FILTER (WHERE next_hour >= \(range.to)), 0)
-                 - coalesce(sum(first_offset_us + extract(epoch FROM hour) * 1000000 * session_hours)
-                            FILTER (WHERE prev_hour < \(range.from)), 0) AS duration_us
+                   coalesce(sum(session_quarters) FILTER (WHERE prev_quarter < \(range.from)), 0) AS sessions,
+                   coalesce(sum(singles) FILTER (WHERE prev_quarter < \(range.from) AND next_quarter >= \(range.to)), 0) AS bounces,
+                   coalesce(sum(last_offset_us + extract(epoch FROM quarter) * 1000000 * session_quarters)
+                            FILTER (WHERE next_quarter >= \(range.to)), 0)
+                 - coalesce(sum(first_offset_us + extract(epoch FROM quarter) * 1000000 * session_quarters)
+                            FILTER (WHERE prev_quarter < \(range.from)), 0) AS duration_us
             FROM filtered_traffic
-            WHERE site_id = \(siteID) AND filter = \(key) AND hour >= \(range.from) AND hour < \(range.to)
+            WHERE site_id = \(siteID) AND filter = \(key) AND quarter >= \(range.from) AND quarter < \(range.to)
             """)[0]
         return StatsTotals(pageviews: try row.decode(Int.self, "pageviews"), sessions: try row.decode(Int.self, "sessions"),
                            bounces: try row.decode(Int.self, "bounces"),
@@ -61,55 +76,124 @@ struct FilteredRollupStats: StatsSource {
     private func chart(_ buckets: [ChartBucket], _ range: StatsRange, key: Int) throws -> [ChartPoint] {
         let rows = try database.query("""
             SELECT b.start, coalesce(sum(t.pageviews), 0) AS pageviews,
-                   coalesce(sum(t.session_hours) FILTER (WHERE t.prev_hour < b.lo), 0) AS visitors
+                   coalesce(sum(t.session_quarters) FILTER (WHERE t.prev_quarter < b.lo), 0) AS visitors
             FROM (\(TopListSQL.bucketBounds(buckets, range))) AS b
-            LEFT JOIN filtered_traffic t ON t.site_id = \(siteID) AND t.filter = \(key) AND t.hour >= b.lo AND t.hour < b.hi
+            LEFT JOIN filtered_traffic t ON t.site_id = \(siteID) AND t.filter = \(key) AND t.quarter >= b.lo AND t.quarter < b.hi
             GROUP BY b.start ORDER BY b.start
             """)
         return try Self.points(buckets, from: rows)
     }
 
     private func topLists(_ range: StatsRange, key: Int, totals: StatsTotals, limit: Int) throws -> TopLists {
-        let days = range.wholeDays
-        let spans: PostgresQuery = """
-            site_id = \(siteID) AND filter = \(key)
-            AND ((span = 'day' AND bucket >= \(days.from) AND bucket < \(days.to))
-                 OR (span = 'hour' AND ((bucket >= \(range.from) AND bucket < \(days.from)) OR (bucket >= \(days.to) AND bucket < \(range.to)))))
+        let inner = EdgeCorrectedStats.wholeHours(of: range)
+        var parts: [PostgresQuery] = []
+        if let inner {
+            parts.append(try innerCounts(inner, key: key))
+        }
+        if inner != range {
+            parts.append(edgeCounts(range, inner: inner))
+        }
+        // Sessions under a path filter enter and leave on that path, wherever the range ends.
+        if let filter, filter.dimension.column == "path" {
+            for dimension in Self.sessionEndLists {
+                parts.append("SELECT \(dimension.name) AS list, \(filter.value) AS value, \(totals.sessions)::bigint AS n")
+            }
+        }
+        let counts: PostgresQuery = """
+            SELECT list, value, sum(n) AS n FROM (\(PostgresQuery.joined(parts, separator: "\nUNION ALL\n"))) AS parts
+            GROUP BY list, value
             """
+        let rows = try database.query(TopListSQL.ranked(counts, limit: limit))
+        return try Self.topLists(from: rows)
+    }
+
+    private static let sessionEndLists = StatsDimension.lists.filter { !$0.isEventColumn }
+
+    /// `(list, value, n)` over whole hours: 0004's tables without a filter, else the filtered ones.
+    private func innerCounts(_ inner: StatsRange, key: Int) throws -> PostgresQuery {
+        let days = inner.wholeDays
+        let spans: PostgresQuery = """
+            site_id = \(siteID)
+            AND ((span = 'day' AND bucket >= \(days.from) AND bucket < \(days.to))
+                 OR (span = 'hour' AND ((bucket >= \(inner.from) AND bucket < \(days.from)) OR (bucket >= \(days.to) AND bucket < \(inner.to)))))
+            """
+        guard let filter else {
+            return """
+                SELECT dimension AS list, value, sum(pageviews) AS n FROM dimension_counts WHERE \(spans) GROUP BY 1, 2
+                UNION ALL
+                SELECT kind, path, sum(sessions) FROM entry_exit_counts
+                WHERE \(spans) AND \(TopListSQL.sessionEnds(in: inner))
+                GROUP BY 1, 2
+                """
+        }
         // Other dimensions' values under the filter, by their numbers; the filter's own list holds
-        // its value alone. Sessions under a path filter enter and leave on that path; under any
-        // other filter the session ends are counted as 0004 counts them without one.
+        // its value alone, with the page views of the whole hours.
+        let innerPageviews = try totals(inner, key: key).pageviews
         var counts: PostgresQuery = """
             SELECT v.dimension AS list, v.value, c.n
             FROM (SELECT u.id, sum(u.n) AS n
                   FROM filtered_counts, unnest(value_ids, pageviews) AS u (id, n)
-                  WHERE \(spans)
+                  WHERE \(spans) AND filter = \(key)
                   GROUP BY u.id) AS c
             JOIN stat_values v ON v.id = c.id
             UNION ALL
-            SELECT \(filter.dimension.name), \(filter.value), \(totals.pageviews)::bigint
+            SELECT \(filter.dimension.name), \(filter.value), \(innerPageviews)::bigint
             """
-        let sessionEnds = StatsDimension.lists.filter {
-            if case .event = $0.source { return false }
-            return true
-        }
-        if filter.dimension.column == "path" {
-            for dimension in sessionEnds {
-                counts.append("\nUNION ALL\nSELECT \(dimension.name), \(filter.value), \(totals.sessions)::bigint")
-            }
-        } else {
+        if filter.dimension.column != "path" {
             counts.append("""
 
                 UNION ALL
                 SELECT c.kind, v.value, c.n
                 FROM (SELECT kind, u.id, sum(u.n) AS n
                       FROM filtered_session_ends, unnest(path_ids, sessions) AS u (id, n)
-                      WHERE \(spans) AND \(TopListSQL.sessionEnds(in: range))
+                      WHERE \(spans) AND filter = \(key) AND \(TopListSQL.sessionEnds(in: inner))
                       GROUP BY kind, u.id) AS c
                 JOIN stat_values v ON v.id = c.id
                 """)
         }
-        let rows = try database.query(TopListSQL.ranked(counts, limit: limit))
-        return try Self.topLists(from: rows)
+        return counts
+    }
+
+    /// `(list, value, n)` corrections for the partial hours at the range's ends (all of it when it
+    /// holds no whole hour): their matching page views, and for each session with matching page
+    /// views there, its entry (exit) page in the range in place of the one counted in the whole
+    /// hours. Raw events, but an hour's worth at most at each end.
+    private func edgeCounts(_ range: StatsRange, inner: StatsRange?) -> PostgresQuery {
+        let matching = StatsFilter.conditions(filter.map { [$0] } ?? [])
+        let edges: PostgresQuery
+        let isInner: PostgresQuery
+        if let inner {
+            edges = """
+                ((occurred_at >= \(range.from) AND occurred_at < \(inner.from)) OR (occurred_at >= \(inner.to) AND occurred_at < \(range.to)))
+                """
+            isInner = "(occurred_at >= \(inner.from) AND occurred_at < \(inner.to))"
+        } else {
+            edges = "(occurred_at >= \(range.from) AND occurred_at < \(range.to))"
+            isInner = "false"
+        }
+        var counts: PostgresQuery = TopListSQL.eventDimensions(from: "events", where: "site_id = \(siteID) AND \(edges)\(matching)")
+        if filter?.dimension.column != "path" {
+            counts.append("""
+
+                UNION ALL
+                SELECT x.list, x.value, sum(x.n) FROM (
+                    SELECT session_id,
+                           (array_agg(path ORDER BY occurred_at, id))[1] AS first_path,
+                           (array_agg(path ORDER BY occurred_at DESC, id DESC))[1] AS last_path,
+                           (array_agg(path ORDER BY occurred_at, id) FILTER (WHERE \(isInner)))[1] AS inner_first,
+                           (array_agg(path ORDER BY occurred_at DESC, id DESC) FILTER (WHERE \(isInner)))[1] AS inner_last
+                    FROM events
+                    WHERE site_id = \(siteID) AND occurred_at >= \(range.from) AND occurred_at < \(range.to)\(matching)
+                      AND session_id IN (SELECT session_id FROM events WHERE site_id = \(siteID) AND \(edges)\(matching))
+                    GROUP BY session_id
+                ) AS s
+                CROSS JOIN LATERAL (VALUES (\(StatsDimension.entry.nameLiteral), s.first_path, 1), (\(StatsDimension.entry.nameLiteral), s.inner_first, -1),
+                                           (\(StatsDimension.exit.nameLiteral), s.last_path, 1), (\(StatsDimension.exit.nameLiteral), s.inner_last, -1))
+                    AS x (list, value, n)
+                WHERE x.value IS NOT NULL
+                GROUP BY 1, 2
+                """)
+        }
+        return counts
     }
 }

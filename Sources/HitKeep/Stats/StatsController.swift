@@ -145,7 +145,7 @@ enum StatsController {
             source = RollupStats(siteID: site.id, database: context.database)
         } else if FilteredRollupStats.canAnswer(range, buckets: buckets, filters: query.filters),
                   try FilteredRollupStats.isComplete(on: context.database) {
-            source = FilteredRollupStats(siteID: site.id, filter: query.filters[0], database: context.database)
+            source = FilteredRollupStats(siteID: site.id, filter: query.filters.first, database: context.database)
         } else if EdgeCorrectedStats.canAnswer(range, buckets: buckets, filters: query.filters) {
             source = EdgeCorrectedStats(siteID: site.id, database: context.database)
             // Partial hours of a busy site can hold a few hundred thousand events: group them in memory.
