@@ -526,9 +526,6 @@ def test_random_questions_agree_with_the_raw_events(stack, traffic, seed):
         "\n".join(failures)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a day range's previous period ends at the second occurrence of a clock "
-                                       "time that the end of summer time repeats (StatsController.resolve, PostgreSQL's "
-                                       "AT TIME ZONE), making it up to an hour longer than the range")
 @pytest.mark.parametrize("zone, clock", [
     # The dashboard's "today" in New York at 00:30 the day after summer time ends: until 01:00,
     # compared with the day before until 01:00, which that day came twice (EDT, then EST).

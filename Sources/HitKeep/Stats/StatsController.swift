@@ -77,8 +77,9 @@ enum StatsController {
     /// N from `from`'s day to the day of the range's last instant, and is compared with the same
     /// clock times N days earlier. For whole days (`to` a date too) that is the N days just before,
     /// even across a change of summer time; for days up to a time (the dashboard's "today" ends at
-    /// the end of the current hour) it is the same days up to the same time of day. Otherwise it is
-    /// the period of equal length just before (`StatsRange.previous`).
+    /// the end of the current hour) it is the same days up to the same time of day, the first time
+    /// of day of that reading where clocks went back (`local_to_instant`, migrations/0013). Otherwise
+    /// it is the period of equal length just before (`StatsRange.previous`).
     static func resolve(_ query: StatsRequest, timezone: String,
                         context: RequestContext) throws -> (range: StatsRange, previous: StatsRange) {
         var dates: [String?] = [nil, nil]
@@ -99,8 +100,8 @@ enum StatsController {
             // out-of-range request (refused below) computes no date before 4713 BC.
             let row = try context.database.query("""
                 WITH bounds AS (
-                    SELECT (\(dates[0])::date::timestamp AT TIME ZONE \(timezone)) AS from_instant,
-                           coalesce((\(dates[1])::date + 1)::timestamp AT TIME ZONE \(timezone),
+                    SELECT local_to_instant(\(dates[0])::date::timestamp, \(timezone)) AS from_instant,
+                           coalesce(local_to_instant((\(dates[1])::date + 1)::timestamp, \(timezone)),
                                     \(dates[1] == nil ? to : nil)::timestamptz) AS to_instant
                 ), counted AS (
                     SELECT from_instant, to_instant,
@@ -109,9 +110,9 @@ enum StatsController {
                 )
                 SELECT from_instant, to_instant,
                        CASE WHEN days BETWEEN 1 AND 2000
-                            THEN (\(dates[0])::date - days)::timestamp AT TIME ZONE \(timezone) END AS previous_from,
+                            THEN local_to_instant((\(dates[0])::date - days)::timestamp, \(timezone)) END AS previous_from,
                        CASE WHEN days BETWEEN 1 AND 2000
-                            THEN ((to_instant AT TIME ZONE \(timezone)) - days * interval '1 day') AT TIME ZONE \(timezone) END AS previous_to
+                            THEN local_to_instant((to_instant AT TIME ZONE \(timezone)) - days * interval '1 day', \(timezone)) END AS previous_to
                 FROM counted
                 """)[0]
             if dates[0] != nil { from = try row.decode(Date.self, "from_instant") }
