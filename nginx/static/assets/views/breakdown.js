@@ -7,7 +7,7 @@
 import { get } from "../api.js";
 import { h, uid } from "../dom.js";
 import * as format from "../format.js";
-import { displayName, loadDimensions, period, rangeDates, rangeText, readState, stateQuery } from "./stats.js";
+import { displayName, period, rangeDates, rangeText, readState, siteAndDimensions, stateQuery } from "./stats.js";
 
 const PAGE_SIZE = 50;
 
@@ -18,31 +18,18 @@ const COLUMNS = [
   { key: "avg_session_duration", label: "Visit duration", show: format.duration },
 ];
 
-function notFound(context, title, text, siteId) {
-  context.setTitle(title);
-  context.main.append(h("div", { class: "page narrow" },
-    h("h1", {}, title),
-    h("p", {}, text),
-    h("p", {}, h("a", { href: siteId ? `/sites/${siteId}` : "/sites" }, siteId ? "Back to the stats" : "Back to your sites"))));
-}
-
 export async function render(context) {
   const { siteId, dimension } = context.params;
-  const dimensionsLoading = loadDimensions();
-  dimensionsLoading.catch(() => {});
-  let site;
-  try {
-    site = await get(`/api/sites/${siteId}`);
-  } catch (error) {
-    if (error.status !== 404) throw error;
-    notFound(context, "Site not found", "This site does not exist, or you have no access to it.");
-    return;
-  }
-  const dimensions = await dimensionsLoading;
-  if (context.signal.aborted) return;
+  const loaded = await siteAndDimensions(context, siteId);
+  if (!loaded) return;
+  const { site, dimensions } = loaded;
   const tab = dimensions.groups.flatMap((group) => group.tabs).find((item) => item.dimension === dimension);
   if (!tab) {
-    notFound(context, "List not found", "The stats have no list of that name.", siteId);
+    context.setTitle("List not found");
+    context.main.append(h("div", { class: "page narrow" },
+      h("h1", {}, "List not found"),
+      h("p", {}, "The stats have no list of that name."),
+      h("p", {}, h("a", { href: `/sites/${siteId}` }, "Back to the stats"))));
     return;
   }
   context.setTitle(`${tab.label} · ${site.name}`);

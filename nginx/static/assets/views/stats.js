@@ -268,8 +268,11 @@ function topListCard(group, stats, selectedTab, onSelectTab, onFilter, activeFil
 
 // --- the page -----------------------------------------------------------------------------------
 
-export async function render(context) {
-  const siteId = context.params.siteId;
+/**
+ * The site and the registry of dimensions, for a view of the site's stats; null when there is
+ * nothing to show: the view was left, or the site is not there (the page then says so).
+ */
+export async function siteAndDimensions(context, siteId) {
   // Asked for beside the site; a failure is reported once the site is known to exist.
   const dimensionsLoading = loadDimensions();
   dimensionsLoading.catch(() => {});
@@ -283,10 +286,17 @@ export async function render(context) {
       h("h1", {}, "Site not found"),
       h("p", {}, "This site does not exist, or you have no access to it."),
       h("p", {}, h("a", { href: "/sites" }, "Back to your sites"))));
-    return undefined;
+    return null;
   }
   const dimensions = await dimensionsLoading;
-  if (context.signal.aborted) return undefined;
+  return context.signal.aborted ? null : { site, dimensions };
+}
+
+export async function render(context) {
+  const siteId = context.params.siteId;
+  const loaded = await siteAndDimensions(context, siteId);
+  if (!loaded) return undefined;
+  const { site, dimensions } = loaded;
   context.setTitle(`${site.name} stats`);
   const filterTypes = dimensions.filters;
   const filterLabel = (type) => filterTypes[type].label;
