@@ -34,8 +34,9 @@ struct BreakdownPosition: Sendable, Equatable {
     var value: String
 }
 
-/// One value's numbers. Rates and means are kept as whole hundredths, rounded halves away from
-/// zero, so that rows sort by exactly the numbers the response shows.
+/// One value's numbers. Rates and means are kept as whole hundredths, rounded as `StatsTotals.round`
+/// rounds them (halves away from zero, of the same double), so that rows sort by exactly the numbers
+/// the response shows, and a row reads as the stats filtered on its value do.
 struct BreakdownRow: Sendable, Equatable {
     /// The value as stored ('' for none).
     var value: String

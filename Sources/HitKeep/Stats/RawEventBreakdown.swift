@@ -36,9 +36,9 @@ struct RawEventBreakdown: BreakdownSource {
                 FROM e GROUP BY session_id
                 """
         }
-        // Rates and means as whole hundredths, halves rounded up (away from zero: none is
-        // negative), in integer arithmetic: ⌊(100·100·bounces/sessions) + ½⌋ and
-        // ⌊(µs / (10⁴·sessions)) + ½⌋.
+        // Rates and means as whole hundredths, computed as `StatsTotals` computes them (the same
+        // IEEE double operations, then halves away from zero), so that a row reads exactly as the
+        // stats filtered on its value do.
         var statement: PostgresQuery = """
             WITH e AS (
                 SELECT id, session_id, occurred_at, \(column) FROM events
@@ -48,11 +48,16 @@ struct RawEventBreakdown: BreakdownSource {
             r AS (
                 SELECT value, CASE WHEN value = '' THEN \(StatsFilter.noneName)::text ELSE value END AS name,
                        sum(n)::bigint AS pageviews, count(*) AS visitors,
-                       (20000 * count(*) FILTER (WHERE n = 1) + count(*)) / (2 * count(*)) AS bounce_rate,
-                       div(sum(extract(epoch FROM span) * 1000000) + 5000 * count(*), 10000 * count(*))::bigint AS avg_session_duration
+                       100 * (count(*) FILTER (WHERE n = 1))::float8 / count(*)::float8 * 100 AS bounce_x100,
+                       sum(extract(epoch FROM span) * 1000000)::float8 / 1000000 / count(*)::float8 * 100 AS duration_x100
                 FROM s GROUP BY value
+            ),
+            rounded AS (
+                SELECT value, name, pageviews, visitors, \(Self.roundedSQL("bounce_x100")) AS bounce_rate,
+                       \(Self.roundedSQL("duration_x100")) AS avg_session_duration
+                FROM r
             )
-            SELECT value, pageviews, visitors, bounce_rate, avg_session_duration FROM r
+            SELECT value, pageviews, visitors, bounce_rate, avg_session_duration FROM rounded
             """
         let key = PostgresQuery(unescaped: question.orderBy.rawValue)
         let direction = question.order == .asc ? ">" : "<"
@@ -71,5 +76,12 @@ struct RawEventBreakdown: BreakdownSource {
             LIMIT \(limit)
             """)
         return statement
+    }
+
+    /// A non-negative `float8` column rounded to a whole number, halves away from zero, as
+    /// `Double.rounded(.toNearestOrAwayFromZero)` does (PostgreSQL's `round` of a double may round
+    /// halves to even). `x - floor(x)` is exact for doubles, so the comparison is.
+    private static func roundedSQL(_ column: String) -> PostgresQuery {
+        PostgresQuery(unescaped: "(CASE WHEN \(column) - floor(\(column)) >= 0.5 THEN ceil(\(column)) ELSE floor(\(column)) END)::bigint")
     }
 }
