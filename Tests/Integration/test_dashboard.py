@@ -538,6 +538,85 @@ def test_page_views_from_another_origin_appear_on_the_stats_page(journey, page):
     journey.steps_done.add("stats")
 
 
+def test_show_all_of_a_list_sorts_loads_more_and_downloads_csv(journey, page):
+    journey.require("stats")
+    # 55 pages seen on one day of last year, a period no other step looks at: more values than the
+    # view's page of 50. Page /pNN has one session of 1 + NN % 3 page views, 10 s apart.
+    api = journey.cookie_session()
+    day = "2025-06-15"
+    for index in range(55):
+        for view in range(1 + index % 3):
+            response = api.post(f"{journey.base_url}/api/ingest/server/pageview", timeout=REQUEST_TIMEOUT, json={
+                "site_id": journey.site_id, "url": f"https://{SHOP}/p{index:02d}", "user_agent": DESKTOP_UA,
+                "session_id": f"old-{index}", "timestamp": f"{day}T12:{index:02d}:{10 * view:02d}Z"})
+            assert response.status_code == 202, response.text
+    view = f"range=custom&from={day}&to={day}"
+    page.open(f"{journey.base_url}/sites/{journey.site_id}?{view}")
+    page.wait_idle()
+    pages_card = next(card for card in page.find_all(".toplist-card") if card.find_element(By.CSS_SELECTOR, "h2").text == "Pages")
+    link = pages_card.find_element(By.CSS_SELECTOR, ".toplist-more a")
+    assert link.text == "Show all" and link.get_attribute("aria-label") == "Show all: Top pages"
+    link.click()
+    page.wait_for_path(lambda path: path.startswith(f"/sites/{journey.site_id}/breakdown/path?"), "Show all did not open")
+    page.wait_idle()
+    assert page.find("h1").text == "Top pages"
+    assert page.path == f"/sites/{journey.site_id}/breakdown/path?{view}"
+
+    def names() -> list[str]:
+        return [cell.text for cell in page.find_all(".breakdown-table tbody td.breakdown-name")]
+
+    def sorted_header() -> tuple[str, str]:
+        (cell,) = [cell for cell in page.find_all(".breakdown-table th[aria-sort]") if cell.get_attribute("aria-sort") != "none"]
+        return cell.get_attribute("textContent").rstrip(" ▲▼"), cell.get_attribute("aria-sort")
+
+    # By page views, highest first, ties by name: the 3-view pages, then the 2-view ones, …
+    assert len(names()) == 50
+    assert names()[:3] == ["/p02", "/p05", "/p08"] and sorted_header() == ("Page views", "descending")
+    first = page.find(".breakdown-table tbody tr")
+    assert [cell.text for cell in first.find_elements(By.CSS_SELECTOR, "td")] == ["/p02", "3", "1", "0%", "20s"]
+    assert page.find(".breakdown-summary").text == "The first 50 values; there are more."
+    page.button("Load more").click()
+    page.wait(lambda _: len(names()) == 55, "Load more did not add the last rows")
+    assert page.wait_for_text(".breakdown-summary", "All 55 values.")
+    assert not any(button.is_displayed() for button in page.find_all("button") if button.text == "Load more")
+    assert names()[-1] == "/p54" and len(set(names())) == 55
+
+    # A click on a column sorts by it, highest first; a second click turns the order round.
+    duration = next(button for button in page.find_all(".sort-button")
+                    if button.get_attribute("textContent").startswith("Visit duration"))
+    duration.click()
+    page.wait(lambda _: sorted_header() == ("Visit duration", "descending") and len(names()) == 50 and names()[0] == "/p02",
+              "sorting by visit duration did not happen")
+    assert "order_by=avg_session_duration" in page.path and "order=" not in page.path
+    duration.click()
+    page.wait(lambda _: sorted_header() == ("Visit duration", "ascending") and names()[:2] == ["/p00", "/p03"],
+              "the second click did not turn the order round")
+    assert page.path.endswith("order_by=avg_session_duration&order=asc")
+    assert page.js("return document.activeElement.classList.contains('sort-button')")
+    photograph(page, "breakdown")
+
+    # The CSV link asks for the same question, every row; the browser's session may fetch it.
+    href = page.find("a[download]").get_attribute("href")
+    query = parse_qs(urlsplit(href).query)
+    assert query["format"] == ["csv"] and query["order_by"] == ["avg_session_duration"] and query["order"] == ["asc"]
+    assert query["dimension"] == ["path"] and query["from"] == [day] and query["to"] == [day]
+    csv = api.get(href, timeout=REQUEST_TIMEOUT)
+    assert csv.status_code == 200 and csv.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert csv.headers["Content-Disposition"] == f'attachment; filename="{SHOP}-path-{day}-{day}.csv"'
+    lines = csv.content.decode().split("\r\n")
+    assert lines[0] == "name,pageviews,visitors,bounce_rate,avg_session_duration" and len(lines) == 57 and lines[-1] == ""
+    assert lines[1] == "/p00,1,1,100,0" and lines[-2] == "/p53,3,1,0,20"
+
+    # A value leads back to the stats, filtered by it; Back returns to the list as it was sorted.
+    page.find(".breakdown-table tbody td.breakdown-name a").click()
+    page.wait(lambda _: page.path.startswith(f"/sites/{journey.site_id}?") and "filter=path%3A%2Fp00" in page.path,
+              "a value did not lead to the filtered stats")
+    wait_kpi(page, "pageviews", "1")
+    page.driver.back()
+    page.wait(lambda _: "/breakdown/path" in page.path and names()[:1] == ["/p00"], "Back did not restore the list")
+    assert sorted_header() == ("Visit duration", "ascending")
+
+
 # --- 4. Settings → API Clients ----------------------------------------------------------------------
 
 def client_card(page: Browser, name: str):

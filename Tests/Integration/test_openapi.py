@@ -36,12 +36,13 @@ EXAMPLES = int(os.environ.get("HITKEEP_SCHEMATHESIS_EXAMPLES", "100"))
 SCHEMATHESIS_TIMEOUT = 420
 
 # Whether a range is acceptable depends on more than each value's own schema can say (`from`
-# before `to`, at most 5 years, at most 10 000 chart points): these may refuse schema-valid data with
-# 400, which the document lists for them.
-CROSS_FIELD_RULES = {"getStats"}
+# before `to`, at most 5 years, at most 10 000 chart points; a breakdown's cursor only with the question
+# it was given for, and not with CSV): these may refuse schema-valid data with 400, which the document
+# lists for them.
+CROSS_FIELD_RULES = {"getStats", "getStatsBreakdown"}
 # Where a query string can grow past nginx's 8 KiB request line, nginx refuses it with 414 (documented)
 # before the server could answer 400.
-LONG_QUERIES = {"getStats", "getAuditLog"}
+LONG_QUERIES = {"getStats", "getStatsBreakdown", "getAuditLog"}
 
 
 def document() -> dict:

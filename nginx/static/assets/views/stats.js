@@ -26,7 +26,7 @@ const INTERVALS = [["", "Automatic"], ["hour", "Hour"], ["day", "Day"], ["week",
 // `GET /api/stats/dimensions`, fetched once per visit (the browser may keep it for an hour).
 let dimensionsRequest = null;
 
-function loadDimensions() {
+export function loadDimensions() {
   if (!dimensionsRequest) {
     dimensionsRequest = get("/api/stats/dimensions", { cache: "default" }).then(describeDimensions, (error) => {
       dimensionsRequest = null;
@@ -54,7 +54,7 @@ function describeDimensions(body) {
     }
     group.tabs.push({
       key: dimension.list, label: dimension.list_label, column: dimension.label,
-      filter: dimension.value_filter, values: dimension.values,
+      filter: dimension.value_filter, values: dimension.values, dimension: dimension.name,
     });
   }
   return { filters, groups };
@@ -74,7 +74,7 @@ function safeDisplayNames(type) {
 
 /** What a person reads for a value, by what the values are (the registry's `values`): country and
  * language codes spelled out, keywords capitalized. */
-function displayName(values, value) {
+export function displayName(values, value) {
   try {
     if (values === "country_code" && regionNames && /^[A-Z]{2}$/i.test(value)) return regionNames.of(value.toUpperCase()) || value;
     if (values === "language_tag" && languageNames && /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/i.test(value)) return languageNames.of(value) || value;
@@ -87,7 +87,7 @@ function displayName(values, value) {
 
 // --- state in the URL ---------------------------------------------------------------------------
 
-function readState(query, dimensions) {
+export function readState(query, dimensions) {
   const range = PRESETS.some(([key]) => key === query.get("range")) ? query.get("range") : "30d";
   return {
     range,
@@ -102,7 +102,7 @@ function readState(query, dimensions) {
   };
 }
 
-function stateQuery(state) {
+export function stateQuery(state) {
   const query = new URLSearchParams();
   if (state.range !== "30d") query.set("range", state.range);
   if (state.range === "custom") {
@@ -117,7 +117,7 @@ function stateQuery(state) {
 }
 
 /** The preset's first and last day (inclusive, YYYY-MM-DD) in `timeZone`. */
-function rangeDates(state, timeZone) {
+export function rangeDates(state, timeZone) {
   const today = format.todayIn(timeZone);
   switch (state.range) {
     case "today": return [today, today];
@@ -137,8 +137,22 @@ function rangeDates(state, timeZone) {
   }
 }
 
-function rangeText(from, to) {
+export function rangeText(from, to) {
   return from === to ? format.calendar(from) : `${format.calendar(from)} – ${format.calendar(to)}`;
+}
+
+/**
+ * The period asked for. One that ends today ends at the end of the current hour (the future
+ * holds no page views, and a half-finished day measured against a whole one would always look
+ * like a drop). The server compares it (`compare=previous`, from a date) with the same days
+ * just before, and a period that ends at a time of day with the same time of day the same
+ * number of days earlier: today until 15:00 against yesterday until 15:00.
+ */
+export function period(state, zone) {
+  const [from, to] = rangeDates(state, zone);
+  if (to !== format.todayIn(zone)) return { from, to, untilNow: false };
+  const hourEnd = new Date(Math.floor(Date.now() / 3600000) * 3600000 + 3600000);
+  return { from, to: hourEnd.toISOString(), untilNow: true };
 }
 
 // --- KPIs ---------------------------------------------------------------------------------------
@@ -191,7 +205,7 @@ function kpiList(stats) {
 
 // --- top lists ----------------------------------------------------------------------------------
 
-function topListCard(group, stats, selectedTab, onSelectTab, onFilter, activeFilters, filterTypes) {
+function topListCard(group, stats, selectedTab, onSelectTab, onFilter, activeFilters, filterTypes, showAllHref) {
   const headingId = uid("top-heading");
   const tabs = group.tabs;
   const selected = Math.min(selectedTab, tabs.length - 1);
@@ -246,13 +260,19 @@ function topListCard(group, stats, selectedTab, onSelectTab, onFilter, activeFil
       "aria-labelledby": tabs.length > 1 ? tabIds[selected] : null, class: "toplist-panel",
     },
     h("div", { class: "toplist-head", "aria-hidden": "true" }, h("span", {}, tab.column), h("span", {}, "Views")),
-    list));
+    list,
+    // Every value, with more numbers, a page at a time (views/breakdown.js).
+    rows.length ? h("p", { class: "toplist-more" },
+      h("a", { href: showAllHref(tab), "aria-label": `Show all: ${tab.label}` }, "Show all")) : null));
 }
 
 // --- the page -----------------------------------------------------------------------------------
 
-export async function render(context) {
-  const siteId = context.params.siteId;
+/**
+ * The site and the registry of dimensions, for a view of the site's stats; null when there is
+ * nothing to show: the view was left, or the site is not there (the page then says so).
+ */
+export async function siteAndDimensions(context, siteId) {
   // Asked for beside the site; a failure is reported once the site is known to exist.
   const dimensionsLoading = loadDimensions();
   dimensionsLoading.catch(() => {});
@@ -266,10 +286,17 @@ export async function render(context) {
       h("h1", {}, "Site not found"),
       h("p", {}, "This site does not exist, or you have no access to it."),
       h("p", {}, h("a", { href: "/sites" }, "Back to your sites"))));
-    return undefined;
+    return null;
   }
   const dimensions = await dimensionsLoading;
-  if (context.signal.aborted) return undefined;
+  return context.signal.aborted ? null : { site, dimensions };
+}
+
+export async function render(context) {
+  const siteId = context.params.siteId;
+  const loaded = await siteAndDimensions(context, siteId);
+  if (!loaded) return undefined;
+  const { site, dimensions } = loaded;
   context.setTitle(`${site.name} stats`);
   const filterTypes = dimensions.filters;
   const filterLabel = (type) => filterTypes[type].label;
@@ -375,7 +402,7 @@ export async function render(context) {
     }, (filter) => {
       const filters = [...state.filters.filter((item) => item.type !== filter.type), filter];
       change({ ...state, filters }, `Filtered by ${filterLabel(filter.type).toLowerCase()} ${filterValue(filter)}.`);
-    }, state.filters, filterTypes)));
+    }, state.filters, filterTypes, (tab) => `/sites/${siteId}/breakdown/${tab.dimension}${stateQuery(state)}`)));
   }
 
   function renderStats(stats) {
@@ -397,20 +424,6 @@ export async function render(context) {
     renderLists(stats);
   }
 
-  /**
-   * The period asked for. One that ends today ends at the end of the current hour (the future
-   * holds no page views, and a half-finished day measured against a whole one would always look
-   * like a drop). The server compares it (`compare=previous`, from a date) with the same days
-   * just before, and a period that ends at a time of day with the same time of day the same
-   * number of days earlier: today until 15:00 against yesterday until 15:00.
-   */
-  function period(zone) {
-    const [from, to] = rangeDates(state, zone);
-    if (to !== format.todayIn(zone)) return { from, to, untilNow: false };
-    const hourEnd = new Date(Math.floor(Date.now() / 3600000) * 3600000 + 3600000);
-    return { from, to: hourEnd.toISOString(), untilNow: true };
-  }
-
   /** "Compared with …": the days of the server's comparison period, in the zone. */
   function comparedWith(comparison, zone, untilNow) {
     const first = format.dateIn(zone, Date.parse(comparison.from));
@@ -422,7 +435,7 @@ export async function render(context) {
     const ticket = ++loading;
     const zone = timeZone();
     const [firstDay, lastDay] = rangeDates(state, zone);
-    const asked = period(zone);
+    const asked = period(state, zone);
     periodText.textContent = `${rangeText(firstDay, lastDay)} · times in ${zone.replaceAll("_", " ")}`;
     if (!quiet) results.setAttribute("aria-busy", "true");
     alert.hidden = true;

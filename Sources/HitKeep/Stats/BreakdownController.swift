@@ -1,0 +1,103 @@
+import Foundation
+import HTTPTypes
+import PostgresClient
+import TextFormats
+
+/// `GET /api/sites/{site_id}/stats/breakdown` (docs/API.md §10.5): every value of one dimension
+/// with its numbers, a page at a time with a cursor, or all of them as CSV.
+enum BreakdownController {
+    static func addRoutes(to router: inout Router<Endpoint>) {
+        router.add(.get, "/api/sites/{site_id}/stats/breakdown", query: BreakdownRequest.parameterNames, show)
+    }
+
+    static let csvHeader = ["name", "pageviews", "visitors", "bounce_rate", "avg_session_duration"]
+
+    @Sendable static func show(_ request: Request, _ context: RequestContext) throws -> Response {
+        let site = try SiteStore.site(context.parameter("site_id"), for: request, .sessionOrToken(.statsRead), context: context)
+        let query = try BreakdownRequest(request.query, accept: request.headers[.accept])
+        let timezone = query.stats.timezone ?? site.timezone
+        let fingerprint = BreakdownCursor.fingerprint(siteID: site.id, request: query, timezone: timezone)
+        // A later page counts the range of the first, which its cursor carries: a default range
+        // that has moved on since (`to`, the end of the current hour) changes no page of a listing.
+        let range: StatsRange
+        var position: BreakdownPosition?
+        if let text = query.cursor {
+            let cursor = try BreakdownCursor(decoding: text, expecting: fingerprint)
+            range = cursor.range
+            position = cursor.position
+        } else {
+            range = try StatsController.resolve(query.stats, timezone: timezone, context: context).range
+        }
+        let question = BreakdownQuestion(siteID: site.id, dimension: query.dimension, range: range,
+                                         filters: query.stats.filters, orderBy: query.orderBy, order: query.order)
+
+        // Every event acknowledged before this request is counted, as for the stats (§10.3).
+        try EventStore.fold(siteID: site.id, on: context.database)
+        return try context.database.transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY") {
+            let source = Self.source(for: question, database: context.database)
+            switch query.format {
+            case .json:
+                return try page(of: question, after: position, size: query.pageSize, from: source, site: site,
+                                timezone: timezone, fingerprint: fingerprint)
+            case .csv:
+                return try csv(of: question, from: source, site: site, timezone: timezone, database: context.database)
+            }
+        }
+    }
+
+    /// The source that answers `question`. The raw events answer every question; a faster source
+    /// for some questions goes here.
+    static func source(for question: BreakdownQuestion, database: any PostgresQuerying) -> any BreakdownSource {
+        RawEventBreakdown(database: database)
+    }
+
+    static func page(of question: BreakdownQuestion, after position: BreakdownPosition?, size: Int, from source: any BreakdownSource,
+                     site: Site, timezone: String, fingerprint: [UInt8]) throws -> Response {
+        // One row more than the page tells whether another page follows.
+        let rows = try source.rows(question, after: position, limit: size + 1)
+        let shown = rows.prefix(size)
+        var next = JSON.null
+        if rows.count > size, let last = shown.last {
+            next = .string(BreakdownCursor(fingerprint: fingerprint, range: question.range,
+                                           position: last.position(question.orderBy)).encoded)
+        }
+        return .json(.object([
+            ("site_id", .string(site.id)), ("from", .time(question.range.from)), ("to", .time(question.range.to)),
+            ("timezone", .string(timezone)), ("dimension", .string(question.dimension.breakdownName)),
+            ("order_by", .string(question.orderBy.rawValue)), ("order", .string(question.order.rawValue)),
+            ("rows", .array(shown.map { row in
+                .object([("name", .string(row.name)), ("pageviews", .int(row.pageviews)), ("visitors", .int(row.visitors)),
+                         ("bounce_rate", .number(row.bounceRate)),
+                         ("avg_session_duration", .number(row.averageSessionDuration))])
+            })),
+            ("next_cursor", next),
+        ]))
+    }
+
+    /// Every row, numbers written as the JSON answer writes them, named for the site, the dimension
+    /// and the range's first and last day in `timezone`.
+    static func csv(of question: BreakdownQuestion, from source: any BreakdownSource, site: Site, timezone: String,
+                    database: any PostgresQuerying) throws -> Response {
+        let rows = try source.rows(question, after: nil, limit: nil)
+        var body: [UInt8] = []
+        body.reserveCapacity(64 * (rows.count + 1))
+        body.appendCSVRecord(csvHeader)
+        for row in rows {
+            body.appendCSVRecord([row.name, String(row.pageviews), String(row.visitors), JSON.format(row.bounceRate),
+                                  JSON.format(row.averageSessionDuration)])
+        }
+        let days = try database.query("""
+            SELECT (\(question.range.from)::timestamptz AT TIME ZONE \(timezone))::date::text AS first,
+                   ((\(question.range.to)::timestamptz - interval '1 microsecond') AT TIME ZONE \(timezone))::date::text AS last
+            """)[0]
+        // Domains are letters, digits, dots and hyphens (`DomainName`), dates digits and hyphens:
+        // nothing in the name needs quoting or escaping.
+        let filename = "\(site.domain)-\(question.dimension.breakdownName)-\(try days.decode(String.self, "first"))-\(try days.decode(String.self, "last")).csv"
+        var headers = ResponseHeaders()
+        headers.append(csvContentType)
+        headers.append(HTTPField(name: .contentDisposition, value: "attachment; filename=\"\(filename)\""))
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    private static let csvContentType = HTTPField(name: .contentType, value: "text/csv; charset=utf-8")
+}

@@ -1,0 +1,87 @@
+import PostgresClient
+
+/// Breakdown rows straight from the events: any range, any filters, every dimension. The
+/// definitions of docs/API.md §10.5 read as SQL: the matching page views, grouped per session (and
+/// value), then per value. Each page reads every matching event of the range once; the cursor only
+/// decides where the sorted rows start.
+struct RawEventBreakdown: BreakdownSource {
+    let database: any PostgresQuerying
+
+    func rows(_ question: BreakdownQuestion, after position: BreakdownPosition?, limit: Int?) throws -> [BreakdownRow] {
+        // One pass over up to millions of events: sorts and hashes in memory.
+        try database.query("SET LOCAL work_mem = '64MB'")
+        let rows = try database.query(Self.statement(question, after: position, limit: limit))
+        return try rows.map { row in
+            BreakdownRow(value: try row.decode(String.self, "value"), pageviews: try row.decode(Int.self, "pageviews"),
+                         visitors: try row.decode(Int.self, "visitors"),
+                         bounceRateHundredths: try row.decode(Int.self, "bounce_rate"),
+                         averageSessionDurationHundredths: try row.decode(Int.self, "avg_session_duration"))
+        }
+    }
+
+    static func statement(_ question: BreakdownQuestion, after position: BreakdownPosition?, limit: Int?) -> PostgresQuery {
+        let column = question.dimension.columnSQL
+        // Per session and value: its page views and the time between the first and the last. For
+        // the session ends, the value is that of the session's first (last) matching page view,
+        // and the numbers are those of all its matching page views.
+        let perSession: PostgresQuery
+        switch question.dimension.source {
+        case .event:
+            perSession = "SELECT \(column) AS value, count(*) AS n, max(occurred_at) - min(occurred_at) AS span FROM e GROUP BY \(column), session_id"
+        case .sessionEntry, .sessionExit:
+            let order = if case .sessionEntry = question.dimension.source { "occurred_at, id" } else { "occurred_at DESC, id DESC" }
+            perSession = """
+                SELECT (array_agg(\(column) ORDER BY \(unescaped: order)))[1] AS value, count(*) AS n,
+                       max(occurred_at) - min(occurred_at) AS span
+                FROM e GROUP BY session_id
+                """
+        }
+        // Rates and means as whole hundredths, computed as `StatsTotals` computes them (the same
+        // IEEE double operations, then halves away from zero), so that a row reads exactly as the
+        // stats filtered on its value do.
+        var statement: PostgresQuery = """
+            WITH e AS (
+                SELECT id, session_id, occurred_at, \(column) FROM events
+                WHERE site_id = \(question.siteID) AND occurred_at >= \(question.range.from) AND occurred_at < \(question.range.to)\(StatsFilter.conditions(question.filters))
+            ),
+            s AS (\(perSession)),
+            r AS (
+                SELECT value, CASE WHEN value = '' THEN \(StatsFilter.noneName)::text ELSE value END AS name,
+                       sum(n)::bigint AS pageviews, count(*) AS visitors,
+                       100 * (count(*) FILTER (WHERE n = 1))::float8 / count(*)::float8 * 100 AS bounce_x100,
+                       sum(extract(epoch FROM span) * 1000000)::float8 / 1000000 / count(*)::float8 * 100 AS duration_x100
+                FROM s GROUP BY value
+            ),
+            rounded AS (
+                SELECT value, name, pageviews, visitors, \(Self.roundedSQL("bounce_x100")) AS bounce_rate,
+                       \(Self.roundedSQL("duration_x100")) AS avg_session_duration
+                FROM r
+            )
+            SELECT value, pageviews, visitors, bounce_rate, avg_session_duration FROM rounded
+            """
+        let key = PostgresQuery(unescaped: question.orderBy.rawValue)
+        let direction = question.order == .asc ? ">" : "<"
+        if let position {
+            let name = BreakdownRow.name(position.value)
+            statement.append("""
+
+                WHERE \(key) \(unescaped: direction) \(position.key)
+                   OR (\(key) = \(position.key) AND (name COLLATE "C" > \(name)
+                       OR (name = \(name) AND value COLLATE "C" > \(position.value))))
+                """)
+        }
+        statement.append("""
+
+            ORDER BY \(key) \(unescaped: question.order == .asc ? "ASC" : "DESC"), name COLLATE "C", value COLLATE "C"
+            LIMIT \(limit)
+            """)
+        return statement
+    }
+
+    /// A non-negative `float8` column rounded to a whole number, halves away from zero, as
+    /// `Double.rounded(.toNearestOrAwayFromZero)` does (PostgreSQL's `round` of a double may round
+    /// halves to even). `x - floor(x)` is exact for doubles, so the comparison is.
+    private static func roundedSQL(_ column: String) -> PostgresQuery {
+        PostgresQuery(unescaped: "(CASE WHEN \(column) - floor(\(column)) >= 0.5 THEN ceil(\(column)) ELSE floor(\(column)) END)::bigint")
+    }
+}
