@@ -34,7 +34,7 @@ enum BreakdownController {
         // Every event acknowledged before this request is counted, as for the stats (§10.3).
         try EventStore.fold(siteID: site.id, on: context.database)
         return try context.database.transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY") {
-            let source = Self.source(for: question, database: context.database)
+            let source = try Self.source(for: question, database: context.database)
             switch query.format {
             case .json:
                 return try page(of: question, after: position, size: query.pageSize, from: source, site: site,
@@ -45,10 +45,13 @@ enum BreakdownController {
         }
     }
 
-    /// The source that answers `question`. The raw events answer every question; a faster source
-    /// for some questions goes here.
-    static func source(for question: BreakdownQuestion, database: any PostgresQuerying) -> any BreakdownSource {
-        RawEventBreakdown(database: database)
+    /// The source that answers `question`: the rollups when they can (no filter, a dimension counted
+    /// per page view, quarter-hour ends), else the raw events, which answer every question.
+    static func source(for question: BreakdownQuestion, database: any PostgresQuerying) throws -> any BreakdownSource {
+        if try RollupBreakdown.canAnswer(question, database: database) {
+            return RollupBreakdown(database: database)
+        }
+        return RawEventBreakdown(database: database)
     }
 
     static func page(of question: BreakdownQuestion, after position: BreakdownPosition?, size: Int, from source: any BreakdownSource,

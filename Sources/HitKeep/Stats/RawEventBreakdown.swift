@@ -10,13 +10,7 @@ struct RawEventBreakdown: BreakdownSource {
     func rows(_ question: BreakdownQuestion, after position: BreakdownPosition?, limit: Int?) throws -> [BreakdownRow] {
         // One pass over up to millions of events: sorts and hashes in memory.
         try database.query("SET LOCAL work_mem = '64MB'")
-        let rows = try database.query(Self.statement(question, after: position, limit: limit))
-        return try rows.map { row in
-            BreakdownRow(value: try row.decode(String.self, "value"), pageviews: try row.decode(Int.self, "pageviews"),
-                         visitors: try row.decode(Int.self, "visitors"),
-                         bounceRateHundredths: try row.decode(Int.self, "bounce_rate"),
-                         averageSessionDurationHundredths: try row.decode(Int.self, "avg_session_duration"))
-        }
+        return try Self.decode(try database.query(Self.statement(question, after: position, limit: limit)))
     }
 
     static func statement(_ question: BreakdownQuestion, after position: BreakdownPosition?, limit: Int?) -> PostgresQuery {
@@ -36,28 +30,38 @@ struct RawEventBreakdown: BreakdownSource {
                 FROM e GROUP BY session_id
                 """
         }
-        // Rates and means as whole hundredths, computed as `StatsTotals` computes them (the same
-        // IEEE double operations, then halves away from zero), so that a row reads exactly as the
-        // stats filtered on its value do.
-        var statement: PostgresQuery = """
+        let sums: PostgresQuery = """
             WITH e AS (
                 SELECT id, session_id, occurred_at, \(column) FROM events
                 WHERE site_id = \(question.siteID) AND occurred_at >= \(question.range.from) AND occurred_at < \(question.range.to)\(StatsFilter.conditions(question.filters))
             ),
-            s AS (\(perSession)),
-            r AS (
-                SELECT value, CASE WHEN value = '' THEN \(StatsFilter.noneName)::text ELSE value END AS name,
-                       sum(n)::bigint AS pageviews, count(*) AS visitors,
-                       100 * (count(*) FILTER (WHERE n = 1))::float8 / count(*)::float8 * 100 AS bounce_x100,
-                       sum(extract(epoch FROM span) * 1000000)::float8 / 1000000 / count(*)::float8 * 100 AS duration_x100
-                FROM s GROUP BY value
-            ),
-            rounded AS (
-                SELECT value, name, pageviews, visitors, \(Self.roundedSQL("bounce_x100")) AS bounce_rate,
-                       \(Self.roundedSQL("duration_x100")) AS avg_session_duration
-                FROM r
-            )
-            SELECT value, pageviews, visitors, bounce_rate, avg_session_duration FROM rounded
+            s AS (\(perSession))
+            SELECT value, sum(n)::bigint AS pageviews, count(*) AS visitors, count(*) FILTER (WHERE n = 1) AS bounces,
+                   sum(extract(epoch FROM span) * 1000000) AS duration_us
+            FROM s GROUP BY value
+            """
+        return ordered(rounded(sums), question, after: position, limit: limit)
+    }
+
+    /// `(value, pageviews, visitors, bounce_rate, avg_session_duration)` from per-value sums
+    /// `(value, pageviews, visitors, bounces, duration_us)`: rates and means as whole hundredths,
+    /// computed as `StatsTotals` computes them (the same IEEE double operations, then halves away
+    /// from zero), so that a row reads exactly as the stats filtered on its value do. Every source
+    /// rounds through here.
+    static func rounded(_ sums: PostgresQuery) -> PostgresQuery {
+        """
+        SELECT value, CASE WHEN value = '' THEN \(StatsFilter.noneName)::text ELSE value END AS name, pageviews, visitors,
+               \(Self.roundedSQL("100 * bounces::float8 / visitors::float8 * 100")) AS bounce_rate,
+               \(Self.roundedSQL("duration_us::float8 / 1000000 / visitors::float8 * 100")) AS avg_session_duration
+        FROM (\(sums)) AS sums
+        """
+    }
+
+    /// The rows of `rounded` in the question's order, after `position`, at most `limit`.
+    static func ordered(_ rounded: PostgresQuery, _ question: BreakdownQuestion, after position: BreakdownPosition?,
+                        limit: Int?) -> PostgresQuery {
+        var statement: PostgresQuery = """
+            SELECT value, pageviews, visitors, bounce_rate, avg_session_duration FROM (\(rounded)) AS rounded
             """
         let key = PostgresQuery(unescaped: question.orderBy.rawValue)
         let direction = question.order == .asc ? ">" : "<"
@@ -78,10 +82,20 @@ struct RawEventBreakdown: BreakdownSource {
         return statement
     }
 
+    static func decode(_ rows: PostgresRows) throws -> [BreakdownRow] {
+        try rows.map { row in
+            BreakdownRow(value: try row.decode(String.self, "value"), pageviews: try row.decode(Int.self, "pageviews"),
+                         visitors: try row.decode(Int.self, "visitors"),
+                         bounceRateHundredths: try row.decode(Int.self, "bounce_rate"),
+                         averageSessionDurationHundredths: try row.decode(Int.self, "avg_session_duration"))
+        }
+    }
+
     /// A non-negative `float8` column rounded to a whole number, halves away from zero, as
     /// `Double.rounded(.toNearestOrAwayFromZero)` does (PostgreSQL's `round` of a double may round
     /// halves to even). `x - floor(x)` is exact for doubles, so the comparison is.
-    private static func roundedSQL(_ column: String) -> PostgresQuery {
-        PostgresQuery(unescaped: "(CASE WHEN \(column) - floor(\(column)) >= 0.5 THEN ceil(\(column)) ELSE floor(\(column)) END)::bigint")
+    private static func roundedSQL(_ expression: String) -> PostgresQuery {
+        let x = "(\(expression))"
+        return PostgresQuery(unescaped: "(CASE WHEN \(x) - floor(\(x)) >= 0.5 THEN ceil(\(x)) ELSE floor(\(x)) END)::bigint")
     }
 }
