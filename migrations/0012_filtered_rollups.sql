@@ -130,8 +130,9 @@ BEGIN
     WITH new_events AS MATERIALIZED (SELECT * FROM events WHERE id = ANY (event_ids))
     INSERT INTO stat_values (dimension, value)
     SELECT DISTINCT v.dimension, v.value
-    FROM new_events e CROSS JOIN LATERAL event_filter_values(e.path, e.referrer_host, e.device, e.browser, e.os, e.country, e.language,
-                                          e.utm_source, e.utm_medium, e.utm_campaign) AS v
+    FROM new_events e
+    CROSS JOIN LATERAL event_filter_values(e.path, e.referrer_host, e.device, e.browser, e.os, e.country, e.language,
+                                           e.utm_source, e.utm_medium, e.utm_campaign) AS v
     WHERE NOT EXISTS (SELECT 1 FROM stat_values s WHERE s.dimension = v.dimension AND s.value = v.value)
     ORDER BY 1, 2
     ON CONFLICT DO NOTHING;
@@ -145,10 +146,12 @@ BEGIN
     ), history AS MATERIALIZED (
         -- Every event of the touched sessions, the new ones included (an AFTER trigger sees them),
         -- with its value ids in the order of event_filter_values (path first), after 0: no filter.
-        SELECT e.site_id, e.session_id, e.id, e.occurred_at, date_bin('15 minutes', e.occurred_at, 'epoch') AS quarter,
+        SELECT e.site_id, e.session_id, e.id, e.occurred_at,
+               date_bin('15 minutes', e.occurred_at, 'epoch') AS quarter,
                (extract(epoch FROM e.occurred_at) * 1000000)::bigint AS us,
                e.id IN (SELECT id FROM new_events) AS is_new,
-               ARRAY[v_path.id, v_referrer.id, v_device.id, v_browser.id, v_os.id, v_country.id, v_language.id, v_utm_source.id, v_utm_medium.id, v_utm_campaign.id] AS ids
+               ARRAY[v_path.id, v_referrer.id, v_device.id, v_browser.id, v_os.id, v_country.id, v_language.id,
+                     v_utm_source.id, v_utm_medium.id, v_utm_campaign.id] AS ids
         FROM events e
         JOIN stat_values v_path ON v_path.dimension = 'path' AND v_path.value = e.path
         JOIN stat_values v_referrer ON v_referrer.dimension = 'referrer' AND v_referrer.value = e.referrer_host
@@ -172,7 +175,8 @@ BEGIN
     ), purity AS (
         -- Per session and state, the value of each dimension all its events share (NULL where they
         -- differ). A session with one device is, under `device` = that device, the whole session:
-        -- its filtered session-hours are its session-hours, computed once for all such dimensions.
+        -- its filtered session-quarters are its session-quarters, computed once for all such
+        -- dimensions.
         SELECT sign, site_id, session_id,
                ARRAY[0, CASE WHEN min(ids[1]) = max(ids[1]) THEN min(ids[1]) END,
                      CASE WHEN min(ids[2]) = max(ids[2]) THEN min(ids[2]) END,
