@@ -14,10 +14,10 @@ import json
 from contextlib import asynccontextmanager
 
 import anyio
+import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared._httpx_utils import create_mcp_http_client
 
 from accounts import assert_json, assert_problem, parse_challenge, people, unique_domain, well_formed_token  # noqa: F401
 from test_breakdown import DAY, DIMENSIONS, store_known_events
@@ -50,7 +50,7 @@ def traffic(stack, people):
 @asynccontextmanager
 async def connected(base_url: str, token: str, mode: str = "auto"):
     """An SDK client on the endpoint with the token as `Authorization: Bearer`."""
-    async with create_mcp_http_client(headers={"Authorization": f"Bearer {token}"}) as http:
+    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
         async with Client(streamable_http_client(base_url + PATH, http_client=http), mode=mode) as client:
             yield client
 
