@@ -13,5 +13,6 @@ extension Application {
         StatsController.addRoutes(to: &router)
         BreakdownController.addRoutes(to: &router)
         StatsDimensionsController.addRoutes(to: &router)
+        MCPController.addRoutes(to: &router)
     }
 }

@@ -4,4 +4,7 @@ public enum AuthenticationPolicy: Sendable {
     case sessionOnly
     /// A session, or an API client token holding this scope.
     case sessionOrToken(Scope)
+    /// Only an API client token, holding this scope if one is given: the MCP endpoint, where a
+    /// session cookie counts for nothing (docs/API.md §12).
+    case tokenOnly(Scope?)
 }

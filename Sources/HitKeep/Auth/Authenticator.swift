@@ -23,12 +23,24 @@ enum Authenticator {
 
     private enum Credentials {
         case principal(Principal)
-        /// A token, not yet looked up, and the scope it needs.
-        case token(String, Scope)
+        /// A token, not yet looked up, and the scope it needs, if any.
+        case token(String, Scope?)
     }
 
     /// A signed-in session's principal, or the token to look up; or the 401 to answer with.
     private static func credentials(_ request: Request, _ context: RequestContext, policy: AuthenticationPolicy) throws -> Credentials {
+        let token = bearerToken(request)
+        if case .tokenOnly(let scope) = policy {
+            // The cookie is not looked at: not even a valid session stands in for a token here.
+            guard let token else {
+                var problem = missingToken()
+                if request.cookies.contains(where: { $0.name == SessionCookie.name(context.configuration) }) {
+                    problem.detail = "this endpoint takes only an API client token, as Authorization: Bearer; a session cookie is not enough"
+                }
+                throw problem
+            }
+            return .token(token, scope)
+        }
         // Only the first cookie of the name counts: a request carrying many would otherwise cost a
         // database lookup each.
         let cookieName = SessionCookie.name(context.configuration)
@@ -42,7 +54,6 @@ enum Authenticator {
             return .principal(.session(found.user, sessionHash: found.hash))
         }
 
-        let token = bearerToken(request)
         switch policy {
         case .sessionOnly:
             if token != nil {
@@ -55,6 +66,8 @@ enum Authenticator {
                 throw unauthenticated(cookieSent: cookieSecret != nil, challenge: true, context: context)
             }
             return .token(token, scope)
+        case .tokenOnly:
+            fatalError("a token-only request is answered above")
         }
     }
 

@@ -33,7 +33,8 @@ enum CSRFGuard {
         return mediaType.lowercased() == "application/json"
     }
 
-    private static func originMatches(_ origin: String, request: Request, configuration: Configuration) -> Bool {
+    /// Whether `origin` (lower case) is the server's own: also what the MCP endpoint accepts (docs/API.md §12).
+    static func originMatches(_ origin: String, request: Request, configuration: Configuration) -> Bool {
         if let expected = configuration.publicOrigin {
             return origin == expected
         }

@@ -11,8 +11,14 @@ enum SitesController {
     }
 
     @Sendable static func list(_ request: Request, _ context: RequestContext) throws -> Response {
-        let (_, sites) = try context.authenticate(request, .sessionOrToken(.sitesRead), reading: SiteStore.visibleSites)
-        return .json(.array(sites.map(\.json)))
+        .json(try visibleSites(for: request, .sessionOrToken(.sitesRead), context: context))
+    }
+
+    /// The sites the request's principal may see, newest first: the body of `GET /api/sites`, and
+    /// what the MCP tool `list_sites` lists (docs/API.md §12).
+    static func visibleSites(for request: Request, _ policy: AuthenticationPolicy, context: RequestContext) throws -> JSON {
+        let (_, sites) = try context.authenticate(request, policy, reading: SiteStore.visibleSites)
+        return .array(sites.map(\.json))
     }
 
     @Sendable static func create(_ request: Request, _ context: RequestContext) throws -> Response {

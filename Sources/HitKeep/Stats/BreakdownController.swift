@@ -15,6 +15,39 @@ enum BreakdownController {
     @Sendable static func show(_ request: Request, _ context: RequestContext) throws -> Response {
         let site = try SiteStore.site(context.parameter("site_id"), for: request, .sessionOrToken(.statsRead), context: context)
         let query = try BreakdownRequest(request.query, accept: request.headers[.accept])
+        return try answer(site: site, query: query, context: context) { asked, source in
+            switch query.format {
+            case .json:
+                return .json(try page(of: asked.question, after: asked.position, size: query.pageSize, from: source, site: site,
+                                      timezone: asked.timezone, fingerprint: asked.fingerprint))
+            case .csv:
+                return try csv(of: asked.question, from: source, site: site, timezone: asked.timezone, database: context.database)
+            }
+        }
+    }
+
+    /// A page of the answer as JSON, whatever `query.format` says: the result of the MCP tool
+    /// `get_breakdown` (docs/API.md §12), the body `show` answers the same question with.
+    static func page(site: Site, query: BreakdownRequest, context: RequestContext) throws -> JSON {
+        try answer(site: site, query: query, context: context) { asked, source in
+            try page(of: asked.question, after: asked.position, size: query.pageSize, from: source, site: site,
+                     timezone: asked.timezone, fingerprint: asked.fingerprint)
+        }
+    }
+
+    /// A request's question resolved for its site: what to count, after which row, in which zone,
+    /// and the fingerprint its cursors carry.
+    private struct Asked {
+        var question: BreakdownQuestion
+        var position: BreakdownPosition?
+        var timezone: String
+        var fingerprint: [UInt8]
+    }
+
+    /// Resolves the question for a site the principal may read, and calls `body` with it and the
+    /// source that answers it, within the answer's snapshot.
+    private static func answer<T>(site: Site, query: BreakdownRequest, context: RequestContext,
+                                  _ body: (Asked, any BreakdownSource) throws -> T) throws -> T {
         let timezone = query.stats.timezone ?? site.timezone
         let fingerprint = BreakdownCursor.fingerprint(siteID: site.id, request: query, timezone: timezone)
         // A later page counts the range of the first, which its cursor carries: a default range
@@ -30,18 +63,12 @@ enum BreakdownController {
         }
         let question = BreakdownQuestion(siteID: site.id, dimension: query.dimension, range: range,
                                          filters: query.stats.filters, orderBy: query.orderBy, order: query.order)
+        let asked = Asked(question: question, position: position, timezone: timezone, fingerprint: fingerprint)
 
         // Every event acknowledged before this request is counted, as for the stats (§10.3).
         try EventStore.fold(siteID: site.id, on: context.database)
         return try context.database.transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY") {
-            let source = try Self.source(for: question, database: context.database)
-            switch query.format {
-            case .json:
-                return try page(of: question, after: position, size: query.pageSize, from: source, site: site,
-                                timezone: timezone, fingerprint: fingerprint)
-            case .csv:
-                return try csv(of: question, from: source, site: site, timezone: timezone, database: context.database)
-            }
+            try body(asked, try Self.source(for: question, database: context.database))
         }
     }
 
@@ -55,7 +82,7 @@ enum BreakdownController {
     }
 
     static func page(of question: BreakdownQuestion, after position: BreakdownPosition?, size: Int, from source: any BreakdownSource,
-                     site: Site, timezone: String, fingerprint: [UInt8]) throws -> Response {
+                     site: Site, timezone: String, fingerprint: [UInt8]) throws -> JSON {
         // One row more than the page tells whether another page follows.
         let rows = try source.rows(question, after: position, limit: size + 1)
         let shown = rows.prefix(size)
@@ -64,7 +91,7 @@ enum BreakdownController {
             next = .string(BreakdownCursor(fingerprint: fingerprint, range: question.range,
                                            position: last.position(question.orderBy)).encoded)
         }
-        return .json(.object([
+        return .object([
             ("site_id", .string(site.id)), ("from", .time(question.range.from)), ("to", .time(question.range.to)),
             ("timezone", .string(timezone)), ("dimension", .string(question.dimension.breakdownName)),
             ("order_by", .string(question.orderBy.rawValue)), ("order", .string(question.order.rawValue)),
@@ -74,7 +101,7 @@ enum BreakdownController {
                          ("avg_session_duration", .number(row.averageSessionDuration))])
             })),
             ("next_cursor", next),
-        ]))
+        ])
     }
 
     /// Every row, numbers written as the JSON answer writes them, named for the site, the dimension

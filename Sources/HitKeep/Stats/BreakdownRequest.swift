@@ -15,13 +15,31 @@ struct BreakdownRequest: Sendable, Equatable {
         case asc, desc
     }
 
-    enum Format: String, Sendable {
+    enum Format: String, Sendable, CaseIterable {
         case json, csv
     }
 
-    /// The query parameters `init(_:accept:)` reads; any other is refused by the router.
-    static let parameterNames = ["dimension", "from", "to", "timezone", "filter", "order_by", "order", "page_size", "cursor",
-                                 "format"]
+    /// The query parameters `init(_:accept:)` reads; any other is refused by the router. The MCP
+    /// tool `get_breakdown` takes them, but for `format`, as its arguments (docs/API.md §12).
+    static let parameters: [QueryParameterDefinition] = [dimensionParameter] + statsParameters + ownParameters
+    private static let dimensionParameter = QueryParameterDefinition(
+        "dimension", .oneOf(StatsDimension.breakdowns.map(\.breakdownName)), required: true,
+        "What to break the page views down by: a filter type, `landing` (the page a session entered by) or `exit`.")
+    private static let statsParameters: [QueryParameterDefinition] = StatsRequest.parameters.filter {
+        statsParameterNames.contains($0.name)
+    }
+    private static let ownParameters: [QueryParameterDefinition] = [
+        QueryParameterDefinition("order_by", .oneOf(Metric.allCases.map(\.rawValue)), default: .string(Metric.pageviews.rawValue),
+                                 "The number the rows are ordered by; rows with the same number by name, ascending in byte order."),
+        QueryParameterDefinition("order", .oneOf(Order.allCases.map(\.rawValue)), default: .string(Order.desc.rawValue),
+                                 "Direction of `order_by`."),
+        QueryParameterDefinition("page_size", .integer(1...maximumPageSize), default: .int(defaultPageSize), "Rows per page."),
+        QueryParameterDefinition("cursor", .text(minimumLength: 1),
+                                 "The previous page's `next_cursor`, unchanged, with the same question; leave it out for the first page."),
+        QueryParameterDefinition("format", .oneOf(Format.allCases.map(\.rawValue)),
+                                 "`csv`: every row as CSV. Default: JSON, or CSV when the `Accept` header prefers `text/csv`."),
+    ]
+    static let parameterNames = parameters.map(\.name)
     /// What `StatsRequest` reads of them.
     private static let statsParameterNames: Set = ["from", "to", "timezone", "filter"]
 

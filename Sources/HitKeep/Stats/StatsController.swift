@@ -20,7 +20,12 @@ enum StatsController {
 
     @Sendable static func show(_ request: Request, _ context: RequestContext) throws -> Response {
         let site = try SiteStore.site(context.parameter("site_id"), for: request, .sessionOrToken(.statsRead), context: context)
-        let query = try StatsRequest(request.query)
+        return .json(try answer(site: site, query: try StatsRequest(request.query), context: context))
+    }
+
+    /// The answer for a site the principal may read: the body of `GET /api/sites/{site_id}/stats`,
+    /// and the result of the MCP tool `get_stats` (docs/API.md §12).
+    static func answer(site: Site, query: StatsRequest, context: RequestContext) throws -> JSON {
         let timezone = query.timezone ?? site.timezone
         let (range, previous) = try resolve(query, timezone: timezone, context: context)
         let interval = query.interval ?? StatsInterval.defaultFor(seconds: range.seconds)
@@ -37,7 +42,7 @@ enum StatsController {
     }
 
     static func respond(site: Site, query: StatsRequest, range: StatsRange, previous: StatsRange, interval: StatsInterval,
-                        timezone: String, context: RequestContext) throws -> Response {
+                        timezone: String, context: RequestContext) throws -> JSON {
         // One snapshot for every number of the response, opened in one round trip with the settings
         // that suit the rollup and edge queries: the planner cannot know how few rows they touch,
         // and compiling them to machine code (jit) or starting parallel workers would cost more
@@ -66,7 +71,7 @@ enum StatsController {
             } else {
                 members.append(("comparison", .null))
             }
-            return .json(.object(members))
+            return .object(members)
         }
     }
 

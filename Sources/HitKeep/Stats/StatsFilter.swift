@@ -5,6 +5,8 @@ import PostgresClient
 /// (`StatsDimension.filters`).
 public struct StatsFilter: Sendable, Equatable {
     public static let noneName = "(none)"
+    /// The form of a filter: a type, a colon, a value (`parse` says what else a value must be).
+    public static let pattern = "^(" + StatsDimension.filters.map(\.name).joined(separator: "|") + "):.+$"
 
     public var dimension: StatsDimension
     /// The stored value to match ('' for `(none)`).

@@ -18,8 +18,36 @@ public struct StatsRequest: Sendable, Equatable {
     public var compare: Bool
     public var limit: Int
 
-    /// The query parameters `init(_:)` reads; any other is refused.
-    public static let parameterNames = ["from", "to", "timezone", "interval", "filter", "compare", "limit"]
+    /// The query parameters `init(_:)` reads; any other is refused. The MCP tool `get_stats` takes
+    /// them as its arguments (docs/API.md §12).
+    public static let parameters: [QueryParameterDefinition] = [
+        QueryParameterDefinition("from", .text(), """
+            Start (inclusive): an RFC 3339 time, or a date (YYYY-MM-DD) meaning the start of that day in `timezone`. \
+            Default: 30 days before `to`.
+            """),
+        QueryParameterDefinition("to", .text(), """
+            End (exclusive): an RFC 3339 time, or a date (YYYY-MM-DD) meaning the end of that day in `timezone`. \
+            Default: the end of the current hour.
+            """),
+        QueryParameterDefinition("timezone", .text(),
+                                 "An IANA time zone name, for dates, days and chart buckets. Default: the site's time zone."),
+        QueryParameterDefinition("interval", .oneOf(StatsInterval.allCases.map(\.rawValue)),
+                                 "Chart step. Default: hour up to 2 days, month from 365 days, else day."),
+        QueryParameterDefinition("filter", .text(pattern: StatsFilter.pattern), maximumCount: maximumFilters, """
+            `type:value`, all must match. Types: \(StatsDimension.filters.map(\.name).joined(separator: ", ")). \
+            `\(StatsFilter.noneName)` matches page views without a value.
+            """),
+        QueryParameterDefinition("compare", .oneOf(Comparison.allCases.map(\.rawValue)), default: .string(Comparison.previous.rawValue),
+                                 "`previous`: also the previous period; `none`: leaves it out (`comparison` is null)."),
+        QueryParameterDefinition("limit", .integer(1...maximumLimit), default: .int(defaultLimit), "Length of each top list."),
+    ]
+    public static let parameterNames = parameters.map(\.name)
+
+    /// The values of `compare`.
+    public enum Comparison: String, Sendable, CaseIterable {
+        case previous
+        case omitted = "none"
+    }
 
     public static let defaultLimit = 10
     public static let maximumLimit = 100
@@ -58,10 +86,11 @@ public struct StatsRequest: Sendable, Equatable {
         for text in filterTexts {
             filters.append(try StatsFilter.parse(text))
         }
-        switch query["compare"] {
-        case nil, "previous": compare = true
-        case "none": compare = false
-        default: throw .invalid("invalid_compare", "compare must be previous or none")
+        if let text = query["compare"] {
+            guard let comparison = Comparison(rawValue: text) else {
+                throw .invalid("invalid_compare", "compare must be previous or none")
+            }
+            compare = comparison == .previous
         }
         limit = try QueryLimit.parse(query["limit"], default: Self.defaultLimit, maximum: Self.maximumLimit)
     }

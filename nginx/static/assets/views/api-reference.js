@@ -120,7 +120,8 @@ function responsesSection(spec, responses) {
     h("tbody", {}, Object.entries(responses).map(([status, reference]) => {
       const response = resolve(spec, reference);
       const bodies = Object.entries(response.content || {}).map(([type, media]) => {
-        const codes = problemCodes(spec, response);
+        // Only a problem document has codes; a response may have other bodies besides (JSON-RPC's).
+        const codes = type === "application/problem+json" ? problemCodes(spec, response) : [];
         return h("div", {}, h("code", {}, type), " ",
           codes.length ? ["code: ", codes.flatMap((code, index) => [index ? ", " : "", h("code", {}, code)])] : typeSummary(media.schema));
       });
