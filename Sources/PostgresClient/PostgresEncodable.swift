@@ -20,7 +20,8 @@ extension String: PostgresEncodable {
     public var postgresText: String { self }
 
     public func appendPostgresText(to bytes: inout [UInt8]) {
-        bytes.appendUTF8(self)
+        // Most of a page view's text columns are empty.
+        if !isEmpty { bytes.appendUTF8(self) }
     }
 }
 

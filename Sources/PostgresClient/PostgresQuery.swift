@@ -86,6 +86,11 @@ public struct PostgresQuery: Sendable {
     @usableFromInline
     mutating func beginParameter() -> Int {
         shape.appendParameter()
+        if parameterStarts.capacity == 0 {
+            // Room for the values of a typical statement at once, rather than growing a step at a time.
+            parameterStarts.reserveCapacity(16)
+            parameterBytes.reserveCapacity(256)
+        }
         parameterStarts.append(Int32(parameterBytes.count))
         return parameterBytes.count
     }
@@ -102,11 +107,16 @@ public struct PostgresQuery: Sendable {
     /// Appends another query, its parameters numbered after this one's.
     public mutating func append(_ other: PostgresQuery) {
         shape.append(other.shape)
-        let offset = Int32(parameterBytes.count)
-        parameterBytes.append(contentsOf: other.parameterBytes)
-        parameterStarts.reserveCapacity(parameterStarts.count + other.parameterStarts.count)
-        for start in other.parameterStarts {
-            parameterStarts.append(start < 0 ? start : start + offset)
+        if parameterStarts.isEmpty {
+            // The common case of a fragment's values coming first: its buffers are shared, not copied.
+            parameterStarts = other.parameterStarts
+            parameterBytes = other.parameterBytes
+        } else {
+            let offset = Int32(parameterBytes.count)
+            parameterBytes.append(contentsOf: other.parameterBytes)
+            for start in other.parameterStarts {
+                parameterStarts.append(start < 0 ? start : start + offset)
+            }
         }
         hasParameterWithNUL = hasParameterWithNUL || other.hasParameterWithNUL
     }
@@ -175,7 +185,7 @@ extension PostgresQuery {
         }
 
         fileprivate mutating func append(_ other: Shape) {
-            pieces.reserveCapacity(pieces.count + other.pieces.count)
+            guard !pieces.isEmpty else { return self = other }
             for piece in other.pieces { append(piece) }
         }
 
@@ -246,8 +256,6 @@ extension PostgresQuery: ExpressibleByStringInterpolation {
 
         public init(literalCapacity: Int, interpolationCount: Int) {
             query.shape.reserveCapacity(2 * interpolationCount + 1)
-            query.parameterStarts.reserveCapacity(interpolationCount)
-            query.parameterBytes.reserveCapacity(16 * interpolationCount)
         }
 
         public mutating func appendLiteral(_ literal: StaticString) {
