@@ -64,6 +64,7 @@ public struct JSONParser {
     private mutating func parseObject(depth: Int) throws(Failure) -> JSON {
         index += 1
         var members: [(String, JSON)] = []
+        members.reserveCapacity(8)
         // The names seen so far, for objects past a few members: comparing each new name with every
         // earlier one would make a body of many members quadratic.
         var names: Set<String>?
