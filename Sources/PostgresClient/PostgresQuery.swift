@@ -42,10 +42,18 @@ public struct PostgresQuery: Sendable {
 
     /// The parameters' values in text format, nil for NULL, in order.
     public var parameters: [String?] {
-        parameterStarts.map { start in
-            guard start >= 0 else { return nil }
-            return String(decoding: parameterBytes[Int(start)...].prefix { $0 != 0 }, as: UTF8.self)
+        // Each value ends where the next begins, less its terminator: one may hold a NUL itself.
+        var values: [String?] = []
+        var end = parameterBytes.count
+        for start in parameterStarts.reversed() {
+            guard start >= 0 else {
+                values.append(nil)
+                continue
+            }
+            values.append(String(decoding: parameterBytes[Int(start)..<end - 1], as: UTF8.self))
+            end = Int(start)
         }
+        return values.reversed()
     }
 
     /// Calls `body` with a C string for each parameter (nil for NULL), as libpq takes them.

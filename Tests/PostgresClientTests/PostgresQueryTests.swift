@@ -83,6 +83,7 @@ import Testing
         #expect(!query.hasParameterWithNUL)
         let withNUL: PostgresQuery = "SELECT \("a\u{0}b")"
         #expect(withNUL.hasParameterWithNUL)
+        #expect(withNUL.parameters == ["a\u{0}b"])
         #expect(("x = \(1) AND " as PostgresQuery + withNUL).hasParameterWithNUL)
     }
 }
