@@ -18,13 +18,11 @@ public final class PostgresConnection {
 
     /// A statement prepared on the server, with when it was last used.
     private final class PreparedStatement {
-        let sql: String
         /// The server-side name, kept as a C string ready for libpq.
         let name: ContiguousArray<CChar>
         var lastUsed: UInt64
 
-        init(sql: String, name: ContiguousArray<CChar>, lastUsed: UInt64) {
-            self.sql = sql
+        init(name: ContiguousArray<CChar>, lastUsed: UInt64) {
             self.name = name
             self.lastUsed = lastUsed
         }
@@ -36,10 +34,9 @@ public final class PostgresConnection {
     private var connection: OpaquePointer?
     /// The most statements kept prepared at once; the least recently used one goes first.
     public let preparedStatementLimit: Int
-    /// Prepared statements by SQL text, grouped by the text's length. Statements are string literals,
-    /// and comparing a literal with itself is a pointer check, where hashing it would read all of it.
-    private var preparedStatements: [Int: [PreparedStatement]] = [:]
-    private var preparedTotal = 0
+    /// Prepared statements by the shape of their text (`PostgresQuery.Shape`): a statement the
+    /// program writes again on every call is found without its text being assembled or read.
+    private var preparedStatements: [PostgresQuery.Shape: PreparedStatement] = [:]
     /// Numbers the statements' names, and orders their uses.
     private var clock: UInt64 = 0
 
@@ -53,7 +50,7 @@ public final class PostgresConnection {
     }
 
     /// How many statements are prepared on the server session now.
-    public var preparedStatementCount: Int { preparedTotal }
+    public var preparedStatementCount: Int { preparedStatements.count }
 
     /// Connects to a libpq URI (`postgresql://…`) or conninfo string, with session settings added.
     public convenience init(url: String, applicationName: String = "hitkeep", settings: [String: String] = [:],
@@ -79,7 +76,6 @@ public final class PostgresConnection {
     private func connect() throws {
         if let connection { PQfinish(connection) }
         preparedStatements.removeAll()
-        preparedTotal = 0
         let keywords = parameters.map { strdup($0.0) } + [nil]
         let values = parameters.map { strdup($0.1) } + [nil]
         defer {
@@ -123,92 +119,53 @@ public final class PostgresConnection {
     /// Runs one statement, prepared on first use, and returns its rows.
     @discardableResult
     public func query(_ query: PostgresQuery) throws -> PostgresRows {
-        try run(query.sql, query.bindings)
-    }
-
-    /// Runs `sql`, whose parameters are `$1`, `$2` …, with their values.
-    private func run(_ sql: String, _ parameters: [(any PostgresEncodable)?]) throws -> PostgresRows {
         guard let connection, PQstatus(connection) == CONNECTION_OK else {
             throw PostgresError(kind: .connectionFailure, message: "not connected")
         }
-        let name = try preparedName(for: sql, parameterCount: parameters.count, connection: connection)
-        // The values in text format, each ending in NUL, in one buffer; a NULL has no place in it.
-        var texts = [UInt8]()
-        texts.reserveCapacity(64 * parameters.count)
-        return try withUnsafeTemporaryAllocation(of: Int.self, capacity: parameters.count) { starts in
-            for (index, parameter) in parameters.enumerated() {
-                guard let parameter else {
-                    starts[index] = -1
-                    continue
-                }
-                starts[index] = texts.count
-                var text = parameter.postgresText
-                // A C string ends at NUL, so libpq would silently cut such a value short: refuse it
-                // as the server refuses NUL in text.
-                let containsNUL = text.withUTF8 { bytes in
-                    texts.append(contentsOf: bytes)
-                    return bytes.baseAddress.map { memchr($0, 0, bytes.count) != nil } ?? false
-                }
-                if containsNUL {
-                    throw PostgresError(kind: .server, sqlState: "22021", message: "a parameter contains a NUL byte")
-                }
-                texts.append(0)
-            }
-            let result = texts.withUnsafeBufferPointer { bytes in
-                withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: parameters.count) { values in
-                    for index in 0..<parameters.count {
-                        values[index] = starts[index] < 0 ? nil
-                            : UnsafeRawPointer(bytes.baseAddress! + starts[index]).assumingMemoryBound(to: CChar.self)
-                    }
-                    return name.withUnsafeBufferPointer {
-                        PQexecPrepared(connection, $0.baseAddress, Int32(parameters.count), values.baseAddress, nil, nil, 0)
-                    }
-                }
-            }
-            return try check(result, connection: connection)
+        // A C string ends at NUL, so libpq would silently cut such a value short: refuse it as the
+        // server refuses NUL in text.
+        if query.hasParameterWithNUL {
+            throw PostgresError(kind: .server, sqlState: "22021", message: "a parameter contains a NUL byte")
         }
+        let name = try preparedName(for: query, connection: connection)
+        let result = query.withParameterValues { values in
+            name.withUnsafeBufferPointer {
+                PQexecPrepared(connection, $0.baseAddress, Int32(values.count), values.baseAddress, nil, nil, 0)
+            }
+        }
+        return try check(result, connection: connection)
     }
 
-    /// The name `sql` was prepared under, preparing it on first use (and making room for it first).
-    private func preparedName(for sql: String, parameterCount: Int, connection: OpaquePointer) throws -> ContiguousArray<CChar> {
+    /// The name the query's statement was prepared under, preparing it on first use (and making
+    /// room for it first).
+    private func preparedName(for query: PostgresQuery, connection: OpaquePointer) throws -> ContiguousArray<CChar> {
         clock &+= 1
-        let length = sql.utf8.count
-        if let statements = preparedStatements[length] {
-            for statement in statements where statement.sql == sql {
-                statement.lastUsed = clock
-                return statement.name
-            }
+        if let statement = preparedStatements[query.shape] {
+            statement.lastUsed = clock
+            return statement.name
         }
-        if preparedTotal >= preparedStatementLimit {
+        if preparedStatements.count >= preparedStatementLimit {
             try deallocateLeastRecentlyUsed(connection: connection)
         }
         let name = "hk\(clock)".utf8CString
-        let prepared = name.withUnsafeBufferPointer { PQprepare(connection, $0.baseAddress, sql, Int32(parameterCount), nil) }
+        let prepared = name.withUnsafeBufferPointer {
+            PQprepare(connection, $0.baseAddress, query.sql, Int32(query.parameterCount), nil)
+        }
         try check(prepared, connection: connection)
-        preparedStatements[length, default: []].append(PreparedStatement(sql: sql, name: name, lastUsed: clock))
-        preparedTotal += 1
+        preparedStatements[query.shape] = PreparedStatement(name: name, lastUsed: clock)
         return name
     }
 
     /// Frees the statement used longest ago, on the server and here. A linear search, as it runs
     /// only when a new statement comes in over the limit; the lookups above stay as they were.
     private func deallocateLeastRecentlyUsed(connection: OpaquePointer) throws {
-        var oldest: (length: Int, index: Int, lastUsed: UInt64)?
-        for (length, statements) in preparedStatements {
-            for (index, statement) in statements.enumerated() where statement.lastUsed < (oldest?.lastUsed ?? .max) {
-                oldest = (length, index, statement.lastUsed)
-            }
-        }
-        guard let oldest else { return }
-        let statement = preparedStatements[oldest.length]![oldest.index]
+        guard let (shape, statement) = preparedStatements.min(by: { $0.value.lastUsed < $1.value.lastUsed }) else { return }
         // DEALLOCATE is not transactional: it stays done whatever becomes of a transaction it runs
         // in. A name is only ever one of ours (letters and digits), so it can be spelled out in the
         // text. Forgotten here only once the server has freed it, so that nothing is left behind.
         let name = String(decoding: statement.name.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         try execute("DEALLOCATE " + name)
-        preparedStatements[oldest.length]!.remove(at: oldest.index)
-        if preparedStatements[oldest.length]!.isEmpty { preparedStatements[oldest.length] = nil }
-        preparedTotal -= 1
+        preparedStatements[shape] = nil
     }
 
     /// Runs one or more statements without parameters through the simple query protocol (migrations,

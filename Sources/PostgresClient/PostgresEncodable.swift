@@ -4,10 +4,25 @@ import TextFormats
 /// A Swift value that can be sent as a statement parameter, in PostgreSQL's text format.
 public protocol PostgresEncodable: Sendable {
     var postgresText: String { get }
+
+    /// Appends `postgresText`'s UTF-8, as a query collects its parameters; a type that can write
+    /// its text straight into the bytes does so instead of making a string first.
+    func appendPostgresText(to bytes: inout [UInt8])
+}
+
+extension PostgresEncodable {
+    public func appendPostgresText(to bytes: inout [UInt8]) {
+        bytes.appendUTF8(postgresText)
+    }
 }
 
 extension String: PostgresEncodable {
     public var postgresText: String { self }
+
+    public func appendPostgresText(to bytes: inout [UInt8]) {
+        // Most of a page view's text columns are empty.
+        if !isEmpty { bytes.appendUTF8(self) }
+    }
 }
 
 extension Substring: PostgresEncodable {
@@ -38,6 +53,10 @@ extension Date: PostgresEncodable {
     /// Seconds since the epoch with microseconds, as PostgreSQL reads a `timestamptz` literal.
     public var postgresText: String {
         PostgresTimestamp.format(self)
+    }
+
+    public func appendPostgresText(to bytes: inout [UInt8]) {
+        PostgresTimestamp.append(self, to: &bytes)
     }
 }
 

@@ -9,6 +9,10 @@ enum PostgresTimestamp {
         TimestampWriter.string(date, format: .postgreSQL, fractionDigits: 6)
     }
 
+    static func append(_ date: Date, to bytes: inout [UInt8]) {
+        TimestampWriter.append(date, format: .postgreSQL, fractionDigits: 6, to: &bytes)
+    }
+
     static func parse(_ text: String) -> Date? {
         TimestampParser.date(from: text, format: .postgreSQL)
     }

@@ -10,23 +10,38 @@ public enum TimestampWriter {
     /// `date` as text. The fraction is cut, not rounded, so that an instant is never written as later
     /// than it is: 23:59:59.9999 stays in its day.
     public static func string(_ date: Date, format: TimestampFormat, fractionDigits: Int) -> String {
-        let scale = powerOfTen(fractionDigits)
-        let units = Int64((date.timeIntervalSince1970 * Double(scale)).rounded(.down))
-        let seconds = Int64(CivilDate.floorDivision(Int(units), Int(scale)))
-        let fraction = units - seconds * scale
-        let fields = UTCDateTime(secondsSinceEpoch: seconds)
+        let (fields, fraction) = split(date, fractionDigits: fractionDigits)
         let length = count(fields, fractionDigits: fractionDigits, format: format)
         return String(unsafeUninitializedCapacity: length) { text in
             write(fields, fraction: fraction, fractionDigits: fractionDigits, format: format, into: text)
         }
     }
 
+    /// Appends `date` as `string` writes it, without making the string: a statement's parameters
+    /// go to PostgreSQL as one buffer of bytes.
+    public static func append(_ date: Date, format: TimestampFormat, fractionDigits: Int, to bytes: inout [UInt8]) {
+        let (fields, fraction) = split(date, fractionDigits: fractionDigits)
+        append(fields, fraction: fraction, fractionDigits: fractionDigits, format: format, to: &bytes)
+    }
+
     /// Appends a whole-second instant, as a log line's `2026-11-26T15:04:05Z`.
     public static func append(secondsSinceEpoch seconds: Int64, format: TimestampFormat, to bytes: inout [UInt8]) {
-        let fields = UTCDateTime(secondsSinceEpoch: seconds)
-        let length = count(fields, fractionDigits: 0, format: format)
+        append(UTCDateTime(secondsSinceEpoch: seconds), fraction: 0, fractionDigits: 0, format: format, to: &bytes)
+    }
+
+    /// The instant's fields to the second, and the rest in units of 10^-fractionDigits seconds.
+    private static func split(_ date: Date, fractionDigits: Int) -> (UTCDateTime, fraction: Int64) {
+        let scale = powerOfTen(fractionDigits)
+        let units = Int64((date.timeIntervalSince1970 * Double(scale)).rounded(.down))
+        let seconds = Int64(CivilDate.floorDivision(Int(units), Int(scale)))
+        return (UTCDateTime(secondsSinceEpoch: seconds), units - seconds * scale)
+    }
+
+    private static func append(_ fields: UTCDateTime, fraction: Int64, fractionDigits: Int, format: TimestampFormat,
+                               to bytes: inout [UInt8]) {
+        let length = count(fields, fractionDigits: fractionDigits, format: format)
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { text in
-            let written = write(fields, fraction: 0, fractionDigits: 0, format: format, into: text)
+            let written = write(fields, fraction: fraction, fractionDigits: fractionDigits, format: format, into: text)
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[..<written]))
         }
     }

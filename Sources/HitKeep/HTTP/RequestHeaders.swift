@@ -35,21 +35,22 @@ public struct RequestHeaders: Sendable {
 
     public subscript(name: HTTPField.Name) -> String? {
         if name == .cookie { return nil }
-        var combined: String?
-        func add(_ value: String) {
-            let legal = HTTPField.isValidValue(value) ? value : HTTPField(name: name, value: value).value
-            if let previous = combined {
-                combined = previous + ", " + legal
-            } else {
-                combined = legal
-            }
-        }
         if name == .contentType, let contentType = source["CONTENT_TYPE"], !contentType.isEmpty {
-            add(contentType)
-            return combined
+            return Self.legal(contentType, name)
         }
-        source.forEachHeader(named: name.canonicalName, add)
+        var combined: String?
+        // A closure written in place: a local function passed instead would keep `combined` in a
+        // heap box, an allocation for every header looked up.
+        source.forEachHeader(named: name.canonicalName) { value in
+            let legal = Self.legal(value, name)
+            combined = combined.map { $0 + ", " + legal } ?? legal
+        }
         return combined
+    }
+
+    /// The value as `HTTPFields` would keep it.
+    private static func legal(_ value: String, _ name: HTTPField.Name) -> String {
+        HTTPField.isValidValue(value) ? value : HTTPField(name: name, value: value).value
     }
 }
 

@@ -6,7 +6,7 @@ import PostgresClient
 /// `events_roll_up` trigger folds each batch into the rollups (migrations/0004 and 0008). Batches
 /// that are written at once (`hitkeep dev seed`) go straight to `events`.
 public enum EventStore {
-    /// The columns after `site_id`, in the order of `fields(of:)`.
+    /// The columns after `site_id`, in the order of `values(of:)`.
     private static let columns: PostgresQuery = """
         occurred_at, session_id, path, referrer_host, referrer_url, device, browser, os, country, language,
         utm_source, utm_medium, utm_campaign, utm_term, utm_content
@@ -49,8 +49,8 @@ public enum EventStore {
         for index in arrays.indices { arrays[index].reserveCapacity(views.count) }
         for view in views {
             arrays[0].append(view.siteID)
-            for (index, value) in fields(of: view).enumerated() {
-                arrays[index + 1].append(value?.postgresText ?? "")
+            for (index, value) in values(of: view).parameters.enumerated() {
+                arrays[index + 1].append(value ?? "")
             }
         }
         var statement: PostgresQuery = "INSERT INTO events (site_id, \(columns)) SELECT * FROM unnest("
@@ -66,19 +66,10 @@ public enum EventStore {
 
     /// The view's values for `columns`, as parameters.
     private static func values(of view: PageView) -> PostgresQuery {
-        var values = PostgresQuery(unescaped: "")
-        for (index, field) in fields(of: view).enumerated() {
-            if index > 0 { values.append(unescaped: ", ") }
-            values.append(binding: field)
-        }
-        return values
-    }
-
-    /// Typed as a parameter list: an array of non-optional existentials would be converted element
-    /// by element, with a dynamic cast each, on every call.
-    private static func fields(of view: PageView) -> [(any PostgresEncodable)?] {
-        [view.occurredAt, view.sessionID, view.path, view.referrerHost, view.referrerURL, view.device, view.browser,
-         view.os, view.country, view.language, view.utm.source, view.utm.medium, view.utm.campaign, view.utm.term,
-         view.utm.content]
+        """
+        \(view.occurredAt), \(view.sessionID), \(view.path), \(view.referrerHost), \(view.referrerURL), \(view.device), \
+        \(view.browser), \(view.os), \(view.country), \(view.language), \(view.utm.source), \(view.utm.medium), \
+        \(view.utm.campaign), \(view.utm.term), \(view.utm.content)
+        """
     }
 }

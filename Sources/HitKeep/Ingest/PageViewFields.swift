@@ -10,7 +10,8 @@ public enum PageViewFields {
 
     /// A path as stored: starts with `/`, without query string or fragment, at most 2048 bytes.
     public static func path(_ text: String) throws(DomainError) -> String {
-        let path = String(text.prefix { $0 != "?" && $0 != "#" })
+        let end = text.utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? text.endIndex
+        let path = String(text[..<end])
         guard path.hasPrefix("/") else {
             throw .invalid("invalid_path", "path must start with /")
         }

@@ -44,43 +44,64 @@ public struct WebURL: Sendable {
     /// letters, digits, dots and hyphens + an optional port, read without URLComponents (which costs
     /// more than the rest of a page view's ingestion). Anything else is nil and goes the long way.
     static func plainOriginHost(_ origin: String) -> String? {
-        var bytes = origin.utf8[...]
-        if bytes.starts(with: "https://".utf8) {
-            bytes = bytes.dropFirst(8)
-        } else if bytes.starts(with: "http://".utf8) {
-            bytes = bytes.dropFirst(7)
-        } else {
-            return nil
-        }
-        var host: [UInt8] = []
-        host.reserveCapacity(bytes.count)
-        while let byte = bytes.first, byte != UInt8(ascii: ":") {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"):
-                host.append(byte)
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"):
-                host.append(byte | 0x20)
-            case UInt8(ascii: "."):
-                // Empty labels are for URLComponents to judge.
-                guard let last = host.last, last != UInt8(ascii: ".") else { return nil }
-                host.append(byte)
-            default:
+        var origin = origin
+        return origin.withUTF8 { origin -> String? in
+            let hostStart = Self.starts(origin[...], with: "https://") ? 8 : Self.starts(origin[...], with: "http://") ? 7 : 0
+            guard hostStart > 0 else { return nil }
+            var hostEnd = hostStart
+            while hostEnd < origin.count && origin[hostEnd] != UInt8(ascii: ":") {
+                switch origin[hostEnd] {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                     UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"):
+                    // URLComponents shows punycode labels (`xn--…`) decoded, as sites may be registered.
+                    if hostEnd == hostStart || origin[hostEnd - 1] == UInt8(ascii: "."),
+                       Self.starts(origin[hostEnd...], with: "xn--", ignoringCase: true) {
+                        return nil
+                    }
+                case UInt8(ascii: "."):
+                    // Empty labels are for URLComponents to judge.
+                    guard hostEnd > hostStart, origin[hostEnd - 1] != UInt8(ascii: ".") else { return nil }
+                default:
+                    return nil
+                }
+                hostEnd += 1
+            }
+            guard hostEnd > hostStart, origin[hostEnd - 1] != UInt8(ascii: "."), origin[hostEnd - 1] != UInt8(ascii: "-") else {
                 return nil
             }
-            bytes = bytes.dropFirst()
+            if hostEnd < origin.count {
+                // A port: 1 to 5 digits, at most 65535.
+                let digits = origin[(hostEnd + 1)...]
+                guard (1...5).contains(digits.count) else { return nil }
+                var port = 0
+                for byte in digits {
+                    guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+                    port = port * 10 + Int(byte - UInt8(ascii: "0"))
+                }
+                guard port <= 65_535 else { return nil }
+            }
+            var host = origin[hostStart..<hostEnd]
+            if host.count > 4 && Self.starts(host, with: "www.", ignoringCase: true) {
+                host = host.dropFirst(4)
+            }
+            // Browsers send the host in lower case.
+            guard host.contains(where: { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) else {
+                return String(decoding: UnsafeBufferPointer(rebasing: host), as: UTF8.self)
+            }
+            return String(decoding: host.map(Self.lowercased), as: UTF8.self)
         }
-        guard let last = host.last, last != UInt8(ascii: "."), last != UInt8(ascii: "-") else { return nil }
-        // URLComponents shows punycode labels (`xn--…`) decoded, as sites may be registered.
-        for (index, byte) in host.enumerated() where index == 0 || byte == UInt8(ascii: ".") {
-            if host[(index == 0 ? 0 : index + 1)...].starts(with: "xn--".utf8) { return nil }
+    }
+
+    private static func starts(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, with prefix: StaticString, ignoringCase: Bool = false) -> Bool {
+        guard bytes.count >= prefix.utf8CodeUnitCount else { return false }
+        for (byte, expected) in zip(bytes, UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount))
+            where (ignoringCase ? lowercased(byte) : byte) != expected {
+            return false
         }
-        if !bytes.isEmpty {
-            // A port: 1 to 5 digits, at most 65535.
-            let digits = bytes.dropFirst()
-            guard (1...5).contains(digits.count), digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
-                  let port = Int(String(decoding: digits, as: UTF8.self)), port <= 65_535 else { return nil }
-        }
-        let domain = host.starts(with: "www.".utf8) && host.count > 4 ? host.dropFirst(4) : host[...]
-        return String(decoding: domain, as: UTF8.self)
+        return true
+    }
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
     }
 }

@@ -64,6 +64,7 @@ public struct JSONParser {
     private mutating func parseObject(depth: Int) throws(Failure) -> JSON {
         index += 1
         var members: [(String, JSON)] = []
+        members.reserveCapacity(8)
         // The names seen so far, for objects past a few members: comparing each new name with every
         // earlier one would make a body of many members quadratic.
         var names: Set<String>?
@@ -146,13 +147,18 @@ public struct JSONParser {
         index += 1
         // Most strings hold no escape: they become a String straight from the body's bytes.
         var end = index
+        var allBits: UInt8 = 0
         while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 {
+            allBits |= bytes[end]
             end += 1
         }
         if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
             let start = index
-            let string = bytes.withUnsafeBufferPointer {
-                String(validating: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self)
+            let string = bytes.withUnsafeBufferPointer { bytes in
+                let text = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                // ASCII is valid UTF-8 as it is. `String(validating:)` is generic, and unspecialized
+                // it costs more than the rest of a small body's parsing.
+                return allBits < 0x80 ? String(decoding: text, as: UTF8.self) : String(validating: text, as: UTF8.self)
             }
             guard let string else { throw fail("invalid UTF-8") }
             index = end + 1
