@@ -176,7 +176,7 @@ import Testing
         let next = RawEventBreakdown.statement(question, after: BreakdownPosition(key: 5000, value: "/it's"), limit: nil)
         #expect(next.sql.contains("WHERE bounce_rate > $"))
         #expect(!next.sql.contains("/it's"))
-        #expect(next.bindings.count == first.bindings.count + 5)
+        #expect(next.parameters.count == first.parameters.count + 5)
         var exits = question
         exits.dimension = .exit
         exits.order = .desc
