@@ -138,9 +138,11 @@ enum StatsController {
         return (range, previousByDays ?? range.previous)
     }
 
-    /// One period's numbers: from the rollups when the range and the chart buckets are whole hours
-    /// (with one filter, the filtered rollups); without a filter when some are not, from the rollups
-    /// corrected by the events of those partial hours; otherwise from the events (README, "Performance").
+    /// One period's numbers: without a filter, from the hourly rollups when the range and the chart
+    /// buckets are whole hours; with at most one filter, from the quarter-hour rollups when they are
+    /// whole quarter hours (days in every zone are); without a filter otherwise, from the hourly
+    /// rollups corrected by the events of the partial hours; else from the events (README,
+    /// "Performance").
     static func report(site: Site, range: StatsRange, interval: StatsInterval, timezone: String, query: StatsRequest,
                        context: RequestContext, withTopLists: Bool = true) throws -> StatsPeriod {
         let buckets = try ChartBucket.buckets(for: range, interval: interval, timezone: timezone, on: context.database)
