@@ -269,35 +269,24 @@ BEGIN
                         ELSE boundary >= date_trunc('day', hour, 'UTC') + interval '1 day' END
         GROUP BY 1, 2, 3, 4, 5, 6, 7
         HAVING sum(sessions) <> 0
-    )
-    INSERT INTO filtered_session_ends AS c
-    SELECT site_id, span, bucket, filter, kind, boundary, array_agg(path_id), array_agg(sessions::integer)
-    FROM ends
-    GROUP BY 1, 2, 3, 4, 5, 6
-    ON CONFLICT (site_id, span, bucket, filter, kind, boundary) DO UPDATE SET
-        (path_ids, sessions) = (SELECT ids, counts FROM add_counts(c.path_ids, c.sessions, excluded.path_ids, excluded.sessions));
-
-    -- Pairs: each new event's value id per dimension, counted per hour for every two dimensions
-    -- (grouping sets hash each event once per pair, without making a row of it), then each count
-    -- entered twice: the value of one dimension under the other's as a filter, and the reverse.
-    WITH new_events AS MATERIALIZED (
-        SELECT * FROM events WHERE id = ANY (event_ids)
+    ), ends_saved AS (
+        INSERT INTO filtered_session_ends AS c
+        SELECT site_id, span, bucket, filter, kind, boundary, array_agg(path_id), array_agg(sessions::integer)
+        FROM ends
+        GROUP BY 1, 2, 3, 4, 5, 6
+        ON CONFLICT (site_id, span, bucket, filter, kind, boundary) DO UPDATE SET
+            (path_ids, sessions) = (SELECT ids, counts FROM add_counts(c.path_ids, c.sessions, excluded.path_ids, excluded.sessions))
     ), valued AS (
-        SELECT e.site_id, date_trunc('hour', e.occurred_at, 'UTC') AS hour,
-               v_path.id AS path, v_referrer.id AS referrer, v_device.id AS device, v_browser.id AS browser,
-               v_os.id AS os, v_country.id AS country, v_language.id AS language,
-               v_utm_source.id AS utm_source, v_utm_medium.id AS utm_medium, v_utm_campaign.id AS utm_campaign
-        FROM new_events e
-        JOIN stat_values v_path ON v_path.dimension = 'path' AND v_path.value = e.path
-        JOIN stat_values v_referrer ON v_referrer.dimension = 'referrer' AND v_referrer.value = e.referrer_host
-        JOIN stat_values v_device ON v_device.dimension = 'device' AND v_device.value = e.device
-        JOIN stat_values v_browser ON v_browser.dimension = 'browser' AND v_browser.value = e.browser
-        JOIN stat_values v_os ON v_os.dimension = 'os' AND v_os.value = e.os
-        JOIN stat_values v_country ON v_country.dimension = 'country' AND v_country.value = e.country
-        JOIN stat_values v_language ON v_language.dimension = 'language' AND v_language.value = e.language
-        JOIN stat_values v_utm_source ON v_utm_source.dimension = 'utm_source' AND v_utm_source.value = e.utm_source
-        JOIN stat_values v_utm_medium ON v_utm_medium.dimension = 'utm_medium' AND v_utm_medium.value = e.utm_medium
-        JOIN stat_values v_utm_campaign ON v_utm_campaign.dimension = 'utm_campaign' AND v_utm_campaign.value = e.utm_campaign
+        -- Pairs: each new event's value id per dimension (history's, read above), counted per hour
+        -- for every two dimensions (grouping sets hash each event once per pair, without making a
+        -- row of it), then each count entered twice: the value of one dimension under the other's as
+        -- a filter, and the reverse.
+        SELECT site_id, date_trunc('hour', occurred_at, 'UTC') AS hour,
+               ids[1] AS path, ids[2] AS referrer, ids[3] AS device, ids[4] AS browser, ids[5] AS os,
+               ids[6] AS country, ids[7] AS language, ids[8] AS utm_source, ids[9] AS utm_medium,
+               ids[10] AS utm_campaign
+        FROM history
+        WHERE is_new
     ), pair_counts AS (
         SELECT site_id, hour, count(*) AS n,
                array_remove(ARRAY[path, referrer, device, browser, os, country, language, utm_source, utm_medium,
