@@ -11,6 +11,8 @@ public struct Configuration: Sendable {
     public var publicURL: String?
     /// Longest a statement may run before PostgreSQL cancels it.
     public var statementTimeoutMilliseconds: Int
+    /// Whether the workers reach PostgreSQL through a transaction-pooling PgBouncer.
+    public var databasePoolMode = DatabasePoolMode.session
     /// Request bodies beyond this are refused with 413.
     public var bodyLimit: Int
     /// A session lives this long since it was last renewed (sliding expiry)…
@@ -60,6 +62,8 @@ public struct Configuration: Sendable {
         if let count = number("HITKEEP_LOGIN_FAILURES_PER_EMAIL") { configuration.loginFailuresPerEmail = count }
         if let count = number("HITKEEP_LOGIN_FAILURES_PER_IP") { configuration.loginFailuresPerAddress = count }
         configuration.maximumTokenLifetimeDays = number("HITKEEP_TOKEN_MAX_DAYS")
+        // An unknown value stops `hitkeep serve` before it starts (ServeCommand.validate).
+        configuration.databasePoolMode = DatabasePoolMode(environmentValue: environment["HITKEEP_DATABASE_POOL_MODE"]) ?? .session
         return configuration
     }
 }

@@ -37,7 +37,7 @@ struct MigrateCommand: ParsableCommand {
         } catch let failure as Migrator.Failure {
             throw ValidationError(failure.description)
         }
-        let connection = try database.connect()
+        let connection = try database.connectDirectly(for: "hitkeep migrate")
         do {
             if status {
                 for entry in try migrator.status(connection) {

@@ -56,6 +56,10 @@ struct ServeCommand: ParsableCommand {
         guard mode_t(socketMode, radix: 8) != nil else { throw ValidationError("--socket-mode must be octal, e.g. 0660") }
         guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout must not be negative") }
         guard requestTimeout >= 0 else { throw ValidationError("--request-timeout must not be negative") }
+        if DatabasePoolMode(environmentValue: Self.environment["HITKEEP_DATABASE_POOL_MODE"]) == nil {
+            let known = DatabasePoolMode.allCases.map(\.rawValue).joined(separator: " or ")
+            throw ValidationError("HITKEEP_DATABASE_POOL_MODE must be \(known)")
+        }
         if let socket = socketAddress, ListeningSocket.Address(socket) == nil {
             throw ValidationError("--socket must be a unix socket path or host:port")
         }
