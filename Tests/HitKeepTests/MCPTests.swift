@@ -150,8 +150,10 @@ import Testing
 
     private static func call(_ tool: MCPTool, _ arguments: String) throws -> MCPTool.Call {
         guard case .object(let members) = try parse(arguments) else { throw DomainError.invalid("test", "not an object") }
-        let context = RequestContext(database: Database(configuration: Configuration(databaseURL: "")),
-                                     configuration: Configuration(databaseURL: ""), logger: Logger(label: "test"), now: Date())
+        let configuration = Configuration(databaseURL: "")
+        let logger = Logger(label: "test")
+        let reads = LagTolerantReads(primary: Database(configuration: configuration), configuration: configuration, logger: logger)
+        let context = RequestContext(lagTolerantReads: reads, configuration: configuration, logger: logger, now: Date())
         return try tool.call(members, request: Request(method: .post, path: "/api/mcp"), context: context)
     }
 

@@ -244,6 +244,22 @@ max_connections = 100
                                 capture_output=True, timeout=10, cwd=self.directory, stdin=subprocess.DEVNULL)
         return result.returncode == 0
 
+    def create_standby(self, directory: Path) -> "PostgresCluster":
+        """A streaming standby of this cluster in `directory`, not yet started: a base backup
+        (`pg_basebackup -R`, which also writes the connection to this cluster and standby.signal)
+        with a socket directory of its own."""
+        standby = PostgresCluster(directory)
+        directory.mkdir()
+        directory.chmod(0o755)
+        if running_as_root():
+            owner = pwd.getpwnam("postgres")
+            os.chown(directory, owner.pw_uid, owner.pw_gid)
+        self._run([str(self.bindir / "pg_basebackup"), "--pgdata", str(standby.data), "--write-recovery-conf",
+                   "--checkpoint", "fast", "--no-sync", "--host", str(self.socket_dir), "--username", self.SUPERUSER])
+        with open(standby.data / "postgresql.conf", "a") as handle:
+            handle.write(f"\nunix_socket_directories = '{standby.socket_dir}'\n")
+        return standby
+
     def url(self, database: str, user: str = SUPERUSER) -> str:
         """A libpq URI; the socket directory goes in `host`, percent-encoded."""
         host = urllib.parse.quote(str(self.socket_dir), safe="")

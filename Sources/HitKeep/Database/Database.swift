@@ -4,14 +4,17 @@ import PostgresClient
 /// worker recovers by itself when the database comes back.
 public final class Database: PostgresQuerying {
     private let configuration: Configuration
+    /// The primary's (`configuration.databaseURL`), or a standby's for lag-tolerant reads.
+    private let url: String
     /// What `pg_stat_activity` shows the connection as.
     private let applicationName: String
     private var current: PostgresConnection?
     /// Statements that succeeded since `beginRequest`, to know whether a failed request can be re-run.
     private(set) var statementsThisRequest = 0
 
-    public init(configuration: Configuration, applicationName: String = "hitkeep") {
+    public init(configuration: Configuration, url: String? = nil, applicationName: String = "hitkeep") {
         self.configuration = configuration
+        self.url = url ?? configuration.databaseURL
         self.applicationName = applicationName
     }
 
@@ -22,7 +25,7 @@ public final class Database: PostgresQuerying {
         let fresh: PostgresConnection
         switch configuration.databasePoolMode {
         case .session:
-            fresh = try PostgresConnection(url: configuration.databaseURL, applicationName: applicationName, settings: [
+            fresh = try PostgresConnection(url: url, applicationName: applicationName, settings: [
                 "TimeZone": "UTC",
                 "DateStyle": "ISO",
                 "statement_timeout": String(configuration.statementTimeoutMilliseconds),
@@ -31,8 +34,7 @@ public final class Database: PostgresQuerying {
         case .transaction:
             // PgBouncer refuses a startup packet with `options`, and keeps only the settings the
             // server reports back (DatabasePoolMode.transaction).
-            fresh = try PostgresConnection(url: configuration.databaseURL, applicationName: applicationName,
-                                           preparesStatements: false)
+            fresh = try PostgresConnection(url: url, applicationName: applicationName, preparesStatements: false)
             try fresh.execute("SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO'")
         }
         current = fresh
