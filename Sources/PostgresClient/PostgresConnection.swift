@@ -81,6 +81,17 @@ public final class PostgresConnection {
         if let connection { PQfinish(connection) }
     }
 
+    /// Why libpq cannot read `conninfo` (a URI or a `key=value` string), or nil when it can.
+    public static func connectionStringProblem(_ conninfo: String) -> String? {
+        var error: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(conninfo, &error) else {
+            defer { if let error { PQfreemem(error) } }
+            return error.map { String(cString: $0).trimmingTrailingNewlines() } ?? "out of memory"
+        }
+        PQconninfoFree(options)
+        return nil
+    }
+
     private func connect() throws {
         if let connection { PQfinish(connection) }
         preparedStatements.removeAll()

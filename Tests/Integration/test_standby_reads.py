@@ -1,6 +1,8 @@
 """Stats and breakdowns from a streaming standby (HITKEEP_READ_DATABASE_URL), everything else on the
 primary; a standby that is down or too far behind is passed over within the same request."""
 
+import os
+import subprocess
 import time
 
 import pytest
@@ -101,3 +103,37 @@ def test_a_stopped_standby_changes_nothing_for_clients(stack, people, standby):
     for _ in range(6):
         assert pageviews(served, token, site["id"]) == 15
     assert "the standby is skipped" in served.pool.log_text() and "unavailable" in served.pool.log_text()
+
+
+def test_a_promoted_standby_keeps_serving_reads(stack, people, standby):
+    api = people.new()
+    site = api.create_site()
+    token = api.create_client(scopes=["stats:read"])["token"]
+    write_events(stack, site["id"], 4)
+    replayed(stack, standby)
+    served = serving(stack, standby, max_lag_seconds=3600)
+    assert pageviews(served, token, site["id"]) == 4
+    standby.psql("SELECT pg_promote()")
+    wait_until(lambda: standby.psql("SELECT pg_is_in_recovery()") == [("f",)], 15, "the standby was not promoted")
+    for _ in range(4):
+        assert pageviews(served, token, site["id"]) == 4
+
+
+def test_serve_refuses_a_read_url_libpq_cannot_read(stack, tmp_path):
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("HITKEEP_")}
+    environment.update(HITKEEP_DATABASE_URL=stack.database_url, HITKEEP_READ_DATABASE_URL="postgresql://[::1/hitkeep")
+    result = subprocess.run([str(stack.binary), "serve", "--socket", str(tmp_path / "s.sock"), "--workers", "1"],
+                            capture_output=True, text=True, timeout=30, env=environment, stdin=subprocess.DEVNULL)
+    assert result.returncode != 0
+    assert "HITKEEP_READ_DATABASE_URL is not a libpq URI or conninfo string" in result.stderr
+
+
+def test_a_standby_that_is_not_there_yet_is_reported_and_reads_use_the_primary(stack, people, tmp_path):
+    api = people.new()
+    site = api.create_site()
+    token = api.create_client(scopes=["stats:read"])["token"]
+    write_events(stack, site["id"], 6)
+    nowhere = f"postgresql://hitkeep@/hitkeep?host={tmp_path / 'no-standby-here'}"
+    served = deployment(stack, {"HITKEEP_READ_DATABASE_URL": nowhere})
+    assert "the standby of HITKEEP_READ_DATABASE_URL does not answer" in served.pool.log_text()
+    assert pageviews(served, token, site["id"]) == 6
