@@ -42,6 +42,17 @@ def serving(stack, replica, max_lag_seconds):
                               "HITKEEP_READ_MAX_LAG_SECONDS": str(max_lag_seconds)})
 
 
+def site_read_from(stack, people, replica, events, max_lag_seconds):
+    """A new site with `events` page views, replicated, a stats token for it, and a deployment whose
+    stats reads go to `replica`."""
+    api = people.new()
+    site = api.create_site()
+    token = api.create_client(scopes=["stats:read"])["token"]
+    write_events(stack, site["id"], events)
+    replayed(stack, replica)
+    return serving(stack, replica, max_lag_seconds), token, site["id"]
+
+
 def pageviews(served, token, site_id):
     response = Api(served.base_url, token=token).get(f"/api/sites/{site_id}/stats")
     assert response.status_code == 200, response.text
@@ -75,48 +86,33 @@ def test_stats_are_read_on_the_standby_and_revocation_acts_at_once(stack, people
 
 
 def test_a_standby_too_far_behind_is_passed_over_for_the_primary(stack, people, standby):
-    api = people.new()
-    site = api.create_site()
-    token = api.create_client(scopes=["stats:read"])["token"]
-    write_events(stack, site["id"], 10)
-    replayed(stack, standby)
-    served = serving(stack, standby, max_lag_seconds=1)
-    assert pageviews(served, token, site["id"]) == 10
+    served, token, site_id = site_read_from(stack, people, standby, events=10, max_lag_seconds=1)
+    assert pageviews(served, token, site_id) == 10
     standby.psql("SELECT pg_wal_replay_pause()")
-    write_events(stack, site["id"], 7)
+    write_events(stack, site_id, 7)
     time.sleep(2.5)  # the last transaction the standby replayed is now older than the allowed lag
-    assert pageviews(served, token, site["id"]) == 17
+    assert pageviews(served, token, site_id) == 17
     assert "the standby is skipped" in served.pool.log_text() and "behind" in served.pool.log_text()
     standby.psql("SELECT pg_wal_replay_resume()")
 
 
 def test_a_stopped_standby_changes_nothing_for_clients(stack, people, standby):
-    api = people.new()
-    site = api.create_site()
-    token = api.create_client(scopes=["stats:read"])["token"]
-    write_events(stack, site["id"], 12)
-    replayed(stack, standby)
-    served = serving(stack, standby, max_lag_seconds=3600)
-    assert pageviews(served, token, site["id"]) == 12
+    served, token, site_id = site_read_from(stack, people, standby, events=12, max_lag_seconds=3600)
+    assert pageviews(served, token, site_id) == 12
     standby.stop()
-    write_events(stack, site["id"], 3)
+    write_events(stack, site_id, 3)
     for _ in range(6):
-        assert pageviews(served, token, site["id"]) == 15
+        assert pageviews(served, token, site_id) == 15
     assert "the standby is skipped" in served.pool.log_text() and "unavailable" in served.pool.log_text()
 
 
 def test_a_promoted_standby_keeps_serving_reads(stack, people, standby):
-    api = people.new()
-    site = api.create_site()
-    token = api.create_client(scopes=["stats:read"])["token"]
-    write_events(stack, site["id"], 4)
-    replayed(stack, standby)
-    served = serving(stack, standby, max_lag_seconds=3600)
-    assert pageviews(served, token, site["id"]) == 4
+    served, token, site_id = site_read_from(stack, people, standby, events=4, max_lag_seconds=3600)
+    assert pageviews(served, token, site_id) == 4
     standby.psql("SELECT pg_promote()")
     wait_until(lambda: standby.psql("SELECT pg_is_in_recovery()") == [("f",)], 15, "the standby was not promoted")
     for _ in range(4):
-        assert pageviews(served, token, site["id"]) == 4
+        assert pageviews(served, token, site_id) == 4
 
 
 def test_serve_refuses_a_read_url_libpq_cannot_read(stack, tmp_path):
