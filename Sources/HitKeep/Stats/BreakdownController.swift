@@ -7,7 +7,7 @@ import TextFormats
 /// with its numbers, a page at a time with a cursor, or all of them as CSV.
 enum BreakdownController {
     static func addRoutes(to router: inout Router<Endpoint>) {
-        router.add(.get, "/api/sites/{site_id}/stats/breakdown", query: BreakdownRequest.parameterNames, show)
+        router.add(.get, "/api/sites/{site_id}/stats/breakdown", query: BreakdownRequest.parameters, show)
     }
 
     static let csvHeader = ["name", "pageviews", "visitors", "bounce_rate", "avg_session_duration"]

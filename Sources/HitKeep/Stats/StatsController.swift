@@ -4,7 +4,7 @@ import PostgresClient
 /// `GET /api/sites/{site_id}/stats` (docs/API.md §10).
 enum StatsController {
     static func addRoutes(to router: inout Router<Endpoint>) {
-        router.add(.get, "/api/sites/{site_id}/stats", query: StatsRequest.parameterNames, show)
+        router.add(.get, "/api/sites/{site_id}/stats", query: StatsRequest.parameters, show)
     }
 
     /// Charts with more steps than this are refused: nobody reads 40 000 hourly points.
