@@ -16,7 +16,13 @@ final class LagTolerantReads {
     /// would otherwise cost every request its connect timeout.
     private var standbyRetry = ContinuousClock.now
     /// Why the standby was last passed over, logged when it changes; nil while it serves.
-    private var passedOverBecause: String?
+    private var passedOverBecause: Reason?
+
+    private enum Reason: String {
+        case behind = "it is further behind than HITKEEP_READ_MAX_LAG_SECONDS"
+        case unavailable = "it is unavailable"
+        case failed = "it failed during a read"
+    }
 
     static let retryAfterFailure = Duration.seconds(5)
 
@@ -36,11 +42,11 @@ final class LagTolerantReads {
         do {
             let lag = try lagSeconds(of: standby)
             guard lag <= maximumLagSeconds else {
-                passOver(because: "it is \(Int(lag.rounded())) s behind (HITKEEP_READ_MAX_LAG_SECONDS \(maximumLagSeconds))")
+                passOver(because: .behind, detail: "\(lag.rounded()) s behind")
                 return try body()
             }
         } catch let error as PostgresError where error.isUnavailable {
-            passOver(because: "it is unavailable: \(error.message)", retryLater: true)
+            passOver(because: .unavailable, detail: error.message, retryLater: true)
             return try body()
         }
         if passedOverBecause != nil {
@@ -52,7 +58,7 @@ final class LagTolerantReads {
         do {
             return try body()
         } catch let error as PostgresError where error.isUnavailable || error.isRecoveryConflict {
-            passOver(because: "it failed during a read: \(error.message)", retryLater: error.isUnavailable)
+            passOver(because: .failed, detail: error.message, retryLater: error.isUnavailable)
             context.reads = primary
             return try body()
         }
@@ -69,10 +75,13 @@ final class LagTolerantReads {
         return try rows.first?.decode(Double.self, at: 0) ?? .infinity
     }
 
-    private func passOver(because reason: String, retryLater: Bool = false) {
+    /// Logs once per reason in a row, not once per request: a lagging standby would otherwise
+    /// write a line for every stats read.
+    private func passOver(because reason: Reason, detail: String, retryLater: Bool = false) {
         if retryLater { standbyRetry = .now + Self.retryAfterFailure }
         if passedOverBecause != reason {
-            logger.warning("stats reads go to the primary: the standby is skipped", metadata: ["reason": .string(reason)])
+            logger.warning("stats reads go to the primary: the standby is skipped",
+                           metadata: ["reason": .string(reason.rawValue), "detail": .string(detail)])
             passedOverBecause = reason
         }
     }
