@@ -16,9 +16,9 @@ through_pgbouncer = pytest.mark.skipif(os.environ.get("HITKEEP_TEST_PGBOUNCER") 
                                        reason="the PgBouncer pass of the suite runs this")
 
 
-def run_hitkeep(stack, *arguments, pool_mode):
+def run_hitkeep(stack, *arguments, pool_mode, database_url=None):
     environment = {key: value for key, value in os.environ.items() if not key.startswith("HITKEEP_")}
-    environment.update(HITKEEP_DATABASE_URL=stack.database_url, HITKEEP_DATABASE_POOL_MODE=pool_mode)
+    environment.update(HITKEEP_DATABASE_URL=database_url or stack.database_url, HITKEEP_DATABASE_POOL_MODE=pool_mode)
     return subprocess.run([str(stack.binary), *arguments], capture_output=True, text=True, timeout=30,
                           env=environment, stdin=subprocess.DEVNULL)
 
@@ -69,3 +69,11 @@ def test_a_revoked_token_is_refused_at_once(stack, people):
     assert api.delete(f"/api/user/api-clients/{client['id']}").status_code == 204
     for _ in range(16):
         assert stack.http.get(f"{stack.base_url}/api/sites", headers=headers).status_code == 401
+
+
+@through_pgbouncer
+def test_the_cli_works_through_pgbouncer(stack, people):
+    api = people.new()
+    listed = run_hitkeep(stack, "user", "list", "--json", pool_mode="transaction", database_url=stack.pgbouncer.url())
+    assert listed.returncode == 0, listed.stderr
+    assert api.user.email in listed.stdout
