@@ -1,8 +1,9 @@
 import PostgresClient
 
 /// A read whose rows depend on who asks, written once over a one-row relation `principal` with two
-/// columns: `user_id`, the person the request acts for, and `restricting_client_id`, the API client
-/// whose list of sites limits what the request may see (NULL when nothing does).
+/// columns: `user_id`, the person the request acts for (NULL for a site's API client, which acts for
+/// no person), and `restricting_client_id`, the API client whose list of sites limits what the
+/// request may see (NULL when nothing does).
 ///
 /// It runs in one of two forms. For a signed-in session (or the command line) the person is known
 /// before the read, and is bound as parameters. For a bearer token the read is joined to the token's
@@ -25,7 +26,7 @@ struct PrincipalRead<Row>: Sendable {
     }
 
     /// The read for a known person, limited by the sites of `clientID` if given.
-    func query(forUser userID: String, restrictedBy clientID: String?) -> PostgresQuery {
+    func query(forUser userID: String?, restrictedBy clientID: String?) -> PostgresQuery {
         ordered("""
             SELECT read.* FROM (SELECT \(userID)::text AS user_id, \(clientID)::text AS restricting_client_id) principal
             CROSS JOIN LATERAL (\(body)) read
@@ -55,7 +56,7 @@ struct PrincipalRead<Row>: Sendable {
     }
 
     /// The rows as the user sees them, limited by the sites of `clientID` if given.
-    func rows(forUser userID: String, restrictedBy clientID: String? = nil, on database: some PostgresQuerying) throws -> [Row] {
+    func rows(forUser userID: String?, restrictedBy clientID: String? = nil, on database: some PostgresQuerying) throws -> [Row] {
         try database.query(query(forUser: userID, restrictedBy: clientID)).map(decode)
     }
 
