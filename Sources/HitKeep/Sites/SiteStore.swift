@@ -7,11 +7,6 @@ enum SiteStore {
     /// The sites the principal sees through the user's memberships, and for a token limited to
     /// particular sites only those listed for its client. The restriction is a condition that a NULL
     /// switches off: PostgreSQL tests the NULL before it would look at the client's list.
-    ///
-    /// A site's client (no user) sees its own site, as an admin: within its scopes it may read and
-    /// change the site and send it page views, but not delete it (the owner's right). For everyone
-    /// else the second branch is switched off by a NULL test PostgreSQL makes once, before it reads.
-    /// Callers add conditions on `s.id`, which both branches name alike.
     private static let visible: PostgresQuery = """
         SELECT s.id, s.domain, s.name, s.timezone, s.created_at, m.role
         FROM site_members m JOIN sites s ON s.id = m.site_id
@@ -19,6 +14,10 @@ enum SiteStore {
           AND (principal.restricting_client_id IS NULL
                OR s.id IN (SELECT site_id FROM api_client_sites WHERE client_id = principal.restricting_client_id))
         """
+    /// What a site's client (no user) sees: its own site, as an admin. Within its scopes it may read
+    /// and change the site and send it page views, but not delete it (the owner's right). For every
+    /// other principal the NULL test switches it off once, before anything is read. It is added to
+    /// `visible` with UNION ALL; callers' conditions on `s.id` go to both.
     private static let visibleToSiteClient: PostgresQuery = """
         SELECT s.id, s.domain, s.name, s.timezone, s.created_at, 'admin'::text AS role
         FROM api_clients c JOIN sites s ON s.id = c.site_id
