@@ -9,9 +9,9 @@ enum APIClientAuthenticator {
     /// for the token's hash, the request's clock, and the scope the endpoint needs. The owner's
     /// profile is not joined (an api_clients row always has its user or its site, by foreign key), and
     /// a restricted client's sites are left to the reads. A site's client has no user: `user_id` is
-    /// NULL and `site_id` names its site. PostgreSQL compares the times with the
-    /// request's clock and looks for the scope among the client's, so that neither timestamps nor
-    /// the scope list come back to be parsed.
+    /// NULL and `site_id` names its site. PostgreSQL compares the times with the request's clock and
+    /// looks for the scope among the client's, so that neither timestamps nor the scope list come
+    /// back to be parsed.
     ///
     /// `refusal` says why a known token is refused, if it is (NULL: it is not): a rotated-out token
     /// whose grace period is over was revoked; an expired client's tokens have expired. The

@@ -43,6 +43,12 @@ public enum Principal: Sendable {
         }
     }
 
+    /// The site that owns the request's API client, for a site's client; nil otherwise.
+    var owningSiteID: String? {
+        if case .apiClient(let grant) = self { return grant.owner.siteID }
+        return nil
+    }
+
     /// The API client whose list of sites (`api_client_sites`) limits what the request may see;
     /// nil for a session or a token that may use all of its owner's sites.
     var siteRestrictingClientID: String? {

@@ -329,11 +329,11 @@ export function renderClients(context, clients, owner) {
 
   const allSitesId = uid("all-sites");
   const someSitesId = uid("some-sites");
-  const siteBoxes = sites.map((site) => {
+  const siteBoxes = site ? [] : sites.map((item) => {
     const id = uid("site");
     return h("div", { class: "check nested" },
-      h("input", { type: "checkbox", id, name: "site_ids", value: site.id, disabled: true }),
-      h("label", { for: id }, site.name, h("span", { class: "check-text" }, site.domain)));
+      h("input", { type: "checkbox", id, name: "site_ids", value: item.id, disabled: true }),
+      h("label", { for: id }, item.name, h("span", { class: "check-text" }, item.domain)));
   });
   const siteChoice = site ? null : fieldGroup({
     legend: "Sites", name: "sites", children: [
