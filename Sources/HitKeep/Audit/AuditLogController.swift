@@ -8,11 +8,11 @@ enum AuditLogController {
     }
 
     @Sendable static func list(_ request: Request, _ context: RequestContext) throws -> Response {
-        guard let userID = try context.authenticate(request, .sessionOnly).userID else { throw DomainError.notFound() }
+        let principal = try context.authenticate(request, .sessionOnly)
         let limit = try QueryLimit.parse(request.query["limit"], default: 50, maximum: 500)
         let rows = try context.database.query("""
             SELECT id, at, action, actor_type, actor_id, target_id, site_id, detail, ip, user_agent
-            FROM audit_log WHERE user_id = \(userID) ORDER BY at DESC, id DESC LIMIT \(limit)
+            FROM audit_log WHERE user_id = \(principal.userID) ORDER BY at DESC, id DESC LIMIT \(limit)
             """)
         let entries = try rows.map { row -> JSON in
             .object([
