@@ -254,7 +254,6 @@ def test_a_token_cannot_manage_site_clients(stack, people):
     ({"name": "x", "scopes": ["stats:read", "user:read"]}, "invalid_scope"),
     ({"name": "x", "scopes": []}, "invalid_scope"),
     ({"name": "x", "scopes": ["admin"]}, "invalid_scope"),
-    ({"name": "x", "site_ids": None}, "invalid_site_ids"),
     ({"name": "x", "site_ids": []}, "invalid_site_ids"),
     ({"name": ""}, "invalid_name"),
     ({"name": "x", "expires_in_days": 0}, "invalid_expiry"),
@@ -270,24 +269,28 @@ def test_another_sites_id_is_refused_without_a_write(stack, people):
     site, owner, _, _ = team(people)
     other = owner.create_site()  # one the same person owns: still not this client's to reach
     before = counts(stack, CLIENT_TABLES)
-    for site_ids in ([other["id"]], [site["id"], other["id"]]):
-        assert_problem(owner.post(clients_path(site["id"]), json={"name": "x", "site_ids": site_ids}), 400, "invalid_site_ids")
+    for site_ids in ([other["id"]], [site["id"], other["id"]], ["01ARZ3NDEKTSV4RRFFQ69G5FAV"]):
+        assert_problem(owner.post(clients_path(site["id"]), json={"name": "x", "site_ids": site_ids}), 403, "forbidden")
+    assert_problem(owner.post(clients_path(site["id"]), json={"name": "x", "site_ids": ["not-a-site"]}), 400, "invalid_site_ids")
     assert counts(stack, CLIENT_TABLES) == before
 
-    client = create_site_client(owner, site["id"], site_ids=[site["id"]])
-    assert client["site_ids"] == [site["id"]]
+    # Its own site, or null ("every site of the owner", which for a site is itself), change nothing.
+    for site_ids in ([site["id"]], None):
+        client = create_site_client(owner, site["id"], site_ids=site_ids)
+        assert client["site_ids"] == [site["id"]]
     path = f"{clients_path(site['id'])}/{client['id']}"
     before = counts(stack, CLIENT_TABLES)
-    assert_problem(owner.put(path, json={"name": "y", "site_ids": [other["id"]]}), 400, "invalid_site_ids")
+    assert_problem(owner.put(path, json={"name": "y", "site_ids": [other["id"]]}), 403, "forbidden")
     assert_problem(owner.put(path, json={"name": "y", "scopes": ["user:read"]}), 400, "invalid_scope")
     assert counts(stack, CLIENT_TABLES) == before
     assert assert_json(owner.get(path))["name"] == client["name"]
+    assert assert_json(owner.put(path, json={"site_ids": None}))["site_ids"] == [site["id"]]
     assert [s["id"] for s in assert_json(owner.with_token(client["token"]).get("/api/sites"))] == [site["id"]]
 
 
 # --- the command line and psql ---------------------------------------------------------------------------
 
-def test_cli_creates_and_lists_a_sites_clients(stack, people):
+def test_cli_creates_lists_and_deletes_a_sites_clients(stack, people):
     site, owner, _, _ = team(people)
     created = run_cli(stack, "client", "create", "--site", site["id"], "--name", "cron-import", "--scope", "ingest:write")
     assert created.returncode == 0, created.stderr
@@ -305,6 +308,14 @@ def test_cli_creates_and_lists_a_sites_clients(stack, people):
     # Logged for the site's owners and admins, made by an operator.
     (entry,) = [e for e in owner.audit() if e["action"] == "api_client.created"]
     assert (entry["site_id"], entry["target_id"], entry["user_agent"]) == (site["id"], client["id"], "hitkeep-cli")
+
+    # Deleted from the command line, it stops at the next request and is logged as its creation was.
+    deleted = run_cli(stack, "client", "delete", "--site", site["id"], "--id", client["id"])
+    assert deleted.returncode == 0, deleted.stderr
+    assert_problem(owner.with_token(token).get(f"/api/sites/{site['id']}"), 401, "invalid_token")
+    assert [e["target_id"] for e in owner.audit() if e["action"] == "api_client.deleted"] == [client["id"]]
+    again = run_cli(stack, "client", "delete", "--site", site["id"], "--id", client["id"])
+    assert again.returncode != 0 and client["id"] in again.stderr
 
     refused = run_cli(stack, "client", "create", "--site", site["id"], "--name", "x", "--scope", "user:read")
     assert refused.returncode != 0 and "user:read" in refused.stderr

@@ -72,17 +72,19 @@ enum APIClientsController {
     }
 
     /// `site_ids` as the body gives it: outer nil when absent, inner nil for null (every site). A
-    /// site's client reaches its own site alone; naming it is allowed and changes nothing.
+    /// site's client reaches its own site alone, which is what null ("all of the owner's sites") and
+    /// a list of just that site both say: they change nothing, and any other site is refused as a
+    /// site the owner cannot reach is for a user's client (403).
     private static func siteRestriction(_ body: JSONRequestBody, for owner: APIClientOwner) throws -> [String]?? {
         guard body.contains("site_ids") else { return nil }
-        let ids = try body.stringArray("site_ids")
+        let ids = try body.stringArray("site_ids").map { ids throws(DomainError) in try APIClientSettings.siteIDs(ids) }
         if let siteID = owner.siteID {
-            guard ids == [siteID] else {
-                throw DomainError.invalid("invalid_site_ids", "a site's API client reaches its own site only: omit site_ids or give [\"\(siteID)\"]")
+            guard ids == nil || ids == [siteID] else {
+                throw DomainError.forbidden("a site's API client reaches its own site only: omit site_ids or give [\"\(siteID)\"]")
             }
             return nil
         }
-        return .some(try ids.map { ids throws(DomainError) in try APIClientSettings.siteIDs(ids) })
+        return .some(ids)
     }
 
     private static func update(_ request: Request, _ context: RequestContext,
