@@ -38,7 +38,7 @@ ULID_RE = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 CLIENT_KEYS = {"id", "name", "description", "token_hint", "scopes", "site_ids", "created_at", "updated_at",
                "previous_token_hint", "previous_token_expires_at",
-               "expires_at", "last_used_at"}
+               "expires_at", "last_used_at", "owner", "created_by"}
 SITE_KEYS = {"id", "domain", "name", "timezone", "created_at", "role"}
 USER_KEYS = {"id", "email", "name", "created_at"}
 
@@ -412,9 +412,11 @@ def where_stored(stack, needles: Iterable[str], database: str = "hitkeep") -> li
                 conditions.append(f"strpos({column_ref}::text, {literal}) > 0")
         label = f"{schema}.{table}.{column}".replace("'", "''")
         checks.append(f"SELECT '{label}' WHERE EXISTS (SELECT 1 FROM {target} WHERE {' OR '.join(conditions)})")
-    if not checks:
-        return []
-    return [row[0] for row in stack.sql(" UNION ALL ".join(checks), database=database)]
+    # In batches: one statement for every column would outgrow what one argument to psql may hold
+    # (128 KiB on Linux).
+    batch = 40
+    return [row[0] for start in range(0, len(checks), batch)
+            for row in stack.sql(" UNION ALL ".join(checks[start:start + batch]), database=database)]
 
 
 def one_value(stack, query: str, database: str = "hitkeep") -> Optional[str]:

@@ -948,7 +948,7 @@ def test_token_introspection(stack, people):
     site = api.create_site()
     client = api.create_client(name="introspected", scopes=["stats:read"], site_ids=[site["id"]])
     body = assert_json(api.with_token(client["token"]).get("/api/token", cookie=None))
-    assert set(body) == {"client", "token", "user"}
+    assert set(body) == {"client", "token", "owner", "user"}
     assert body["token"] == {"hint": client["token_hint"], "expires_at": None, "rotated_out": False}
     assert body["user"] == {"id": api.user.id, "email": api.user.email}
     assert set(body["client"]) == CLIENT_KEYS

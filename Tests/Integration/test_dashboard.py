@@ -853,6 +853,56 @@ def test_revoke_all_api_clients(journey, page):
         assert journey.bearer(token, "/api/sites").status_code == 401
 
 
+def test_a_sites_own_api_clients_in_its_settings(journey, page):
+    journey.require("clients")
+    # The site's settings open from its card, on the same API Clients page as Settings → API Clients.
+    page.open(journey.base_url + "/sites")
+    card = page.wait(lambda _: next((c for c in page.find_all(".site-card")
+                                     if c.get_attribute("data-site-id") == journey.site_id), None), "no card for the site")
+    card.find_element(By.CSS_SELECTOR, f"a[href='/sites/{journey.site_id}/settings/api-clients']").click()
+    page.wait_for_path(lambda path: path == f"/sites/{journey.site_id}/settings/api-clients", "the site's settings did not open")
+    page.wait_for_text("h1", "API Clients of The Shop")
+    page.wait_for_text(".empty-state", "No API clients yet")
+    assert not [button for button in page.find_all("button") if button.text == "Revoke all" and button.is_displayed()]
+
+    page.button("New API Client").click()
+    form = page.find(".new-client-form")
+    offered = [box.get_attribute("value") for box in form.find_elements(By.CSS_SELECTOR, "input[name=scopes]")]
+    assert sorted(offered) == ["ingest:write", "sites:read", "sites:write", "stats:read"], offered
+    assert not form.find_elements(By.CSS_SELECTOR, "input[name=site_mode]"), "a site's client offered other sites"
+    assert "The Shop only" in form.text
+    page.fill("Name", "team-deploys")
+    for box in form.find_elements(By.CSS_SELECTOR, "input[name=scopes]"):
+        if box.get_attribute("value") not in ("stats:read", "sites:read") and box.is_selected():
+            box.click()
+    page.button("Create API client").click()
+    panel = page.wait_for_text(".token-panel", "You will not see it again")
+    token = panel.find_element(By.CSS_SELECTOR, ".copy-value").text
+    assert TOKEN_RE.fullmatch(token), token
+    photograph(page, "site-api-client-token")
+    page.button("Done: I have copied it").click()
+
+    card = client_card(page, "team-deploys")
+    assert "The Shop only" in card.text and "by " in card.text
+    # The token reads that site, and lists it alone.
+    assert journey.bearer(token, f"/api/sites/{journey.site_id}/stats").status_code == 200
+    assert [site["id"] for site in journey.bearer(token, "/api/sites").json()] == [journey.site_id]
+    # It is the site's, not the signed-in person's.
+    mine = journey.cookie_session().get(journey.base_url + "/api/user/api-clients", timeout=REQUEST_TIMEOUT).json()
+    assert "team-deploys" not in [client["name"] for client in mine]
+
+    page.button("Rename team-deploys").click()
+    name_input = page.find(".rename-form input[name=name]")
+    name_input.send_keys(Keys.CONTROL, "a")
+    name_input.send_keys("shop-deploys", Keys.ENTER)
+    client_card(page, "shop-deploys")
+    photograph(page, "site-api-clients")
+    page.button("Delete shop-deploys").click()
+    page.button("Delete API client", scope=page.find("dialog[open]")).click()
+    page.wait_for_text(".empty-state", "No API clients yet")
+    assert journey.bearer(token, "/api/sites").status_code == 401
+
+
 # --- 6. a session that ends mid-use -------------------------------------------------------------------
 
 def test_an_ended_session_returns_to_the_same_page_after_sign_in(journey, page, stack):

@@ -66,7 +66,7 @@ def test_every_column_of_every_view_is_commented(stack, reporting_db):
         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
         WHERE n.nspname = 'reporting' ORDER BY 1
         """, database=reporting_db)
-    assert len(columns) == 31
+    assert len(columns) == 33
     assert [name for name, comment in columns if not comment] == []
 
 
@@ -94,6 +94,7 @@ def test_views_hold_numbers_and_no_secrets(stack, reporting_db):
     clients = as_reporting(stack, reporting_db, "SELECT name, owner_email, scopes, site_ids, token_hint, expired "
                                                 "FROM reporting.api_clients")
     assert clients == [("grafana-reader", "owner@example.com", "{stats:read}", None, "hk_live_…x7Qa", "f")]
+    assert as_reporting(stack, reporting_db, "SELECT owner_type, owner_site_id FROM reporting.api_clients") == [("user", None)]
     everything = as_reporting(stack, reporting_db, " UNION ALL ".join(f"SELECT ({view}.*)::text FROM {view}" for view in VIEWS))
     text = " ".join(row[0] for row in everything)
     assert TOKEN_HASH not in text and "argon2" not in text

@@ -4,11 +4,15 @@ import PostgresClient
 /// An API client as its owner sees it (docs/API.md §6.1). The token itself is never part of it.
 struct APIClient: Sendable {
     var id: String
+    var owner: APIClientOwner
+    /// The person who created it; nil once their account is gone, or for a site's client made at
+    /// the command line.
+    var createdBy: String?
     var name: String
     var description: String
     var tokenHint: String
     var scopes: [Scope]
-    /// nil: every site the owner can access.
+    /// nil: every site the owner can access; a site's client lists its own site.
     var siteIDs: [String]?
     var createdAt: Date
     var updatedAt: Date
@@ -20,6 +24,12 @@ struct APIClient: Sendable {
 
     init(row: PostgresRow) throws {
         id = try row.decode(String.self, "id")
+        if let siteID = try row.decodeIfPresent(String.self, "site_id") {
+            owner = .site(siteID)
+        } else {
+            owner = .user(try row.decode(String.self, "user_id"))
+        }
+        createdBy = try row.decodeIfPresent(String.self, "created_by")
         name = try row.decode(String.self, "name")
         description = try row.decode(String.self, "description")
         tokenHint = try row.decodeIfPresent(String.self, "token_hint") ?? ""
@@ -39,7 +49,8 @@ struct APIClient: Sendable {
 
     /// The members of `json()`, in order, for listings that show them as columns.
     static let fieldNames = ["id", "name", "description", "token_hint", "scopes", "site_ids", "created_at", "updated_at",
-                             "expires_at", "last_used_at", "previous_token_hint", "previous_token_expires_at"]
+                             "expires_at", "last_used_at", "previous_token_hint", "previous_token_expires_at", "owner",
+                             "created_by"]
 
     /// The client object; `token` is added only by create and rotate.
     func json(token: String? = nil) -> JSON {
@@ -56,6 +67,8 @@ struct APIClient: Sendable {
             ("last_used_at", .time(lastUsedAt)),
             ("previous_token_hint", .optional(previousTokenHint, JSON.string)),
             ("previous_token_expires_at", .time(previousTokenExpiresAt)),
+            ("owner", owner.json),
+            ("created_by", .optional(createdBy, JSON.string)),
         ]
         assert(members.map(\.0) == Self.fieldNames, "APIClient.fieldNames names json()'s members")
         if let token { members.append(("token", .string(token))) }

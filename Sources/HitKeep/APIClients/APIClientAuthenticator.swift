@@ -7,10 +7,11 @@ import PostgresClient
 enum APIClientAuthenticator {
     /// The token's row and its client's as the one-row relation a `PrincipalRead` reads through,
     /// for the token's hash, the request's clock, and the scope the endpoint needs. The owner's
-    /// profile is not joined (an api_clients row always has its user, by foreign key), and a
-    /// restricted client's sites are left to the reads. PostgreSQL compares the times with the
-    /// request's clock and looks for the scope among the client's, so that neither timestamps nor
-    /// the scope list come back to be parsed.
+    /// profile is not joined (an api_clients row always has its user or its site, by foreign key), and
+    /// a restricted client's sites are left to the reads. A site's client has no user: `user_id` is
+    /// NULL and `site_id` names its site. PostgreSQL compares the times with the request's clock and
+    /// looks for the scope among the client's, so that neither timestamps nor the scope list come
+    /// back to be parsed.
     ///
     /// `refusal` says why a known token is refused, if it is (NULL: it is not): a rotated-out token
     /// whose grace period is over was revoked; an expired client's tokens have expired. The
@@ -19,7 +20,7 @@ enum APIClientAuthenticator {
     /// against `now` cut down to microseconds. `holds_scope` is NULL when no scope is asked for.
     static func lookup(hash: PostgresBytes, now: Date, scope: Scope?) -> PostgresQuery {
         """
-        SELECT c.id AS client_id, c.user_id, CASE WHEN c.restricted_to_sites THEN c.id END AS restricting_client_id,
+        SELECT c.id AS client_id, c.user_id, c.site_id, CASE WHEN c.restricted_to_sites THEN c.id END AS restricting_client_id,
                \(scope?.rawValue) = ANY(c.scopes) AS holds_scope,
                CASE WHEN t.expires_at <= \(now) THEN 'revoked' WHEN c.expires_at <= \(now) THEN 'expired' END AS refusal,
                c.last_used_at IS NULL OR c.last_used_at <= \(now)::timestamptz - interval '60 seconds' AS last_use_stale
@@ -31,7 +32,7 @@ enum APIClientAuthenticator {
 
     /// The grant as a statement returns it, under names no read uses.
     static let grantColumns: PostgresQuery = """
-        principal.client_id AS token_client_id, principal.user_id AS token_user_id,
+        principal.client_id AS token_client_id, principal.user_id AS token_user_id, principal.site_id AS token_site_id,
         principal.restricting_client_id IS NOT NULL AS token_restricted, principal.holds_scope AS token_holds_scope,
         principal.refusal AS token_refusal, principal.last_use_stale AS token_last_use_stale
         """
@@ -55,8 +56,12 @@ enum APIClientAuthenticator {
             throw Authenticator.invalidToken(refusal)
         }
         let clientID = try row.decode(String.self, "token_client_id")
-        let grant = APIClientGrant(clientID: clientID, ownerID: try row.decode(String.self, "token_user_id"),
-                                   restrictedToSites: try row.decode(Bool.self, "token_restricted"))
+        let owner: APIClientOwner = if let siteID = try row.decodeIfPresent(String.self, "token_site_id") {
+            .site(siteID)
+        } else {
+            .user(try row.decode(String.self, "token_user_id"))
+        }
+        let grant = APIClientGrant(clientID: clientID, owner: owner, restrictedToSites: try row.decode(Bool.self, "token_restricted"))
         if try row.decode(Bool.self, "token_last_use_stale") {
             // At most one write a minute per client; the condition keeps concurrent workers from
             // writing it twice.

@@ -3,23 +3,25 @@ import PostgresClient
 /// Issuing and revoking API clients, as the API and the command line both do it: each change and its
 /// security-log entry in one transaction.
 enum APIClientIssuer {
-    /// Stores the client and its token; returns them, the token to be shown this once.
-    static func issue(_ new: APIClientStore.New, by author: AuditLog.Author,
+    /// Stores the owner's client and its token; returns them, the token to be shown this once.
+    static func issue(_ new: APIClientStore.New, for owner: APIClientOwner, by author: AuditLog.Author,
                       on database: some PostgresQuerying) throws -> (client: APIClient, token: String) {
         try database.transaction(begin: "BEGIN") {
-            let (client, token) = try APIClientStore.create(new, ownerID: author.userID, now: author.now, on: database)
-            try AuditLog.record("api_client.created", by: author, target: client.id, detail: client.name, on: database)
+            let (client, token) = try APIClientStore.create(new, owner: owner, creatorID: author.userID, now: author.now,
+                                                            on: database)
+            try record("api_client.created", client, by: author, on: database)
             return (client, token)
         }
     }
 
-    /// Deletes the author's client `id`, its tokens revoked from the next request on; false when the
-    /// author's user has no such client.
-    static func revoke(_ id: String, by author: AuditLog.Author, on database: some PostgresQuerying) throws -> Bool {
+    /// Deletes the owner's client `id`, its tokens revoked from the next request on; false when the
+    /// owner has no such client.
+    static func revoke(_ id: String, of owner: APIClientOwner, by author: AuditLog.Author,
+                       on database: some PostgresQuerying) throws -> Bool {
         try database.transaction(begin: "BEGIN") {
-            guard let client = try APIClientStore.find(id, ownerID: author.userID, on: database) else { return false }
+            guard let client = try APIClientStore.find(id, owner: owner, on: database) else { return false }
             try APIClientStore.delete(id, now: author.now, on: database)
-            try AuditLog.record("api_client.deleted", by: author, target: id, detail: client.name, on: database)
+            try record("api_client.deleted", client, by: author, on: database)
             return true
         }
     }
@@ -28,10 +30,23 @@ enum APIClientIssuer {
     /// Returns how many there were.
     @discardableResult
     static func revokeAll(by author: AuditLog.Author, on database: some PostgresQuerying) throws -> Int {
-        let clients = try APIClientStore.deleteAll(ownerID: author.userID, now: author.now, on: database)
+        guard let userID = author.userID else { return 0 }
+        let clients = try APIClientStore.deleteAll(owner: .user(userID), now: author.now, on: database)
         for client in clients {
             try AuditLog.record("api_client.deleted", by: author, target: client.id, detail: client.name, on: database)
         }
         return clients.count
+    }
+
+    /// The security-log entry for a change to `client`: in its user's log, or for a site's client in
+    /// the logs of the site's owners and admins and of the author.
+    static func record(_ action: String, _ client: APIClient, by author: AuditLog.Author,
+                       on database: some PostgresQuerying) throws {
+        switch client.owner {
+        case .user:
+            try AuditLog.record(action, by: author, target: client.id, detail: client.name, on: database)
+        case .site(let siteID):
+            try AuditLog.recordSiteChange(action, site: siteID, by: author, target: client.id, detail: client.name, on: database)
+        }
     }
 }

@@ -28,6 +28,16 @@ struct APIClientSettings {
         return trimmed
     }
 
+    /// The scopes named, which the owner's client must be able to hold: a site's client cannot hold
+    /// `user:read`.
+    static func scopes(_ names: [String], for owner: APIClientOwner) throws(DomainError) -> [Scope] {
+        let scopes = try scopes(names)
+        if let refused = scopes.first(where: { !owner.allows($0) }) {
+            throw .invalid("invalid_scope", "a site's API client cannot hold \(refused.rawValue): it acts for no person")
+        }
+        return scopes
+    }
+
     static func scopes(_ names: [String]) throws(DomainError) -> [Scope] {
         guard !names.isEmpty else {
             throw .invalid("invalid_scope", "scopes must name at least one of: \(Scope.allCases.map(\.rawValue).sorted().joined(separator: ", "))")

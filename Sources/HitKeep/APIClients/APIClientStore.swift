@@ -4,7 +4,8 @@ import PostgresClient
 /// API clients and their token hashes. Callers run the writes inside a transaction.
 enum APIClientStore {
     private static let select: PostgresQuery = """
-        SELECT c.id, c.name, c.description, c.scopes, c.created_at, c.updated_at, c.expires_at, c.last_used_at,
+        SELECT c.id, c.user_id, c.site_id, c.created_by, c.name, c.description, c.scopes, c.created_at, c.updated_at,
+               c.expires_at, c.last_used_at,
                (SELECT hint FROM api_client_tokens t WHERE t.client_id = c.id
                 ORDER BY t.expires_at IS NOT NULL, t.created_at DESC LIMIT 1) AS token_hint,
                -- A token rotated out with a grace period, while it still works. now() is the
@@ -13,7 +14,8 @@ enum APIClientStore {
                 ORDER BY t.expires_at DESC LIMIT 1) AS previous_token_hint,
                (SELECT max(t.expires_at) FROM api_client_tokens t WHERE t.client_id = c.id AND t.expires_at > now())
                    AS previous_token_expires_at,
-               CASE WHEN c.restricted_to_sites
+               CASE WHEN c.site_id IS NOT NULL THEN ARRAY[c.site_id]
+                    WHEN c.restricted_to_sites
                     THEN ARRAY(SELECT site_id FROM api_client_sites s WHERE s.client_id = c.id ORDER BY site_id)
                END AS site_ids
         FROM api_clients c
@@ -37,64 +39,75 @@ enum APIClientStore {
         var expiresAt: Date??
     }
 
-    static func list(ownerID: String, on database: some PostgresQuerying) throws -> [APIClient] {
-        try database.query("\(select) WHERE c.user_id = \(ownerID) ORDER BY c.created_at DESC, c.id DESC")
+    static func list(owner: APIClientOwner, on database: some PostgresQuerying) throws -> [APIClient] {
+        try database.query("\(select) WHERE \(owner.condition) ORDER BY c.created_at DESC, c.id DESC")
             .map { try APIClient(row: $0) }
     }
 
-    /// The owner's client, or nil: another user's client is not theirs to know about.
-    static func find(_ id: String, ownerID: String, on database: some PostgresQuerying) throws -> APIClient? {
+    /// The owner's client, or nil: another owner's client is not theirs to know about.
+    static func find(_ id: String, owner: APIClientOwner, on database: some PostgresQuerying) throws -> APIClient? {
         guard ULID.isValid(id) else { return nil }
-        return try database.query("\(select) WHERE c.id = \(id) AND c.user_id = \(ownerID)")
+        return try database.query("\(select) WHERE c.id = \(id) AND \(owner.condition)")
             .first.map { try APIClient(row: $0) }
     }
 
-    /// Creates the client and returns it with its token, shown this once.
-    static func create(_ new: New, ownerID: String, now: Date, on database: some PostgresQuerying) throws -> (APIClient, String) {
+    /// Creates the client and returns it with its token, shown this once. `creatorID` is the person
+    /// who asked for it, if anyone did (nil: an operator at the command line, for a site).
+    static func create(_ new: New, owner: APIClientOwner, creatorID: String?, now: Date,
+                       on database: some PostgresQuerying) throws -> (APIClient, String) {
         // The owner's row is locked so that concurrent creations count each other.
-        try database.query("SELECT 1 FROM users WHERE id = \(ownerID) FOR UPDATE")
-        let count = try database.query("SELECT count(*) AS n FROM api_clients WHERE user_id = \(ownerID)")[0]
+        switch owner {
+        case .user(let id): try database.query("SELECT 1 FROM users WHERE id = \(id) FOR UPDATE")
+        case .site(let id): try database.query("SELECT 1 FROM sites WHERE id = \(id) FOR UPDATE")
+        }
+        let count = try database.query("SELECT count(*) AS n FROM api_clients c WHERE \(owner.condition)")[0]
             .decode(Int.self, "n")
         guard count < APIClientSettings.maximumClientsPerUser else {
+            let holder = owner.siteID == nil ? "you have" : "this site has"
             throw DomainError.conflict("too_many_clients",
-                                       "you have \(APIClientSettings.maximumClientsPerUser) API clients; delete one first")
+                                       "\(holder) \(APIClientSettings.maximumClientsPerUser) API clients; delete one first")
         }
         let id = ULID(date: now).description
+        // A site's client is limited to its own site through site_id, with no api_client_sites rows.
         try database.query("""
-            INSERT INTO api_clients (id, user_id, name, description, scopes, restricted_to_sites, created_at, updated_at, expires_at)
-            VALUES (\(id), \(ownerID), \(new.name), \(new.description), \(new.scopes.map(\.rawValue)), \(new.siteIDs != nil),
-                    \(now), \(now), \(new.expiresAt))
+            INSERT INTO api_clients (id, user_id, site_id, created_by, name, description, scopes, restricted_to_sites,
+                                     created_at, updated_at, expires_at)
+            VALUES (\(id), \(owner.userID), \(owner.siteID), \(creatorID), \(new.name), \(new.description),
+                    \(new.scopes.map(\.rawValue)), \(owner.siteID != nil || new.siteIDs != nil), \(now), \(now), \(new.expiresAt))
             """)
-        if let siteIDs = new.siteIDs {
-            try replaceSites(of: id, ownedBy: ownerID, with: siteIDs, on: database)
+        if let siteIDs = new.siteIDs, let userID = owner.userID {
+            try replaceSites(of: id, ownedBy: userID, with: siteIDs, on: database)
         }
         let token = try issueToken(for: id, now: now, on: database)
-        guard let client = try find(id, ownerID: ownerID, on: database) else {
+        guard let client = try find(id, owner: owner, on: database) else {
             throw PostgresError(kind: .decoding, message: "created client vanished")
         }
         return (client, token)
     }
 
-    static func update(_ id: String, ownerID: String, with changes: Changes, now: Date,
+    /// Applies the changes to the owner's client `id`; nil when the owner has no such client. A
+    /// site's client keeps its site: its `changes.siteIDs` must be nil.
+    static func update(_ id: String, owner: APIClientOwner, with changes: Changes, now: Date,
                        on database: some PostgresQuerying) throws -> APIClient? {
+        precondition(owner.userID != nil || changes.siteIDs == nil, "a site's client is limited to its site")
         let setExpiry = changes.expiresAt != nil
         let setSites = changes.siteIDs != nil
         let rows = try database.query("""
-            UPDATE api_clients SET
+            UPDATE api_clients c SET
                 name = coalesce(\(changes.name), name),
                 description = coalesce(\(changes.description), description),
                 scopes = coalesce(\(changes.scopes?.map(\.rawValue))::text[], scopes),
                 restricted_to_sites = CASE WHEN \(setSites) THEN \((changes.siteIDs ?? nil) != nil) ELSE restricted_to_sites END,
                 expires_at = CASE WHEN \(setExpiry) THEN \(changes.expiresAt ?? nil)::timestamptz ELSE expires_at END,
                 updated_at = \(now)
-            WHERE id = \(id) AND user_id = \(ownerID)
-            RETURNING id
+            WHERE c.id = \(id) AND \(owner.condition)
+            RETURNING c.id
             """)
         guard !rows.isEmpty else { return nil }
-        if let siteIDs = changes.siteIDs {
-            try replaceSites(of: id, ownedBy: ownerID, with: siteIDs ?? [], on: database)
+        if let siteIDs = changes.siteIDs, let userID = owner.userID {
+            try replaceSites(of: id, ownedBy: userID, with: siteIDs ?? [], on: database)
         }
-        return try find(id, ownerID: ownerID, on: database)
+        return try find(id, owner: owner, on: database)
     }
 
     /// Issues a new token. The old ones die now, or live `graceSeconds` longer (never beyond an
@@ -119,11 +132,11 @@ enum APIClientStore {
         try database.query("DELETE FROM api_clients WHERE id = \(id)")
     }
 
-    /// Deletes every client of the user as `delete` does one; returns their ids and names.
-    static func deleteAll(ownerID: String, now: Date, on database: some PostgresQuerying) throws -> [(id: String, name: String)] {
+    /// Deletes every client of the owner as `delete` does one; returns their ids and names.
+    static func deleteAll(owner: APIClientOwner, now: Date, on database: some PostgresQuerying) throws -> [(id: String, name: String)] {
         let rows = try database.query("""
             WITH gone AS (
-                DELETE FROM api_clients WHERE user_id = \(ownerID) RETURNING id, name
+                DELETE FROM api_clients c WHERE \(owner.condition) RETURNING c.id, c.name
             ), revoked AS (
                 INSERT INTO api_client_revoked_tokens (token_hash, revoked_at)
                 SELECT t.token_hash, \(now) FROM api_client_tokens t JOIN gone ON gone.id = t.client_id

@@ -10,10 +10,11 @@ enum TokenController {
         }
         let (grant, _) = try APIClientAuthenticator.authenticate(token: token, requiring: nil,
                                                                  reading: PrincipalRead<Never>?.none, context: context)
-        guard let client = try APIClientStore.find(grant.clientID, ownerID: grant.ownerID, on: context.database) else {
+        guard let client = try APIClientStore.find(grant.clientID, owner: grant.owner, on: context.database) else {
             throw Authenticator.invalidToken("revoked")
         }
-        let user = try Principal.apiClient(grant).user(on: context.database)
+        // The person a user's client acts for; a site's client acts for none (its owner says whose it is).
+        let user = grant.owner.userID == nil ? nil : try Principal.apiClient(grant).user(on: context.database)
         // The token presented, which during a rotation's grace period is the old one: its own hint and end.
         guard let presented = try APIClientStore.token(hash: SecretDigest.sha256(token), on: context.database) else {
             throw Authenticator.invalidToken("revoked")
@@ -22,7 +23,8 @@ enum TokenController {
             ("client", client.json()),
             ("token", .object([("hint", .string(presented.hint)), ("expires_at", .time(presented.expiresAt)),
                                ("rotated_out", .bool(presented.rotatedOut))])),
-            ("user", .object([("id", .string(user.id)), ("email", .string(user.email))])),
+            ("owner", client.owner.json),
+            ("user", .optional(user) { .object([("id", .string($0.id)), ("email", .string($0.email))]) }),
         ]))
     }
 }

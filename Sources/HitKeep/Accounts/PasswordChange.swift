@@ -8,13 +8,14 @@ enum PasswordChange {
     static func apply(newPasswordHash: String, keepingSession sessionHash: [UInt8]?, revokingAPIClients: Bool,
                       by author: AuditLog.Author, on database: some PostgresQuerying) throws {
         let kept = sessionHash.map { PostgresBytes($0) }
+        let userID = try author.person()
         try database.transaction(begin: "BEGIN") {
-            try PasswordChangeThrottle.clear(userID: author.userID, on: database)
+            try PasswordChangeThrottle.clear(userID: userID, on: database)
             try database.query("""
-                UPDATE users SET password_hash = \(newPasswordHash), updated_at = \(author.now) WHERE id = \(author.userID)
+                UPDATE users SET password_hash = \(newPasswordHash), updated_at = \(author.now) WHERE id = \(userID)
                 """)
             try database.query("""
-                DELETE FROM sessions WHERE user_id = \(author.userID) AND (\(kept)::bytea IS NULL OR token_hash <> \(kept)::bytea)
+                DELETE FROM sessions WHERE user_id = \(userID) AND (\(kept)::bytea IS NULL OR token_hash <> \(kept)::bytea)
                 """)
             try AuditLog.record("password.changed", by: author, on: database)
             if revokingAPIClients {

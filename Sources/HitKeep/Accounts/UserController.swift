@@ -14,14 +14,14 @@ enum UserController {
 
     @Sendable static func changePassword(_ request: Request, _ context: RequestContext) throws -> Response {
         let principal = try context.authenticate(request, .sessionOnly)
-        guard case .session(_, let sessionHash) = principal else { throw DomainError.notFound() }
+        guard case .session(let user, let sessionHash) = principal else { throw DomainError.notFound() }
         let body = try JSONRequestBody(request, allowed: ["current_password", "new_password", "revoke_api_clients"])
         let current = try body.requiredString("current_password", missingCode: "invalid_password")
         let new = try body.requiredString("new_password", missingCode: "invalid_password")
         let revokeAPIClients = try body.bool("revoke_api_clients") ?? false
         try PasswordPolicy.validate(new, field: "new_password")
-        try PasswordChangeThrottle.reserve(userID: principal.userID, context: context)
-        guard let storedHash = try UserStore.passwordHash(userID: principal.userID, on: context.database),
+        try PasswordChangeThrottle.reserve(userID: user.id, context: context)
+        guard let storedHash = try UserStore.passwordHash(userID: user.id, on: context.database),
               current.utf8.count <= PasswordPolicy.maximumBytes,
               PasswordHasher.verify(current, against: storedHash) else {
             // The reservation stands as the recorded failure.

@@ -84,28 +84,54 @@ public enum Administration {
         try SiteMaintenance.delete(site, by: .commandLine(for: ownerID, at: Date()), on: connection)
     }
 
-    /// Creates an API client and returns its token, which is shown this once.
+    /// Creates an API client for the user with `ownerEmail` and returns its token, which is shown
+    /// this once.
     public static func createClient(ownerEmail: String, name: String, scopes: [String], siteIDs: [String],
                                     expiresInDays: Int?, configuration: Configuration,
                                     on connection: PostgresConnection) throws -> (id: String, token: String) {
         let owner = try user(ownerEmail, on: connection)
-        let now = Date()
+        return try createClient(for: .user(owner.id), name: name, scopes: scopes, siteIDs: siteIDs.isEmpty ? nil : siteIDs,
+                                expiresInDays: expiresInDays, by: .commandLine(for: owner.id, at: Date()),
+                                configuration: configuration, on: connection)
+    }
+
+    /// Creates an API client owned by the site `siteID` and returns its token, which is shown this
+    /// once. It is logged for the site's owners and admins; no person created it.
+    public static func createSiteClient(siteID: String, name: String, scopes: [String], expiresInDays: Int?,
+                                        configuration: Configuration,
+                                        on connection: PostgresConnection) throws -> (id: String, token: String) {
+        let (_, site) = try ownedSite(siteID, on: connection)
+        return try createClient(for: .site(site.id), name: name, scopes: scopes, siteIDs: nil, expiresInDays: expiresInDays,
+                                by: .commandLine(for: nil, at: Date()), configuration: configuration, on: connection)
+    }
+
+    private static func createClient(for owner: APIClientOwner, name: String, scopes: [String], siteIDs: [String]?,
+                                      expiresInDays: Int?, by author: AuditLog.Author, configuration: Configuration,
+                                      on connection: PostgresConnection) throws -> (id: String, token: String) {
         let new = APIClientStore.New(
             name: try APIClientSettings.name(name),
             description: "",
-            scopes: scopes.isEmpty ? Scope.allCases.sorted() : try APIClientSettings.scopes(scopes),
-            siteIDs: siteIDs.isEmpty ? nil : try APIClientSettings.siteIDs(siteIDs),
-            expiresAt: try APIClientSettings.expiry(at: nil, inDays: expiresInDays, now: now, configuration: configuration)
+            scopes: scopes.isEmpty ? owner.defaultScopes : try APIClientSettings.scopes(scopes, for: owner),
+            siteIDs: try siteIDs.map { ids throws(DomainError) in try APIClientSettings.siteIDs(ids) },
+            expiresAt: try APIClientSettings.expiry(at: nil, inDays: expiresInDays, now: author.now, configuration: configuration)
         )
-        let (client, token) = try APIClientIssuer.issue(new, by: .commandLine(for: owner.id, at: now), on: connection)
+        let (client, token) = try APIClientIssuer.issue(new, for: owner, by: author, on: connection)
         return (client.id, token)
     }
 
-    /// The owner's clients, newest first, as the API lists them (no token, no hash).
+    /// The clients of the user with `ownerEmail`, newest first, as the API lists them (no token, no hash).
     public static func listClients(ownerEmail: String, on connection: PostgresConnection) throws -> Listing {
-        let owner = try user(ownerEmail, on: connection)
+        try listClients(of: .user(try user(ownerEmail, on: connection).id), on: connection)
+    }
+
+    /// The clients the site `siteID` owns, newest first.
+    public static func listSiteClients(siteID: String, on connection: PostgresConnection) throws -> Listing {
+        try listClients(of: .site(try ownedSite(siteID, on: connection).site.id), on: connection)
+    }
+
+    private static func listClients(of owner: APIClientOwner, on connection: PostgresConnection) throws -> Listing {
         let columns = APIClient.fieldNames
-        return Listing(columns: columns, rows: try APIClientStore.list(ownerID: owner.id, on: connection).map { client in
+        return Listing(columns: columns, rows: try APIClientStore.list(owner: owner, on: connection).map { client in
             let object = client.json()
             return columns.map { object[$0] ?? .null }
         })
@@ -114,8 +140,16 @@ public enum Administration {
     /// Deletes the client `id` of the user with `ownerEmail`; its tokens stop working at once.
     public static func deleteClient(id: String, ownerEmail: String, on connection: PostgresConnection) throws {
         let owner = try user(ownerEmail, on: connection)
-        guard try APIClientIssuer.revoke(id, by: .commandLine(for: owner.id, at: Date()), on: connection) else {
+        guard try APIClientIssuer.revoke(id, of: .user(owner.id), by: .commandLine(for: owner.id, at: Date()), on: connection) else {
             throw DomainError(.notFound, code: "client_not_found", detail: "\(ownerEmail) has no API client \(id)")
+        }
+    }
+
+    /// Deletes the client `id` of the site `siteID`; its tokens stop working at once.
+    public static func deleteSiteClient(id: String, siteID: String, on connection: PostgresConnection) throws {
+        let (_, site) = try ownedSite(siteID, on: connection)
+        guard try APIClientIssuer.revoke(id, of: .site(site.id), by: .commandLine(for: nil, at: Date()), on: connection) else {
+            throw DomainError(.notFound, code: "client_not_found", detail: "site \(siteID) has no API client \(id)")
         }
     }
 

@@ -9,23 +9,26 @@ public enum Principal: Sendable {
     /// profile is read by the few endpoints that show it (`user(on:)`), not by every request.
     case apiClient(APIClientGrant)
 
-    /// The person the request acts for: the signed-in user, or the token's owner.
-    public var userID: String {
+    /// The person the request acts for: the signed-in user, or the token's owner; nil for a site's
+    /// client, which acts for no person.
+    public var userID: String? {
         switch self {
         case .session(let user, _): user.id
-        case .apiClient(let grant): grant.ownerID
+        case .apiClient(let grant): grant.owner.userID
         }
     }
 
     /// The profile of the person the request acts for. A session has it at hand; for a token it is
     /// read now. The owner cannot be missing unless deleted since the token was looked up, and
     /// deleting a user deletes their tokens: then the token is as unknown as on the next request.
+    /// A site's client has no person; it cannot hold `user:read`, the scope that reaches here.
     func user(on database: some PostgresQuerying) throws -> User {
         switch self {
         case .session(let user, _):
             return user
         case .apiClient(let grant):
-            guard let owner = try UserStore.find(id: grant.ownerID, on: database) else {
+            guard let ownerID = grant.owner.userID else { throw Authenticator.insufficientScope(.userRead) }
+            guard let owner = try UserStore.find(id: ownerID, on: database) else {
                 throw Authenticator.invalidToken("invalid")
             }
             return owner
@@ -40,6 +43,12 @@ public enum Principal: Sendable {
         }
     }
 
+    /// The site that owns the request's API client, for a site's client; nil otherwise.
+    var owningSiteID: String? {
+        if case .apiClient(let grant) = self { return grant.owner.siteID }
+        return nil
+    }
+
     /// The API client whose list of sites (`api_client_sites`) limits what the request may see;
     /// nil for a session or a token that may use all of its owner's sites.
     var siteRestrictingClientID: String? {
@@ -52,9 +61,9 @@ public enum Principal: Sendable {
 /// particular sites. Its scopes are checked when it is looked up, against the one the endpoint needs.
 public struct APIClientGrant: Sendable {
     public var clientID: String
-    /// The user the client belongs to and acts for.
-    public var ownerID: String
+    /// The user the client belongs to and acts for, or the site it belongs to.
+    public var owner: APIClientOwner
     /// Whether the client may use only the sites listed for it, rather than every site its owner can
-    /// access. The list itself is read by the queries that need it.
+    /// access (always, for a site's client). The list itself is read by the queries that need it.
     public var restrictedToSites: Bool
 }

@@ -1,8 +1,10 @@
 import PostgresClient
 
-/// A read whose rows depend on who asks, written once over a one-row relation `principal` with two
-/// columns: `user_id`, the person the request acts for, and `restricting_client_id`, the API client
-/// whose list of sites limits what the request may see (NULL when nothing does).
+/// A read whose rows depend on who asks, written once over a one-row relation `principal` with three
+/// columns: `user_id`, the person the request acts for (NULL for a site's API client, which acts for
+/// no person); `restricting_client_id`, the API client whose list of sites limits what the request
+/// may see (NULL when nothing does); and `site_id`, the site that owns the API client (NULL but for
+/// a site's client).
 ///
 /// It runs in one of two forms. For a signed-in session (or the command line) the person is known
 /// before the read, and is bound as parameters. For a bearer token the read is joined to the token's
@@ -10,8 +12,8 @@ import PostgresClient
 /// lookup and then a read, and PostgreSQL runs the read only for a token that is valid and holds the
 /// scope. Either way the caller gets typed rows.
 struct PrincipalRead<Row>: Sendable {
-    /// A `SELECT` that refers to `principal.user_id` and `principal.restricting_client_id`, with the
-    /// read's own parameters. Its column names must not start with `token_`.
+    /// A `SELECT` that refers to `principal.user_id`, `principal.restricting_client_id` and
+    /// `principal.site_id`, with the read's own parameters. Its column names must not start with `token_`.
     let body: PostgresQuery
     /// The order of the rows, over the body's column names; applied to the whole statement, as a
     /// subquery's order is not kept by the query around it.
@@ -24,10 +26,12 @@ struct PrincipalRead<Row>: Sendable {
         self.decode = decode
     }
 
-    /// The read for a known person, limited by the sites of `clientID` if given.
-    func query(forUser userID: String, restrictedBy clientID: String?) -> PostgresQuery {
+    /// The read for a known person, limited by the sites of `clientID` if given; or, with no person,
+    /// for the client `clientID` that the site `siteID` owns.
+    func query(forUser userID: String?, restrictedBy clientID: String?, ownedBy siteID: String? = nil) -> PostgresQuery {
         ordered("""
-            SELECT read.* FROM (SELECT \(userID)::text AS user_id, \(clientID)::text AS restricting_client_id) principal
+            SELECT read.* FROM (SELECT \(userID)::text AS user_id, \(clientID)::text AS restricting_client_id,
+                                       \(siteID)::text AS site_id) principal
             CROSS JOIN LATERAL (\(body)) read
             """)
     }
@@ -51,11 +55,12 @@ struct PrincipalRead<Row>: Sendable {
 
     /// The rows as `principal`, already known, sees them.
     func rows(for principal: Principal, on database: some PostgresQuerying) throws -> [Row] {
-        try rows(forUser: principal.userID, restrictedBy: principal.siteRestrictingClientID, on: database)
+        try database.query(query(forUser: principal.userID, restrictedBy: principal.siteRestrictingClientID,
+                                 ownedBy: principal.owningSiteID)).map(decode)
     }
 
     /// The rows as the user sees them, limited by the sites of `clientID` if given.
-    func rows(forUser userID: String, restrictedBy clientID: String? = nil, on database: some PostgresQuerying) throws -> [Row] {
+    func rows(forUser userID: String?, restrictedBy clientID: String? = nil, on database: some PostgresQuerying) throws -> [Row] {
         try database.query(query(forUser: userID, restrictedBy: clientID)).map(decode)
     }
 

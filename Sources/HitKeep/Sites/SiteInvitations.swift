@@ -14,7 +14,7 @@ enum SiteInvitations {
     }
 
     /// Invites `email` to the site with `role`; 409 if its person is a member or invited already.
-    static func invite(_ email: String, to siteID: String, role: SiteRole, invitedBy userID: String, now: Date,
+    static func invite(_ email: String, to siteID: String, role: SiteRole, invitedBy userID: String?, now: Date,
                        on database: some PostgresQuerying) throws -> Invitation {
         let rows = try database.query("""
             WITH member AS (

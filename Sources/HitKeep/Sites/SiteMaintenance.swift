@@ -20,13 +20,15 @@ enum SiteMaintenance {
         return updated
     }
 
-    /// Deletes the site with its members, invitations, client restrictions and analytics data
-    /// (ON DELETE CASCADE).
+    /// Deletes the site with its members, invitations, client restrictions, its own API clients and
+    /// analytics data (ON DELETE CASCADE). Its clients' tokens are kept as revoked, so that the next
+    /// request with one is told so.
     static func delete(_ site: Site, by author: AuditLog.Author, on database: some PostgresQuerying) throws {
         try database.transaction(begin: "BEGIN") {
             // Recorded first, while the site's admins are still there to be told.
             try AuditLog.recordSiteChange("site.deleted", site: site.id, by: author, target: site.id, detail: site.domain,
                                           on: database)
+            _ = try APIClientStore.deleteAll(owner: .site(site.id), now: author.now, on: database)
             try database.query("DELETE FROM sites WHERE id = \(site.id)")
         }
     }

@@ -10,7 +10,7 @@ enum SiteRegistration {
         let name = try SiteName.validate(name ?? SiteName.defaultName(forDomain: domain))
         let timezone = try TimeZoneName.validate(timezone ?? "UTC")
         return try database.transaction(begin: "BEGIN") {
-            let site = try SiteStore.create(domain: domain, name: name, timezone: timezone, ownerID: author.userID,
+            let site = try SiteStore.create(domain: domain, name: name, timezone: timezone, ownerID: try author.person(),
                                             now: author.now, on: database)
             try AuditLog.recordSiteChange("site.created", site: site.id, by: author, target: site.id, detail: site.domain,
                                           on: database)

@@ -10,6 +10,7 @@ import * as sitesView from "./views/sites.js";
 import * as statsView from "./views/stats.js";
 import * as breakdownView from "./views/breakdown.js";
 import * as apiClientsView from "./views/api-clients.js";
+import * as siteAPIClientsView from "./views/site-api-clients.js";
 import * as passwordView from "./views/password.js";
 import * as securityLogView from "./views/security-log.js";
 import * as apiReferenceView from "./views/api-reference.js";
@@ -22,6 +23,7 @@ const routes = [
   { pattern: /^\/sites\/?$/, view: sitesView, section: "sites" },
   { pattern: /^\/sites\/(?<siteId>[0-9A-Za-z]{26})\/?$/, view: statsView, section: "sites" },
   { pattern: /^\/sites\/(?<siteId>[0-9A-Za-z]{26})\/breakdown\/(?<dimension>[a-z_]+)\/?$/, view: breakdownView, section: "sites" },
+  { pattern: /^\/sites\/(?<siteId>[0-9A-Za-z]{26})\/settings\/api-clients\/?$/, view: siteAPIClientsView, section: "sites" },
   { pattern: /^\/settings\/?$/, redirect: "/settings/api-clients" },
   { pattern: /^\/settings\/api-clients\/?$/, view: apiClientsView, section: "settings" },
   { pattern: /^\/settings\/password\/?$/, view: passwordView, section: "settings" },

@@ -1,6 +1,8 @@
-// Settings → API Clients: named bearer tokens. List, create (the token shown once, in a copy box),
-// rename in place, rotate (optionally keeping the old token alive for a grace period), delete one,
-// or revoke them all at once (after a suspected break-in).
+// API Clients: named bearer tokens. List, create (the token shown once, in a copy box), rename in
+// place, rotate (optionally keeping the old token alive for a grace period), delete one, or revoke
+// them all at once (after a suspected break-in). One component for every owner of clients: the
+// signed-in person (Settings → API Clients) and a site (the site's Settings → API Clients), told
+// apart by the owner it is given.
 
 import { del, get, post, put } from "../api.js";
 import { announce, h, uid } from "../dom.js";
@@ -54,11 +56,34 @@ function endOfDay(isoDate) {
   return new Date(year, month - 1, day + 1, 0, 0, 0, 0).toISOString();
 }
 
+/** Settings → API Clients: the signed-in person's own clients. */
 export async function render(context) {
   context.setTitle("API Clients");
   const [clients, sites] = await Promise.all([get("/api/user/api-clients"), get("/api/sites")]);
   if (context.signal.aborted) return;
-  const siteNames = new Map(sites.map((site) => [site.id, site.name]));
+  renderClients(context, clients, {
+    base: "/api/user/api-clients",
+    sites,
+    nav: settingsNav("/settings/api-clients"),
+    heading: "API Clients",
+    lead: ["Named, long-lived tokens for dashboards, CI jobs and internal tools. Each is sent as ",
+      h("code", {}, "Authorization: Bearer <token>"), " and can be revoked on its own."],
+  });
+}
+
+/**
+ * The list and the New API Client form for the clients under `owner.base` (`/api/user/api-clients`
+ * or `/api/sites/{id}/api-clients`). `owner.site`, when given, is the site that owns them: its
+ * clients reach that site alone and can never hold `user:read`, so the form offers neither, and
+ * there is no "revoke all"; `owner.members` names who created each. `owner.sites` are the sites a
+ * user's client may be limited to.
+ */
+export function renderClients(context, clients, owner) {
+  const site = owner.site || null;
+  const sites = site ? [site] : owner.sites;
+  const siteNames = new Map(sites.map((item) => [item.id, item.name]));
+  const memberNames = new Map((owner.members || []).filter((m) => m.user_id).map((m) => [m.user_id, m.name || m.email]));
+  const clientPath = (client) => `${owner.base}/${client.id}`;
 
   const tokenSlot = h("div", { class: "token-slot" });
   const list = h("ul", { class: "client-list", "aria-label": "API clients" });
@@ -69,6 +94,7 @@ export async function render(context) {
   // --- the list -------------------------------------------------------------------------------
 
   function sitesText(client) {
+    if (site) return `${site.name} only`;
     if (client.site_ids === null) return "All sites, including ones added later";
     return client.site_ids.map((id) => siteNames.get(id) || "a site you no longer see").join(", ");
   }
@@ -96,7 +122,8 @@ export async function render(context) {
           : [],
         fact("Scopes", h("ul", { class: "scope-list" }, client.scopes.map((scope) => h("li", {}, h("code", {}, scope))))),
         fact("Sites", sitesText(client)),
-        fact("Created", format.dateTime(client.created_at)),
+        fact("Created", format.dateTime(client.created_at),
+          site ? (client.created_by ? ` by ${memberNames.get(client.created_by) || "a former member"}` : " at the server's command line") : null),
         fact("Last used", client.last_used_at
           ? h("time", { datetime: client.last_used_at, title: format.dateTime(client.last_used_at) }, format.relative(client.last_used_at))
           : "Never"),
@@ -128,7 +155,7 @@ export async function render(context) {
     list.replaceChildren(...items.map(clientCard));
     empty.hidden = items.length > 0;
     list.hidden = items.length === 0;
-    revokeAllButton.hidden = items.length === 0;
+    revokeAllButton.hidden = site !== null || items.length === 0;
   }
 
   function replaceCard(card, client) {
@@ -188,7 +215,7 @@ export async function render(context) {
       }
     });
     onSubmit(form, async (data) => {
-      const updated = await put(`/api/user/api-clients/${client.id}`, { name: data.get("name") });
+      const updated = await put(clientPath(client), { name: data.get("name") });
       const fresh = replaceCard(card, updated);
       fresh.querySelector(".client-actions button").focus();
       announce(`Renamed to ${updated.name}.`);
@@ -219,7 +246,7 @@ export async function render(context) {
             h("button", { type: "submit", class: "button primary" }, "Rotate token")));
         onSubmit(form, async (data) => {
           const graceSeconds = Number(data.get("grace_seconds"));
-          const result = await post(`/api/user/api-clients/${client.id}/rotate`, { grace_seconds: graceSeconds });
+          const result = await post(`${clientPath(client)}/rotate`, { grace_seconds: graceSeconds });
           close({ result, graceSeconds });
         }, (error) => (error.code === "invalid_grace_seconds" ? "grace_seconds" : null));
         return form;
@@ -244,7 +271,7 @@ export async function render(context) {
           h("div", { class: "dialog-actions" }, keep,
             h("button", { type: "submit", class: "button danger" }, "Delete API client")));
         onSubmit(form, async () => {
-          await del(`/api/user/api-clients/${client.id}`);
+          await del(clientPath(client));
           close(true);
         });
         return form;
@@ -259,7 +286,7 @@ export async function render(context) {
     if (panel) panel.remove();
     empty.hidden = clients.length > 0;
     list.hidden = clients.length === 0;
-    revokeAllButton.hidden = clients.length === 0;
+    revokeAllButton.hidden = site !== null || clients.length === 0;
     (next ? next.querySelector("button") : newButton).focus();
     announce(`${client.name} deleted. Its token no longer works.`);
   }
@@ -279,7 +306,7 @@ export async function render(context) {
           formAlert(),
           h("div", { class: "dialog-actions" }, keep,
             h("button", { type: "submit", class: "button danger" }, "Revoke all API clients")));
-        onSubmit(form, async () => close(await del("/api/user/api-clients")));
+        onSubmit(form, async () => close(await del(owner.base)));
         return form;
       },
     });
@@ -302,7 +329,8 @@ export async function render(context) {
     hint: "Say what uses it, e.g. grafana-reader or ci-exporter.",
   });
   const description = textField({ label: "Description", name: "description", autocomplete: "off", hint: "Optional." });
-  const scopeBoxes = SCOPES.map(([scope, label]) => {
+  // A site's client acts for no person, so it cannot read one.
+  const scopeBoxes = SCOPES.filter(([scope]) => !(site && scope === "user:read")).map(([scope, label]) => {
     const id = uid("scope");
     return h("div", { class: "check" },
       h("input", { type: "checkbox", id, name: "scopes", value: scope, checked: true }),
@@ -312,13 +340,13 @@ export async function render(context) {
 
   const allSitesId = uid("all-sites");
   const someSitesId = uid("some-sites");
-  const siteBoxes = sites.map((site) => {
+  const siteBoxes = site ? [] : sites.map((item) => {
     const id = uid("site");
     return h("div", { class: "check nested" },
-      h("input", { type: "checkbox", id, name: "site_ids", value: site.id, disabled: true }),
-      h("label", { for: id }, site.name, h("span", { class: "check-text" }, site.domain)));
+      h("input", { type: "checkbox", id, name: "site_ids", value: item.id, disabled: true }),
+      h("label", { for: id }, item.name, h("span", { class: "check-text" }, item.domain)));
   });
-  const siteChoice = fieldGroup({
+  const siteChoice = site ? null : fieldGroup({
     legend: "Sites", name: "sites", children: [
       h("div", { class: "check" },
         h("input", { type: "radio", id: allSitesId, name: "site_mode", value: "all", checked: true }),
@@ -329,7 +357,7 @@ export async function render(context) {
       siteBoxes,
     ],
   });
-  siteChoice.wrapper.addEventListener("change", (event) => {
+  siteChoice?.wrapper.addEventListener("change", (event) => {
     if (event.target.name !== "site_mode") return;
     const some = event.target.value === "some";
     for (const box of siteChoice.wrapper.querySelectorAll('input[name="site_ids"]')) box.disabled = !some;
@@ -355,7 +383,7 @@ export async function render(context) {
   const form = h("form", { class: "new-client-form", "aria-labelledby": `${formId}-heading` },
     formAlert(),
     h("div", { class: "form-grid two" }, name.wrapper, description.wrapper),
-    scopes.wrapper, siteChoice.wrapper,
+    scopes.wrapper, siteChoice ? siteChoice.wrapper : h("p", { class: "hint" }, `Its token reaches ${site?.name} only, and keeps working whoever leaves the site.`),
     h("div", { class: "form-grid two" }, expiry.wrapper),
     h("div", { class: "inline-actions" }, h("button", { type: "submit", class: "button primary" }, "Create API client"), cancelNew));
   const formSection = h("section", { class: "card new-client", id: formId, hidden: true, "aria-labelledby": `${formId}-heading` },
@@ -383,7 +411,7 @@ export async function render(context) {
       return;
     }
     body.scopes = chosenScopes;
-    if (data.get("site_mode") === "some") {
+    if (siteChoice && data.get("site_mode") === "some") {
       const chosenSites = data.getAll("site_ids");
       if (chosenSites.length === 0) {
         setFieldError(siteChoice.wrapper, "Choose at least one site, or allow all sites.");
@@ -403,12 +431,12 @@ export async function render(context) {
     } else if (choice !== "never") {
       body.expires_in_days = Number(choice);
     }
-    const created = await post("/api/user/api-clients", body);
+    const created = await post(owner.base, body);
     const { token, ...client } = created;
     clients.unshift(client);
     renderList(clients);
     form.reset();
-    for (const box of siteChoice.wrapper.querySelectorAll('input[name="site_ids"]')) box.disabled = true;
+    for (const box of siteChoice?.wrapper.querySelectorAll('input[name="site_ids"]') || []) box.disabled = true;
     expiryDate.hidden = true;
     formSection.hidden = true;
     newButton.setAttribute("aria-expanded", "false");
@@ -420,13 +448,11 @@ export async function render(context) {
 
   renderList(clients);
   context.main.append(h("div", { class: "page" },
-    settingsNav("/settings/api-clients"),
+    owner.nav,
     h("div", { class: "page-head" },
-      h("h1", {}, "API Clients"),
-      h("div", { class: "inline-actions" }, revokeAllButton, newButton)),
-    h("p", { class: "lead" },
-      "Named, long-lived tokens for dashboards, CI jobs and internal tools. Each is sent as ",
-      h("code", {}, "Authorization: Bearer <token>"), " and can be revoked on its own."),
+      h("h1", {}, owner.heading),
+      h("div", { class: "inline-actions" }, site ? null : revokeAllButton, newButton)),
+    h("p", { class: "lead" }, owner.lead),
     tokenSlot,
     formSection,
     empty,

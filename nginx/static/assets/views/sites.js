@@ -1,5 +1,6 @@
 // Sites: the list, "Add site", the snippet that puts the tracker on a site's pages, and for admins
-// and owners a site's name and time zone; an owner deletes a site by typing its domain.
+// and owners a site's name and time zone and its settings (the site's own API clients); an owner
+// deletes a site by typing its domain.
 
 import { del, get, post, put } from "../api.js";
 import { announce, h } from "../dom.js";
@@ -71,6 +72,8 @@ function siteCard(site) {
       fresh.querySelector(".site-actions button").focus();
       announce(`${updated.name} saved.`);
     } }, "Edit"));
+    actions.push(h("a", { class: "button", href: `/sites/${site.id}/settings/api-clients` },
+      "Settings", h("span", { class: "sr-only" }, ` of ${site.name}`)));
   }
   if (site.role === "owner") {
     actions.push(h("button", { type: "button", class: "button danger", "aria-label": `Delete ${site.domain}`, onclick: async (event) => {
