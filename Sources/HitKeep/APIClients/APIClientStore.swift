@@ -5,6 +5,7 @@ import PostgresClient
 enum APIClientStore {
     private static let select: PostgresQuery = """
         SELECT c.id, c.name, c.description, c.scopes, c.created_at, c.updated_at, c.expires_at, c.last_used_at,
+               c.rate_limit_per_minute,
                (SELECT hint FROM api_client_tokens t WHERE t.client_id = c.id
                 ORDER BY t.expires_at IS NOT NULL, t.created_at DESC LIMIT 1) AS token_hint,
                -- A token rotated out with a grace period, while it still works. now() is the
@@ -25,6 +26,8 @@ enum APIClientStore {
         var scopes: [Scope]
         var siteIDs: [String]?
         var expiresAt: Date?
+        /// nil until the token policy gives its default (`TokenPolicy.admit`).
+        var rateLimitPerMinute: Int? = nil
     }
 
     struct Changes {
@@ -35,6 +38,7 @@ enum APIClientStore {
         var siteIDs: [String]??
         /// Outer nil: unchanged; inner nil: never expires.
         var expiresAt: Date??
+        var rateLimitPerMinute: Int?
     }
 
     static func list(ownerID: String, on database: some PostgresQuerying) throws -> [APIClient] {
@@ -49,6 +53,12 @@ enum APIClientStore {
             .first.map { try APIClient(row: $0) }
     }
 
+    /// The client `id`, whoever owns it: for the instance admin's list of clients that break the
+    /// token policy.
+    static func find(anyOwner id: String, on database: some PostgresQuerying) throws -> APIClient? {
+        try database.query("\(select) WHERE c.id = \(id)").first.map { try APIClient(row: $0) }
+    }
+
     /// Creates the client and returns it with its token, shown this once.
     static func create(_ new: New, ownerID: String, now: Date, on database: some PostgresQuerying) throws -> (APIClient, String) {
         // The owner's row is locked so that concurrent creations count each other.
@@ -61,9 +71,10 @@ enum APIClientStore {
         }
         let id = ULID(date: now).description
         try database.query("""
-            INSERT INTO api_clients (id, user_id, name, description, scopes, restricted_to_sites, created_at, updated_at, expires_at)
+            INSERT INTO api_clients (id, user_id, name, description, scopes, restricted_to_sites, created_at, updated_at, expires_at,
+                                     rate_limit_per_minute)
             VALUES (\(id), \(ownerID), \(new.name), \(new.description), \(new.scopes.map(\.rawValue)), \(new.siteIDs != nil),
-                    \(now), \(now), \(new.expiresAt))
+                    \(now), \(now), \(new.expiresAt), \(new.rateLimitPerMinute))
             """)
         if let siteIDs = new.siteIDs {
             try replaceSites(of: id, ownedBy: ownerID, with: siteIDs, on: database)
@@ -86,6 +97,7 @@ enum APIClientStore {
                 scopes = coalesce(\(changes.scopes?.map(\.rawValue))::text[], scopes),
                 restricted_to_sites = CASE WHEN \(setSites) THEN \((changes.siteIDs ?? nil) != nil) ELSE restricted_to_sites END,
                 expires_at = CASE WHEN \(setExpiry) THEN \(changes.expiresAt ?? nil)::timestamptz ELSE expires_at END,
+                rate_limit_per_minute = coalesce(\(changes.rateLimitPerMinute)::int, rate_limit_per_minute),
                 updated_at = \(now)
             WHERE id = \(id) AND user_id = \(ownerID)
             RETURNING id

@@ -95,9 +95,10 @@ public enum Administration {
             description: "",
             scopes: scopes.isEmpty ? Scope.allCases.sorted() : try APIClientSettings.scopes(scopes),
             siteIDs: siteIDs.isEmpty ? nil : try APIClientSettings.siteIDs(siteIDs),
-            expiresAt: try APIClientSettings.expiry(at: nil, inDays: expiresInDays, now: now, configuration: configuration)
+            expiresAt: try APIClientSettings.expiry(at: nil, inDays: expiresInDays, now: now)
         )
-        let (client, token) = try APIClientIssuer.issue(new, by: .commandLine(for: owner.id, at: now), on: connection)
+        let (client, token) = try APIClientIssuer.issue(new, by: .commandLine(for: owner.id, at: now), configuration: configuration,
+                                                        on: connection)
         return (client.id, token)
     }
 
