@@ -52,8 +52,9 @@ public struct QuotaLeases {
                 let state = pot.acquired
                 guard Pot(state).belongs(tag: tag, window: window) else { return .empty }
                 let current = Pot(state)
-                if current.exhausted { return .exhausted }
-                if current.left == 0 { return .empty }
+                // Units credited by a lease that raced the one that found the store empty are
+                // still spent before the window counts as exhausted.
+                if current.left == 0 { return current.exhausted ? .exhausted : .empty }
                 if hk_word_compare_exchange(pot, state, state - 1) != 0 { return .spent(left: Int(current.left) - 1) }
             }
         }

@@ -17,12 +17,14 @@ enum QuotaLedger {
     /// fails afterwards does not give back what its pool leased (the pool keeps spending it).
     static func lease(_ clientID: String, windowStart: Date, chunk: Int, limit: Int,
                       on database: some PostgresQuerying) throws -> Lease {
+        let grant = min(chunk, limit)
         let rows = try database.query("""
             INSERT INTO api_client_rate_windows AS w (client_id, window_start, taken, last_grant)
-            VALUES (\(clientID), \(windowStart), least(\(chunk), \(limit)), least(\(chunk), \(limit)))
+            VALUES (\(clientID), \(windowStart), \(grant)::int8, \(grant)::int8)
             ON CONFLICT (client_id, window_start) DO UPDATE
-                SET taken = least(w.taken + excluded.last_grant, \(limit)), last_grant = least(excluded.last_grant, \(limit) - w.taken)
-                WHERE w.taken < \(limit)
+                SET taken = least(w.taken + excluded.last_grant, \(limit)::int8),
+                    last_grant = least(excluded.last_grant, \(limit)::int8 - w.taken)
+                WHERE w.taken < \(limit)::int8
             RETURNING taken, last_grant
             """)
         guard let row = rows.first else { return Lease(granted: 0, taken: limit) }
