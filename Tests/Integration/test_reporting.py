@@ -13,7 +13,8 @@ from stack import REPO, StackError
 README = REPO / "README.md"
 SECRET_TABLES = ["users", "sessions", "api_clients", "api_client_tokens", "api_client_revoked_tokens", "events",
                  "session_hours", "traffic_hourly", "dimension_counts", "entry_exit_counts", "sites", "audit_log"]
-VIEWS = ["reporting.sites", "reporting.daily_stats", "reporting.top_pages_daily", "reporting.api_clients"]
+VIEWS = ["reporting.sites", "reporting.daily_stats", "reporting.top_pages_daily", "reporting.api_clients",
+         "reporting.api_client_usage"]
 TOKEN_HASH = "c0ffee" * 10 + "abcd"
 
 
