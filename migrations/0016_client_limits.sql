@@ -17,11 +17,11 @@ CREATE TABLE token_policy (
     CHECK (max_rate_limit_per_minute >= default_rate_limit_per_minute)
 );
 
--- Requests a minute each client may make. Clients made before this migration get the default the
--- policy starts with.
+-- Requests a minute each client may make. Clients made before this migration, and rows written by
+-- anything but the server (which always gives the policy's value), get the default the policy
+-- starts with.
 ALTER TABLE api_clients ADD COLUMN rate_limit_per_minute integer NOT NULL DEFAULT 600
     CHECK (rate_limit_per_minute BETWEEN 1 AND 1000000000);
-ALTER TABLE api_clients ALTER COLUMN rate_limit_per_minute DROP DEFAULT;
 
 -- The rate limiter's ledger: how many requests of each client's minute have been handed out, in
 -- chunks, to the pools (ClientRateLimiter.swift). One row per client per minute it was used in;

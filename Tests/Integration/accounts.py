@@ -412,9 +412,12 @@ def where_stored(stack, needles: Iterable[str], database: str = "hitkeep") -> li
                 conditions.append(f"strpos({column_ref}::text, {literal}) > 0")
         label = f"{schema}.{table}.{column}".replace("'", "''")
         checks.append(f"SELECT '{label}' WHERE EXISTS (SELECT 1 FROM {target} WHERE {' OR '.join(conditions)})")
-    if not checks:
-        return []
-    return [row[0] for row in stack.sql(" UNION ALL ".join(checks), database=database)]
+    found = []
+    # In batches: one statement for every column of the schema outgrows the limit of one argument
+    # to psql (128 KiB).
+    for start in range(0, len(checks), 25):
+        found += [row[0] for row in stack.sql(" UNION ALL ".join(checks[start:start + 25]), database=database)]
+    return found
 
 
 def one_value(stack, query: str, database: str = "hitkeep") -> Optional[str]:

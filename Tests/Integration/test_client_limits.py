@@ -18,7 +18,7 @@ import time
 import pytest
 
 from accounts import (ALL_SCOPES, Api, assert_json, assert_problem, deployment, new_http_session, one_value,  # noqa: F401
-                      people, unique, unique_domain)
+                      people, run_cli, unique, unique_domain)
 from stack import REQUEST_TIMEOUT, wait_until
 
 RATE_LIMIT_RE = re.compile(r'^"api-client";r=(\d+);t=(\d+)$')
@@ -103,6 +103,17 @@ def test_the_client_carries_its_rate_limit_the_policy_default_when_none_is_given
     response = api.with_token(chosen["token"]).get("/api/sites")
     assert response.status_code == 200
     assert policy_quota(response) == 90
+
+
+def test_the_command_line_sets_a_rate_limit_and_refuses_a_bad_one(stack, people):
+    api = people.new()
+    made = run_cli(stack, "client", "create", "--owner", api.user.email, "--name", "cron", "--rate-limit", "77")
+    assert made.returncode == 0, made.stderr
+    assert one_value(stack, f"SELECT rate_limit_per_minute FROM api_clients WHERE user_id = '{api.user.id}'") == "77"
+    for bad in ["0", "-1", str(10**12)]:
+        refused = run_cli(stack, "client", "create", "--owner", api.user.email, "--name", "cron", f"--rate-limit={bad}")
+        assert refused.returncode != 0 and "rate_limit_per_minute" in refused.stderr, refused.stderr
+    assert client_count(stack, api.user.id) == "1"
 
 
 def test_clients_expiring_within_seven_days_say_so(stack, people):

@@ -77,17 +77,22 @@ struct APIClientSettings {
         return nil
     }
 
-    /// `rate_limit_per_minute` as sent: nil when absent (the policy's default applies); a whole
-    /// number from 1 to the ceiling any policy may allow, or 400 `invalid_rate_limit`. Whether the
-    /// policy allows that many is `TokenPolicy.admit`'s to say.
+    /// `rate_limit_per_minute` as sent: nil when absent (the policy's default applies); otherwise as
+    /// `rateLimit(_:)` says. Whether the policy allows that many is `TokenPolicy.admit`'s to say.
     static func rateLimit(in body: JSONRequestBody) throws(DomainError) -> Int? {
         guard body.contains(rateLimitField) else { return nil }
-        let refusal = DomainError.invalid("invalid_rate_limit",
-                                          "\(rateLimitField) must be a whole number from 1 to \(TokenPolicy.ceilingRateLimit); omit it for the policy's default")
-        guard let limit = try? body.integer(rateLimitField),
-              (1...TokenPolicy.ceilingRateLimit).contains(limit) else { throw refusal }
+        guard let limit = try? body.integer(rateLimitField) else { throw rateLimitRefusal }
+        return try rateLimit(limit)
+    }
+
+    /// A whole number from 1 to the ceiling any policy may allow, or 400 `invalid_rate_limit`.
+    static func rateLimit(_ limit: Int) throws(DomainError) -> Int {
+        guard (1...TokenPolicy.ceilingRateLimit).contains(limit) else { throw rateLimitRefusal }
         return limit
     }
+
+    private static let rateLimitRefusal = DomainError.invalid(
+        "invalid_rate_limit", "\(rateLimitField) must be a whole number from 1 to \(TokenPolicy.ceilingRateLimit); omit it for the policy's default")
 
     static let rateLimitField = "rate_limit_per_minute"
 }

@@ -86,7 +86,7 @@ public enum Administration {
 
     /// Creates an API client and returns its token, which is shown this once.
     public static func createClient(ownerEmail: String, name: String, scopes: [String], siteIDs: [String],
-                                    expiresInDays: Int?, configuration: Configuration,
+                                    expiresInDays: Int?, rateLimitPerMinute: Int? = nil, configuration: Configuration,
                                     on connection: PostgresConnection) throws -> (id: String, token: String) {
         let owner = try user(ownerEmail, on: connection)
         let now = Date()
@@ -95,7 +95,8 @@ public enum Administration {
             description: "",
             scopes: scopes.isEmpty ? Scope.allCases.sorted() : try APIClientSettings.scopes(scopes),
             siteIDs: siteIDs.isEmpty ? nil : try APIClientSettings.siteIDs(siteIDs),
-            expiresAt: try APIClientSettings.expiry(at: nil, inDays: expiresInDays, now: now)
+            expiresAt: try APIClientSettings.expiry(at: nil, inDays: expiresInDays, now: now),
+            rateLimitPerMinute: try rateLimitPerMinute.map { limit throws(DomainError) in try APIClientSettings.rateLimit(limit) }
         )
         let (client, token) = try APIClientIssuer.issue(new, by: .commandLine(for: owner.id, at: now), configuration: configuration,
                                                         on: connection)

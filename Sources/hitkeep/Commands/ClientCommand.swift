@@ -19,13 +19,16 @@ struct ClientCommand: ParsableCommand {
         @Option(name: .customLong("site"), help: "Limit the client to this site id (repeatable); all sites when omitted.")
         var sites: [String] = []
         @Option(help: "Expire the token after this many days (1 to 3650).") var expiresInDays: Int?
+        @Option(help: "Requests a minute the token may make; the token policy's default when omitted.")
+        var rateLimit: Int?
         @OptionGroup var database: DatabaseOptions
 
         func run() throws {
             let connection = try database.connect()
             let created = try reportingProblems {
                 try Administration.createClient(ownerEmail: owner, name: name, scopes: scopes, siteIDs: sites,
-                                                expiresInDays: expiresInDays, configuration: database.configuration,
+                                                expiresInDays: expiresInDays, rateLimitPerMinute: rateLimit,
+                                                configuration: database.configuration,
                                                 on: connection)
             }
             print(created.token)
