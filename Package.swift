@@ -62,7 +62,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "HitKeepTests", dependencies: ["HitKeep"]),
+        .testTarget(name: "HitKeepTests", dependencies: [
+            "HitKeep",
+            .product(name: "RawStructuredFieldValues", package: "swift-http-structured-headers"),
+        ]),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient"]),
         .testTarget(name: "TextFormatsTests", dependencies: ["TextFormats"]),
         .testTarget(name: "ScoreboardTests", dependencies: ["Scoreboard"]),

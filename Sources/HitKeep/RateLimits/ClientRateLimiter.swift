@@ -26,6 +26,7 @@ final class ClientRateLimiter {
     /// The `RateLimit-Policy` field of the last limit seen: most workers serve few clients, and the
     /// field's text is the same for every request of a client.
     private var lastPolicy: (limit: Int, field: HTTPField)?
+    private var fields = RateLimitFields()
 
     init(board: Scoreboard) {
         leases = QuotaLeases(board: board)
@@ -62,7 +63,7 @@ final class ClientRateLimiter {
             remaining = admitted ? limit - lease.taken + (entry?.left(window: window) ?? 0) : 0
         }
         context.responseHeaders.append(policyField(limit: limit))
-        context.responseHeaders.append(RateLimitFields.state(remaining: min(remaining, limit), resetSeconds: resetSeconds))
+        context.responseHeaders.append(fields.state(remaining: min(remaining, limit), resetSeconds: resetSeconds))
         guard admitted else {
             var headers = ResponseHeaders()
             headers[.retryAfter] = String(resetSeconds)
@@ -73,7 +74,7 @@ final class ClientRateLimiter {
 
     private func policyField(limit: Int) -> HTTPField {
         if let lastPolicy, lastPolicy.limit == limit { return lastPolicy.field }
-        let field = RateLimitFields.policy(limit: limit)
+        let field = fields.policy(limit: limit)
         lastPolicy = (limit, field)
         return field
     }

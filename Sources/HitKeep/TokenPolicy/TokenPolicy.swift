@@ -54,7 +54,7 @@ public struct TokenPolicy: Sendable, Equatable {
     }
 
     /// The rules `client` breaks, as `{rule, detail}` objects; empty when it satisfies the policy.
-    func violations(of client: APIClient, now: Date) -> [(rule: String, detail: String)] {
+    func violations(of client: APIClient) -> [(rule: String, detail: String)] {
         var found: [(String, String)] = []
         if expiryRequired && client.expiresAt == nil {
             found.append(("expiry_required", "never expires, and the policy requires an expiry"))

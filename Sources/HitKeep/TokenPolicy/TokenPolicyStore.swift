@@ -53,7 +53,7 @@ enum TokenPolicyStore {
         for row in rows {
             let id = try row.decode(String.self, "id")
             guard let client = try APIClientStore.find(anyOwner: id, on: database) else { continue }
-            let broken = policy.violations(of: client, now: now)
+            let broken = policy.violations(of: client)
             guard !broken.isEmpty else { continue }
             listed.append(.object([
                 ("client", client.json(now: now)),
