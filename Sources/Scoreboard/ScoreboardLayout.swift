@@ -1,11 +1,13 @@
 /// Where each counter lies in the scoreboard, in 64-bit words from its start: a header for the pool
-/// as a whole and the roll-up process, then one slot per worker. Every word has a single writing
-/// process (the supervisor, one worker, or the roll-up), noted beside it, so no word ever needs a
-/// lock or an atomic read-modify-write. Slots start on a cache line of their own, so that workers
-/// on different cores do not invalidate each other's lines.
+/// as a whole and the roll-up process, one slot per worker, then the two shared tables. Every word
+/// of the header and the slots has a single writing process (the supervisor, one worker, or the
+/// roll-up), noted beside it, so none of them needs a lock or an atomic read-modify-write. Slots
+/// start on a cache line of their own, so that workers on different cores do not invalidate each
+/// other's lines. The shared tables (`QuotaLeases`, `UsageCounters`) are the exception: every worker
+/// writes them, with atomic compare-and-swap and add, and they are laid out in whole cache lines.
 struct ScoreboardLayout: Equatable {
     /// "hitkeep" and the layout's version: a worker of an older build refuses a newer board.
-    static let magic: UInt64 = 0x6869_746b_6565_7000 | 1
+    static let magic: UInt64 = 0x6869_746b_6565_7000 | 2
 
     /// The pool as a whole.
     enum Header {
@@ -73,7 +75,9 @@ struct ScoreboardLayout: Equatable {
     let routeCount: Int
 
     var slotWords: Int { (Slot.routes + routeCount * Route.words + 7) / 8 * 8 }
-    var totalWords: Int { Header.words + slotCount * slotWords }
+    var quotaLeasesOffset: Int { Header.words + slotCount * slotWords }
+    var usageCountersOffset: Int { quotaLeasesOffset + QuotaLeases.entryCount * QuotaLeases.entryWords }
+    var totalWords: Int { usageCountersOffset + UsageCounters.entryCount * UsageCounters.entryWords }
     var byteCount: Int { totalWords * MemoryLayout<UInt64>.size }
 
     func slotOffset(_ slot: Int) -> Int { Header.words + slot * slotWords }

@@ -789,6 +789,63 @@ def test_the_previous_token_leaves_the_card_when_its_grace_period_ends(journey, 
     assert gone.status_code == 204
 
 
+def test_a_client_shows_its_rate_limit_its_coming_expiry_and_its_usage(journey, page):
+    # The next test lists this client as breaking the policy it sets, then deletes it.
+    journey.require("clients")
+    created = journey.cookie_session().post(journey.base_url + "/api/user/api-clients",
+                                            json={"name": "usage-reader", "expires_in_days": 3, "rate_limit_per_minute": 120},
+                                            timeout=REQUEST_TIMEOUT)
+    assert created.status_code == 201, created.text
+    for _ in range(5):
+        assert journey.bearer(created.json()["token"], "/api/sites").status_code == 200
+    page.open(journey.base_url + "/settings/api-clients")
+    card = client_card(page, "usage-reader")
+    assert "Expires soon" in card.find_element(By.CSS_SELECTOR, ".badge").text
+    assert "120 requests a minute" in card.text
+
+    def counted():
+        page.open(journey.base_url + "/settings/api-clients")
+        caption = client_card(page, "usage-reader").find_element(By.CSS_SELECTOR, ".usage-chart figcaption")
+        return page.wait(lambda _: "Loading" not in caption.text and caption.text, "the usage chart did not load")
+
+    page.wait(lambda _: "Requests, last 30 days: 5" in counted(), "the chart does not show the 5 requests")
+    card = client_card(page, "usage-reader")
+    assert len(card.find_elements(By.CSS_SELECTOR, ".usage-bars g")) == 30
+    photograph(page, "api-client-usage")
+
+
+def test_an_admin_sets_the_token_policy_and_sees_the_clients_that_break_it(journey, page):
+    journey.require("clients")
+    page.open(journey.base_url + "/settings/token-policy")
+    default = page.find("input[name='default_rate_limit_per_minute']")
+    highest = page.find("input[name='max_rate_limit_per_minute']")
+    try:
+        default.clear()
+        default.send_keys("50")
+        highest.clear()
+        highest.send_keys("40")
+        page.find("form[aria-label='Token policy'] button[type='submit']").click()
+        assert "below" in field_error(page, highest)
+        highest.clear()
+        highest.send_keys("100")
+        page.find("form[aria-label='Token policy'] button[type='submit']").click()
+        page.wait(lambda _: "Last changed" in page.find("form[aria-label='Token policy'] [role='status']").text,
+                  "the policy was not saved")
+        listed = page.wait(lambda _: next((card for card in page.find_all(".client-card")
+                                           if "usage-reader" in card.text), None), "usage-reader is not listed")
+        assert "Rate limit too high" in listed.text
+        photograph(page, "token-policy")
+    finally:
+        session = journey.cookie_session()
+        for client in session.get(journey.base_url + "/api/user/api-clients", timeout=REQUEST_TIMEOUT).json():
+            if client["name"] == "usage-reader":
+                session.delete(journey.base_url + f"/api/user/api-clients/{client['id']}", timeout=REQUEST_TIMEOUT)
+        session.put(journey.base_url + "/api/admin/token-policy", timeout=REQUEST_TIMEOUT, json={
+            "max_lifetime_days": None, "expiry_required": False,
+            "allowed_scopes": ["ingest:write", "sites:read", "sites:write", "stats:read", "user:read"],
+            "default_rate_limit_per_minute": 600, "max_rate_limit_per_minute": 1000000})
+
+
 # --- 5. password and security log ------------------------------------------------------------------
 
 def test_change_password_and_read_the_security_log(journey, page):

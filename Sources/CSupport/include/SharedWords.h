@@ -44,6 +44,25 @@ static inline void hk_fence_release(void) {
     __atomic_thread_fence(__ATOMIC_RELEASE);
 }
 
+/* The shared tables (client quota leases, client usage counts) are written by every worker of the
+ * pool at once, so their words need true atomic read-modify-writes. Lock-free on x86-64 and arm64:
+ * a process killed in the middle of one leaves the word either before or after it, never torn. */
+
+/* Replaces `*word` by `desired` if it still holds `expected`; returns whether it did. */
+static inline int hk_word_compare_exchange(uint64_t *word, uint64_t expected, uint64_t desired) {
+    return __atomic_compare_exchange_n(word, &expected, desired, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+/* Adds atomically, whoever else adds at the same time. */
+static inline void hk_word_atomic_add(uint64_t *word, uint64_t amount) {
+    __atomic_fetch_add(word, amount, __ATOMIC_RELAXED);
+}
+
+/* Stores `value` and returns what the word held, in one step. */
+static inline uint64_t hk_word_exchange(uint64_t *word, uint64_t value) {
+    return __atomic_exchange_n(word, value, __ATOMIC_ACQ_REL);
+}
+
 /* A new file of `size` zero bytes in memory only (memfd_create, close-on-exec), whose descriptor a
  * child can inherit and map: anonymous shared memory does not survive exec. Returns the descriptor,
  * or -1 with errno set. memfd_create is a GNU extension that Swift's Glibc module does not export. */

@@ -21,6 +21,8 @@ struct APIClient: Sendable {
     /// The token a rotation replaced, while its grace period lasts.
     var previousTokenHint: String?
     var previousTokenExpiresAt: Date?
+    /// Requests a minute its token may make (`ClientRateLimiter`).
+    var rateLimitPerMinute: Int
 
     init(row: PostgresRow) throws {
         id = try row.decode(String.self, "id")
@@ -41,19 +43,26 @@ struct APIClient: Sendable {
         lastUsedAt = try row.decodeIfPresent(Date.self, "last_used_at")
         previousTokenHint = try row.decodeIfPresent(String.self, "previous_token_hint")
         previousTokenExpiresAt = try row.decodeIfPresent(Date.self, "previous_token_expires_at")
+        rateLimitPerMinute = try row.decode(Int.self, "rate_limit_per_minute")
     }
 
     func isExpired(at now: Date) -> Bool {
         expiresAt.map { $0 <= now } ?? false
     }
 
+    /// Whether it expires within the next 7 days (and has not yet): the dashboard flags it, so that
+    /// its owner rotates or replaces it before an integration breaks.
+    func expiresSoon(at now: Date) -> Bool {
+        expiresAt.map { $0 > now && $0 <= now.addingTimeInterval(TokenPolicy.expiringSoonWindow) } ?? false
+    }
+
     /// The members of `json()`, in order, for listings that show them as columns.
     static let fieldNames = ["id", "name", "description", "token_hint", "scopes", "site_ids", "created_at", "updated_at",
                              "expires_at", "last_used_at", "previous_token_hint", "previous_token_expires_at", "owner",
-                             "created_by"]
+                             "created_by", "rate_limit_per_minute", "expires_soon"]
 
-    /// The client object; `token` is added only by create and rotate.
-    func json(token: String? = nil) -> JSON {
+    /// The client object as of `now`; `token` is added only by create and rotate.
+    func json(token: String? = nil, now: Date = Date()) -> JSON {
         var members: [(String, JSON)] = [
             ("id", .string(id)),
             ("name", .string(name)),
@@ -69,6 +78,8 @@ struct APIClient: Sendable {
             ("previous_token_expires_at", .time(previousTokenExpiresAt)),
             ("owner", owner.json),
             ("created_by", .optional(createdBy, JSON.string)),
+            ("rate_limit_per_minute", .number(Double(rateLimitPerMinute))),
+            ("expires_soon", .bool(expiresSoon(at: now))),
         ]
         assert(members.map(\.0) == Self.fieldNames, "APIClient.fieldNames names json()'s members")
         if let token { members.append(("token", .string(token))) }

@@ -20,7 +20,8 @@ enum APIClientAuthenticator {
     /// against `now` cut down to microseconds. `holds_scope` is NULL when no scope is asked for.
     static func lookup(hash: PostgresBytes, now: Date, scope: Scope?) -> PostgresQuery {
         """
-        SELECT c.id AS client_id, c.user_id, c.site_id, CASE WHEN c.restricted_to_sites THEN c.id END AS restricting_client_id,
+        SELECT c.id AS client_id, c.user_id, c.site_id, c.rate_limit_per_minute,
+               CASE WHEN c.restricted_to_sites THEN c.id END AS restricting_client_id,
                \(scope?.rawValue) = ANY(c.scopes) AS holds_scope,
                CASE WHEN t.expires_at <= \(now) THEN 'revoked' WHEN c.expires_at <= \(now) THEN 'expired' END AS refusal,
                c.last_used_at IS NULL OR c.last_used_at <= \(now)::timestamptz - interval '60 seconds' AS last_use_stale
@@ -34,7 +35,8 @@ enum APIClientAuthenticator {
     static let grantColumns: PostgresQuery = """
         principal.client_id AS token_client_id, principal.user_id AS token_user_id, principal.site_id AS token_site_id,
         principal.restricting_client_id IS NOT NULL AS token_restricted, principal.holds_scope AS token_holds_scope,
-        principal.refusal AS token_refusal, principal.last_use_stale AS token_last_use_stale
+        principal.refusal AS token_refusal, principal.last_use_stale AS token_last_use_stale,
+        principal.rate_limit_per_minute AS token_rate_limit
         """
 
     /// Resolves the token to its grant and, in the same statement, runs `read` (if any) as its client
@@ -56,6 +58,10 @@ enum APIClientAuthenticator {
             throw Authenticator.invalidToken(refusal)
         }
         let clientID = try row.decode(String.self, "token_client_id")
+        context.apiClientID = clientID
+        // Before anything else the request does: a refused request writes nothing. Its read, if
+        // joined above, is thrown away.
+        try context.rateLimiter?.admit(clientID: clientID, limit: try row.decode(Int.self, "token_rate_limit"), context: context)
         let owner: APIClientOwner = if let siteID = try row.decodeIfPresent(String.self, "token_site_id") {
             .site(siteID)
         } else {

@@ -1,16 +1,34 @@
 import PostgresClient
 
-/// Issuing and revoking API clients, as the API and the command line both do it: each change and its
-/// security-log entry in one transaction.
+/// Issuing, changing and revoking API clients, as the API and the command line both do it: each
+/// change and its security-log entry in one transaction, and every new or changed client held to
+/// the token policy in force at that moment (read in the same transaction).
 enum APIClientIssuer {
     /// Stores the owner's client and its token; returns them, the token to be shown this once.
     static func issue(_ new: APIClientStore.New, for owner: APIClientOwner, by author: AuditLog.Author,
-                      on database: some PostgresQuerying) throws -> (client: APIClient, token: String) {
+                      configuration: Configuration, on database: some PostgresQuerying) throws -> (client: APIClient, token: String) {
         try database.transaction(begin: "BEGIN") {
+            var new = new
+            try TokenPolicyStore.current(configuration, on: database).admit(&new, now: author.now)
             let (client, token) = try APIClientStore.create(new, owner: owner, creatorID: author.userID, now: author.now,
                                                             on: database)
             try record("api_client.created", client, by: author, on: database)
             return (client, token)
+        }
+    }
+
+    /// Changes the owner's client `id` as far as the policy allows; nil when the owner has no such
+    /// client.
+    static func update(_ id: String, of owner: APIClientOwner, with changes: APIClientStore.Changes,
+                       by author: AuditLog.Author, configuration: Configuration,
+                       on database: some PostgresQuerying) throws -> APIClient? {
+        try database.transaction(begin: "BEGIN") {
+            var changes = changes
+            try TokenPolicyStore.current(configuration, on: database).admit(&changes, now: author.now)
+            guard let client = try APIClientStore.update(id, owner: owner, with: changes, now: author.now,
+                                                         on: database) else { return nil }
+            try record("api_client.updated", client, by: author, on: database)
+            return client
         }
     }
 

@@ -65,9 +65,9 @@ struct APIClientSettings {
         return Array(Set(ids)).sorted()
     }
 
-    /// `expires_at` (RFC 3339, in the future) or `expires_in_days` (1 to 3650); nil for never.
-    static func expiry(at text: String?, inDays days: Int?, now: Date, configuration: Configuration) throws(DomainError) -> Date? {
-        var expiry: Date?
+    /// `expires_at` (RFC 3339, in the future) or `expires_in_days` (1 to 3650); nil when neither is
+    /// asked for. The token policy then bounds it, or gives one (`TokenPolicy.admit`).
+    static func expiry(at text: String?, inDays days: Int?, now: Date) throws(DomainError) -> Date? {
         if text != nil && days != nil {
             throw .invalid("invalid_expiry", "give expires_at or expires_in_days, not both")
         }
@@ -76,21 +76,33 @@ struct APIClientSettings {
                 throw .invalid("invalid_expiry", "expires_at must be an RFC 3339 time such as 2027-01-31T00:00:00Z")
             }
             guard date > now else { throw .invalid("invalid_expiry", "expires_at must be in the future") }
-            expiry = date
+            return date
         }
         if let days {
             guard (1...3650).contains(days) else {
                 throw .invalid("invalid_expiry", "expires_in_days must be from 1 to 3650")
             }
-            expiry = now.addingTimeInterval(TimeInterval(days) * 86_400)
+            return now.addingTimeInterval(TimeInterval(days) * 86_400)
         }
-        if let maximumDays = configuration.maximumTokenLifetimeDays {
-            let latest = now.addingTimeInterval(TimeInterval(maximumDays) * 86_400)
-            guard let chosen = expiry else { return latest }
-            guard chosen <= latest else {
-                throw .invalid("invalid_expiry", "this server allows tokens of at most \(maximumDays) days")
-            }
-        }
-        return expiry
+        return nil
     }
+
+    /// `rate_limit_per_minute` as sent: nil when absent (the policy's default applies); otherwise as
+    /// `rateLimit(_:)` says. Whether the policy allows that many is `TokenPolicy.admit`'s to say.
+    static func rateLimit(in body: JSONRequestBody) throws(DomainError) -> Int? {
+        guard body.contains(rateLimitField) else { return nil }
+        guard let limit = try? body.integer(rateLimitField) else { throw rateLimitRefusal }
+        return try rateLimit(limit)
+    }
+
+    /// A whole number from 1 to the ceiling any policy may allow, or 400 `invalid_rate_limit`.
+    static func rateLimit(_ limit: Int) throws(DomainError) -> Int {
+        guard (1...TokenPolicy.ceilingRateLimit).contains(limit) else { throw rateLimitRefusal }
+        return limit
+    }
+
+    private static let rateLimitRefusal = DomainError.invalid(
+        "invalid_rate_limit", "\(rateLimitField) must be a whole number from 1 to \(TokenPolicy.ceilingRateLimit); omit it for the policy's default")
+
+    static let rateLimitField = "rate_limit_per_minute"
 }

@@ -5,7 +5,7 @@ import PostgresClient
 enum APIClientStore {
     private static let select: PostgresQuery = """
         SELECT c.id, c.user_id, c.site_id, c.created_by, c.name, c.description, c.scopes, c.created_at, c.updated_at,
-               c.expires_at, c.last_used_at,
+               c.expires_at, c.last_used_at, c.rate_limit_per_minute,
                (SELECT hint FROM api_client_tokens t WHERE t.client_id = c.id
                 ORDER BY t.expires_at IS NOT NULL, t.created_at DESC LIMIT 1) AS token_hint,
                -- A token rotated out with a grace period, while it still works. now() is the
@@ -27,6 +27,8 @@ enum APIClientStore {
         var scopes: [Scope]
         var siteIDs: [String]?
         var expiresAt: Date?
+        /// nil until the token policy gives its default (`TokenPolicy.admit`).
+        var rateLimitPerMinute: Int? = nil
     }
 
     struct Changes {
@@ -37,6 +39,7 @@ enum APIClientStore {
         var siteIDs: [String]??
         /// Outer nil: unchanged; inner nil: never expires.
         var expiresAt: Date??
+        var rateLimitPerMinute: Int?
     }
 
     static func list(owner: APIClientOwner, on database: some PostgresQuerying) throws -> [APIClient] {
@@ -49,6 +52,12 @@ enum APIClientStore {
         guard ULID.isValid(id) else { return nil }
         return try database.query("\(select) WHERE c.id = \(id) AND \(owner.condition)")
             .first.map { try APIClient(row: $0) }
+    }
+
+    /// The client `id`, whoever owns it: for the instance admin's list of clients that break the
+    /// token policy.
+    static func find(anyOwner id: String, on database: some PostgresQuerying) throws -> APIClient? {
+        try database.query("\(select) WHERE c.id = \(id)").first.map { try APIClient(row: $0) }
     }
 
     /// Creates the client and returns it with its token, shown this once. `creatorID` is the person
@@ -71,9 +80,10 @@ enum APIClientStore {
         // A site's client is limited to its own site through site_id, with no api_client_sites rows.
         try database.query("""
             INSERT INTO api_clients (id, user_id, site_id, created_by, name, description, scopes, restricted_to_sites,
-                                     created_at, updated_at, expires_at)
+                                     created_at, updated_at, expires_at, rate_limit_per_minute)
             VALUES (\(id), \(owner.userID), \(owner.siteID), \(creatorID), \(new.name), \(new.description),
-                    \(new.scopes.map(\.rawValue)), \(owner.siteID != nil || new.siteIDs != nil), \(now), \(now), \(new.expiresAt))
+                    \(new.scopes.map(\.rawValue)), \(owner.siteID != nil || new.siteIDs != nil), \(now), \(now), \(new.expiresAt),
+                    \(new.rateLimitPerMinute))
             """)
         if let siteIDs = new.siteIDs, let userID = owner.userID {
             try replaceSites(of: id, ownedBy: userID, with: siteIDs, on: database)
@@ -99,6 +109,7 @@ enum APIClientStore {
                 scopes = coalesce(\(changes.scopes?.map(\.rawValue))::text[], scopes),
                 restricted_to_sites = CASE WHEN \(setSites) THEN \((changes.siteIDs ?? nil) != nil) ELSE restricted_to_sites END,
                 expires_at = CASE WHEN \(setExpiry) THEN \(changes.expiresAt ?? nil)::timestamptz ELSE expires_at END,
+                rate_limit_per_minute = coalesce(\(changes.rateLimitPerMinute)::int, rate_limit_per_minute),
                 updated_at = \(now)
             WHERE c.id = \(id) AND \(owner.condition)
             RETURNING c.id

@@ -20,7 +20,16 @@ enum APIClientsController {
         router.add(.put, "\(base)/{client_id}") { request, context in try update(request, context, owner(request, context)) }
         router.add(.delete, "\(base)/{client_id}") { request, context in try delete(request, context, owner(request, context)) }
         router.add(.post, "\(base)/{client_id}/rotate") { request, context in try rotate(request, context, owner(request, context)) }
+        router.add(.get, "\(base)/{client_id}/usage", query: usageParameters) { request, context in
+            try usage(request, context, owner(request, context))
+        }
     }
+
+    /// The range of a usage question (§6.8).
+    private static let usageParameters = [
+        QueryParameterDefinition("from", .text(), "The first UTC day, YYYY-MM-DD; by default 29 days before `to`."),
+        QueryParameterDefinition("to", .text(), "The last UTC day, YYYY-MM-DD; by default today."),
+    ]
 
     /// `/api/user/api-clients`: the signed-in person's own clients.
     @Sendable private static func signedInUser(_ request: Request, _ context: RequestContext) throws
@@ -44,31 +53,42 @@ enum APIClientsController {
 
     private static func list(_ request: Request, _ context: RequestContext,
                              _ resolved: (principal: Principal, owner: APIClientOwner)) throws -> Response {
-        .json(.array(try APIClientStore.list(owner: resolved.owner, on: context.database).map { $0.json() }))
+        .json(.array(try APIClientStore.list(owner: resolved.owner, on: context.database).map { $0.json(now: context.now) }))
     }
 
     private static func show(_ request: Request, _ context: RequestContext,
                              _ resolved: (principal: Principal, owner: APIClientOwner)) throws -> Response {
         guard let client = try APIClientStore.find(context.parameter("client_id"), owner: resolved.owner,
                                                    on: context.database) else { throw notFound }
-        return .json(client.json())
+        return .json(client.json(now: context.now))
     }
 
     private static func create(_ request: Request, _ context: RequestContext,
                                _ resolved: (principal: Principal, owner: APIClientOwner)) throws -> Response {
         let owner = resolved.owner
-        let body = try JSONRequestBody(request, allowed: ["name", "description", "scopes", "site_ids", "expires_at", "expires_in_days"])
+        let body = try JSONRequestBody(request, allowed: ["name", "description", "scopes", "site_ids", "expires_at", "expires_in_days",
+                                                          APIClientSettings.rateLimitField])
         let name = try APIClientSettings.name(try body.requiredString("name", missingCode: "invalid_name"))
         let description = try APIClientSettings.description(try body.string("description") ?? "")
         let scopes = try body.stringArray("scopes").map { names throws(DomainError) in try APIClientSettings.scopes(names, for: owner) }
             ?? owner.defaultScopes
         let siteIDs = try siteRestriction(body, for: owner)
         let expiresAt = try APIClientSettings.expiry(at: try body.string("expires_at"), inDays: try body.integer("expires_in_days"),
-                                                     now: context.now, configuration: context.configuration)
-        let new = APIClientStore.New(name: name, description: description, scopes: scopes, siteIDs: siteIDs ?? nil, expiresAt: expiresAt)
+                                                     now: context.now)
+        let new = APIClientStore.New(name: name, description: description, scopes: scopes, siteIDs: siteIDs ?? nil, expiresAt: expiresAt,
+                                     rateLimitPerMinute: try APIClientSettings.rateLimit(in: body))
         let (client, token) = try APIClientIssuer.issue(new, for: owner, by: AuditLog.Author(resolved.principal, request, context),
-                                                        on: context.database)
-        return .json(client.json(token: token), status: .created)
+                                                        configuration: context.configuration, on: context.database)
+        return .json(client.json(token: token, now: context.now), status: .created)
+    }
+
+    /// The client's requests per day (docs/API.md §6.8), for its owner.
+    private static func usage(_ request: Request, _ context: RequestContext,
+                              _ resolved: (principal: Principal, owner: APIClientOwner)) throws -> Response {
+        guard let client = try APIClientStore.find(context.parameter("client_id"), owner: resolved.owner,
+                                                   on: context.database) else { throw notFound }
+        let range = try UsageRange(query: request.query, now: context.now)
+        return .json(try ClientUsageStore.daily(clientID: client.id, from: range.from, to: range.to, on: context.database))
     }
 
     /// `site_ids` as the body gives it: outer nil when absent, inner nil for null (every site). A
@@ -92,7 +112,8 @@ enum APIClientsController {
         let owner = resolved.owner
         let id = context.parameter("client_id")
         guard try APIClientStore.find(id, owner: owner, on: context.database) != nil else { throw notFound }
-        let body = try JSONRequestBody(request, allowed: ["name", "description", "scopes", "site_ids", "expires_at"])
+        let body = try JSONRequestBody(request, allowed: ["name", "description", "scopes", "site_ids", "expires_at",
+                                                          APIClientSettings.rateLimitField])
         var changes = APIClientStore.Changes()
         if body.contains("name") {
             guard let name = try body.string("name") else { throw DomainError.invalid("invalid_name", "name must not be null") }
@@ -109,17 +130,12 @@ enum APIClientsController {
         }
         changes.siteIDs = try siteRestriction(body, for: owner)
         if body.contains("expires_at") {
-            changes.expiresAt = .some(try APIClientSettings.expiry(at: try body.string("expires_at"), inDays: nil,
-                                                                   now: context.now, configuration: context.configuration))
+            changes.expiresAt = .some(try APIClientSettings.expiry(at: try body.string("expires_at"), inDays: nil, now: context.now))
         }
-        let author = AuditLog.Author(resolved.principal, request, context)
-        let client = try context.database.transaction {
-            guard let client = try APIClientStore.update(id, owner: owner, with: changes, now: context.now,
-                                                         on: context.database) else { throw notFound }
-            try APIClientIssuer.record("api_client.updated", client, by: author, on: context.database)
-            return client
-        }
-        return .json(client.json())
+        changes.rateLimitPerMinute = try APIClientSettings.rateLimit(in: body)
+        guard let client = try APIClientIssuer.update(id, of: owner, with: changes, by: AuditLog.Author(resolved.principal, request, context),
+                                                      configuration: context.configuration, on: context.database) else { throw notFound }
+        return .json(client.json(now: context.now))
     }
 
     private static func rotate(_ request: Request, _ context: RequestContext,
@@ -142,7 +158,7 @@ enum APIClientsController {
             guard let rotated = try APIClientStore.find(id, owner: owner, on: context.database) else { throw notFound }
             return (rotated, token)
         }
-        return .json(client.json(token: token))
+        return .json(client.json(token: token, now: context.now))
     }
 
     private static func delete(_ request: Request, _ context: RequestContext,

@@ -87,35 +87,38 @@ public enum Administration {
     /// Creates an API client for the user with `ownerEmail` and returns its token, which is shown
     /// this once.
     public static func createClient(ownerEmail: String, name: String, scopes: [String], siteIDs: [String],
-                                    expiresInDays: Int?, configuration: Configuration,
+                                    expiresInDays: Int?, rateLimitPerMinute: Int? = nil, configuration: Configuration,
                                     on connection: PostgresConnection) throws -> (id: String, token: String) {
         let owner = try user(ownerEmail, on: connection)
         return try createClient(for: .user(owner.id), name: name, scopes: scopes, siteIDs: siteIDs.isEmpty ? nil : siteIDs,
-                                expiresInDays: expiresInDays, by: .commandLine(for: owner.id, at: Date()),
-                                configuration: configuration, on: connection)
+                                expiresInDays: expiresInDays, rateLimitPerMinute: rateLimitPerMinute,
+                                by: .commandLine(for: owner.id, at: Date()), configuration: configuration, on: connection)
     }
 
     /// Creates an API client owned by the site `siteID` and returns its token, which is shown this
     /// once. It is logged for the site's owners and admins; no person created it.
     public static func createSiteClient(siteID: String, name: String, scopes: [String], expiresInDays: Int?,
-                                        configuration: Configuration,
+                                        rateLimitPerMinute: Int? = nil, configuration: Configuration,
                                         on connection: PostgresConnection) throws -> (id: String, token: String) {
         let (_, site) = try ownedSite(siteID, on: connection)
         return try createClient(for: .site(site.id), name: name, scopes: scopes, siteIDs: nil, expiresInDays: expiresInDays,
-                                by: .commandLine(for: nil, at: Date()), configuration: configuration, on: connection)
+                                rateLimitPerMinute: rateLimitPerMinute, by: .commandLine(for: nil, at: Date()),
+                                configuration: configuration, on: connection)
     }
 
     private static func createClient(for owner: APIClientOwner, name: String, scopes: [String], siteIDs: [String]?,
-                                      expiresInDays: Int?, by author: AuditLog.Author, configuration: Configuration,
+                                      expiresInDays: Int?, rateLimitPerMinute: Int?, by author: AuditLog.Author,
+                                      configuration: Configuration,
                                       on connection: PostgresConnection) throws -> (id: String, token: String) {
         let new = APIClientStore.New(
             name: try APIClientSettings.name(name),
             description: "",
             scopes: scopes.isEmpty ? owner.defaultScopes : try APIClientSettings.scopes(scopes, for: owner),
             siteIDs: try siteIDs.map { ids throws(DomainError) in try APIClientSettings.siteIDs(ids) },
-            expiresAt: try APIClientSettings.expiry(at: nil, inDays: expiresInDays, now: author.now, configuration: configuration)
+            expiresAt: try APIClientSettings.expiry(at: nil, inDays: expiresInDays, now: author.now),
+            rateLimitPerMinute: try rateLimitPerMinute.map { limit throws(DomainError) in try APIClientSettings.rateLimit(limit) }
         )
-        let (client, token) = try APIClientIssuer.issue(new, for: owner, by: author, on: connection)
+        let (client, token) = try APIClientIssuer.issue(new, for: owner, by: author, configuration: configuration, on: connection)
         return (client.id, token)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Logging
 import PostgresClient
+import Scoreboard
 
 public typealias RouteHandler = @Sendable (Request, RequestContext) throws -> Response
 
@@ -16,6 +17,12 @@ public final class Application {
     /// The route of the last request, a position in `router.routes`; nil when it matched none.
     /// The worker counts requests by it.
     private(set) var lastRoute: Int?
+    /// Rate limits and usage counts per API client, in the pool's shared memory (`share(_:)`).
+    private var rateLimiter: ClientRateLimiter?
+    private var usage: ClientUsageRecorder?
+    /// Set for a worker that no roll-up process drains for (started without `hitkeep serve`).
+    private var drainsUsageItself = false
+    private var nextUsageDrain = Date.distantPast
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -27,9 +34,29 @@ public final class Application {
         self.router = router
     }
 
+    /// Keeps API clients' rate limits and usage in `board`, the pool's scoreboard. A worker whose
+    /// board is its own (no `hitkeep serve`, so no roll-up process) drains its usage counts itself.
+    public func share(_ board: Scoreboard, drainsUsageItself: Bool) {
+        rateLimiter = ClientRateLimiter(board: board)
+        usage = ClientUsageRecorder(board: board, routes: router.routes.map(\.pattern))
+        self.drainsUsageItself = drainsUsageItself
+    }
+
     public func respond(to request: Request) -> Response {
         let started = ContinuousClock.now
-        var response = dispatch(request)
+        let (dispatched, clientID, now) = dispatch(request)
+        var response = dispatched
+        if let clientID, let usage {
+            usage.count(clientID: clientID, route: lastRoute, status: response.status.code, at: now)
+            if drainsUsageItself && now >= nextUsageDrain {
+                nextUsageDrain = now.addingTimeInterval(1)
+                do {
+                    try ClientUsageStore.drain(usage.table, now: now, on: database)
+                } catch {
+                    logger.warning("usage counts not stored; kept for the next try", metadata: ["error": .string("\(error)")])
+                }
+            }
+        }
         if let cacheControl = response.headers[.cacheControl] {
             // Set back as read: fields a handler repeated leave as one, joined, as they always have.
             response.headers[.cacheControl] = cacheControl
@@ -49,33 +76,36 @@ public final class Application {
     private static let noStore = HTTPField(name: .cacheControl, value: "no-store")
     private static let noSniff = HTTPField(name: .xContentTypeOptions, value: "nosniff")
 
-    private func dispatch(_ request: Request) -> Response {
+    /// The response, the API client whose token made the request (if one did), and the request's clock.
+    private func dispatch(_ request: Request) -> (Response, String?, Date) {
         lastRoute = nil
-        if let rejection = request.rejection { return rejection.response }
+        let now = Date()
+        if let rejection = request.rejection { return (rejection.response, nil, now) }
         if request.bodyExceededLimit {
-            return HTTPProblem(.contentTooLarge, code: "payload_too_large",
-                               detail: "request bodies are limited to \(configuration.bodyLimit) bytes").response
+            return (HTTPProblem(.contentTooLarge, code: "payload_too_large",
+                                detail: "request bodies are limited to \(configuration.bodyLimit) bytes").response, nil, now)
         }
         switch router.resolve(request.method, path: request.path) {
         case .notFound:
-            return HTTPProblem(.notFound, code: "not_found", detail: "no endpoint at " + request.path).response
+            return (HTTPProblem(.notFound, code: "not_found", detail: "no endpoint at " + request.path).response, nil, now)
         case .methodNotAllowed(let allowed):
             var headers = ResponseHeaders()
             headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
-            return HTTPProblem(.methodNotAllowed, code: "method_not_allowed",
-                               detail: "\(request.method.rawValue) is not allowed here", headers: headers).response
+            return (HTTPProblem(.methodNotAllowed, code: "method_not_allowed",
+                                detail: "\(request.method.rawValue) is not allowed here", headers: headers).response, nil, now)
         case .matched(let endpoint, let parameters, let route):
             lastRoute = route
             if let refusal = endpoint.unknownParameter(in: request.query) {
-                return HTTPProblem(refusal).response
+                return (HTTPProblem(refusal).response, nil, now)
             }
-            return run(endpoint.handle, parameters: parameters, for: request)
+            let context = RequestContext(lagTolerantReads: lagTolerantReads, configuration: configuration, logger: logger,
+                                         now: now, rateLimiter: rateLimiter)
+            return (run(endpoint.handle, parameters: parameters, for: request, in: context), context.apiClientID, now)
         }
     }
 
-    private func run(_ handler: RouteHandler, parameters: [String: String], for request: Request) -> Response {
-        let context = RequestContext(lagTolerantReads: lagTolerantReads, configuration: configuration, logger: logger,
-                                     now: Date())
+    private func run(_ handler: RouteHandler, parameters: [String: String], for request: Request,
+                     in context: RequestContext) -> Response {
         context.parameters = parameters
         // A connection that went stale while idle (the database restarted) fails on its first
         // statement. Nothing reached the database then, so the request is re-run once on a new one.

@@ -18,14 +18,20 @@ public final class RequestContext {
     public internal(set) var parameters: [String: String] = [:]
     /// Headers for whatever response the request ends with, e.g. a renewed session cookie.
     public var responseHeaders = ResponseHeaders()
+    /// The API client whose token the request was made with, once the token is known.
+    var apiClientID: String?
+    /// The pool's rate limiter for API clients; nil outside a worker.
+    let rateLimiter: ClientRateLimiter?
 
-    init(lagTolerantReads: LagTolerantReads, configuration: Configuration, logger: Logger, now: Date) {
+    init(lagTolerantReads: LagTolerantReads, configuration: Configuration, logger: Logger, now: Date,
+         rateLimiter: ClientRateLimiter? = nil) {
         self.database = lagTolerantReads.primary
         self.reads = lagTolerantReads.primary
         self.lagTolerantReads = lagTolerantReads
         self.configuration = configuration
         self.logger = logger
         self.now = now
+        self.rateLimiter = rateLimiter
     }
 
     /// The principal of the request under `policy`, or the 401/403 problem to answer with.

@@ -8,6 +8,7 @@ extension Application {
         SitesController.addRoutes(to: &router)
         MembersController.addRoutes(to: &router)
         APIClientsController.addRoutes(to: &router)
+        TokenPolicyController.addRoutes(to: &router)
         TokenController.addRoutes(to: &router)
         IngestController.addRoutes(to: &router)
         StatsController.addRoutes(to: &router)

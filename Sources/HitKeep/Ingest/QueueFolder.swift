@@ -19,6 +19,9 @@ public struct QueueFolder {
 
     /// Where the pool's scoreboard learns of each fold; nil outside a pool.
     public var record: RollUpRecord?
+    /// The pool's API client usage counts, drained into the database on every pass (about once a
+    /// second); nil outside a pool.
+    public var usageCounters: UsageCounters?
 
     private let database: Database
     private let configuration: Configuration
@@ -36,6 +39,14 @@ public struct QueueFolder {
         var failing = false
         var nextPurge = Date()
         while true {
+            if let usageCounters {
+                do {
+                    try ClientUsageStore.drain(usageCounters, now: Date(), on: database)
+                } catch {
+                    // The counts stay in shared memory for the next pass.
+                    if !failing { logger.warning("API client usage not stored; retrying", metadata: ["error": "\(error)"]) }
+                }
+            }
             do {
                 if Date() >= nextPurge {
                     try purge()
@@ -69,5 +80,8 @@ public struct QueueFolder {
         try SessionStore.purgeExpired(at: now, on: database)
         try LoginThrottle.purge(olderThan: windowStart, on: database)
         try PasswordChangeThrottle.purge(olderThan: windowStart, on: database)
+        // Rate-limit minutes are over after one minute; the one before stays for a late lease.
+        try QuotaLedger.purge(before: now.addingTimeInterval(-120), on: database)
+        try ClientUsageStore.purge(now: now, on: database)
     }
 }

@@ -11,14 +11,15 @@ public struct Worker {
 
     let application: Application
     let maxRequests: Int
-    let slot: WorkerSlot
+    public let slot: WorkerSlot
 
     /// - Parameter slot: the slot the supervisor gave this worker; without one (a worker started by
-    ///   spawn-fcgi, say), a scoreboard of its own.
+    ///   spawn-fcgi, say), a scoreboard of its own, whose API client usage this worker drains itself.
     public init(application: Application, maxRequests: Int, slot: WorkerSlot? = nil) {
         self.application = application
         self.maxRequests = maxRequests
         self.slot = slot ?? WorkerSlot.standalone(routes: PoolRoutes.labels(of: application), maxRequests: maxRequests)
+        application.share(self.slot.scoreboard, drainsUsageItself: slot == nil)
     }
 
     /// Serves until a drain signal, the request limit, or a failed accept.

@@ -25,6 +25,8 @@ struct ClientCommand: ParsableCommand {
                 help: "With --owner: limit the client to this site id (repeatable; all sites when omitted). Without: the site that owns it.")
         var sites: [String] = []
         @Option(help: "Expire the token after this many days (1 to 3650).") var expiresInDays: Int?
+        @Option(help: "Requests a minute the token may make; the token policy's default when omitted.")
+        var rateLimit: Int?
         @OptionGroup var database: DatabaseOptions
 
         func validate() throws {
@@ -38,11 +40,12 @@ struct ClientCommand: ParsableCommand {
             let created = try reportingProblems {
                 if let owner {
                     try Administration.createClient(ownerEmail: owner, name: name, scopes: scopes, siteIDs: sites,
-                                                    expiresInDays: expiresInDays, configuration: database.configuration,
-                                                    on: connection)
+                                                    expiresInDays: expiresInDays, rateLimitPerMinute: rateLimit,
+                                                    configuration: database.configuration, on: connection)
                 } else {
                     try Administration.createSiteClient(siteID: sites[0], name: name, scopes: scopes, expiresInDays: expiresInDays,
-                                                        configuration: database.configuration, on: connection)
+                                                        rateLimitPerMinute: rateLimit, configuration: database.configuration,
+                                                        on: connection)
                 }
             }
             print(created.token)

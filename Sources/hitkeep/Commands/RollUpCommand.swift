@@ -25,10 +25,12 @@ struct RollUpCommand: ParsableCommand {
         var folder = QueueFolder(configuration: database.configuration, logger: logger)
         if scoreboard {
             do {
-                let record = RollUpRecord(board: try Scoreboard.attach(routes: PoolRoutes.labels()))
+                let board = try Scoreboard.attach(routes: PoolRoutes.labels())
+                let record = RollUpRecord(board: board)
                 DatabaseErrorCounting.start { record.countDatabaseError($0) }
                 record.ready()
                 folder.record = record
+                folder.usageCounters = UsageCounters(board: board)
             } catch {
                 logger.warning("\(error); folding uncounted")
             }

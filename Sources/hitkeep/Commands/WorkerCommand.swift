@@ -31,10 +31,10 @@ struct WorkerCommand: ParsableCommand {
         LoggingSetup.bootstrap()
         let logger = LoggingSetup.logger("hitkeep.worker")
         let application = Application(configuration: database.configuration, logger: logger)
-        let slot = scoreboardSlot.flatMap { attach(slot: $0, routes: PoolRoutes.labels(of: application), logger: logger) }
-            ?? WorkerSlot.standalone(routes: PoolRoutes.labels(of: application), maxRequests: maxRequests)
-        DatabaseErrorCounting.start { slot.countDatabaseError($0) }
-        let outcome = try Worker(application: application, maxRequests: maxRequests, slot: slot).run()
+        let pooled = scoreboardSlot.flatMap { attach(slot: $0, routes: PoolRoutes.labels(of: application), logger: logger) }
+        let worker = Worker(application: application, maxRequests: maxRequests, slot: pooled)
+        DatabaseErrorCounting.start { worker.slot.countDatabaseError($0) }
+        let outcome = try worker.run()
         switch outcome {
         case .drained, .recycled: throw ExitCode.success
         case .failed:

@@ -13,6 +13,7 @@ import * as apiClientsView from "./views/api-clients.js";
 import * as siteAPIClientsView from "./views/site-api-clients.js";
 import * as passwordView from "./views/password.js";
 import * as securityLogView from "./views/security-log.js";
+import * as tokenPolicyView from "./views/token-policy.js";
 import * as apiReferenceView from "./views/api-reference.js";
 
 const routes = [
@@ -28,6 +29,7 @@ const routes = [
   { pattern: /^\/settings\/api-clients\/?$/, view: apiClientsView, section: "settings" },
   { pattern: /^\/settings\/password\/?$/, view: passwordView, section: "settings" },
   { pattern: /^\/settings\/security\/?$/, view: securityLogView, section: "settings" },
+  { pattern: /^\/settings\/token-policy\/?$/, view: tokenPolicyView, section: "settings" },
   // Open: readable signed out too (the document is public), with the navigation when signed in.
   { pattern: /^\/api-reference\/?$/, view: apiReferenceView, section: "api", open: true },
 ];

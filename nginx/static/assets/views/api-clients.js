@@ -10,6 +10,7 @@ import { badge, copyBox, openDialog } from "../components.js";
 import { fieldGroup, formAlert, onSubmit, setFieldError, textField } from "../forms.js";
 import * as format from "../format.js";
 import { settingsNav } from "./settings-nav.js";
+import { usageChart } from "./client-usage.js";
 
 const SCOPES = [
   ["stats:read", "Read site statistics"],
@@ -35,8 +36,6 @@ const GRACE_CHOICES = [
   ["86400", "Keeps working for 24 hours"],
 ];
 
-const SOON_MS = 7 * 86400 * 1000;
-
 function isExpired(client, now = Date.now()) {
   return Boolean(client.expires_at) && new Date(client.expires_at).getTime() <= now;
 }
@@ -46,8 +45,9 @@ function stillWorks(client, now = Date.now()) {
   return Boolean(client.previous_token_expires_at) && new Date(client.previous_token_expires_at).getTime() > now;
 }
 
-function expiresSoon(client, now = Date.now()) {
-  return Boolean(client.expires_at) && !isExpired(client, now) && new Date(client.expires_at).getTime() - now < SOON_MS;
+/** The server says so: within 7 days of expiring (docs/API.md §6.1). */
+function expiresSoon(client) {
+  return client.expires_soon === true;
 }
 
 /** Local midnight at the end of an <input type=date> day, as an RFC 3339 UTC time. */
@@ -130,7 +130,9 @@ export function renderClients(context, clients, owner) {
         fact("Expires", client.expires_at
           ? h("time", { datetime: client.expires_at, class: expired ? "expired-text" : null },
             expired ? `Expired ${format.dateTime(client.expires_at)}` : format.dateTime(client.expires_at))
-          : "Never")),
+          : "Never"),
+        fact("Rate limit", `${format.integer(client.rate_limit_per_minute)} requests a minute`)),
+      usageChart(`${clientPath(client)}/usage`, client.name),
       expired ? h("p", { class: "client-note" }, "This token no longer works. Delete the client, or create a new one to replace it.") : null,
       h("div", { class: "client-actions" }, renameButton, rotateButton, deleteButton));
 
@@ -379,12 +381,17 @@ export function renderClients(context, clients, owner) {
     }
   });
 
+  const rateLimit = textField({
+    label: "Rate limit", name: "rate_limit_per_minute", type: "number", min: 1, step: 1, autocomplete: "off",
+    hint: "Requests a minute. Leave empty for the server's default.",
+  });
+
   const cancelNew = h("button", { type: "button", class: "button subtle" }, "Cancel");
   const form = h("form", { class: "new-client-form", "aria-labelledby": `${formId}-heading` },
     formAlert(),
     h("div", { class: "form-grid two" }, name.wrapper, description.wrapper),
     scopes.wrapper, siteChoice ? siteChoice.wrapper : h("p", { class: "hint" }, `Its token reaches ${site?.name} only, and keeps working whoever leaves the site.`),
-    h("div", { class: "form-grid two" }, expiry.wrapper),
+    h("div", { class: "form-grid two" }, expiry.wrapper, rateLimit.wrapper),
     h("div", { class: "inline-actions" }, h("button", { type: "submit", class: "button primary" }, "Create API client"), cancelNew));
   const formSection = h("section", { class: "card new-client", id: formId, hidden: true, "aria-labelledby": `${formId}-heading` },
     h("h2", { id: `${formId}-heading` }, "New API Client"), form);
@@ -431,6 +438,7 @@ export function renderClients(context, clients, owner) {
     } else if (choice !== "never") {
       body.expires_in_days = Number(choice);
     }
+    if ((data.get("rate_limit_per_minute") || "").trim()) body.rate_limit_per_minute = Number(data.get("rate_limit_per_minute"));
     const created = await post(owner.base, body);
     const { token, ...client } = created;
     clients.unshift(client);
@@ -443,7 +451,8 @@ export function renderClients(context, clients, owner) {
     showToken({ ...client, token });
   }, (error) => ({
     invalid_name: "name", invalid_description: "description", invalid_scope: "scopes",
-    invalid_site_ids: "sites", forbidden: "sites", invalid_expiry: "expiry",
+    invalid_site_ids: "sites", forbidden: "sites", invalid_expiry: "expiry", expiry_required: "expiry",
+    scope_not_allowed: "scopes", invalid_rate_limit: "rate_limit_per_minute", rate_limit_too_high: "rate_limit_per_minute",
   })[error.code] || null);
 
   renderList(clients);

@@ -6,6 +6,7 @@ const PAGES = [
   ["/settings/api-clients", "API Clients"],
   ["/settings/password", "Password"],
   ["/settings/security", "Security log"],
+  ["/settings/token-policy", "Token policy"],
 ];
 
 export function settingsNav(active) {
