@@ -35,7 +35,8 @@ enum TokenPolicyController {
             defaultRateLimit: try wholeNumber(body, "default_rate_limit_per_minute", code: "invalid_rate_limit") ?? 0,
             maxRateLimit: try wholeNumber(body, "max_rate_limit_per_minute", code: "invalid_rate_limit") ?? 0)
         let stored = try context.database.transaction {
-            try TokenPolicyStore.replace(with: policy, by: principal.userID, now: context.now, on: context.database)
+            try TokenPolicyStore.replace(with: policy, by: try AuditLog.Author(principal, request, context).person(),
+                                         now: context.now, on: context.database)
             try AuditLog.record("token_policy.updated", by: principal, request: request, context: context)
             return try TokenPolicyStore.current(context.configuration, on: context.database)
         }
