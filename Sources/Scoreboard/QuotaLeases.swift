@@ -22,9 +22,12 @@ public struct QuotaLeases {
     /// How many neighbours of its home position a key may land in.
     private static let probeLength = 16
 
+    /// Held so that the memory `base` points into lives as long as this does.
+    private let board: Scoreboard
     private let base: UnsafeMutablePointer<UInt64>
 
     public init(board: Scoreboard) {
+        self.board = board
         base = board.words + board.layout.quotaLeasesOffset
     }
 

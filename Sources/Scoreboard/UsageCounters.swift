@@ -25,9 +25,12 @@ public struct UsageCounters {
         static let seenClaiming = counters + counterCount    // the drain's own
     }
 
+    /// Held so that the memory `base` points into lives as long as this does.
+    private let board: Scoreboard
     private let base: UnsafeMutablePointer<UInt64>
 
     public init(board: Scoreboard) {
+        self.board = board
         base = board.words + board.layout.usageCountersOffset
     }
 
