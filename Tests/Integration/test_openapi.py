@@ -40,7 +40,7 @@ SCHEMATHESIS_TIMEOUT = 420
 # it was given for, and not with CSV; a usage range's `from` not after its `to`; a token policy's
 # maximum rate limit not below its default): these may refuse schema-valid data with 400, which the
 # document lists for them.
-CROSS_FIELD_RULES = {"getStats", "getStatsBreakdown", "getAPIClientUsage", "setTokenPolicy"}
+CROSS_FIELD_RULES = {"getStats", "getStatsBreakdown", "getAPIClientUsage", "getSiteAPIClientUsage", "setTokenPolicy"}
 # Where a query string can grow past nginx's 8 KiB request line, nginx refuses it with 414 (documented)
 # before the server could answer 400.
 LONG_QUERIES = {"getStats", "getStatsBreakdown", "getAuditLog"}

@@ -114,9 +114,12 @@ def example(parameter) -> str:
 
 def test_every_documented_query_parameter_is_taken(stack, owner):
     api, site, _ = owner
+    user_client = api.create_client()
+    site_client = assert_json(api.post(f"/api/sites/{site['id']}/api-clients", json={"name": "parameters"}), 201)
     asked = []
     for path, parameter in documented_query_parameters(stack):
-        url = path.replace("{site_id}", site["id"])
+        client = site_client if path.startswith("/api/sites/") else user_client
+        url = path.replace("{site_id}", site["id"]).replace("{client_id}", client["id"])
         required = {"dimension": "path"} if path.endswith("/breakdown") and parameter["name"] != "dimension" else {}
         if parameter["name"] == "cursor":
             first = assert_json(api.get(f"{url}?dimension=path&page_size=1&from=2026-10-25&to=2026-10-25"))
@@ -130,5 +133,7 @@ def test_every_documented_query_parameter_is_taken(stack, owner):
         asked.append((path, parameter["name"]))
     # The walk saw the endpoints that take parameters, and all of theirs.
     assert {path for path, _ in asked} == {"/api/user/audit-log", "/api/sites/{site_id}/stats",
-                                           "/api/sites/{site_id}/stats/breakdown"}
-    assert len(asked) == 1 + len(STATS_PARAMETERS.split(", ")) + len(BREAKDOWN_PARAMETERS.split(", "))
+                                           "/api/sites/{site_id}/stats/breakdown",
+                                           "/api/user/api-clients/{client_id}/usage",
+                                           "/api/sites/{site_id}/api-clients/{client_id}/usage"}
+    assert len(asked) == 1 + len(STATS_PARAMETERS.split(", ")) + len(BREAKDOWN_PARAMETERS.split(", ")) + 2 * 2
