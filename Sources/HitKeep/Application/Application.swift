@@ -12,6 +12,8 @@ public final class Application {
     public let database: Database
     public let configuration: Configuration
     let logger: Logger
+    /// Page views this worker answered 202 and did not store, not yet written (`DroppedPageViews`).
+    public let droppedPageViews = DroppedPageViews()
     /// The route of the last request, a position in `router.routes`; nil when it matched none.
     /// The worker counts requests by it.
     private(set) var lastRoute: Int?
@@ -43,6 +45,18 @@ public final class Application {
         return response
     }
 
+    /// Writes the dropped page views counted in memory. A failure keeps them for the next attempt
+    /// and is logged once per outage.
+    public func writeDroppedPageViews() {
+        let wasFailing = droppedPageViews.isFailing
+        do {
+            try droppedPageViews.write(on: database)
+            if wasFailing { logger.info("dropped page views written again") }
+        } catch {
+            if !wasFailing { logger.warning("writing dropped page views failed; retrying", metadata: ["error": "\(error)"]) }
+        }
+    }
+
     // Built once: a field made per request would have its value checked every time.
     private static let noStore = HTTPField(name: .cacheControl, value: "no-store")
     private static let noSniff = HTTPField(name: .xContentTypeOptions, value: "nosniff")
@@ -72,7 +86,8 @@ public final class Application {
     }
 
     private func run(_ handler: RouteHandler, parameters: [String: String], for request: Request) -> Response {
-        let context = RequestContext(database: database, configuration: configuration, logger: logger, now: Date())
+        let context = RequestContext(database: database, configuration: configuration, logger: logger, now: Date(),
+                                     droppedPageViews: droppedPageViews)
         context.parameters = parameters
         // A connection that went stale while idle (the database restarted) fails on its first
         // statement. Nothing reached the database then, so the request is re-run once on a new one.

@@ -12,11 +12,15 @@ public final class RequestContext {
     public let now: Date
     /// Path parameters of the matched route, e.g. `site_id`.
     public internal(set) var parameters: [String: String] = [:]
+    /// Where page views answered 202 and not stored are counted.
+    public let droppedPageViews: DroppedPageViews
     /// Headers for whatever response the request ends with, e.g. a renewed session cookie.
     public var responseHeaders = ResponseHeaders()
 
-    init(database: Database, configuration: Configuration, logger: Logger, now: Date) {
+    init(database: Database, configuration: Configuration, logger: Logger, now: Date,
+         droppedPageViews: DroppedPageViews = DroppedPageViews()) {
         self.database = database
+        self.droppedPageViews = droppedPageViews
         self.configuration = configuration
         self.logger = logger
         self.now = now

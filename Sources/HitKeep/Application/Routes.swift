@@ -10,6 +10,7 @@ extension Application {
         APIClientsController.addRoutes(to: &router)
         TokenController.addRoutes(to: &router)
         IngestController.addRoutes(to: &router)
+        DroppedPageViewsController.addRoutes(to: &router)
         StatsController.addRoutes(to: &router)
         BreakdownController.addRoutes(to: &router)
         StatsDimensionsController.addRoutes(to: &router)
