@@ -160,7 +160,7 @@ export async function render(context) {
   // --- rename in place --------------------------------------------------------------------------
 
   function startRename(client, card, headSlot, renameButton) {
-    const field = textField({ label: "Name", name: "name", value: client.name, autocomplete: "off", maxlength: 200 });
+    const field = textField({ label: "Name", name: "name", value: client.name, autocomplete: "off", maxLength: 120 });
     const cancel = h("button", { type: "button", class: "button subtle" }, "Cancel");
     const form = h("form", { class: "rename-form", "aria-label": `Rename ${client.name}` },
       field.wrapper, h("div", { class: "inline-actions" }, h("button", { type: "submit", class: "button primary" }, "Save"), cancel));
@@ -287,10 +287,10 @@ export async function render(context) {
   const formId = uid("new-client");
   const newButton = h("button", { type: "button", class: "button primary", "aria-expanded": "false", "aria-controls": formId }, "New API Client");
   const name = textField({
-    label: "Name", name: "name", autocomplete: "off", maxlength: 200,
+    label: "Name", name: "name", autocomplete: "off", maxLength: 120,
     hint: "Say what uses it, e.g. grafana-reader or ci-exporter.",
   });
-  const description = textField({ label: "Description", name: "description", autocomplete: "off", hint: "Optional." });
+  const description = textField({ label: "Description", name: "description", autocomplete: "off", maxLength: 1000, hint: "Optional." });
   const scopeBoxes = SCOPES.map(([scope, label]) => {
     const id = uid("scope");
     return h("div", { class: "check" },
