@@ -109,6 +109,7 @@ def test_a_quiet_site_says_how_many_page_views_were_dropped_today_and_why(page, 
     assert note.text.splitlines()[0] == "3 page views dropped today: 2 unknown origin / 1 bot"
     assert "crawler" in note.text and "origin is not this site's domain" in note.text
     assert "prefetch" not in note.text
+    page.screenshot("first-use-dropped-note")
 
 
 # --- item 7: loading, errors, axis, selects, focus, limits -----------------------------------------------
@@ -171,6 +172,7 @@ def test_hours_over_several_days_show_dates_and_no_axis_label_is_cut(page, deplo
         months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
         if dated:
             assert all(any(month in text for month in months) for text, _ in labels), labels
+            page.screenshot(f"first-use-hours-over-days-{viewport['name']}")
 
 
 def test_hours_over_too_long_a_period_are_refused_with_the_reason(page, deployed, owner):
