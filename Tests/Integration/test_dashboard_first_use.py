@@ -165,6 +165,7 @@ def test_hours_over_several_days_show_dates_and_no_axis_label_is_cut(page, deplo
     today = dt.datetime.now(dt.timezone.utc).date()
     page.set_viewport(viewport)
     for query, dated in [(f"?range=custom&from={today - dt.timedelta(days=13)}&to={today}&interval=hour", True),
+                         (f"?range=custom&from={today - dt.timedelta(days=1)}&to={today}", True),
                          ("?range=today&interval=hour", False), ("", False), ("?range=12m", False)]:
         open_stats(page, deployed, site["id"], query)
         labels = page.wait(lambda _: axis_labels(page), f"no axis labels for {query}")

@@ -87,8 +87,18 @@ export function trafficChart(container) {
       const spacing = spansDays ? 112 : 78;
       const every = Math.max(1, Math.ceil(points.length / Math.max(1, Math.floor(plotWidth / spacing))));
       const labelStyle = !spansDays ? interval : every >= 24 ? "day" : "hour-dated";
+      // Days are labelled at their midnights, every `stepDays` days, so that no day is skipped unevenly.
+      const stepDays = Math.ceil(every / 24);
+      let midnights = 0;
       points.forEach((point, index) => {
-        if (index % every !== 0) return;
+        if (labelStyle === "day") {
+          // The bucket's wall-clock hour, as the API writes it in the chosen zone.
+          if (point.time.slice(11, 13) !== "00") return;
+          midnights += 1;
+          if ((midnights - 1) % stepDays !== 0) return;
+        } else if (index % every !== 0) {
+          return;
+        }
         const text = format.bucketLabel(point.time, labelStyle);
         const halfWidth = (text.length * AXIS_CHARACTER_WIDTH) / 2;
         const anchor = x(index) - halfWidth < 0 ? "start" : x(index) + halfWidth > width ? "end" : "middle";
