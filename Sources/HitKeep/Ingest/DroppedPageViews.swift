@@ -20,12 +20,13 @@ public final class DroppedPageViews {
     /// The host that counts for no site: the instance's own counter.
     static let instanceHost = ""
 
-    private struct Key: Hashable {
+    struct Key: Hashable {
         var host: String
         var reason: DropReason
     }
 
-    private var pending: [Key: Int] = [:]
+    /// Page views counted since the last write, by host and reason.
+    private(set) var pending: [Key: Int] = [:]
     private var lastWrite: ContinuousClock.Instant?
     /// Whether the last write failed, so that an outage is logged once rather than every second.
     public private(set) var isFailing = false
