@@ -412,9 +412,11 @@ def where_stored(stack, needles: Iterable[str], database: str = "hitkeep") -> li
                 conditions.append(f"strpos({column_ref}::text, {literal}) > 0")
         label = f"{schema}.{table}.{column}".replace("'", "''")
         checks.append(f"SELECT '{label}' WHERE EXISTS (SELECT 1 FROM {target} WHERE {' OR '.join(conditions)})")
-    if not checks:
-        return []
-    return [row[0] for row in stack.sql(" UNION ALL ".join(checks), database=database)]
+    # In statements of a few dozen columns each: one for all would outgrow a command line argument.
+    found = []
+    for start in range(0, len(checks), 40):
+        found += [row[0] for row in stack.sql(" UNION ALL ".join(checks[start:start + 40]), database=database)]
+    return found
 
 
 def one_value(stack, query: str, database: str = "hitkeep") -> Optional[str]:
