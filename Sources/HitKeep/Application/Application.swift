@@ -13,7 +13,7 @@ public final class Application {
     public let configuration: Configuration
     let logger: Logger
     /// Page views this worker answered 202 and did not store, not yet written (`DroppedPageViews`).
-    public let droppedPageViews = DroppedPageViews()
+    let droppedPageViews = DroppedPageViews()
     /// The route of the last request, a position in `router.routes`; nil when it matched none.
     /// The worker counts requests by it.
     private(set) var lastRoute: Int?
@@ -47,7 +47,7 @@ public final class Application {
 
     /// Writes the dropped page views counted in memory. A failure keeps them for the next attempt
     /// and is logged once per outage.
-    public func writeDroppedPageViews() {
+    func writeDroppedPageViews() {
         let wasFailing = droppedPageViews.isFailing
         do {
             try droppedPageViews.write(on: database)

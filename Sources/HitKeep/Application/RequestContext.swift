@@ -13,7 +13,7 @@ public final class RequestContext {
     /// Path parameters of the matched route, e.g. `site_id`.
     public internal(set) var parameters: [String: String] = [:]
     /// Where page views answered 202 and not stored are counted.
-    public let droppedPageViews: DroppedPageViews
+    let droppedPageViews: DroppedPageViews
     /// Headers for whatever response the request ends with, e.g. a renewed session cookie.
     public var responseHeaders = ResponseHeaders()
 

@@ -2,7 +2,7 @@
 /// (a beacon cannot act on it, and a bot should learn nothing), but a developer whose test page
 /// recorded nothing can read the reason in the response's `HitKeep-Dropped` header, and a site's
 /// owner sees how many were dropped (`DroppedPageViews`).
-public enum DropReason: String, CaseIterable, Sendable {
+enum DropReason: String, CaseIterable, Sendable {
     /// The Origin is the origin of no registered site (README, "How an Origin maps to a site").
     case unknownOrigin = "unknown-origin"
     /// The user agent is a crawler, monitor, headless browser or HTTP library.

@@ -10,10 +10,10 @@ import PostgresClient
 /// The worker writes between requests, after the response has gone out (`Worker`), so a dropped
 /// page view is answered as fast as before. Counts in memory are lost if the worker is killed
 /// outright (a drain writes them first): these are diagnostics, not page views.
-public final class DroppedPageViews {
+final class DroppedPageViews {
     /// At most one write per worker per interval; the first drop after a quiet interval is written
     /// at once, so a developer's single test page view shows up straight away.
-    public static let writeInterval: Duration = .seconds(1)
+    static let writeInterval: Duration = .seconds(1)
     /// Distinct hosts kept between two writes. Page views from further hosts are counted for the
     /// instance, so that a flood of made-up origins cannot grow a worker's memory.
     static let maximumHosts = 1000
@@ -29,13 +29,13 @@ public final class DroppedPageViews {
     private(set) var pending: [Key: Int] = [:]
     private var lastWrite: ContinuousClock.Instant?
     /// Whether the last write failed, so that an outage is logged once rather than every second.
-    public private(set) var isFailing = false
+    private(set) var isFailing = false
 
-    public init() {}
+    init() {}
 
     /// Counts one dropped page view whose Origin (or site) has the host `host`, as sites are
     /// registered (lower case, without `www.` and port).
-    public func count(_ reason: DropReason, host: String) {
+    func count(_ reason: DropReason, host: String) {
         var key = Key(host: host, reason: reason)
         if pending[key] == nil && pending.count >= Self.maximumHosts {
             key.host = Self.instanceHost
@@ -44,7 +44,7 @@ public final class DroppedPageViews {
     }
 
     /// How long until the counts in memory are due to be written; nil when there are none.
-    public func timeUntilDue(now: ContinuousClock.Instant = .now) -> Duration? {
+    func timeUntilDue(now: ContinuousClock.Instant = .now) -> Duration? {
         guard !pending.isEmpty else { return nil }
         guard let lastWrite else { return .zero }
         return max(.zero, lastWrite + Self.writeInterval - now)
@@ -53,7 +53,7 @@ public final class DroppedPageViews {
     /// Adds the counts in memory to the table in one statement, each to the site its host most
     /// likely belongs to (`likely_site_of_host`) on that site's calendar day. When the write fails
     /// (the database is away) the counts stay in memory for the next attempt.
-    public func write(on database: some PostgresQuerying) throws {
+    func write(on database: some PostgresQuerying) throws {
         guard !pending.isEmpty else { return }
         lastWrite = .now
         var hosts: [String] = [], reasons: [String] = [], counts: [Int] = []

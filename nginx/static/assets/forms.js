@@ -21,16 +21,19 @@ function errorSlot() {
 
 /**
  * A labelled input (or select/textarea via `control`), with an optional hint and an error slot.
- * `maxLength` is the server's limit in characters after trimming: `onSubmit` refuses a longer value
- * with a message beside the field rather than sending it (no `maxlength` attribute, which would cut
- * a pasted value short without a word).
+ * `maxLength` is the server's limit in characters: the browser stops typing there (`maxlength`,
+ * which counts UTF-16 units, so never more than the server takes), and `onSubmit` refuses, with a
+ * message beside the field, a longer value that arrived another way (a script, an old value).
  */
 export function textField({ label, name, type = "text", hint, value = "", control, className, maxLength, ...attributes }) {
   const id = uid(name);
   const input = control || h("input", { id, name, type, value, ...attributes });
   if (!input.id) input.id = id;
   if (!input.name) input.name = name;
-  if (maxLength) input.dataset.maxLength = String(maxLength);
+  if (maxLength) {
+    input.maxLength = maxLength;
+    input.dataset.maxLength = String(maxLength);
+  }
   const hintElement = hint ? h("p", { class: "field-hint", id: uid("hint") }, hint) : null;
   const error = errorSlot();
   describedBy(input, hintElement && hintElement.id);
