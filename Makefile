@@ -35,9 +35,14 @@ unit-test:
 		echo "unit-test: no Swift test files under Tests/ yet"; \
 	fi
 
+# The API, API-client and stats tests again, with the session's pool behind a transaction-pooling
+# PgBouncer (README, "Through PgBouncer").
+PGBOUNCER_TESTS = test_pgbouncer.py test_http_contract.py test_api_clients.py test_stats.py
+
 # Uses .build/debug/hitkeep, or $HITKEEP_BIN.
 integration-test:
 	$(PYTHON) -m pytest Tests/Integration $(PYTEST_FLAGS)
+	HITKEEP_TEST_PGBOUNCER=1 $(PYTHON) -m pytest $(addprefix Tests/Integration/,$(PGBOUNCER_TESTS)) $(PYTEST_FLAGS)
 
 ## clean: remove build products (the dev database in .data/ is kept: rm -rf .data to reset it)
 clean:

@@ -6,7 +6,10 @@ import Glibc
 
 /// One libpq connection, for one thread.
 ///
-/// Statements run through `query` are prepared on first use and reused by name. The cache belongs to
+/// Statements run through `query` are prepared on first use and reused by name, unless the connection
+/// is made with `preparesStatements: false` (a transaction-pooling PgBouncer lends each transaction
+/// whichever server session is free, where no name prepared on another exists); they are then sent
+/// unnamed, text and values together, and planned every time. The cache belongs to
 /// the server session, so it is dropped whenever the connection is re-established. It holds at most
 /// `preparedStatementLimit` statements: each costs the server session memory (a large statement's
 /// parse and plan trees, some 100 KB and more) until it is deallocated, and statement texts that
@@ -34,6 +37,8 @@ public final class PostgresConnection {
     private var connection: OpaquePointer?
     /// The most statements kept prepared at once; the least recently used one goes first.
     public let preparedStatementLimit: Int
+    /// Whether statements are prepared and reused by name, or sent unnamed each time.
+    public let preparesStatements: Bool
     /// Prepared statements by the shape of their text (`PostgresQuery.Shape`): a statement the
     /// program writes again on every call is found without its text being assembled or read.
     private var preparedStatements: [PostgresQuery.Shape: PreparedStatement] = [:]
@@ -42,10 +47,12 @@ public final class PostgresConnection {
 
     /// Connects with libpq keywords; `dbname` may be a URI or a conninfo string, which libpq expands.
     /// Values are passed as separate strings (`PQconnectdbParams`), never spliced into one.
-    public init(parameters: [(String, String)], preparedStatementLimit: Int = defaultPreparedStatementLimit) throws {
+    public init(parameters: [(String, String)], preparedStatementLimit: Int = defaultPreparedStatementLimit,
+                preparesStatements: Bool = true) throws {
         precondition(preparedStatementLimit > 0, "a connection keeps at least one prepared statement")
         self.parameters = parameters
         self.preparedStatementLimit = preparedStatementLimit
+        self.preparesStatements = preparesStatements
         try connect()
     }
 
@@ -55,7 +62,8 @@ public final class PostgresConnection {
     /// Connects to a libpq URI (`postgresql://…`) or conninfo string, with session settings added.
     public convenience init(url: String, applicationName: String = "hitkeep", settings: [String: String] = [:],
                             connectTimeoutSeconds: Int = 3,
-                            preparedStatementLimit: Int = defaultPreparedStatementLimit) throws {
+                            preparedStatementLimit: Int = defaultPreparedStatementLimit,
+                            preparesStatements: Bool = true) throws {
         var options = ""
         for (name, value) in settings.sorted(by: { $0.key < $1.key }) {
             // libpq's options string separates with spaces; a backslash escapes one in a value.
@@ -65,12 +73,23 @@ public final class PostgresConnection {
             ("dbname", url),
             ("application_name", applicationName),
             ("connect_timeout", String(connectTimeoutSeconds)),
-            ("options", options),
-        ], preparedStatementLimit: preparedStatementLimit)
+            ("options", options),  // libpq sends none when it is empty
+        ], preparedStatementLimit: preparedStatementLimit, preparesStatements: preparesStatements)
     }
 
     deinit {
         if let connection { PQfinish(connection) }
+    }
+
+    /// Why libpq cannot read `conninfo` (a URI or a `key=value` string), or nil when it can.
+    public static func connectionStringProblem(_ conninfo: String) -> String? {
+        var error: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(conninfo, &error) else {
+            defer { if let error { PQfreemem(error) } }
+            return error.map { String(cString: $0).trimmingTrailingNewlines() } ?? "out of memory"
+        }
+        PQconninfoFree(options)
+        return nil
     }
 
     private func connect() throws {
@@ -126,6 +145,12 @@ public final class PostgresConnection {
         // server refuses NUL in text.
         if query.hasParameterWithNUL {
             throw PostgresError(kind: .server, sqlState: "22021", message: "a parameter contains a NUL byte")
+        }
+        guard preparesStatements else {
+            let result = query.withParameterValues { values in
+                PQexecParams(connection, query.sql, Int32(values.count), nil, values.baseAddress, nil, nil, 0)
+            }
+            return try check(result, connection: connection)
         }
         let name = try preparedName(for: query, connection: connection)
         let result = query.withParameterValues { values in

@@ -102,30 +102,6 @@ import Testing
         #expect(MCPTool.listSites.inputSchema["required"] == nil)
     }
 
-    /// docs/openapi.json documents the REST endpoints' query parameters; the definitions the tools
-    /// are described with must be the same ones.
-    @Test func theOpenAPIDocumentHasTheSameParameters() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("docs/openapi.json")
-        let document = try Self.parse(String(decoding: try Data(contentsOf: url), as: UTF8.self))
-        for (path, names, definitions) in [
-            ("/api/sites/{site_id}/stats", StatsRequest.parameterNames, StatsRequest.parameters),
-            ("/api/sites/{site_id}/stats/breakdown", BreakdownRequest.parameterNames, BreakdownRequest.parameters),
-        ] {
-            guard case .array(let parameters)? = document["paths"]?[path]?["get"]?["parameters"] else {
-                Issue.record("\(path) has no parameters"); continue
-            }
-            let query = parameters.filter { if case .string("query")? = $0["in"] { true } else { false } }
-            #expect(query.compactMap { if case .string(let name)? = $0["name"] { name } else { nil } } == names, "\(path)")
-            for definition in definitions {
-                guard case .oneOf(let words) = definition.values,
-                      let documented = query.first(where: { if case .string(definition.name)? = $0["name"] { true } else { false } }) else { continue }
-                // The document may list aliases the parser accepts besides (`entry` for `landing`).
-                #expect(Set(words).isSubset(of: Self.strings(documented["schema"]?["enum"])), "\(path) \(definition.name)")
-            }
-        }
-    }
-
     /// docs/openapi.json describes `POST /api/mcp` with each tool's arguments; they must be the tools'.
     @Test func theOpenAPIDocumentHasTheToolsArguments() throws {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -150,8 +126,10 @@ import Testing
 
     private static func call(_ tool: MCPTool, _ arguments: String) throws -> MCPTool.Call {
         guard case .object(let members) = try parse(arguments) else { throw DomainError.invalid("test", "not an object") }
-        let context = RequestContext(database: Database(configuration: Configuration(databaseURL: "")),
-                                     configuration: Configuration(databaseURL: ""), logger: Logger(label: "test"), now: Date())
+        let configuration = Configuration(databaseURL: "")
+        let logger = Logger(label: "test")
+        let reads = LagTolerantReads(primary: Database(configuration: configuration), configuration: configuration, logger: logger)
+        let context = RequestContext(lagTolerantReads: reads, configuration: configuration, logger: logger, now: Date())
         return try tool.call(members, request: Request(method: .post, path: "/api/mcp"), context: context)
     }
 

@@ -20,7 +20,7 @@ from typing import Optional, Sequence
 import pytest
 import requests
 
-from stack import (REPO, REQUEST_TIMEOUT, FastCGIRecorder, Nginx, Pool, PostgresCluster, StackError,
+from stack import (REPO, REQUEST_TIMEOUT, FastCGIRecorder, Nginx, PgBouncer, Pool, PostgresCluster, StackError,
                    free_port, http_session, openapi_document, tail)
 
 APP_ROLE = "hitkeep"
@@ -45,6 +45,8 @@ class Stack:
         self.static_root = root / "static"
         self.pool: Optional[Pool] = None
         self.nginx: Optional[Nginx] = None
+        # With HITKEEP_TEST_PGBOUNCER=1 the session's pool reaches the database through this.
+        self.pgbouncer: Optional[PgBouncer] = None
         self.http = http_session()
         # Pools and nginx instances a single test started; stopped when that test ends.
         self.extras: list = []
@@ -142,6 +144,8 @@ class Stack:
         for path in sorted((self.root / "log").glob("*.log")) + sorted((self.root / "run").glob("*/error.log")):
             parts.append(f"--- {path.relative_to(self.root)}\n{tail(path, 25)}")
         parts.append(f"--- pg/postgresql.log\n{tail(self.cluster.log, 15)}")
+        if self.pgbouncer:
+            parts.append(f"--- pgbouncer/pgbouncer.log\n{tail(self.pgbouncer.log, 15)}")
         return "\n".join(parts)
 
 
@@ -196,8 +200,20 @@ def stack():
         if migrated.returncode != 0:
             raise StackError(f"hitkeep migrate failed:\n{migrated.stdout}\n{migrated.stderr}")
 
-        deployment.pool = Pool(binary, root / "run" / "hitkeep.sock", deployment.database_url,
-                               root / "log" / "pool.log", workers=4)
+        if os.environ.get("HITKEEP_TEST_PGBOUNCER") == "1":
+            # The README's PgBouncer set-up: 16 workers share 4 server sessions, a transaction at a
+            # time; the timeouts the workers cannot set per session come from the role.
+            cluster.psql(f"ALTER ROLE {APP_ROLE} SET statement_timeout = '10s'; "
+                         f"ALTER ROLE {APP_ROLE} SET idle_in_transaction_session_timeout = '60s'")
+            deployment.pgbouncer = PgBouncer(root / "pgbouncer", cluster, APP_DATABASE, APP_ROLE, server_connections=4)
+            cleanup.callback(deployment.pgbouncer.stop)
+            deployment.pgbouncer.start()
+            deployment.pool = Pool(binary, root / "run" / "hitkeep.sock", deployment.pgbouncer.url(),
+                                   root / "log" / "pool.log", workers=16,
+                                   extra_environment={"HITKEEP_DATABASE_POOL_MODE": "transaction"})
+        else:
+            deployment.pool = Pool(binary, root / "run" / "hitkeep.sock", deployment.database_url,
+                                   root / "log" / "pool.log", workers=4)
         cleanup.callback(deployment.pool.stop)
         deployment.pool.start()
 

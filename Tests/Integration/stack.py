@@ -244,6 +244,22 @@ max_connections = 100
                                 capture_output=True, timeout=10, cwd=self.directory, stdin=subprocess.DEVNULL)
         return result.returncode == 0
 
+    def create_standby(self, directory: Path) -> "PostgresCluster":
+        """A streaming standby of this cluster in `directory`, not yet started: a base backup
+        (`pg_basebackup -R`, which also writes the connection to this cluster and standby.signal)
+        with a socket directory of its own."""
+        standby = PostgresCluster(directory)
+        directory.mkdir()
+        directory.chmod(0o755)
+        if running_as_root():
+            owner = pwd.getpwnam("postgres")
+            os.chown(directory, owner.pw_uid, owner.pw_gid)
+        self._run([str(self.bindir / "pg_basebackup"), "--pgdata", str(standby.data), "--write-recovery-conf",
+                   "--checkpoint", "fast", "--no-sync", "--host", str(self.socket_dir), "--username", self.SUPERUSER])
+        with open(standby.data / "postgresql.conf", "a") as handle:
+            handle.write(f"\nunix_socket_directories = '{standby.socket_dir}'\n")
+        return standby
+
     def url(self, database: str, user: str = SUPERUSER) -> str:
         """A libpq URI; the socket directory goes in `host`, percent-encoded."""
         host = urllib.parse.quote(str(self.socket_dir), safe="")
@@ -252,11 +268,15 @@ max_connections = 100
     def psql(self, sql: str, database: str = "postgres", timeout: float = 30) -> list[tuple[Optional[str], ...]]:
         """Runs `sql` as the superuser and returns the rows of its last statement, NULL as None."""
         null = "\x01NULL\x01"
+        # One argument may hold at most 128 KiB (a search over every column is longer): such a
+        # statement goes in on stdin, which prints the rows of each statement rather than the last's.
+        long = len(sql.encode()) > 100_000
         result = subprocess.run(
             [str(self.bindir / "psql"), "--no-psqlrc", "--quiet", "--csv", "--tuples-only",
              "--set", "ON_ERROR_STOP=1", "--pset", f"null={null}", "--dbname", self.url(database),
-             "--command", sql],
-            capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+             *(["--file", "-"] if long else ["--command", sql])],
+            capture_output=True, text=True, timeout=timeout, input=sql if long else None,
+            stdin=None if long else subprocess.DEVNULL,
         )
         if result.returncode != 0:
             raise StackError(f"psql failed: {result.stderr.strip()}\nSQL: {sql}")
@@ -292,6 +312,76 @@ class PsqlSession:
                 self.process.kill()
                 return self.process.wait(timeout=timeout)
         return self.process.returncode
+
+
+class PgBouncer:
+    """Debian's PgBouncer in transaction pooling in front of `cluster`, on a unix socket in
+    `directory`: every client connection to `database` is served by at most `server_connections`
+    server sessions of `user`, lent out a transaction at a time."""
+
+    def __init__(self, directory: Path, cluster: PostgresCluster, database: str, user: str,
+                 server_connections: int = 4):
+        self.directory = directory
+        self.cluster = cluster
+        self.database = database
+        self.user = user
+        self.server_connections = server_connections
+        self.port = free_port()  # only names the socket file, .s.PGSQL.<port>
+        self.log = directory / "pgbouncer.log"
+        self.process: Optional[subprocess.Popen] = None
+
+    def url(self) -> str:
+        host = urllib.parse.quote(str(self.directory), safe="")
+        return f"postgresql://{self.user}@/{self.database}?host={host}&port={self.port}"
+
+    def start(self, timeout: float = 15) -> "PgBouncer":
+        self.directory.mkdir()
+        self.directory.chmod(0o755)
+        # `auth_type = any`: clients are not asked for a password, and the server connections log
+        # in as the user the [databases] entry names (trust, as the cluster allows on its socket).
+        config = self.directory / "pgbouncer.ini"
+        config.write_text(f"""[databases]
+{self.database} = host={self.cluster.socket_dir} dbname={self.database} user={self.user}
+
+[pgbouncer]
+unix_socket_dir = {self.directory}
+listen_port = {self.port}
+auth_type = any
+pool_mode = transaction
+default_pool_size = {self.server_connections}
+max_client_conn = 200
+logfile = {self.log}
+pidfile = {self.directory / "pgbouncer.pid"}
+""")
+        arguments = [find_program("pgbouncer"), str(config)]
+        if running_as_root():
+            owner = pwd.getpwnam("postgres")
+            for path in (self.directory, config):
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+            # PgBouncer refuses to run as root.
+            arguments = [find_program("runuser"), "-u", "postgres", "--", *arguments]
+        self.process = subprocess.Popen(arguments, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, start_new_session=True)
+
+        def ready():
+            if self.process.poll() is not None:
+                raise StackError(f"pgbouncer exited with {self.process.returncode}:\n{tail(self.log)}")
+            return (self.directory / f".s.PGSQL.{self.port}").exists()
+
+        wait_until(ready, timeout, "pgbouncer did not start")
+        return self
+
+    def stop(self, timeout: float = 10) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        # runuser passes the signal on to PgBouncer, which then exits at once (SIGINT: safe shutdown
+        # waits for clients; SIGTERM: immediate).
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout)
 
 
 class Pool:

@@ -316,6 +316,35 @@ def test_migrate_finds_its_migrations_from_anywhere_or_says_where_it_looked(stac
     assert found.returncode == 0, found.stderr
     assert "0001 accounts applied" in found.stdout
 
+    # Found on PATH, as people type it (its first argument is then only "hitkeep"), in a directory
+    # that has a migrations/ of another project: the installation's own are the ones it reads.
+    foreign = elsewhere / "migrations"
+    foreign.mkdir()
+    (foreign / "0001_other_project.sql").write_text("CREATE TABLE other_project (id int);\n")
+    by_name = subprocess.run(["hitkeep", "migrate", "--status"], capture_output=True, text=True, cwd=elsewhere,
+                             env=environment | {"PATH": f"{root / 'bin'}:/usr/bin:/bin"}, timeout=60)
+    assert by_name.returncode == 0, by_name.stderr
+    assert "0001 accounts applied" in by_name.stdout and "other_project" not in by_name.stdout
+
+
+def test_migrate_from_a_checkouts_build_finds_the_checkouts_migrations(stack, tmp_path):
+    # `swift build` leaves the binary under .build/<platform>/debug, with .build/debug a link to it;
+    # run from anywhere, it reads the migrations of the tree it was built in.
+    checkout = tmp_path / "checkout"
+    built = checkout / ".build" / "x86_64-unknown-linux-gnu" / "debug"
+    built.mkdir(parents=True)
+    shutil.copy2(stack.binary, built / "hitkeep")
+    (checkout / ".build" / "debug").symlink_to("x86_64-unknown-linux-gnu/debug")
+    shutil.copytree(REPO / "migrations", checkout / "migrations")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = subprocess.run([str(checkout / ".build" / "debug" / "hitkeep"), "migrate", "--status"], capture_output=True,
+                            text=True, cwd=elsewhere, env={"HITKEEP_DATABASE_URL": stack.database_url, "PATH": "/usr/bin:/bin"},
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    listed = ["_".join(line.split()[:2]) for line in result.stdout.splitlines()]
+    assert listed == sorted(path.stem for path in (REPO / "migrations").glob("*.sql"))
+
 
 def test_client_list_of_an_unknown_owner_fails(stack):
     _fails_clearly(run_cli(stack, "client", "list", "--owner", unique_email("ghost")), "user")

@@ -769,6 +769,26 @@ def test_an_expired_client_is_marked_expired(journey, page, stack):
     photograph(page, "api-clients")
 
 
+def test_the_previous_token_leaves_the_card_when_its_grace_period_ends(journey, page):
+    journey.require("clients")
+    session = journey.cookie_session()
+    created = session.post(journey.base_url + "/api/user/api-clients", json={"name": "short-grace"}, timeout=REQUEST_TIMEOUT)
+    assert created.status_code == 201, created.text
+    old_hint = created.json()["token_hint"]
+    rotated = session.post(journey.base_url + f"/api/user/api-clients/{created.json()['id']}/rotate",
+                           json={"grace_seconds": 12}, timeout=REQUEST_TIMEOUT)
+    assert rotated.status_code == 200, rotated.text
+    page.open(journey.base_url + "/settings/api-clients")
+    card = client_card(page, "short-grace")
+    assert old_hint in card.text and "keeps working until" in card.text
+    # Without a reload: the line goes when the old token stops working.
+    page.wait(lambda _: "keeps working until" not in client_card(page, "short-grace").text,
+              "the ended grace period stayed on the card", timeout=60)
+    assert old_hint not in client_card(page, "short-grace").text
+    gone = session.delete(journey.base_url + f"/api/user/api-clients/{created.json()['id']}", timeout=REQUEST_TIMEOUT)
+    assert gone.status_code == 204
+
+
 # --- 5. password and security log ------------------------------------------------------------------
 
 def test_change_password_and_read_the_security_log(journey, page):

@@ -10,6 +10,7 @@ public typealias RouteHandler = @Sendable (Request, RequestContext) throws -> Re
 public final class Application {
     let router: Router<Endpoint>
     public let database: Database
+    private let lagTolerantReads: LagTolerantReads
     public let configuration: Configuration
     let logger: Logger
     /// Page views this worker answered 202 and did not store, not yet written (`DroppedPageViews`).
@@ -22,6 +23,7 @@ public final class Application {
         self.configuration = configuration
         self.logger = logger
         self.database = Database(configuration: configuration)
+        self.lagTolerantReads = LagTolerantReads(primary: database, configuration: configuration, logger: logger)
         var router = Router<Endpoint>()
         Self.addRoutes(to: &router)
         self.router = router
@@ -86,8 +88,8 @@ public final class Application {
     }
 
     private func run(_ handler: RouteHandler, parameters: [String: String], for request: Request) -> Response {
-        let context = RequestContext(database: database, configuration: configuration, logger: logger, now: Date(),
-                                     droppedPageViews: droppedPageViews)
+        let context = RequestContext(lagTolerantReads: lagTolerantReads, configuration: configuration, logger: logger,
+                                     now: Date(), droppedPageViews: droppedPageViews)
         context.parameters = parameters
         // A connection that went stale while idle (the database restarted) fails on its first
         // statement. Nothing reached the database then, so the request is re-run once on a new one.

@@ -11,6 +11,13 @@ public struct Configuration: Sendable {
     public var publicURL: String?
     /// Longest a statement may run before PostgreSQL cancels it.
     public var statementTimeoutMilliseconds: Int
+    /// Whether the workers reach PostgreSQL through a transaction-pooling PgBouncer.
+    public var databasePoolMode = DatabasePoolMode.session
+    /// Where reads that may lag behind the latest write go (stats, breakdowns): a libpq URI of a
+    /// standby, or of several hosts with `target_session_attrs`; nil for the primary.
+    public var readDatabaseURL: String?
+    /// A standby further behind than this is passed over for the primary.
+    public var readMaximumLagSeconds: Double = 10
     /// Request bodies beyond this are refused with 413.
     public var bodyLimit: Int
     /// A session lives this long since it was last renewed (sliding expiry)…
@@ -60,6 +67,12 @@ public struct Configuration: Sendable {
         if let count = number("HITKEEP_LOGIN_FAILURES_PER_EMAIL") { configuration.loginFailuresPerEmail = count }
         if let count = number("HITKEEP_LOGIN_FAILURES_PER_IP") { configuration.loginFailuresPerAddress = count }
         configuration.maximumTokenLifetimeDays = number("HITKEEP_TOKEN_MAX_DAYS")
+        configuration.readDatabaseURL = environment["HITKEEP_READ_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        if let seconds = environment["HITKEEP_READ_MAX_LAG_SECONDS"].flatMap(Double.init), seconds >= 0 {
+            configuration.readMaximumLagSeconds = seconds
+        }
+        // An unknown value stops `hitkeep serve` before it starts (ServeCommand.validate).
+        configuration.databasePoolMode = DatabasePoolMode(environmentValue: environment["HITKEEP_DATABASE_POOL_MODE"]) ?? .session
         return configuration
     }
 }

@@ -6,20 +6,29 @@ import HTTPTypes
 public struct Endpoint: Sendable {
     let handle: RouteHandler
     /// nil: any, for endpoints that monitors call with cache-busting parameters of their own.
-    let queryParameters: [String]?
+    /// `OpenAPIDocumentTests` holds docs/openapi.json to these.
+    let queryParameters: [QueryParameterDefinition]?
+    private let queryParameterNames: [String]?
+
+    init(handle: @escaping RouteHandler, queryParameters: [QueryParameterDefinition]?) {
+        self.handle = handle
+        self.queryParameters = queryParameters
+        self.queryParameterNames = queryParameters?.map(\.name)
+    }
 
     /// The problem for a request with a query parameter this endpoint does not know, if it has one.
     func unknownParameter(in query: QueryParameters) -> DomainError? {
-        guard let queryParameters, let unknown = query.names.first(where: { !queryParameters.contains($0) }) else { return nil }
+        guard let known = queryParameterNames, let unknown = query.names.first(where: { !known.contains($0) }) else { return nil }
         let shown = String(String.UnicodeScalarView(unknown.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }).prefix(40))
-        let known = queryParameters.isEmpty ? "this endpoint takes none" : "known: " + queryParameters.joined(separator: ", ")
-        return .invalid("invalid_parameter", "unknown query parameter \"\(shown)\"; \(known)")
+        let listed = known.isEmpty ? "this endpoint takes none" : "known: " + known.joined(separator: ", ")
+        return .invalid("invalid_parameter", "unknown query parameter \"\(shown)\"; \(listed)")
     }
 }
 
 extension Router where Handler == Endpoint {
     /// Adds a route whose handler takes the query parameters `query` (none by default; nil for any).
-    mutating func add(_ method: HTTPRequest.Method, _ pattern: String, query: [String]? = [], _ handler: @escaping RouteHandler) {
+    mutating func add(_ method: HTTPRequest.Method, _ pattern: String, query: [QueryParameterDefinition]? = [],
+                      _ handler: @escaping RouteHandler) {
         add(method, pattern, Endpoint(handle: handler, queryParameters: query))
     }
 }

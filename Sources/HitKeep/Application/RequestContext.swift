@@ -6,6 +6,10 @@ import PostgresClient
 /// What a handler may use besides the request: the database, settings, the clock, path parameters.
 public final class RequestContext {
     public let database: Database
+    /// Where this request's reads that may lag go (stats, breakdowns): `database`, unless
+    /// `readingLagTolerantly` has lent them a standby.
+    public internal(set) var reads: Database
+    private let lagTolerantReads: LagTolerantReads
     public let configuration: Configuration
     public let logger: Logger
     /// The time the request arrived: one clock reading for the whole request.
@@ -17,9 +21,11 @@ public final class RequestContext {
     /// Headers for whatever response the request ends with, e.g. a renewed session cookie.
     public var responseHeaders = ResponseHeaders()
 
-    init(database: Database, configuration: Configuration, logger: Logger, now: Date,
+    init(lagTolerantReads: LagTolerantReads, configuration: Configuration, logger: Logger, now: Date,
          droppedPageViews: DroppedPageViews = DroppedPageViews()) {
-        self.database = database
+        self.database = lagTolerantReads.primary
+        self.reads = lagTolerantReads.primary
+        self.lagTolerantReads = lagTolerantReads
         self.droppedPageViews = droppedPageViews
         self.configuration = configuration
         self.logger = logger
@@ -36,6 +42,12 @@ public final class RequestContext {
     func authenticate<Row>(_ request: Request, _ policy: AuthenticationPolicy,
                            reading read: PrincipalRead<Row>) throws -> (Principal, [Row]) {
         try Authenticator.authenticate(request, self, policy: policy, reading: read)
+    }
+
+    /// Runs `body`, which only reads, with `reads` on a standby when one is configured, up, and
+    /// close enough behind; else on the primary (`LagTolerantReads`).
+    public func readingLagTolerantly<T>(_ body: () throws -> T) throws -> T {
+        try lagTolerantReads.run(self, body)
     }
 
     /// A path parameter the route pattern guarantees.

@@ -4,12 +4,18 @@ import Foundation
 /// changes to the sites they own or administer.
 enum AuditLogController {
     static func addRoutes(to router: inout Router<Endpoint>) {
-        router.add(.get, "/api/user/audit-log", query: ["limit"], list)
+        router.add(.get, "/api/user/audit-log", query: parameters, list)
     }
+
+    static let defaultLimit = 50
+    static let maximumLimit = 500
+    static let parameters = [
+        QueryParameterDefinition("limit", .integer(1...maximumLimit), default: .int(defaultLimit), "How many entries, newest first."),
+    ]
 
     @Sendable static func list(_ request: Request, _ context: RequestContext) throws -> Response {
         let principal = try context.authenticate(request, .sessionOnly)
-        let limit = try QueryLimit.parse(request.query["limit"], default: 50, maximum: 500)
+        let limit = try QueryLimit.parse(request.query["limit"], default: defaultLimit, maximum: maximumLimit)
         let rows = try context.database.query("""
             SELECT id, at, action, actor_type, actor_id, target_id, site_id, detail, ip, user_agent
             FROM audit_log WHERE user_id = \(principal.userID) ORDER BY at DESC, id DESC LIMIT \(limit)

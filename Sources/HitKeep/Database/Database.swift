@@ -4,14 +4,17 @@ import PostgresClient
 /// worker recovers by itself when the database comes back.
 public final class Database: PostgresQuerying {
     private let configuration: Configuration
+    /// The primary's (`configuration.databaseURL`), or a standby's for lag-tolerant reads.
+    private let url: String
     /// What `pg_stat_activity` shows the connection as.
     private let applicationName: String
     private var current: PostgresConnection?
     /// Statements that succeeded since `beginRequest`, to know whether a failed request can be re-run.
     private(set) var statementsThisRequest = 0
 
-    public init(configuration: Configuration, applicationName: String = "hitkeep") {
+    public init(configuration: Configuration, url: String? = nil, applicationName: String = "hitkeep") {
         self.configuration = configuration
+        self.url = url ?? configuration.databaseURL
         self.applicationName = applicationName
     }
 
@@ -19,12 +22,21 @@ public final class Database: PostgresQuerying {
     public func connection() throws -> PostgresConnection {
         if let current, current.isConnected { return current }
         current = nil
-        let fresh = try PostgresConnection(url: configuration.databaseURL, applicationName: applicationName, settings: [
-            "TimeZone": "UTC",
-            "DateStyle": "ISO",
-            "statement_timeout": String(configuration.statementTimeoutMilliseconds),
-            "idle_in_transaction_session_timeout": "60000",
-        ])
+        let fresh: PostgresConnection
+        switch configuration.databasePoolMode {
+        case .session:
+            fresh = try PostgresConnection(url: url, applicationName: applicationName, settings: [
+                "TimeZone": "UTC",
+                "DateStyle": "ISO",
+                "statement_timeout": String(configuration.statementTimeoutMilliseconds),
+                "idle_in_transaction_session_timeout": "60000",
+            ])
+        case .transaction:
+            // PgBouncer refuses a startup packet with `options`, and keeps only the settings the
+            // server reports back (DatabasePoolMode.transaction).
+            fresh = try PostgresConnection(url: url, applicationName: applicationName, preparesStatements: false)
+            try fresh.execute("SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO'")
+        }
         current = fresh
         return fresh
     }

@@ -7,7 +7,7 @@ import TextFormats
 /// with its numbers, a page at a time with a cursor, or all of them as CSV.
 enum BreakdownController {
     static func addRoutes(to router: inout Router<Endpoint>) {
-        router.add(.get, "/api/sites/{site_id}/stats/breakdown", query: BreakdownRequest.parameterNames, show)
+        router.add(.get, "/api/sites/{site_id}/stats/breakdown", query: BreakdownRequest.parameters, show)
     }
 
     static let csvHeader = ["name", "pageviews", "visitors", "bounce_rate", "avg_session_duration"]
@@ -21,7 +21,7 @@ enum BreakdownController {
                 return .json(try page(of: asked.question, after: asked.position, size: query.pageSize, from: source, site: site,
                                       timezone: asked.timezone, fingerprint: asked.fingerprint))
             case .csv:
-                return try csv(of: asked.question, from: source, site: site, timezone: asked.timezone, database: context.database)
+                return try csv(of: asked.question, from: source, site: site, timezone: asked.timezone, database: context.reads)
             }
         }
     }
@@ -67,8 +67,10 @@ enum BreakdownController {
 
         // Every event acknowledged before this request is counted, as for the stats (§10.3).
         try EventStore.fold(siteID: site.id, on: context.database)
-        return try context.database.transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY") {
-            try body(asked, try Self.source(for: question, database: context.database))
+        return try context.readingLagTolerantly {
+            try context.reads.transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY") {
+                try body(asked, try Self.source(for: question, database: context.reads))
+            }
         }
     }
 

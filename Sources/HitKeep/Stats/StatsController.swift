@@ -4,7 +4,7 @@ import PostgresClient
 /// `GET /api/sites/{site_id}/stats` (docs/API.md §10).
 enum StatsController {
     static func addRoutes(to router: inout Router<Endpoint>) {
-        router.add(.get, "/api/sites/{site_id}/stats", query: StatsRequest.parameterNames, show)
+        router.add(.get, "/api/sites/{site_id}/stats", query: StatsRequest.parameters, show)
     }
 
     /// Charts with more steps than this are refused: nobody reads 40 000 hourly points.
@@ -37,8 +37,10 @@ enum StatsController {
         // the rollups first (migrations/0008). Rollup queries take milliseconds; only raw-event
         // queries over very many events can run into the statement timeout (503 query_timeout).
         try EventStore.fold(siteID: site.id, on: context.database)
-        return try respond(site: site, query: query, range: range, previous: previous, interval: interval,
-                           timezone: timezone, context: context)
+        return try context.readingLagTolerantly {
+            try respond(site: site, query: query, range: range, previous: previous, interval: interval,
+                        timezone: timezone, context: context)
+        }
     }
 
     static func respond(site: Site, query: StatsRequest, range: StatsRange, previous: StatsRange, interval: StatsInterval,
@@ -47,7 +49,7 @@ enum StatsController {
         // that suit the rollup and edge queries: the planner cannot know how few rows they touch,
         // and compiling them to machine code (jit) or starting parallel workers would cost more
         // than running them. A report that reads raw events allows parallel workers again.
-        try context.database.transaction(begin: """
+        try context.reads.transaction(begin: """
             BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0
             """) {
             let period = try report(site: site, range: range, interval: interval, timezone: timezone, query: query, context: context)
@@ -145,31 +147,31 @@ enum StatsController {
     /// "Performance").
     static func report(site: Site, range: StatsRange, interval: StatsInterval, timezone: String, query: StatsRequest,
                        context: RequestContext, withTopLists: Bool = true) throws -> StatsPeriod {
-        let buckets = try ChartBucket.buckets(for: range, interval: interval, timezone: timezone, on: context.database)
+        let buckets = try ChartBucket.buckets(for: range, interval: interval, timezone: timezone, on: context.reads)
         let source: any StatsSource
         // The transaction (`respond`) starts without parallel workers, which suits a few thousand
         // rollup rows.
         if RollupStats.canAnswer(range, buckets: buckets, filters: query.filters) {
-            source = RollupStats(siteID: site.id, database: context.database)
+            source = RollupStats(siteID: site.id, database: context.reads)
         } else if FilteredRollupStats.canAnswer(range, buckets: buckets, filters: query.filters),
-                  try FilteredRollupStats.isComplete(on: context.database) {
-            source = FilteredRollupStats(siteID: site.id, filter: query.filters.first, database: context.database)
+                  try FilteredRollupStats.isComplete(on: context.reads) {
+            source = FilteredRollupStats(siteID: site.id, filter: query.filters.first, database: context.reads)
         } else if EdgeCorrectedStats.canAnswer(range, buckets: buckets, filters: query.filters) {
-            source = EdgeCorrectedStats(siteID: site.id, database: context.database)
+            source = EdgeCorrectedStats(siteID: site.id, database: context.reads)
             // Partial hours of a busy site can hold a few hundred thousand events: group them in memory.
-            try context.database.query("SET LOCAL work_mem = '64MB'")
+            try context.reads.query("SET LOCAL work_mem = '64MB'")
         } else {
-            source = RawEventStats(siteID: site.id, filters: query.filters, database: context.database)
+            source = RawEventStats(siteID: site.id, filters: query.filters, database: context.reads)
             // One pass over up to millions of events: sorts and hashes in memory.
-            try context.database.query("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
-            try context.database.query("SET LOCAL work_mem = '64MB'")
+            try context.reads.query("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
+            try context.reads.query("SET LOCAL work_mem = '64MB'")
         }
         return try source.period(range, buckets: buckets, limit: withTopLists ? query.limit : nil)
     }
 
     /// Distinct sessions with an event in the last five minutes (matching the filters), whatever the range.
     static func liveVisitors(siteID: String, filters: [StatsFilter], context: RequestContext) throws -> Int {
-        let rows = try context.database.query("""
+        let rows = try context.reads.query("""
             SELECT count(DISTINCT session_id) AS live FROM events
             WHERE site_id = \(siteID) AND occurred_at > \(context.now.addingTimeInterval(-liveWindow))
               AND occurred_at <= \(context.now)\(StatsFilter.conditions(filters))

@@ -12,13 +12,32 @@ struct DatabaseOptions: ParsableArguments {
         Configuration.fromEnvironment(databaseURL: databaseURL)
     }
 
-    /// A connection for administrative commands (migrate, user, site …), quiet about notices.
+    /// A connection for administrative commands (migrate, user, site …), quiet about notices. Through
+    /// a transaction-pooling PgBouncer as the workers connect (`DatabasePoolMode.transaction`).
     func connect() throws -> PostgresConnection {
         do {
-            return try PostgresConnection(url: configuration.databaseURL, applicationName: "hitkeep-cli",
-                                          settings: ["client_min_messages": "warning", "TimeZone": "UTC", "DateStyle": "ISO"])
+            switch configuration.databasePoolMode {
+            case .session:
+                return try PostgresConnection(url: configuration.databaseURL, applicationName: "hitkeep-cli",
+                                              settings: ["client_min_messages": "warning", "TimeZone": "UTC", "DateStyle": "ISO"])
+            case .transaction:
+                let connection = try PostgresConnection(url: configuration.databaseURL, applicationName: "hitkeep-cli",
+                                                        preparesStatements: false)
+                try connection.execute("SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO'")
+                return connection
+            }
         } catch let error as PostgresError {
             throw CommandFailure("cannot connect to the database: \(error.message)")
         }
+    }
+
+    /// A connection of its own to PostgreSQL, for what holds a lock across transactions
+    /// (`hitkeep migrate`): a transaction-pooling PgBouncer would run the unlock elsewhere.
+    func connectDirectly(for command: String) throws -> PostgresConnection {
+        guard configuration.databasePoolMode == .session else {
+            throw CommandFailure("\(command) needs a connection of its own to PostgreSQL, not a transaction-pooling "
+                                 + "PgBouncer: give --database-url of the database itself and HITKEEP_DATABASE_POOL_MODE=session")
+        }
+        return try connect()
     }
 }

@@ -11,7 +11,7 @@ struct MigrateCommand: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     @Option(name: .customLong("migrations"),
-            help: "Directory of NNNN_name.sql files (env: HITKEEP_MIGRATIONS); by default ./migrations, beside the binary, or the installed share/hitkeep/migrations.")
+            help: "Directory of NNNN_name.sql files (env: HITKEEP_MIGRATIONS); by default the ones beside the binary, in its share/hitkeep/migrations or its checkout, else ./migrations.")
     var directory: String?
 
     @Flag(help: "List every migration and whether it is applied.")
@@ -37,7 +37,7 @@ struct MigrateCommand: ParsableCommand {
         } catch let failure as Migrator.Failure {
             throw ValidationError(failure.description)
         }
-        let connection = try database.connect()
+        let connection = try database.connectDirectly(for: "hitkeep migrate")
         do {
             if status {
                 for entry in try migrator.status(connection) {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HitKeep
+import PostgresClient
 import Scoreboard
 
 #if canImport(Glibc)
@@ -56,6 +57,13 @@ struct ServeCommand: ParsableCommand {
         guard mode_t(socketMode, radix: 8) != nil else { throw ValidationError("--socket-mode must be octal, e.g. 0660") }
         guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout must not be negative") }
         guard requestTimeout >= 0 else { throw ValidationError("--request-timeout must not be negative") }
+        if DatabasePoolMode(environmentValue: Self.environment["HITKEEP_DATABASE_POOL_MODE"]) == nil {
+            let known = DatabasePoolMode.allCases.map(\.rawValue).joined(separator: " or ")
+            throw ValidationError("HITKEEP_DATABASE_POOL_MODE must be \(known)")
+        }
+        if let reads = database.configuration.readDatabaseURL, let problem = PostgresConnection.connectionStringProblem(reads) {
+            throw ValidationError("HITKEEP_READ_DATABASE_URL is not a libpq URI or conninfo string: \(problem)")
+        }
         if let socket = socketAddress, ListeningSocket.Address(socket) == nil {
             throw ValidationError("--socket must be a unix socket path or host:port")
         }
@@ -107,6 +115,16 @@ struct ServeCommand: ParsableCommand {
         }
         let spawner = ChildSpawner(listeningDescriptor: listening.descriptor, scoreboardDescriptor: scoreboard.descriptor!,
                                    environment: environment)
+        if let reads = database.configuration.readDatabaseURL {
+            // Workers connect to the standby on their first stats read, and again after it failed:
+            // one that is not there yet only sends reads to the primary until it is.
+            do {
+                _ = try PostgresConnection(url: reads, applicationName: "hitkeep-check")
+            } catch let error as PostgresError {
+                logger.warning("the standby of HITKEEP_READ_DATABASE_URL does not answer; stats are read from the primary until it does",
+                               metadata: ["error": .string(error.message)])
+            }
+        }
         logger.info("serving", metadata: [
             "socket": .string(listening.address?.description ?? "inherited fd \(listening.descriptor)"),
             "workers": .stringConvertible(workers),

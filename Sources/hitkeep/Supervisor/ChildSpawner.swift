@@ -9,6 +9,14 @@ import Glibc
 /// `hitkeep worker` with the listening socket on fd 0, as spawn-fcgi would, and `hitkeep roll-up`
 /// without it; both with the scoreboard at `Scoreboard.inheritedDescriptor`.
 struct ChildSpawner {
+    /// `posix_spawn` refused to start a child (no memory, too many processes, executable gone).
+    struct Failure: Error, CustomStringConvertible {
+        let child: String
+        let errorNumber: Int32
+
+        var description: String { "cannot start \(child): \(String(cString: strerror(errorNumber)))" }
+    }
+
     let executable: String
     let listeningDescriptor: Int32
     let scoreboardDescriptor: Int32
@@ -72,7 +80,7 @@ struct ChildSpawner {
         var pid: pid_t = 0
         let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard result == 0 else {
-            throw ListeningSocket.Failure(description: "cannot start \(child.name): \(String(cString: strerror(result)))")
+            throw Failure(child: child.name, errorNumber: result)
         }
         return pid
     }

@@ -110,7 +110,18 @@ export async function render(context) {
     renameButton.addEventListener("click", () => startRename(client, card, headSlot, renameButton));
     if (rotateButton) rotateButton.addEventListener("click", () => rotate(client, card));
     deleteButton.addEventListener("click", () => remove(client, card));
+    if (stillWorks(client)) forgetPreviousTokenWhenItEnds(client, card);
     return card;
+  }
+
+  /** The previous token's line stays exactly as long as that token works: the card is drawn
+   *  again without it when the grace period ends, on an open page too. */
+  function forgetPreviousTokenWhenItEnds(client, card) {
+    const left = new Date(client.previous_token_expires_at).getTime() - Date.now();
+    const timer = setTimeout(() => {
+      if (card.isConnected) replaceCard(card, client);
+    }, Math.min(left, 2 ** 31 - 1));
+    context.signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
   }
 
   function renderList(items) {
