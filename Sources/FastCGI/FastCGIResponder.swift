@@ -48,13 +48,28 @@ public final class FastCGIResponder {
         scratch.deallocate()
     }
 
+    /// Work a responder does between requests, when it falls due and no connection is waiting.
+    public struct IdleWork {
+        /// How long until the work is due; nil when there is none.
+        public var timeUntilDue: () -> Duration?
+        public var perform: () -> Void
+
+        public init(timeUntilDue: @escaping () -> Duration?, perform: @escaping () -> Void) {
+            self.timeUntilDue = timeUntilDue
+            self.perform = perform
+        }
+    }
+
     /// Serves requests until drained, until `maxRequests` have been answered (0: no limit), or until
-    /// accept fails.
-    public func run(maxRequests: Int = 0, handler: (FastCGIRequest) -> FastCGIResponse) -> StopReason {
+    /// accept fails. `idle` runs before the next accept once it is due, after the last response has
+    /// gone out, and waits while connections are waiting.
+    public func run(maxRequests: Int = 0, idle: IdleWork? = nil, handler: (FastCGIRequest) -> FastCGIResponse) -> StopReason {
         var served = 0
         while true {
             if hk_drain_requested() != 0 { return .drained }
             if maxRequests > 0 && served >= maxRequests { return .requestLimitReached }
+            if let idle { runIdleWork(idle) }
+            if hk_drain_requested() != 0 { return .drained }
             guard FCGX_Accept_r(request) >= 0 else {
                 return hk_drain_requested() != 0 ? .drained : .acceptFailed
             }
@@ -70,6 +85,21 @@ public final class FastCGIResponder {
             FCGX_Detach(request)
             FCGX_Finish_r(request)
             served += 1
+        }
+    }
+
+    /// Runs `idle` whenever it is due until it has nothing left, returning as soon as a connection
+    /// is waiting on the listening socket or a drain is requested.
+    private func runIdleWork(_ idle: IdleWork) {
+        while let wait = idle.timeUntilDue() {
+            if wait > .zero {
+                var listening = pollfd(fd: request.pointee.listen_sock, events: Int16(POLLIN), revents: 0)
+                let milliseconds = wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000 + 1
+                // A connection (or a signal) comes first; the work waits for the next quiet moment.
+                if poll(&listening, 1, Int32(clamping: milliseconds)) != 0 { return }
+            }
+            idle.perform()
+            if hk_drain_requested() != 0 { return }
         }
     }
 

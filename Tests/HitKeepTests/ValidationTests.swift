@@ -6,8 +6,13 @@ import Testing
         #expect(try DomainName.normalize("  Shop.Example.COM ") == "shop.example.com")
     }
 
-    @Test(arguments: ["https://example.com", "example.com/path", "example.com:8080", "www.example.com", "localhost",
-                      "192.168.0.1", "[::1]", "exa mple.com", "-bad.com", "bad-.com", "a..b", "", "ex_ample.com",
+    @Test func localhostIsTheOneSingleLabelSite() throws {
+        #expect(try DomainName.normalize(" LocalHost ") == "localhost")
+        #expect(try DomainName.normalize("app.localhost") == "app.localhost")
+    }
+
+    @Test(arguments: ["https://example.com", "example.com/path", "example.com:8080", "www.example.com", "localhost:3000",
+                      "local", "com", "192.168.0.1", "[::1]", "exa mple.com", "-bad.com", "bad-.com", "a..b", "", "ex_ample.com",
                       "bücher.de", String(repeating: "a.", count: 127) + "com"])
     func refusesWhatIsNotABareHostName(_ text: String) {
         #expect(throws: DomainError.self) { try DomainName.normalize(text) }

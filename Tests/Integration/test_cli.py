@@ -156,7 +156,7 @@ def test_site_create_prints_the_id_and_the_owner_sees_it(stack, people):
     (["--domain", "www.example.org"], ["domain"]),
     (["--domain", "example.org:80"], ["domain"]),
     (["--domain", "10.1.2.3"], ["domain"]),
-    (["--domain", "localhost"], ["domain"]),
+    (["--domain", "local"], ["domain"]),
     (["--domain", ""], ["domain"]),
     (["--domain", "DOMAIN", "--timezone", "Mars/Base"], ["timezone"]),
     (["--domain", "DOMAIN", "--name", ""], ["name"]),

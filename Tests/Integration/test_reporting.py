@@ -15,7 +15,7 @@ SECRET_TABLES = ["users", "sessions", "api_clients", "api_client_tokens", "api_c
                  "token_policy", "api_client_rate_windows", "api_client_usage",
                  "session_hours", "traffic_hourly", "dimension_counts", "entry_exit_counts", "sites", "audit_log"]
 VIEWS = ["reporting.sites", "reporting.daily_stats", "reporting.top_pages_daily", "reporting.api_clients",
-         "reporting.api_client_usage"]
+         "reporting.api_client_usage", "reporting.page_views", "reporting.dropped_page_views"]
 TOKEN_HASH = "c0ffee" * 10 + "abcd"
 
 
@@ -56,7 +56,8 @@ def test_the_role_reads_every_view(stack, reporting_db):
     # Each view is documented in the database.
     comments = stack.sql("SELECT c.relname, obj_description(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                          "WHERE n.nspname = 'reporting' ORDER BY 1", database=reporting_db)
-    assert [name for name, _ in comments] == ["api_client_usage", "api_clients", "daily_stats", "sites", "top_pages_daily"]
+    assert [name for name, _ in comments] == ["api_client_usage", "api_clients", "daily_stats", "dropped_page_views",
+                                              "page_views", "sites", "top_pages_daily"]
     assert all(comment for _, comment in comments)
 
 
@@ -68,7 +69,7 @@ def test_every_column_of_every_view_is_commented(stack, reporting_db):
         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
         WHERE n.nspname = 'reporting' ORDER BY 1
         """, database=reporting_db)
-    assert len(columns) == 40
+    assert len(columns) == 64
     assert [name for name, comment in columns if not comment] == []
 
 

@@ -71,7 +71,6 @@ def test_list_is_newest_first_and_only_the_callers(stack, people):
     "[::1]",
     "::1",
     "2001:db8::1",
-    "localhost",
     "com",
     "",
     "   ",

@@ -14,6 +14,8 @@ public final class Application {
     private let lagTolerantReads: LagTolerantReads
     public let configuration: Configuration
     let logger: Logger
+    /// Page views this worker answered 202 and did not store, not yet written (`DroppedPageViews`).
+    let droppedPageViews = DroppedPageViews()
     /// The route of the last request, a position in `router.routes`; nil when it matched none.
     /// The worker counts requests by it.
     private(set) var lastRoute: Int?
@@ -72,6 +74,18 @@ public final class Application {
         return response
     }
 
+    /// Writes the dropped page views counted in memory. A failure keeps them for the next attempt
+    /// and is logged once per outage.
+    func writeDroppedPageViews() {
+        let wasFailing = droppedPageViews.isFailing
+        do {
+            try droppedPageViews.write(on: database)
+            if wasFailing { logger.info("dropped page views written again") }
+        } catch {
+            if !wasFailing { logger.warning("writing dropped page views failed; retrying", metadata: ["error": "\(error)"]) }
+        }
+    }
+
     // Built once: a field made per request would have its value checked every time.
     private static let noStore = HTTPField(name: .cacheControl, value: "no-store")
     private static let noSniff = HTTPField(name: .xContentTypeOptions, value: "nosniff")
@@ -99,7 +113,7 @@ public final class Application {
                 return (HTTPProblem(refusal).response, nil, now)
             }
             let context = RequestContext(lagTolerantReads: lagTolerantReads, configuration: configuration, logger: logger,
-                                         now: now, rateLimiter: rateLimiter)
+                                         now: now, rateLimiter: rateLimiter, droppedPageViews: droppedPageViews)
             return (run(endpoint.handle, parameters: parameters, for: request, in: context), context.apiClientID, now)
         }
     }

@@ -16,6 +16,8 @@ public final class RequestContext {
     public let now: Date
     /// Path parameters of the matched route, e.g. `site_id`.
     public internal(set) var parameters: [String: String] = [:]
+    /// Where page views answered 202 and not stored are counted.
+    let droppedPageViews: DroppedPageViews
     /// Headers for whatever response the request ends with, e.g. a renewed session cookie.
     public var responseHeaders = ResponseHeaders()
     /// The API client whose token the request was made with, once the token is known.
@@ -24,10 +26,11 @@ public final class RequestContext {
     let rateLimiter: ClientRateLimiter?
 
     init(lagTolerantReads: LagTolerantReads, configuration: Configuration, logger: Logger, now: Date,
-         rateLimiter: ClientRateLimiter? = nil) {
+         rateLimiter: ClientRateLimiter? = nil, droppedPageViews: DroppedPageViews = DroppedPageViews()) {
         self.database = lagTolerantReads.primary
         self.reads = lagTolerantReads.primary
         self.lagTolerantReads = lagTolerantReads
+        self.droppedPageViews = droppedPageViews
         self.configuration = configuration
         self.logger = logger
         self.now = now

@@ -11,6 +11,7 @@ extension Application {
         TokenPolicyController.addRoutes(to: &router)
         TokenController.addRoutes(to: &router)
         IngestController.addRoutes(to: &router)
+        DroppedPageViewsController.addRoutes(to: &router)
         StatsController.addRoutes(to: &router)
         BreakdownController.addRoutes(to: &router)
         StatsDimensionsController.addRoutes(to: &router)

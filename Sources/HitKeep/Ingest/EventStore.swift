@@ -12,22 +12,45 @@ public enum EventStore {
         utm_source, utm_medium, utm_campaign, utm_term, utm_content
         """
 
-    /// Queues one tracker event for the site registered under `domain`, looked up in the same
-    /// statement. Returns false when no site has that domain (nothing is stored).
-    public static func enqueue(_ view: PageView, forDomain domain: String, on database: some PostgresQuerying) throws -> Bool {
+    /// Queues one tracker event for the site of the Origin's host `host`: the site registered under
+    /// it or, when there is none, under its nearest registered parent domain (`blog.example.com`
+    /// counts for `example.com`), recording the host. Returns false when neither exists (nothing is
+    /// stored). Looked up in the statement that writes, so the common case, a page view of the
+    /// registered domain itself, stays one statement.
+    public static func enqueue(_ view: PageView, forHost host: String, on database: some PostgresQuerying) throws -> Bool {
         let rows = try database.query("""
             INSERT INTO event_queue (site_id, \(columns))
-            SELECT id, \(values(of: view)) FROM sites WHERE domain = \(domain)
+            SELECT id, \(values(of: view)) FROM sites WHERE domain = \(host)
             """)
-        return rows.affectedRows == 1
+        if rows.affectedRows == 1 { return true }
+        let parents = parentDomains(of: host)
+        guard !parents.isEmpty else { return false }
+        let subdomain = try database.query("""
+            INSERT INTO event_queue (site_id, \(columns), hostname)
+            SELECT id, \(values(of: view)), \(host) FROM sites WHERE domain = ANY (\(parents))
+            ORDER BY length(domain) DESC LIMIT 1
+            """)
+        return subdomain.affectedRows == 1
     }
 
     /// Queues one event of a site known to exist.
     public static func enqueue(_ view: PageView, on database: some PostgresQuerying) throws {
         try database.query("""
-            INSERT INTO event_queue (site_id, \(columns))
-            VALUES (\(view.siteID), \(values(of: view)))
+            INSERT INTO event_queue (site_id, \(columns), hostname)
+            VALUES (\(view.siteID), \(values(of: view)), \(view.hostname))
             """)
+    }
+
+    /// The domains a host is a subdomain of, nearest first: `a.blog.example.com` →
+    /// `blog.example.com`, `example.com`, `com`.
+    static func parentDomains(of host: String) -> [String] {
+        var parents: [String] = []
+        var rest = host[...]
+        while let dot = rest.firstIndex(of: ".") {
+            rest = rest[rest.index(after: dot)...]
+            if !rest.isEmpty { parents.append(String(rest)) }
+        }
+        return parents
     }
 
     /// Moves the site's queued events into the rollups, waiting for a roll-up of that site already
@@ -45,15 +68,16 @@ public enum EventStore {
     /// array per column, unnested side by side.
     public static func insert(_ views: [PageView], on database: some PostgresQuerying) throws {
         guard !views.isEmpty else { return }
-        var arrays: [[String]] = Array(repeating: [], count: 16)
+        var arrays: [[String]] = Array(repeating: [], count: 17)
         for index in arrays.indices { arrays[index].reserveCapacity(views.count) }
         for view in views {
             arrays[0].append(view.siteID)
             for (index, value) in values(of: view).parameters.enumerated() {
                 arrays[index + 1].append(value ?? "")
             }
+            arrays[16].append(view.hostname)
         }
-        var statement: PostgresQuery = "INSERT INTO events (site_id, \(columns)) SELECT * FROM unnest("
+        var statement: PostgresQuery = "INSERT INTO events (site_id, \(columns), hostname) SELECT * FROM unnest("
         for (index, array) in arrays.enumerated() {
             statement.append(unescaped: index == 0 ? "" : ", ")
             statement.append(binding: array)

@@ -60,13 +60,15 @@ enum IngestController {
             term: try PageViewFields.campaign(try body.string("u_trm") ?? "", field: "u_trm"),
             content: try PageViewFields.campaign(try body.string("u_cnt") ?? "", field: "u_cnt"))
         let userAgent = UserAgent(request.headers[.userAgent])
-        if userAgent.isBot { return dropped(.bot) }
-        if isPrefetch(request) { return dropped(.prefetch) }
+        if userAgent.isBot { return dropped(.bot, host: domain, context) }
+        if isPrefetch(request) { return dropped(.prefetch, host: domain, context) }
         view.apply(userAgent)
         view.country = PageViewFields.country(request.headers[Self.country])
         // One statement, its own transaction: a 202 only ever follows a committed event, and whatever
         // keeps it from committing is a 503 the sender may retry (ProblemMapping).
-        guard try EventStore.enqueue(view, forDomain: domain, on: context.database) else { return dropped(.unknownOrigin) }
+        guard try EventStore.enqueue(view, forHost: domain, on: context.database) else {
+            return dropped(.unknownOrigin, host: domain, context)
+        }
         return accepted()
     }
 
@@ -118,6 +120,7 @@ enum IngestController {
         if referrer.host != site.domain {
             (view.referrerHost, view.referrerURL) = referrer
         }
+        if url.siteHost != site.domain { view.hostname = url.siteHost }
         view.utm = PageView.Campaign(
             source: try PageViewFields.campaign(url.query["utm_source"] ?? "", field: "utm_source"),
             medium: try PageViewFields.campaign(url.query["utm_medium"] ?? "", field: "utm_medium"),
@@ -125,7 +128,7 @@ enum IngestController {
             term: try PageViewFields.campaign(url.query["utm_term"] ?? "", field: "utm_term"),
             content: try PageViewFields.campaign(url.query["utm_content"] ?? "", field: "utm_content"))
         let userAgent = UserAgent(userAgentText)
-        guard !userAgent.isBot else { return dropped(.bot) }
+        guard !userAgent.isBot else { return dropped(.bot, host: site.domain, context) }
         view.apply(userAgent)
         try EventStore.enqueue(view, on: context.database)
         return accepted()
@@ -135,21 +138,11 @@ enum IngestController {
         .json(.object([("status", .string("accepted"))]), status: .accepted)
     }
 
-    /// Why a page view that was answered 202 was not stored. Senders get the same answer either way
-    /// (a beacon cannot act on it, and a bot should learn nothing), but a developer whose test page
-    /// recorded nothing can read the reason in the response's `HitKeep-Dropped` header.
-    enum DropReason: String {
-        /// The Origin is the origin of no registered site (README, "How an Origin maps to a site").
-        case unknownOrigin = "unknown-origin"
-        /// The user agent is a crawler, monitor, headless browser or HTTP library.
-        case bot
-        /// The browser said it was loading the page speculatively.
-        case prefetch
-    }
-
     private static let droppedHeader = HTTPField.Name("HitKeep-Dropped")!
 
-    private static func dropped(_ reason: DropReason) -> Response {
+    /// The answer to a page view that is not stored, counted for the site of `host`.
+    private static func dropped(_ reason: DropReason, host: String, _ context: RequestContext) -> Response {
+        context.droppedPageViews.count(reason, host: host)
         var response = accepted()
         response.headers[droppedHeader] = reason.rawValue
         // A page's own script may read it across origins only when named here.

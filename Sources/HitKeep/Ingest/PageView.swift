@@ -15,6 +15,9 @@ public struct PageView: Sendable, Equatable {
     public var country = ""
     public var language = ""
     public var utm = Campaign()
+    /// The host the page was viewed on (without `www.`) when it is not the site's own domain: a
+    /// subdomain that counts for its registered parent.
+    public var hostname = ""
 
     public init(siteID: String, occurredAt: Date, sessionID: String, path: String) {
         self.siteID = siteID

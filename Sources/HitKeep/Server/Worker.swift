@@ -27,7 +27,10 @@ public struct Worker {
         let responder = try FastCGIResponder(listeningSocket: 0, bodyLimit: application.configuration.bodyLimit)
         let statusPageCounter = PoolRoutes.statusPageCounter(in: slot.scoreboard.routes)
         slot.ready()
-        let reason = responder.run(maxRequests: maxRequests) { incoming in
+        // Dropped page views are written between requests, never while one waits for its answer.
+        let idle = FastCGIResponder.IdleWork(timeUntilDue: { application.droppedPageViews.timeUntilDue() },
+                                             perform: application.writeDroppedPageViews)
+        let reason = responder.run(maxRequests: maxRequests, idle: idle) { incoming in
             let request = FastCGIBridge.request(from: incoming)
             let started = slot.begin(method: request.method.rawValue, path: request.path)
             let response: Response
@@ -42,6 +45,8 @@ public struct Worker {
             slot.finish(started: started, route: counter, status: response.status.code)
             return FastCGIBridge.response(from: response)
         }
+        // A worker that stops on purpose leaves no count behind.
+        if reason != .acceptFailed { application.writeDroppedPageViews() }
         switch reason {
         case .drained: return .drained
         case .requestLimitReached: return .recycled

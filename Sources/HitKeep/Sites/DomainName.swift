@@ -1,4 +1,4 @@
-/// A site's domain as registered: lower-case host name of at least two labels, without scheme,
+/// A site's domain as registered: lower-case host name of at least two labels (or `localhost`), without scheme,
 /// port, path or a leading `www.` (the tracker strips `www.` from the Origin it sees).
 enum DomainName {
     static func normalize(_ text: String) throws(DomainError) -> String {
@@ -13,7 +13,8 @@ enum DomainName {
         if domain.contains(":") || domain.hasPrefix("[") { throw reject("must not include a port or be an IP address") }
         if domain.hasPrefix("www.") { throw reject("must not start with www.") }
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
-        guard labels.count >= 2 else { throw reject("needs at least two labels") }
+        // `localhost` (any port, as every Origin's) is a site for development.
+        guard labels.count >= 2 || domain == "localhost" else { throw reject("needs at least two labels, or is localhost") }
         for label in labels {
             guard (1...63).contains(label.utf8.count),
                   label.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }),

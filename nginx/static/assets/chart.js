@@ -7,6 +7,8 @@ import * as format from "./format.js";
 
 const HEIGHT = 240;
 const MARGIN = { top: 14, right: 14, bottom: 30, left: 44 };
+// A generous average width of an axis label's character (11 px text), to keep labels inside the chart.
+const AXIS_CHARACTER_WIDTH = 7.2;
 
 function niceStep(maximum, steps) {
   const raw = Math.max(maximum, 1) / steps;
@@ -77,14 +79,30 @@ export function trafficChart(container) {
         s("line", { x1: MARGIN.left, x2: width - MARGIN.right, y1: y(value), y2: y(value), class: "chart-grid" }),
         s("text", { x: MARGIN.left - 8, y: y(value) + 4, class: "chart-axis", "text-anchor": "end" }, format.compact(value)));
     }
-    // X axis labels, spaced so they never collide.
+    // X axis labels, spaced so they never collide. Hours over more than one day say their day too
+    // (or only their day, once labels are a day or more apart); a label never runs off either end.
     if (points.length) {
-      const every = Math.max(1, Math.ceil(points.length / Math.max(1, Math.floor(plotWidth / 78))));
+      const spansDays = interval === "hour" && points.length > 1
+        && points[0].time.slice(0, 10) !== points[points.length - 1].time.slice(0, 10);
+      const spacing = spansDays ? 112 : 78;
+      const every = Math.max(1, Math.ceil(points.length / Math.max(1, Math.floor(plotWidth / spacing))));
+      const labelStyle = !spansDays ? interval : every >= 24 ? "day" : "hour-dated";
+      // Days are labelled at their midnights, every `stepDays` days, so that no day is skipped unevenly.
+      const stepDays = Math.ceil(every / 24);
+      let midnights = 0;
       points.forEach((point, index) => {
-        if (index % every !== 0) return;
-        const anchor = points.length === 1 ? "middle" : index === 0 ? "start" : index >= points.length - every / 2 ? "end" : "middle";
-        svg.append(s("text", { x: x(index), y: height - 8, class: "chart-axis", "text-anchor": anchor },
-          format.bucketLabel(point.time, interval)));
+        if (labelStyle === "day") {
+          // The bucket's wall-clock hour, as the API writes it in the chosen zone.
+          if (point.time.slice(11, 13) !== "00") return;
+          midnights += 1;
+          if ((midnights - 1) % stepDays !== 0) return;
+        } else if (index % every !== 0) {
+          return;
+        }
+        const text = format.bucketLabel(point.time, labelStyle);
+        const halfWidth = (text.length * AXIS_CHARACTER_WIDTH) / 2;
+        const anchor = x(index) - halfWidth < 0 ? "start" : x(index) + halfWidth > width ? "end" : "middle";
+        svg.append(s("text", { x: x(index), y: height - 8, class: "chart-axis", "text-anchor": anchor }, text));
       });
     }
     if (previous && previous.length) {

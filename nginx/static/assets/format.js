@@ -133,16 +133,19 @@ export function wallClock(rfc3339) {
 const bucketFormats = {
   hour: new Intl.DateTimeFormat(locale, { timeZone: "UTC", hour: "numeric", minute: "2-digit" }),
   hourLong: new Intl.DateTimeFormat(locale, { timeZone: "UTC", weekday: "short", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" }),
+  hourDated: new Intl.DateTimeFormat(locale, { timeZone: "UTC", month: "short", day: "numeric", hour: "numeric" }),
   day: new Intl.DateTimeFormat(locale, { timeZone: "UTC", month: "short", day: "numeric" }),
   dayLong: new Intl.DateTimeFormat(locale, { timeZone: "UTC", weekday: "short", year: "numeric", month: "short", day: "numeric" }),
   month: new Intl.DateTimeFormat(locale, { timeZone: "UTC", month: "short", year: "numeric" }),
   monthLong: new Intl.DateTimeFormat(locale, { timeZone: "UTC", month: "long", year: "numeric" }),
 };
 
-/** A chart bucket's label: short for an axis, long for a tooltip or table. */
+/** A chart bucket's label: short for an axis, long for a tooltip or table; `hour-dated` is an hour
+ * with its day, for an axis of hours over several days. */
 export function bucketLabel(rfc3339, interval, long = false) {
   const wall = wallClock(rfc3339);
   if (interval === "hour") return (long ? bucketFormats.hourLong : bucketFormats.hour).format(wall);
+  if (interval === "hour-dated") return bucketFormats.hourDated.format(wall);
   if (interval === "month") return (long ? bucketFormats.monthLong : bucketFormats.month).format(wall);
   if (interval === "week") {
     const label = (long ? bucketFormats.dayLong : bucketFormats.day).format(wall);

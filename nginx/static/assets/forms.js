@@ -19,12 +19,21 @@ function errorSlot() {
   return h("p", { class: "field-error", id: uid("error"), hidden: true });
 }
 
-/** A labelled input (or select/textarea via `control`), with an optional hint and an error slot. */
-export function textField({ label, name, type = "text", hint, value = "", control, className, ...attributes }) {
+/**
+ * A labelled input (or select/textarea via `control`), with an optional hint and an error slot.
+ * `maxLength` is the server's limit in characters: the browser stops typing there (`maxlength`,
+ * which counts UTF-16 units, so never more than the server takes), and `onSubmit` refuses, with a
+ * message beside the field, a longer value that arrived another way (a script, an old value).
+ */
+export function textField({ label, name, type = "text", hint, value = "", control, className, maxLength, ...attributes }) {
   const id = uid(name);
   const input = control || h("input", { id, name, type, value, ...attributes });
   if (!input.id) input.id = id;
   if (!input.name) input.name = name;
+  if (maxLength) {
+    input.maxLength = maxLength;
+    input.dataset.maxLength = String(maxLength);
+  }
   const hintElement = hint ? h("p", { class: "field-hint", id: uid("hint") }, hint) : null;
   const error = errorSlot();
   describedBy(input, hintElement && hintElement.id);
@@ -116,6 +125,29 @@ export function humanize(error) {
   return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
 }
 
+/** Characters as the server counts them (user-perceived characters, after trimming). */
+export function characterCount(text) {
+  const trimmed = text.trim();
+  if (typeof Intl !== "undefined" && Intl.Segmenter) return [...new Intl.Segmenter().segment(trimmed)].length;
+  return [...trimmed].length;
+}
+
+/** Marks the first field longer than its `maxLength` (see `textField`); true when there was one. */
+function refuseTooLong(form) {
+  for (const control of form.querySelectorAll("[data-max-length]")) {
+    const limit = Number(control.dataset.maxLength);
+    const count = characterCount(control.value || "");
+    if (count <= limit) continue;
+    const container = control.closest("[data-field]");
+    const label = form.querySelector(`label[for="${control.id}"]`);
+    const name = label ? label.textContent.trim() : "This field";
+    if (container) setFieldError(container, `${name} must be at most ${limit} characters; this one has ${count}.`);
+    control.focus();
+    return true;
+  }
+  return false;
+}
+
 /**
  * Wires a form's submit: clears old errors, marks the form busy and its submit button disabled
  * while `action` runs, and routes a failure to `showFormError`.
@@ -133,6 +165,8 @@ export function onSubmit(form, action, fieldFor) {
     event.preventDefault();
     if (form.getAttribute("aria-busy") === "true") return;
     clearFormErrors(form);
+    // What the server would refuse is not sent.
+    if (refuseTooLong(form)) return;
     const buttons = [...form.querySelectorAll("button[type=submit]")];
     form.setAttribute("aria-busy", "true");
     for (const button of buttons) button.disabled = true;

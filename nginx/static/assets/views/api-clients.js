@@ -200,7 +200,7 @@ export function renderClients(context, clients, owner) {
   // --- rename in place --------------------------------------------------------------------------
 
   function startRename(client, card, headSlot, renameButton) {
-    const field = textField({ label: "Name", name: "name", value: client.name, autocomplete: "off", maxlength: 200 });
+    const field = textField({ label: "Name", name: "name", value: client.name, autocomplete: "off", maxLength: 120 });
     const cancel = h("button", { type: "button", class: "button subtle" }, "Cancel");
     const form = h("form", { class: "rename-form", "aria-label": `Rename ${client.name}` },
       field.wrapper, h("div", { class: "inline-actions" }, h("button", { type: "submit", class: "button primary" }, "Save"), cancel));
@@ -327,10 +327,10 @@ export function renderClients(context, clients, owner) {
   const formId = uid("new-client");
   const newButton = h("button", { type: "button", class: "button primary", "aria-expanded": "false", "aria-controls": formId }, "New API Client");
   const name = textField({
-    label: "Name", name: "name", autocomplete: "off", maxlength: 200,
+    label: "Name", name: "name", autocomplete: "off", maxLength: 120,
     hint: "Say what uses it, e.g. grafana-reader or ci-exporter.",
   });
-  const description = textField({ label: "Description", name: "description", autocomplete: "off", hint: "Optional." });
+  const description = textField({ label: "Description", name: "description", autocomplete: "off", maxLength: 1000, hint: "Optional." });
   // A site's client acts for no person, so it cannot read one.
   const scopeBoxes = SCOPES.filter(([scope]) => !(site && scope === "user:read")).map(([scope, label]) => {
     const id = uid("scope");

@@ -13,7 +13,7 @@ export async function render(context) {
     return;
   }
 
-  const name = textField({ label: "Your name", name: "name", autocomplete: "name", hint: "Optional." });
+  const name = textField({ label: "Your name", name: "name", autocomplete: "name", maxLength: 120, hint: "Optional." });
   const email = textField({ label: "Email", name: "email", type: "email", autocomplete: "username", required: true, autocapitalize: "none", spellcheck: "false" });
   const password = textField({ label: "Password", name: "password", type: "password", autocomplete: "new-password", required: true, minlength: 8, hint: "At least 8 characters." });
   const confirm = textField({ label: "Repeat the password", name: "confirm", type: "password", autocomplete: "new-password", required: true });

@@ -14,7 +14,7 @@ function editSite(site) {
   return openDialog({
     title: `Edit ${site.name}`,
     build(close) {
-      const name = textField({ label: "Name", name: "name", value: site.name, autocomplete: "off", required: true, maxlength: 120 });
+      const name = textField({ label: "Name", name: "name", value: site.name, autocomplete: "off", required: true, maxLength: 120 });
       const timezone = textField({
         label: "Time zone", name: "timezone", control: timeZoneSelect(site.timezone),
         hint: "Days in reports start at midnight here; past page views are counted again in the new zone.",
@@ -115,10 +115,10 @@ export async function render(context) {
 
   const domain = textField({
     label: "Domain", name: "domain", autocomplete: "off", autocapitalize: "none", spellcheck: "false",
-    placeholder: "example.com", required: true,
+    placeholder: "example.com", required: true, maxLength: 253,
     hint: "The host name your pages are served from, without https:// or www.",
   });
-  const name = textField({ label: "Name", name: "name", autocomplete: "off", hint: "Optional. Shown in the dashboard; the domain if left empty." });
+  const name = textField({ label: "Name", name: "name", autocomplete: "off", maxLength: 120, hint: "Optional. Shown in the dashboard; the domain if left empty." });
   const timezone = textField({
     label: "Time zone", name: "timezone", control: timeZoneSelect(Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"),
     hint: "Days in reports start at midnight here.",

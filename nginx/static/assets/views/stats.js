@@ -22,6 +22,15 @@ const PRESETS = [
 ];
 const INTERVALS = [["", "Automatic"], ["hour", "Hour"], ["day", "Day"], ["week", "Week"], ["month", "Month"]];
 
+// Below this many page views in the period a site is quiet, and the page says how many page views
+// were dropped today (`GET /api/sites/{id}/dropped`): why a new tracker seems to record nothing.
+const QUIET_PAGEVIEWS = 100;
+const DROP_REASONS = [
+  ["unknown_origin", "unknown origin", "sent from a page whose origin is not this site's domain or a subdomain of it"],
+  ["bot", "bot", "sent by a crawler, monitor, headless browser or HTTP library"],
+  ["prefetch", "prefetch", "the browser only loaded the page speculatively"],
+];
+
 // The stats dimensions (filter types, top lists, their labels) are the server's registry,
 // `GET /api/stats/dimensions`, fetched once per visit (the browser may keep it for an hour).
 let dimensionsRequest = null;
@@ -243,10 +252,11 @@ function topListCard(group, stats, selectedTab, onSelectTab, onFilter, activeFil
         h("span", { class: "toplist-name", title: row.name }, shown),
         h("span", { class: "toplist-value" }, format.integer(row.value))];
       if (nothingToAdd) {
-        return h("li", {}, h("div", { class: "toplist-row static" }, content));
+        // Focusable by script only: focus comes back here when the row that was activated became this one.
+        return h("li", {}, h("div", { class: "toplist-row static", tabindex: "-1", dataset: { value: row.name } }, content));
       }
       return h("li", {}, h("button", {
-        type: "button", class: "toplist-row",
+        type: "button", class: "toplist-row", dataset: { value: row.name },
         "aria-label": `${shown}: ${format.integer(row.value)} page views. Filter by this ${filterTypes[tab.filter].label.toLowerCase()}.`,
         onclick: () => onFilter({ type: tab.filter, value: row.name }),
       }, content));
@@ -307,6 +317,8 @@ export async function render(context) {
   const selectedTabs = dimensions.groups.map(() => 0);
   let lastStats = null;
   let loading = 0;
+  // Where focus goes once the lists are drawn again, when a row click started the load.
+  let pendingFocus = null;
 
   // Controls.
   const rangeId = uid("range");
@@ -328,13 +340,17 @@ export async function render(context) {
     h("button", { type: "submit", class: "button" }, "Apply"),
     rangeError);
 
-  const heading = h("h1", { class: "stats-title" }, site.name);
+  const heading = h("h1", { class: "stats-title", tabindex: "-1" }, site.name);
   const liveBadge = h("p", { class: "live-badge", hidden: true });
   const periodText = h("p", { class: "period", id: uid("period") });
   const comparedText = h("p", { class: "compared" });
   const filterBar = h("div", { class: "filter-bar", hidden: true });
   const alert = h("div", { class: "form-alert", role: "alert", hidden: true });
   const status = h("p", { class: "sr-only", role: "status" });
+  // Shown while numbers are being fetched (not during the quiet refresh every minute).
+  const loadingIndicator = h("p", { class: "loading-indicator", hidden: true },
+    h("span", { class: "spinner", "aria-hidden": "true" }), "Loading the stats…");
+  const droppedNote = h("div", { class: "notice dropped-note", hidden: true });
   // Hidden until the first answer: a failed first load shows its error, not an empty chart.
   const results = h("div", { class: "stats-results", hidden: true });
   const kpiSlot = h("div", { class: "kpi-slot" });
@@ -345,7 +361,7 @@ export async function render(context) {
   const chart = trafficChart(chartContainer);
   const emptyState = h("section", { class: "card empty-state", hidden: true });
   const lists = h("div", { class: "toplists" });
-  results.append(comparedText, kpiSlot, emptyState, chartSection, lists);
+  results.append(comparedText, kpiSlot, droppedNote, emptyState, chartSection, lists);
 
   context.main.append(h("div", { class: "page wide" },
     h("nav", { class: "breadcrumbs", "aria-label": "Breadcrumbs" }, h("a", { href: "/sites" }, "Sites"), h("span", { "aria-hidden": "true" }, " / "), h("span", {}, site.domain)),
@@ -358,6 +374,7 @@ export async function render(context) {
       h("div", { class: "field field-tz" }, h("label", { for: tzId }, "Time zone"), tzSelect),
       customForm),
     filterBar,
+    loadingIndicator,
     alert,
     status,
     results));
@@ -394,15 +411,38 @@ export async function render(context) {
     ].filter(Boolean));
   }
 
+  /** Where keyboard focus is in the top lists, to put it back on the same tab or row after they are
+   * drawn again (a filter added by a row, the refresh every minute). */
+  function focusInLists() {
+    const active = document.activeElement;
+    if (!active || !lists.contains(active)) return null;
+    const card = active.closest(".toplist-card");
+    return { card: [...lists.children].indexOf(card), value: active.dataset.value, tab: active.getAttribute("role") === "tab" };
+  }
+
+  function restoreFocus(focus) {
+    const card = lists.children[focus.card];
+    if (!card) return;
+    const rows = [...card.querySelectorAll(".toplist-row")];
+    const target = focus.tab ? card.querySelector('[role="tab"][aria-selected="true"]')
+      : rows.find((row) => row.dataset.value === focus.value) || card.querySelector('[role="tab"][aria-selected="true"]') || rows[0];
+    if (target) target.focus();
+  }
+
   function renderLists(stats) {
+    const focus = pendingFocus || focusInLists();
+    pendingFocus = null;
     lists.replaceChildren(...dimensions.groups.map((group, index) => topListCard(group, stats, selectedTabs[index], (tab, focus) => {
       selectedTabs[index] = tab;
       renderLists(lastStats);
       if (focus) lists.children[index].querySelector('[role="tab"][aria-selected="true"]').focus();
     }, (filter) => {
+      // The lists are drawn again when the filtered numbers arrive; focus stays on this row.
+      pendingFocus = focusInLists();
       const filters = [...state.filters.filter((item) => item.type !== filter.type), filter];
       change({ ...state, filters }, `Filtered by ${filterLabel(filter.type).toLowerCase()} ${filterValue(filter)}.`);
     }, state.filters, filterTypes, (tab) => `/sites/${siteId}/breakdown/${tab.dimension}${stateQuery(state)}`)));
+    if (focus) restoreFocus(focus);
   }
 
   function renderStats(stats) {
@@ -424,6 +464,30 @@ export async function render(context) {
     renderLists(stats);
   }
 
+  /** "N page views dropped today: …" on a quiet site, with what each reason means. */
+  async function showDropped(stats, ticket) {
+    if (stats.total_pageviews >= QUIET_PAGEVIEWS) {
+      droppedNote.hidden = true;
+      return;
+    }
+    let body;
+    try {
+      body = await get(`/api/sites/${siteId}/dropped`);
+    } catch (error) {
+      // The numbers are what the page is for; a missing note is no reason to alarm anyone.
+      return;
+    }
+    if (ticket !== loading || context.signal.aborted) return;
+    const today = body.days.find((day) => day.date === body.today);
+    droppedNote.hidden = !today;
+    if (!today) return;
+    const reasons = DROP_REASONS.filter(([key]) => today[key] > 0);
+    droppedNote.replaceChildren(
+      h("p", {}, h("strong", {}, `${format.integer(today.total)} page ${today.total === 1 ? "view" : "views"} dropped today: `),
+        reasons.map(([key, label]) => `${format.integer(today[key])} ${label}`).join(" / ")),
+      h("ul", { class: "dropped-reasons" }, reasons.map(([, label, meaning]) => h("li", {}, h("strong", {}, `${label}: `), meaning))));
+  }
+
   /** "Compared with …": the days of the server's comparison period, in the zone. */
   function comparedWith(comparison, zone, untilNow) {
     const first = format.dateIn(zone, Date.parse(comparison.from));
@@ -437,7 +501,10 @@ export async function render(context) {
     const [firstDay, lastDay] = rangeDates(state, zone);
     const asked = period(state, zone);
     periodText.textContent = `${rangeText(firstDay, lastDay)} · times in ${zone.replaceAll("_", " ")}`;
-    if (!quiet) results.setAttribute("aria-busy", "true");
+    if (!quiet) {
+      results.setAttribute("aria-busy", "true");
+      loadingIndicator.hidden = false;
+    }
     alert.hidden = true;
     rangeError.hidden = true;
     const filter = state.filters.map((item) => `${item.type}:${item.value}`);
@@ -450,6 +517,7 @@ export async function render(context) {
       if (ticket !== loading || context.signal.aborted) return;
       comparedText.textContent = comparedWith(stats.comparison, zone, asked.untilNow);
       renderStats(stats);
+      showDropped(stats, ticket);
       if (speak) {
         status.textContent = `${speak} ${format.integer(stats.unique_sessions)} visitors, ${format.integer(stats.total_pageviews)} page views.`;
       }
@@ -461,12 +529,31 @@ export async function render(context) {
         fromInput.setAttribute("aria-invalid", "true");
         fromInput.setAttribute("aria-describedby", rangeError.id);
         toInput.setAttribute("aria-describedby", rangeError.id);
+      } else if (error.code === "invalid_interval") {
+        // Too many chart points for the period (hours over more than a year): say why and what to pick.
+        alert.replaceChildren(`The chart cannot show this period in ${intervalSelect.selectedOptions[0].textContent.toLowerCase()}s: ${error.detail}.`);
+        alert.hidden = false;
       } else {
-        alert.textContent = `The stats could not be loaded: ${error.detail}`;
+        alert.replaceChildren(`The stats could not be loaded: ${error.detail}`);
+        // A network failure or a server that is away for a moment: try again without reloading the page.
+        if (error.status === 0 || error.status >= 500) {
+          alert.append(" ", h("button", {
+            type: "button", class: "button retry",
+            onclick: async () => {
+              await load({ speak: "Stats loaded." });
+              // The button is gone with the alert once it worked: focus goes to the page's heading.
+              const retry = alert.hidden ? null : alert.querySelector(".retry");
+              (retry || heading).focus();
+            },
+          }, "Retry"));
+        }
         alert.hidden = false;
       }
     } finally {
-      if (ticket === loading) results.removeAttribute("aria-busy");
+      if (ticket === loading) {
+        results.removeAttribute("aria-busy");
+        loadingIndicator.hidden = true;
+      }
     }
   }
 
