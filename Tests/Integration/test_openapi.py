@@ -51,11 +51,6 @@ LONG_QUERIES = {"getStats", "getStatsBreakdown", "getAuditLog"}
 # whether a schema-valid message is taken depends on more than its own schema (a batch is one only
 # under protocol version 2025-03-26).
 JSON_RPC = {"mcp"}
-# The token's introspection takes a token only, and the stateful phase gives it one through the
-# links of the operations that create tokens (`X-Api-Key` from their answer), which schemathesis
-# does not count as the request's credentials: with the session cookie taken away, the token the
-# link supplied still answers 200, as it should.
-TOKEN_FROM_LINKS = {"introspectToken"}
 
 
 def document() -> dict:
@@ -150,10 +145,8 @@ def _config(headers: dict, selected: set[str]) -> str:
         "[headers]",
         *(f"{_toml_string(name)} = {_toml_string(value)}" for name, value in headers.items()),
     ]
-    for operation in sorted(selected & (CROSS_FIELD_RULES | LONG_QUERIES | JSON_RPC | TOKEN_FROM_LINKS)):
+    for operation in sorted(selected & (CROSS_FIELD_RULES | LONG_QUERIES | JSON_RPC)):
         lines += ["[[operations]]", f"include-operation-id = {_toml_string(operation)}"]
-        if operation in TOKEN_FROM_LINKS:
-            lines.append("checks.ignored_auth.enabled = false")
         if operation in JSON_RPC:
             lines.append('checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "5xx"]')
             lines.append('checks.negative_data_rejection.expected-statuses = '
@@ -168,7 +161,7 @@ def _config(headers: dict, selected: set[str]) -> str:
 
 
 def run_schemathesis(tmp_path: Path, name: str, base_url: str, headers: dict, selected: set[str],
-                     phases: str = "examples,coverage,fuzzing,stateful") -> None:
+                     phases: str = "examples,coverage,fuzzing,stateful", exclude_checks: tuple = ()) -> None:
     config = tmp_path / f"{name}.toml"
     config.write_text(_config(headers, selected))
     selection = []
@@ -182,7 +175,8 @@ def run_schemathesis(tmp_path: Path, name: str, base_url: str, headers: dict, se
     with open(output, "w") as log:
         result = subprocess.run(
             [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run", str(DOCUMENT),
-             "--url", base_url, "--checks", "all", "--phases", phases, "--no-color", *selection],
+             "--url", base_url, "--checks", "all", *(f"--exclude-checks={check}" for check in exclude_checks),
+             "--phases", phases, "--no-color", *selection],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=tmp_path, env=environment,
             timeout=SCHEMATHESIS_TIMEOUT)
     text = output.read_text(errors="replace")
@@ -226,8 +220,13 @@ def test_schemathesis_with_a_bearer_token(target, tmp_path):
 
 def test_schemathesis_with_a_session_cookie(target, tmp_path):
     selected = operation_ids() - public_operations() - {"logout"}
+    # The stateful phase follows the links of the operations that create tokens into
+    # `GET /api/token` with the new token in `X-Api-Key`, which schemathesis does not count as the
+    # request's credentials: with the cookie taken away the token still answers 200, as it should.
+    # A per-operation setting does not reach the operations the links lead to, so this run leaves
+    # that check to the token run below, which has it for every operation.
     run_schemathesis(tmp_path, "cookie", target["deployment"].base_url,
-                     {"Cookie": f"hk_token={target['owner'].cookie}"}, selected)
+                     {"Cookie": f"hk_token={target['owner'].cookie}"}, selected, exclude_checks=("ignored_auth",))
 
 
 def test_schemathesis_sign_out(target, tmp_path):
