@@ -16,6 +16,8 @@ public struct QueueFolder {
     /// Pause between purges of expired sessions and throttle rows, which nothing reads any more but
     /// which would otherwise stay for good.
     public var purgeInterval: TimeInterval = 60
+    /// Pause between passes of the raw-event retention (partitions ahead, expired events removed).
+    public var retentionInterval: TimeInterval = 60
 
     /// Where the pool's scoreboard learns of each fold; nil outside a pool.
     public var record: RollUpRecord?
@@ -38,6 +40,7 @@ public struct QueueFolder {
     public func run() -> Never {
         var failing = false
         var nextPurge = Date()
+        var nextRetention = Date()
         while true {
             if let usageCounters {
                 do {
@@ -51,6 +54,10 @@ public struct QueueFolder {
                 if Date() >= nextPurge {
                     try purge()
                     nextPurge = Date().addingTimeInterval(purgeInterval)
+                }
+                if Date() >= nextRetention {
+                    try applyRetention()
+                    nextRetention = Date().addingTimeInterval(retentionInterval)
                 }
                 let started = MonotonicClock.nanoseconds()
                 let moved = try EventStore.foldAll(limit: batchSize, on: database)
@@ -68,6 +75,12 @@ public struct QueueFolder {
             }
             Thread.sleep(forTimeInterval: interval)
         }
+    }
+
+    /// Creates the coming months' event partitions and removes raw events past their retention.
+    func applyRetention() throws {
+        let removed = try RawEventRetention(instanceDays: configuration.retentionDays).apply(on: database)
+        if removed > 0 { logger.info("raw events past their retention removed", metadata: ["events": "\(removed)"]) }
     }
 
     /// Deletes what has expired: sessions past their end, and failed sign-ins and password changes

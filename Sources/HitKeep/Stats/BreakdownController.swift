@@ -75,11 +75,13 @@ enum BreakdownController {
     }
 
     /// The source that answers `question`: the rollups when they can (no filter, a dimension counted
-    /// per page view, quarter-hour ends), else the raw events, which answer every question.
+    /// per page view, quarter-hour ends), else the raw events, which answer every question whose
+    /// range they still hold (`RawEventHorizon`).
     static func source(for question: BreakdownQuestion, database: any PostgresQuerying) throws -> any BreakdownSource {
         if try RollupBreakdown.canAnswer(question, database: database) {
             return RollupBreakdown(database: database)
         }
+        try RawEventHorizon.check(question.range, siteID: question.siteID, on: database)
         return RawEventBreakdown(database: database)
     }
 

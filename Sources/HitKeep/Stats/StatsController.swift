@@ -144,7 +144,7 @@ enum StatsController {
     /// buckets are whole hours; with at most one filter, from the quarter-hour rollups when they are
     /// whole quarter hours (days in every zone are); without a filter otherwise, from the hourly
     /// rollups corrected by the events of the partial hours; else from the events (README,
-    /// "Performance").
+    /// "Performance"). The last two need raw events from the range's start (`RawEventHorizon`).
     static func report(site: Site, range: StatsRange, interval: StatsInterval, timezone: String, query: StatsRequest,
                        context: RequestContext, withTopLists: Bool = true) throws -> StatsPeriod {
         let buckets = try ChartBucket.buckets(for: range, interval: interval, timezone: timezone, on: context.reads)
@@ -157,10 +157,12 @@ enum StatsController {
                   try FilteredRollupStats.isComplete(on: context.reads) {
             source = FilteredRollupStats(siteID: site.id, filter: query.filters.first, database: context.reads)
         } else if EdgeCorrectedStats.canAnswer(range, buckets: buckets, filters: query.filters) {
+            try RawEventHorizon.check(range, siteID: site.id, on: context.reads)
             source = EdgeCorrectedStats(siteID: site.id, database: context.reads)
             // Partial hours of a busy site can hold a few hundred thousand events: group them in memory.
             try context.reads.query("SET LOCAL work_mem = '64MB'")
         } else {
+            try RawEventHorizon.check(range, siteID: site.id, on: context.reads)
             source = RawEventStats(siteID: site.id, filters: query.filters, database: context.reads)
             // One pass over up to millions of events: sorts and hashes in memory.
             try context.reads.query("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
