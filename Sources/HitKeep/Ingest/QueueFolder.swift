@@ -77,6 +77,15 @@ public struct QueueFolder {
         }
     }
 
+    /// One pass of everything `run` does periodically, then returns: the queue folded to the end,
+    /// partitions created, retention applied, expired rows purged (`hitkeep roll-up --once`, for an
+    /// operator's cron job or a test).
+    public func runOnce() throws {
+        while try EventStore.foldAll(limit: batchSize, on: database) >= batchSize {}
+        try applyRetention()
+        try purge()
+    }
+
     /// Creates the coming months' event partitions and removes raw events past their retention.
     func applyRetention() throws {
         let removed = try RawEventRetention(instanceDays: configuration.retentionDays).apply(on: database)

@@ -6,6 +6,8 @@ import PostgresClient
 /// events over a range starting earlier would count only what is left, so it is refused instead,
 /// with the first time it could start from; the rollups answer the rest as before.
 enum RawEventHorizon {
+    static let refusalCode = "raw_events_removed"
+
     /// Throws 422 `raw_events_removed` when `range` starts before the site's horizon. Read in the
     /// request's snapshot: the roll-up process commits a new horizon before it removes any event,
     /// so a snapshot that still sees the old horizon still sees every event after it.
@@ -15,8 +17,8 @@ enum RawEventHorizon {
             """)
         guard let row = rows.first else { return }
         let since = try row.decode(Date.self, "raw_events_since")
-        var refusal = DomainError(.unanswerable, code: "raw_events_removed",
-                                  detail: "this question is answered from raw page views, which are kept for a limited time and are gone before \(Timestamp.format(since)); ask about a range from then on, or without filters and on whole hours")
+        var refusal = DomainError(.unanswerable, code: refusalCode,
+                                  detail: "this question is answered from raw page views, which are kept for a limited time and are gone before \(Timestamp.format(since)); ask about a range from then on, or with at most one filter and on whole quarter hours")
         refusal.members["available_from"] = Timestamp.format(since)
         throw refusal
     }

@@ -65,9 +65,8 @@ enum StatsController {
                     .object([("name", .string($0.name)), ("value", .int($0.value))])
                 })))
             }
-            if query.compare {
-                let before = try report(site: site, range: previous, interval: interval, timezone: timezone, query: query,
-                                        context: context, withTopLists: false)
+            if query.compare, let before = try comparisonReport(site: site, range: previous, interval: interval,
+                                                                 timezone: timezone, query: query, context: context) {
                 members.append(("comparison", .object([("from", .time(previous.from)), ("to", .time(previous.to))]
                     + totalsJSON(before.totals) + [("chart_data", chartJSON(before.chart))])))
             } else {
@@ -169,6 +168,18 @@ enum StatsController {
             try context.reads.query("SET LOCAL work_mem = '64MB'")
         }
         return try source.period(range, buckets: buckets, limit: withTopLists ? query.limit : nil)
+    }
+
+    /// The previous period's numbers, or nil when they would need raw events that retention removed:
+    /// the period asked for is still answered, with `comparison: null` (docs/API.md §10).
+    static func comparisonReport(site: Site, range: StatsRange, interval: StatsInterval, timezone: String,
+                                 query: StatsRequest, context: RequestContext) throws -> StatsPeriod? {
+        do {
+            return try report(site: site, range: range, interval: interval, timezone: timezone, query: query,
+                              context: context, withTopLists: false)
+        } catch let refusal as DomainError where refusal.code == RawEventHorizon.refusalCode {
+            return nil
+        }
     }
 
     /// Distinct sessions with an event in the last five minutes (matching the filters), whatever the range.

@@ -28,12 +28,32 @@ struct EventsPartitioning {
         let started = Date()
         let bounds = try connection.query("SELECT coalesce(min(id), 0) AS low, coalesce(max(id), 0) AS high FROM events")[0]
         let low = try bounds.decode(Int.self, "low"), high = try bounds.decode(Int.self, "high")
+        // A new installation has nothing to read, and nothing to report.
+        let existing = high > 0
+        if existing {
+            try readThrough(low...high)
+        }
+        try connection.transaction(begin: "BEGIN; SET LOCAL statement_timeout = 0") {
+            try connection.execute("ALTER TABLE events VALIDATE CONSTRAINT events_before_partitions")
+        }
+        let locked = try swap()
+        try connection.query("SELECT create_event_partitions(\(RawEventRetention.monthsAhead))")
+        try connection.execute("ANALYZE events")
+        if existing {
+            let total = Date().timeIntervalSince(started)
+            print(String(format: "events partitioned by month in %.1f s; events was locked for %.0f ms", total, locked * 1000))
+        }
+        return true
+    }
+
+    /// Reads the events with ids in `ids` a chunk at a time, with a progress bar: this shows how far
+    /// the conversion is and leaves the table in the cache, so that VALIDATE (one statement that
+    /// cannot report how far it is) goes quickly after it.
+    private func readThrough(_ ids: ClosedRange<Int>) throws {
         FileHandle.standardError.write(Data("partitioning events by month: reading the existing events\n".utf8))
-        var progress = ProgressBar(total: high == 0 ? 0 : high - low + 1, unit: "event ids")
-        var next = low
-        while high > 0 && next <= high {
-            // Reading the table ahead of VALIDATE shows progress and leaves it in the cache, so the
-            // validation itself (one statement that cannot report how far it is) goes quickly.
+        var progress = ProgressBar(total: ids.count, unit: "event ids")
+        var next = ids.lowerBound
+        while next <= ids.upperBound {
             let late = try connection.query(
                 """
                 SELECT count(*) FILTER (WHERE occurred_at >= (SELECT boundary FROM events_partitioning)) AS late
@@ -43,19 +63,10 @@ struct EventsPartitioning {
                 throw CommandFailure("\(late) events lie after the first month partition's start; run `hitkeep migrate` again")
             }
             next += chunkSize
-            progress.update(min(next - low, high - low + 1))
+            progress.update(min(next - ids.lowerBound, ids.count))
         }
-        progress.update(high == 0 ? 0 : high - low + 1, force: true)
+        progress.update(ids.count, force: true)
         progress.finish()
-        try connection.transaction(begin: "BEGIN; SET LOCAL statement_timeout = 0") {
-            try connection.execute("ALTER TABLE events VALIDATE CONSTRAINT events_before_partitions")
-        }
-        let locked = try swap()
-        try connection.query("SELECT create_event_partitions(\(RawEventRetention.monthsAhead))")
-        try connection.execute("ANALYZE events")
-        let total = Date().timeIntervalSince(started)
-        print(String(format: "events partitioned by month in %.1f s; events was locked for %.0f ms", total, locked * 1000))
-        return true
     }
 
     /// Runs `partition_events`, retrying when the lock is not granted in time; returns how long the
