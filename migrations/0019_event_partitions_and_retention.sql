@@ -170,6 +170,7 @@ $function$;
 
 -- Creates the month partitions from the first one (or the current month, once older months have
 -- been dropped) through `months_ahead` months after the current one. Returns how many it created.
+-- The roll-up processes of several pools take turns (lock 72712, held to COMMIT).
 CREATE FUNCTION create_event_partitions(months_ahead integer) RETURNS integer LANGUAGE plpgsql AS $function$
 DECLARE
     first_month timestamptz;
@@ -178,6 +179,7 @@ DECLARE
     created integer := 0;
     month timestamp;
 BEGIN
+    PERFORM pg_advisory_xact_lock(72712);
     SELECT boundary INTO first_month FROM events_partitioning WHERE converted_at IS NOT NULL;
     IF first_month IS NULL THEN
         RETURN 0;
@@ -211,7 +213,8 @@ $function$;
 
 -- One step of removing the raw events before the sites' horizons: drops the partitions that end at
 -- or before every site's horizon, or else deletes up to `max_events` expired events (one site's,
--- oldest first). Returns how many events it removed; 0 when nothing is left to remove.
+-- oldest first). Returns how many events it removed; 0 when nothing is left to remove, or when
+-- another roll-up process is at it (lock 72712).
 CREATE FUNCTION remove_expired_events(max_events integer) RETURNS bigint LANGUAGE plpgsql AS $function$
 DECLARE
     everyone_since timestamptz := (SELECT min(raw_events_since) FROM sites);
@@ -220,6 +223,9 @@ DECLARE
     removed bigint := 0;
     dropped bigint;
 BEGIN
+    IF NOT pg_try_advisory_xact_lock(72712) THEN
+        RETURN 0;
+    END IF;
     FOR partition IN
         SELECT c.oid::regclass AS name,
                (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''(.*)''\)'))[1]::timestamptz AS upper_bound
@@ -228,7 +234,15 @@ BEGIN
     LOOP
         IF everyone_since IS NOT NULL AND partition.upper_bound <= everyone_since THEN
             EXECUTE format('SELECT count(*) FROM %s', partition.name) INTO dropped;
-            EXECUTE format('DROP TABLE %s', partition.name);
+            -- Dropping a partition locks `events`: waiting long for a slow reader would stop the
+            -- fold and every reader queued behind; the next pass tries again.
+            PERFORM set_config('lock_timeout', '1s', true);
+            BEGIN
+                EXECUTE format('DROP TABLE %s', partition.name);
+            EXCEPTION WHEN lock_not_available THEN
+                RETURN removed;
+            END;
+            PERFORM set_config('lock_timeout', '0', true);
             removed := removed + dropped;
         END IF;
     END LOOP;

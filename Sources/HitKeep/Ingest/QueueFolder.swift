@@ -56,8 +56,13 @@ public struct QueueFolder {
                     nextPurge = Date().addingTimeInterval(purgeInterval)
                 }
                 if Date() >= nextRetention {
-                    try applyRetention()
                     nextRetention = Date().addingTimeInterval(retentionInterval)
+                    // Folding goes on whatever happens to the retention.
+                    do {
+                        try applyRetention()
+                    } catch {
+                        logger.warning("raw-event retention failed; retrying in a minute", metadata: ["error": "\(error)"])
+                    }
                 }
                 let started = MonotonicClock.nanoseconds()
                 let moved = try EventStore.foldAll(limit: batchSize, on: database)

@@ -75,7 +75,8 @@ struct EventsPartitioning {
         for attempt in 1...attempts {
             do {
                 var granted: UInt64 = 0
-                try connection.transaction(begin: "BEGIN; SET LOCAL lock_timeout = '\(lockWait)'") {
+                try connection.transaction {
+                    try connection.query("SELECT set_config('lock_timeout', \(lockWait), true)")
                     try connection.execute("LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
                     granted = MonotonicClock.nanoseconds()
                     try connection.execute("SELECT partition_events()")
