@@ -76,8 +76,8 @@ public enum Administration {
     public static func updateSite(id: String, name: String?, timezone: String?, retentionDays: Int?? = nil,
                                   on connection: PostgresConnection) throws {
         let (ownerID, site) = try ownedSite(id, on: connection)
-        _ = try SiteMaintenance.update(site, name: name, timezone: timezone, retentionDays: retentionDays, by: .commandLine(for: ownerID, at: Date()),
-                                       on: connection)
+        _ = try SiteMaintenance.update(site, name: name, timezone: timezone, retentionDays: retentionDays,
+                                       by: .commandLine(for: ownerID, at: Date()), on: connection)
     }
 
     /// Deletes the site and everything recorded about it.

@@ -26,8 +26,8 @@ public struct HTTPProblem: Error, Sendable {
     private static let contentType = HTTPField(name: .contentType, value: "application/problem+json")
 
     /// `{"type":"about:blank","status":…,"title":…,"detail":…,"code":…}` and any `members`, written
-    /// straight into bytes: every error answer has these same five members, so building a `JSON` tree for it
-    /// first would only be thrown away.
+    /// straight into bytes: every error answer has these same five members, so building a `JSON`
+    /// tree for it first would only be thrown away.
     var document: [UInt8] {
         var output = [UInt8]()
         output.reserveCapacity(96 + detail.utf8.count + code.utf8.count + members.count * 48)

@@ -59,7 +59,8 @@ public struct QueueFolder {
                     nextRetention = Date().addingTimeInterval(retentionInterval)
                     // Folding goes on whatever happens to the retention.
                     do {
-                        try applyRetention()
+                        // A backlog of expired events goes on after the next fold, not in a minute.
+                        if try !applyRetention() { nextRetention = Date() }
                     } catch {
                         logger.warning("raw-event retention failed; retrying in a minute", metadata: ["error": "\(error)"])
                     }
@@ -87,14 +88,17 @@ public struct QueueFolder {
     /// operator's cron job or a test).
     public func runOnce() throws {
         while try EventStore.foldAll(limit: batchSize, on: database) >= batchSize {}
-        try applyRetention()
+        while try !applyRetention() {}
         try purge()
     }
 
-    /// Creates the coming months' event partitions and removes raw events past their retention.
-    func applyRetention() throws {
-        let removed = try RawEventRetention(instanceDays: configuration.retentionDays).apply(on: database)
+    /// Creates the coming months' event partitions and removes raw events past their retention;
+    /// returns whether none that expired is left.
+    @discardableResult
+    func applyRetention() throws -> Bool {
+        let (removed, finished) = try RawEventRetention(instanceDays: configuration.retentionDays).apply(on: database)
         if removed > 0 { logger.info("raw events past their retention removed", metadata: ["events": "\(removed)"]) }
+        return finished
     }
 
     /// Deletes what has expired: sessions past their end, and failed sign-ins and password changes

@@ -11,6 +11,8 @@ public struct RawEventRetention {
     public static let monthsAhead = 3
     /// Events per deleting transaction.
     public var batchSize = 5_000
+    /// Deleting transactions per pass.
+    public var maximumBatches = 20
     /// The instance's retention (HITKEEP_RETENTION_DAYS), for sites without their own.
     public var instanceDays: Int?
 
@@ -18,17 +20,20 @@ public struct RawEventRetention {
         self.instanceDays = instanceDays
     }
 
-    /// Returns how many raw events it removed.
+    /// Returns how many raw events it removed, and whether it removed all that had expired: a pass
+    /// deletes at most `maximumBatches` batches, so that a large backlog (a retention just set on
+    /// years of events) is worked off between folds rather than holding them up.
     @discardableResult
-    public func apply(on database: Database) throws -> Int {
+    public func apply(on database: Database) throws -> (removed: Int, finished: Bool) {
         try database.query("SELECT create_event_partitions(\(Self.monthsAhead))")
         try database.query("SELECT advance_raw_event_horizons(\(instanceDays))")
         var removed = 0
-        while true {
+        for _ in 0..<maximumBatches {
             let batch = try database.query("SELECT remove_expired_events(\(batchSize)) AS removed")[0]
                 .decode(Int.self, "removed")
-            guard batch > 0 else { return removed }
+            guard batch > 0 else { return (removed, true) }
             removed += batch
         }
+        return (removed, false)
     }
 }

@@ -1,13 +1,13 @@
 import PostgresClient
 
-/// Renaming a site, moving it to another time zone, setting its retention period and deleting it, as the API and the command line
-/// both do it: one transaction with its security-log entry, for the actor and the site's owners and
-/// admins.
+/// Renaming a site, moving it to another time zone, setting its retention period and deleting it,
+/// as the API and the command line both do it: one transaction with its security-log entry, for the
+/// actor and the site's owners and admins.
 enum SiteMaintenance {
     /// Applies the changes given (nil: unchanged) to `site`; returns it as changed. `retentionDays`
     /// is `.some(nil)` to fall back to the instance's retention.
-    static func update(_ site: Site, name: String?, timezone: String?, retentionDays: Int?? = nil, by author: AuditLog.Author,
-                       on database: some PostgresQuerying) throws -> Site {
+    static func update(_ site: Site, name: String?, timezone: String?, retentionDays: Int?? = nil,
+                       by author: AuditLog.Author, on database: some PostgresQuerying) throws -> Site {
         var updated = site
         if let name { updated.name = try SiteName.validate(name) }
         if let timezone { updated.timezone = try TimeZoneName.validate(timezone) }

@@ -33,7 +33,7 @@ struct EventsPartitioning {
         if existing {
             try readThrough(low...high)
         }
-        try connection.transaction(begin: "BEGIN; SET LOCAL statement_timeout = 0") {
+        _ = try connection.transaction(begin: "BEGIN; SET LOCAL statement_timeout = 0") {
             try connection.execute("ALTER TABLE events VALIDATE CONSTRAINT events_before_partitions")
         }
         let locked = try swap()
