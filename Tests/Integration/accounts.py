@@ -39,7 +39,7 @@ TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 CLIENT_KEYS = {"id", "name", "description", "token_hint", "scopes", "site_ids", "created_at", "updated_at",
                "previous_token_hint", "previous_token_expires_at",
                "expires_at", "last_used_at", "owner", "created_by", "rate_limit_per_minute", "expires_soon"}
-SITE_KEYS = {"id", "domain", "name", "timezone", "created_at", "role"}
+SITE_KEYS = {"id", "domain", "name", "timezone", "created_at", "role", "retention_days", "raw_events_since"}
 USER_KEYS = {"id", "email", "name", "created_at"}
 
 

@@ -71,11 +71,13 @@ public enum Administration {
         })
     }
 
-    /// Renames the site or moves it to another time zone (nil: unchanged), logged for its owner.
-    public static func updateSite(id: String, name: String?, timezone: String?, on connection: PostgresConnection) throws {
+    /// Renames the site, moves it to another time zone or sets its retention (nil: unchanged), logged
+    /// for its owner.
+    public static func updateSite(id: String, name: String?, timezone: String?, retentionDays: Int?? = nil,
+                                  on connection: PostgresConnection) throws {
         let (ownerID, site) = try ownedSite(id, on: connection)
-        _ = try SiteMaintenance.update(site, name: name, timezone: timezone, by: .commandLine(for: ownerID, at: Date()),
-                                       on: connection)
+        _ = try SiteMaintenance.update(site, name: name, timezone: timezone, retentionDays: retentionDays,
+                                       by: .commandLine(for: ownerID, at: Date()), on: connection)
     }
 
     /// Deletes the site and everything recorded about it.

@@ -32,6 +32,20 @@ public struct Configuration: Sendable {
     public var loginWindow: TimeInterval = 15 * 60
     /// Longest lifetime an API client token may have, in days; nil for no limit.
     public var maximumTokenLifetimeDays: Int?
+    /// Days raw events are kept for sites without a retention of their own (HITKEEP_RETENTION_DAYS);
+    /// nil: for good. The text as given, so that `serve` can refuse a bad value (`retentionDays`).
+    public var retentionDaysSetting: String?
+
+    /// The instance's retention in days, or nil for none; throws for a value outside `RetentionPeriod`.
+    public var retentionDays: Int? {
+        get throws {
+            guard let retentionDaysSetting else { return nil }
+            guard let days = Int(retentionDaysSetting) else {
+                throw DomainError.invalid("invalid_retention_days", "HITKEEP_RETENTION_DAYS must be a whole number of days")
+            }
+            return try RetentionPeriod.validate(days)
+        }
+    }
 
     /// The origin (`scheme://host[:port]`) of `publicURL`, which cookie-authenticated writes must come from.
     public var publicOrigin: String? {
@@ -67,6 +81,7 @@ public struct Configuration: Sendable {
         if let count = number("HITKEEP_LOGIN_FAILURES_PER_EMAIL") { configuration.loginFailuresPerEmail = count }
         if let count = number("HITKEEP_LOGIN_FAILURES_PER_IP") { configuration.loginFailuresPerAddress = count }
         configuration.maximumTokenLifetimeDays = number("HITKEEP_TOKEN_MAX_DAYS")
+        configuration.retentionDaysSetting = environment["HITKEEP_RETENTION_DAYS"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.readDatabaseURL = environment["HITKEEP_READ_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         if let seconds = environment["HITKEEP_READ_MAX_LAG_SECONDS"].flatMap(Double.init), seconds >= 0 {
             configuration.readMaximumLagSeconds = seconds

@@ -12,6 +12,9 @@ public struct DomainError: Error, Sendable, Equatable {
         case forbidden
         /// It clashes with what is stored: taken, a member already, too many (409).
         case conflict
+        /// A well-formed question that what is stored can no longer answer (422): raw events past
+        /// their retention.
+        case unanswerable
     }
 
     public var kind: Kind
@@ -19,6 +22,8 @@ public struct DomainError: Error, Sendable, Equatable {
     public var code: String
     /// What a person reads: what was wrong and, where it helps, what would be right.
     public var detail: String
+    /// Further members of the problem document, for a client to act on without parsing `detail`.
+    public var members: [String: String] = [:]
 
     public init(_ kind: Kind, code: String, detail: String) {
         self.kind = kind

@@ -49,7 +49,9 @@ extension HTTPProblem {
         case .notFound: .notFound
         case .forbidden: .forbidden
         case .conflict: .conflict
+        case .unanswerable: .unprocessableContent
         }
         self.init(status, code: refusal.code, detail: refusal.detail)
+        members = refusal.members.sorted { $0.key < $1.key }
     }
 }

@@ -7,6 +7,8 @@ public struct HTTPProblem: Error, Sendable {
     public var code: String
     public var detail: String
     public var headers: ResponseHeaders
+    /// Extension members after the five every problem has (RFC 9457 §3.2), as strings.
+    public var members: [(String, String)] = []
 
     public init(_ status: HTTPResponse.Status, code: String, detail: String, headers: ResponseHeaders = [:]) {
         self.status = status
@@ -23,12 +25,12 @@ public struct HTTPProblem: Error, Sendable {
 
     private static let contentType = HTTPField(name: .contentType, value: "application/problem+json")
 
-    /// `{"type":"about:blank","status":…,"title":…,"detail":…,"code":…}`, written straight into
-    /// bytes: every error answer has these same five members, so building a `JSON` tree for it
-    /// first would only be thrown away.
+    /// `{"type":"about:blank","status":…,"title":…,"detail":…,"code":…}` and any `members`, written
+    /// straight into bytes: every error answer has these same five members, so building a `JSON`
+    /// tree for it first would only be thrown away.
     var document: [UInt8] {
         var output = [UInt8]()
-        output.reserveCapacity(96 + detail.utf8.count + code.utf8.count)
+        output.reserveCapacity(96 + detail.utf8.count + code.utf8.count + members.count * 48)
         output.appendLiteral(#"{"type":"about:blank","status":"#)
         output.appendDecimal(Int64(status.code))
         output.appendLiteral(#","title":"#)
@@ -37,6 +39,12 @@ public struct HTTPProblem: Error, Sendable {
         JSON.writeString(detail, to: &output)
         output.appendLiteral(#","code":"#)
         JSON.writeString(code, to: &output)
+        for (name, value) in members {
+            output.append(UInt8(ascii: ","))
+            JSON.writeString(name, to: &output)
+            output.append(UInt8(ascii: ":"))
+            JSON.writeString(value, to: &output)
+        }
         output.append(UInt8(ascii: "}"))
         return output
     }

@@ -16,6 +16,8 @@ public struct QueueFolder {
     /// Pause between purges of expired sessions and throttle rows, which nothing reads any more but
     /// which would otherwise stay for good.
     public var purgeInterval: TimeInterval = 60
+    /// Pause between passes of the raw-event retention (partitions ahead, expired events removed).
+    public var retentionInterval: TimeInterval = 60
 
     /// Where the pool's scoreboard learns of each fold; nil outside a pool.
     public var record: RollUpRecord?
@@ -38,6 +40,7 @@ public struct QueueFolder {
     public func run() -> Never {
         var failing = false
         var nextPurge = Date()
+        var nextRetention = Date()
         while true {
             if let usageCounters {
                 do {
@@ -51,6 +54,16 @@ public struct QueueFolder {
                 if Date() >= nextPurge {
                     try purge()
                     nextPurge = Date().addingTimeInterval(purgeInterval)
+                }
+                if Date() >= nextRetention {
+                    nextRetention = Date().addingTimeInterval(retentionInterval)
+                    // Folding goes on whatever happens to the retention.
+                    do {
+                        // A backlog of expired events goes on after the next fold, not in a minute.
+                        if try !applyRetention() { nextRetention = Date() }
+                    } catch {
+                        logger.warning("raw-event retention failed; retrying in a minute", metadata: ["error": "\(error)"])
+                    }
                 }
                 let started = MonotonicClock.nanoseconds()
                 let moved = try EventStore.foldAll(limit: batchSize, on: database)
@@ -68,6 +81,24 @@ public struct QueueFolder {
             }
             Thread.sleep(forTimeInterval: interval)
         }
+    }
+
+    /// One pass of everything `run` does periodically, then returns: the queue folded to the end,
+    /// partitions created, retention applied, expired rows purged (`hitkeep roll-up --once`, for an
+    /// operator's cron job or a test).
+    public func runOnce() throws {
+        while try EventStore.foldAll(limit: batchSize, on: database) >= batchSize {}
+        while try !applyRetention() {}
+        try purge()
+    }
+
+    /// Creates the coming months' event partitions and removes raw events past their retention;
+    /// returns whether none that expired is left.
+    @discardableResult
+    func applyRetention() throws -> Bool {
+        let (removed, finished) = try RawEventRetention(instanceDays: configuration.retentionDays).apply(on: database)
+        if removed > 0 { logger.info("raw events past their retention removed", metadata: ["events": "\(removed)"]) }
+        return finished
     }
 
     /// Deletes what has expired: sessions past their end, and failed sign-ins and password changes

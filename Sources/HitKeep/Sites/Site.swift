@@ -9,6 +9,10 @@ public struct Site: Sendable {
     public var timezone: String
     public var createdAt: Date
     public var role: SiteRole
+    /// Days its raw events are kept; nil: as long as the instance keeps them (HITKEEP_RETENTION_DAYS).
+    public var retentionDays: Int?
+    /// Its raw-event horizon (migrations/0019): raw events before it may be removed; nil when none has been.
+    public var rawEventsSince: Date?
 
     init(row: PostgresRow) throws {
         id = try row.decode(String.self, "id")
@@ -20,6 +24,8 @@ public struct Site: Sendable {
             throw PostgresError(kind: .decoding, message: "unknown site role")
         }
         self.role = role
+        retentionDays = try row.decodeIfPresent(Int.self, "retention_days")
+        rawEventsSince = try row.decodeIfPresent(Date.self, "raw_events_since")
     }
 
     var json: JSON {
@@ -30,6 +36,8 @@ public struct Site: Sendable {
             ("timezone", .string(timezone)),
             ("created_at", .time(createdAt)),
             ("role", .string(role.rawValue)),
+            ("retention_days", .optional(retentionDays, JSON.int)),
+            ("raw_events_since", .time(rawEventsSince)),
         ])
     }
 }

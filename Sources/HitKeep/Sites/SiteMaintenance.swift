@@ -1,19 +1,25 @@
 import PostgresClient
 
-/// Renaming a site, moving it to another time zone and deleting it, as the API and the command line
-/// both do it: one transaction with its security-log entry, for the actor and the site's owners and
-/// admins.
+/// Renaming a site, moving it to another time zone, setting its retention period and deleting it,
+/// as the API and the command line both do it: one transaction with its security-log entry, for the
+/// actor and the site's owners and admins.
 enum SiteMaintenance {
-    /// Applies the changes given (nil: unchanged) to `site`; returns it as changed.
-    static func update(_ site: Site, name: String?, timezone: String?, by author: AuditLog.Author,
-                       on database: some PostgresQuerying) throws -> Site {
+    /// Applies the changes given (nil: unchanged) to `site`; returns it as changed. `retentionDays`
+    /// is `.some(nil)` to fall back to the instance's retention.
+    static func update(_ site: Site, name: String?, timezone: String?, retentionDays: Int?? = nil,
+                       by author: AuditLog.Author, on database: some PostgresQuerying) throws -> Site {
         var updated = site
         if let name { updated.name = try SiteName.validate(name) }
         if let timezone { updated.timezone = try TimeZoneName.validate(timezone) }
-        let changed = [("name", updated.name != site.name), ("timezone", updated.timezone != site.timezone)]
+        if let retentionDays { updated.retentionDays = try retentionDays.map(RetentionPeriod.validate) }
+        let changed = [("name", updated.name != site.name), ("timezone", updated.timezone != site.timezone),
+                       ("retention_days", updated.retentionDays != site.retentionDays)]
             .filter(\.1).map(\.0)
         try database.transaction(begin: "BEGIN") {
-            try database.query("UPDATE sites SET name = \(updated.name), timezone = \(updated.timezone) WHERE id = \(site.id)")
+            try database.query("""
+                UPDATE sites SET name = \(updated.name), timezone = \(updated.timezone), retention_days = \(updated.retentionDays)
+                WHERE id = \(site.id)
+                """)
             try AuditLog.recordSiteChange("site.updated", site: site.id, by: author, target: site.id,
                                           detail: changed.joined(separator: ", "), on: database)
         }

@@ -13,7 +13,8 @@ enum SiteStore {
     /// page views, but not delete it (the owner's right). That membership is a row made from the
     /// principal, not read from a table, so for everyone else it costs a NULL test and no lookup.
     private static let visible: PostgresQuery = """
-        SELECT s.id, s.domain, s.name, s.timezone, s.created_at, m.role
+        SELECT s.id, s.domain, s.name, s.timezone, s.created_at, m.role, s.retention_days,
+               nullif(s.raw_events_since, '-infinity') AS raw_events_since
         FROM (SELECT site_id, role FROM site_members WHERE user_id = principal.user_id
               UNION ALL SELECT principal.site_id, 'admin' WHERE principal.site_id IS NOT NULL) m
         JOIN sites s ON s.id = m.site_id

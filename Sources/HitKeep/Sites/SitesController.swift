@@ -1,6 +1,6 @@
 import Foundation
 
-/// Sites (docs/API.md §7.1): listed, created, read, renamed and deleted.
+/// Sites (docs/API.md §7.1): listed, created, read, changed (name, time zone, retention) and deleted.
 enum SitesController {
     static func addRoutes(to router: inout Router<Endpoint>) {
         router.add(.get, "/api/sites", list)
@@ -42,8 +42,8 @@ enum SitesController {
     @Sendable static func update(_ request: Request, _ context: RequestContext) throws -> Response {
         let (principal, site) = try SiteStore.siteAndPrincipal(context.parameter("site_id"), for: request, .sessionOrToken(.sitesWrite),
                                                                requiring: .admin, context: context)
-        let body = try JSONRequestBody(request, allowed: ["name", "timezone"])
-        var name: String?, timezone: String?
+        let body = try JSONRequestBody(request, allowed: ["name", "timezone", "retention_days"])
+        var name: String?, timezone: String?, retentionDays: Int??
         if body.contains("name") {
             guard let given = try body.string("name") else { throw DomainError.invalid("invalid_name", "name must not be null") }
             name = given
@@ -54,7 +54,10 @@ enum SitesController {
             }
             timezone = given
         }
-        let updated = try SiteMaintenance.update(site, name: name, timezone: timezone,
+        if body.contains("retention_days") {
+            retentionDays = .some(try body.integer("retention_days"))
+        }
+        let updated = try SiteMaintenance.update(site, name: name, timezone: timezone, retentionDays: retentionDays,
                                                  by: AuditLog.Author(principal, request, context), on: context.database)
         return .json(updated.json)
     }

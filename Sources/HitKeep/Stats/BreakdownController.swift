@@ -75,15 +75,20 @@ enum BreakdownController {
     }
 
     /// The source that answers `question`: the rollups when they can (no filter; a dimension counted
-    /// per page view with quarter-hour ends, or landing and exit pages with whole-hour ends), else the
-    /// raw events, which answer every question.
+    /// per page view with quarter-hour ends, or landing and exit pages, whose partial hours at the
+    /// ends are read from the raw events), else the raw events, which answer every question whose
+    /// range they still hold (`RawEventHorizon`).
     static func source(for question: BreakdownQuestion, database: any PostgresQuerying) throws -> any BreakdownSource {
         if try RollupBreakdown.canAnswer(question, database: database) {
             return RollupBreakdown(database: database)
         }
         if SessionEndBreakdown.canAnswer(question) {
+            if !question.range.isWholeHours {
+                try RawEventHorizon.check(question.range, siteID: question.siteID, on: database)
+            }
             return SessionEndBreakdown(database: database)
         }
+        try RawEventHorizon.check(question.range, siteID: question.siteID, on: database)
         return RawEventBreakdown(database: database)
     }
 

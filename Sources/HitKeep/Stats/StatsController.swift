@@ -65,9 +65,8 @@ enum StatsController {
                     .object([("name", .string($0.name)), ("value", .int($0.value))])
                 })))
             }
-            if query.compare {
-                let before = try report(site: site, range: previous, interval: interval, timezone: timezone, query: query,
-                                        context: context, withTopLists: false)
+            if query.compare, let before = try comparisonReport(site: site, range: previous, interval: interval,
+                                                                 timezone: timezone, query: query, context: context) {
                 members.append(("comparison", .object([("from", .time(previous.from)), ("to", .time(previous.to))]
                     + totalsJSON(before.totals) + [("chart_data", chartJSON(before.chart))])))
             } else {
@@ -144,7 +143,7 @@ enum StatsController {
     /// buckets are whole hours; with at most one filter, from the quarter-hour rollups when they are
     /// whole quarter hours (days in every zone are); without a filter otherwise, from the hourly
     /// rollups corrected by the events of the partial hours; else from the events (README,
-    /// "Performance").
+    /// "Performance"). The last two need raw events from the range's start (`RawEventHorizon`).
     static func report(site: Site, range: StatsRange, interval: StatsInterval, timezone: String, query: StatsRequest,
                        context: RequestContext, withTopLists: Bool = true) throws -> StatsPeriod {
         let buckets = try ChartBucket.buckets(for: range, interval: interval, timezone: timezone, on: context.reads)
@@ -157,16 +156,30 @@ enum StatsController {
                   try FilteredRollupStats.isComplete(on: context.reads) {
             source = FilteredRollupStats(siteID: site.id, filter: query.filters.first, database: context.reads)
         } else if EdgeCorrectedStats.canAnswer(range, buckets: buckets, filters: query.filters) {
+            try RawEventHorizon.check(range, siteID: site.id, on: context.reads)
             source = EdgeCorrectedStats(siteID: site.id, database: context.reads)
             // Partial hours of a busy site can hold a few hundred thousand events: group them in memory.
             try context.reads.query("SET LOCAL work_mem = '64MB'")
         } else {
+            try RawEventHorizon.check(range, siteID: site.id, on: context.reads)
             source = RawEventStats(siteID: site.id, filters: query.filters, database: context.reads)
             // One pass over up to millions of events: sorts and hashes in memory.
             try context.reads.query("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
             try context.reads.query("SET LOCAL work_mem = '64MB'")
         }
         return try source.period(range, buckets: buckets, limit: withTopLists ? query.limit : nil)
+    }
+
+    /// The previous period's numbers, or nil when they would need raw events that retention removed:
+    /// the period asked for is still answered, with `comparison: null` (docs/API.md §10).
+    static func comparisonReport(site: Site, range: StatsRange, interval: StatsInterval, timezone: String,
+                                 query: StatsRequest, context: RequestContext) throws -> StatsPeriod? {
+        do {
+            return try report(site: site, range: range, interval: interval, timezone: timezone, query: query,
+                              context: context, withTopLists: false)
+        } catch let refusal as DomainError where refusal.code == RawEventHorizon.refusalCode {
+            return nil
+        }
     }
 
     /// Distinct sessions with an event in the last five minutes (matching the filters), whatever the range.

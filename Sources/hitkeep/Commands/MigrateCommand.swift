@@ -57,6 +57,7 @@ struct MigrateCommand: ParsableCommand {
             if try RollupBackfill(connection: connection, batchSize: backfillBatch).run() {
                 print("filtered rollups hold every event")
             }
+            try EventsPartitioning(connection: connection).run()
         } catch let failure as Migrator.Failure {
             FileHandle.standardError.write(Data("error: \(failure.description)\n".utf8))
             throw ExitCode(1)

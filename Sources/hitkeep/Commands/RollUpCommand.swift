@@ -15,6 +15,9 @@ struct RollUpCommand: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @Flag(help: "Fold what is queued, create the coming months' event partitions and remove raw events past their retention once, then exit.")
+    var once = false
+
     @Flag(help: ArgumentHelp("Record folds in the scoreboard at fd 3 that `serve` passes.", visibility: .private))
     var scoreboard = false
 
@@ -23,6 +26,10 @@ struct RollUpCommand: ParsableCommand {
         LoggingSetup.bootstrap()
         let logger = LoggingSetup.logger("hitkeep.roll-up")
         var folder = QueueFolder(configuration: database.configuration, logger: logger)
+        if once {
+            try folder.runOnce()
+            return
+        }
         if scoreboard {
             do {
                 let board = try Scoreboard.attach(routes: PoolRoutes.labels())

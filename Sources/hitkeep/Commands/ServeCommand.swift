@@ -56,6 +56,11 @@ struct ServeCommand: ParsableCommand {
         guard maxRequests >= 0 else { throw ValidationError("--max-requests must not be negative") }
         guard mode_t(socketMode, radix: 8) != nil else { throw ValidationError("--socket-mode must be octal, e.g. 0660") }
         guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout must not be negative") }
+        do {
+            _ = try database.configuration.retentionDays
+        } catch let refusal as DomainError {
+            throw ValidationError("HITKEEP_RETENTION_DAYS: \(refusal.detail)")
+        }
         guard requestTimeout >= 0 else { throw ValidationError("--request-timeout must not be negative") }
         if DatabasePoolMode(environmentValue: Self.environment["HITKEEP_DATABASE_POOL_MODE"]) == nil {
             let known = DatabasePoolMode.allCases.map(\.rawValue).joined(separator: " or ")

@@ -37,19 +37,37 @@ struct SiteCommand: ParsableCommand {
     }
 
     struct Update: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Rename a site or move it to another time zone.")
+        static let configuration = CommandConfiguration(
+            abstract: "Rename a site, move it to another time zone or set how long its raw events are kept.")
         @Option(help: "The site's id.") var id: String
         @Option(help: "New display name.") var name: String?
         @Option(help: "New IANA time zone, e.g. Europe/Berlin.") var timezone: String?
+        @Option(help: "Days its raw events are kept (1 to 3650), or `instance` for the instance's HITKEEP_RETENTION_DAYS.")
+        var retentionDays: String?
         @OptionGroup var database: DatabaseOptions
 
+        /// nil: unchanged; `.some(nil)`: the instance's retention.
+        var retention: Int?? {
+            get throws {
+                guard let retentionDays else { return nil }
+                if retentionDays == "instance" { return .some(nil) }
+                guard let days = Int(retentionDays) else {
+                    throw ValidationError("--retention-days takes a number of days or `instance`")
+                }
+                return .some(days)
+            }
+        }
+
         func validate() throws {
-            guard name != nil || timezone != nil else { throw ValidationError("give --name, --timezone or both") }
+            guard name != nil || timezone != nil || retentionDays != nil else {
+                throw ValidationError("give --name, --timezone, --retention-days or several")
+            }
+            _ = try retention
         }
 
         func run() throws {
             let connection = try database.connect()
-            try reportingProblems { try Administration.updateSite(id: id, name: name, timezone: timezone, on: connection) }
+            try reportingProblems { try Administration.updateSite(id: id, name: name, timezone: timezone, retentionDays: try retention, on: connection) }
         }
     }
 

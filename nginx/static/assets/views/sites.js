@@ -1,5 +1,5 @@
 // Sites: the list, "Add site", the snippet that puts the tracker on a site's pages, and for admins
-// and owners a site's name and time zone and its settings (the site's own API clients); an owner
+// and owners a site's name, time zone and raw page view retention, and its settings (the site's own API clients); an owner
 // deletes a site by typing its domain.
 
 import { del, get, post, put } from "../api.js";
@@ -9,7 +9,7 @@ import { formAlert, onSubmit, textField } from "../forms.js";
 import * as format from "../format.js";
 import { timeZoneSelect } from "../timezones.js";
 
-/** The dialog that changes a site's name and time zone; resolves to the updated site, or null. */
+/** The dialog that changes a site's name, time zone and retention; resolves to the updated site, or null. */
 function editSite(site) {
   return openDialog({
     title: `Edit ${site.name}`,
@@ -19,13 +19,21 @@ function editSite(site) {
         label: "Time zone", name: "timezone", control: timeZoneSelect(site.timezone),
         hint: "Days in reports start at midnight here; past page views are counted again in the new zone.",
       });
-      const form = h("form", { class: "stack" }, formAlert(), name.wrapper, timezone.wrapper,
+      const retention = textField({
+        label: "Keep raw page views for (days)", name: "retention_days", type: "number", min: 1, max: 3650, step: 1,
+        value: site.retention_days ?? "",
+        hint: "1 to 3650; empty: as long as the server keeps them. Totals, charts and top lists stay; questions with several filters or partial hours are answered only for the days kept.",
+      });
+      const form = h("form", { class: "stack" }, formAlert(), name.wrapper, timezone.wrapper, retention.wrapper,
         h("div", { class: "dialog-actions" },
           h("button", { type: "button", class: "button subtle", onclick: () => close(null) }, "Cancel"),
           h("button", { type: "submit", class: "button primary" }, "Save")));
       onSubmit(form, async (data) => {
-        close(await put(`/api/sites/${site.id}`, { name: data.get("name"), timezone: data.get("timezone") }));
-      }, (error) => ({ invalid_name: "name", invalid_timezone: "timezone" })[error.code] || null);
+        const days = data.get("retention_days").trim();
+        close(await put(`/api/sites/${site.id}`, {
+          name: data.get("name"), timezone: data.get("timezone"), retention_days: days === "" ? null : Number(days),
+        }));
+      }, (error) => ({ invalid_name: "name", invalid_timezone: "timezone", invalid_retention_days: "retention_days" })[error.code] || null);
       return form;
     },
   });
