@@ -151,9 +151,9 @@ extension StatsDimension {
     }
 
     /// The value, as stored, that a filter on this dimension written `text` matches: a known value
-    /// in any case (`device:Mobile`, `browser:firefox`), a country code in either case, a host as
-    /// ingestion stores hosts (lower-cased, without `www.`). A value the dimension can never hold is
-    /// refused with the ones it can, rather than matching nothing.
+    /// in any case (`device:Mobile`, `browser:firefox`), a country code in either case, a hostname as
+    /// ingestion stores it (lower-cased, without `www.`, as sites are registered). A value the
+    /// dimension can never hold is refused with the ones it can, rather than matching nothing.
     func storedValue(filtering text: String) throws(DomainError) -> String {
         if let known = knownValues {
             let wanted = text.lowercased()
@@ -168,7 +168,7 @@ extension StatsDimension {
             }
             return text.uppercased()
         }
-        if values == .host {
+        if self == Self.hostname {
             let host = text.lowercased()
             return host.hasPrefix("www.") ? String(host.dropFirst(4)) : host
         }

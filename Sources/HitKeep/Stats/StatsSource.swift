@@ -50,10 +50,8 @@ enum TopListSQL {
     private static func emptyName(siteID: String) -> PostgresQuery {
         let domainLists = StatsDimension.lists.filter { $0.empty == .siteDomain }
         guard !domainLists.isEmpty else { return "\(StatsFilter.noneName)::text" }
-        return """
-            CASE WHEN list IN (\(PostgresQuery.joined(domainLists.map(\.nameLiteral), separator: ", ")))
-                 THEN (SELECT domain FROM sites WHERE id = \(siteID)) ELSE \(StatsFilter.noneName)::text END
-            """
+        let lists = PostgresQuery.joined(domainLists.map(\.nameLiteral), separator: ", ")
+        return "CASE WHEN list IN (\(lists)) THEN (SELECT domain FROM sites WHERE id = \(siteID)) ELSE \(StatsFilter.noneName)::text END"
     }
 
     /// Page views per value of each listed event dimension (`StatsDimension.eventLists`), as
