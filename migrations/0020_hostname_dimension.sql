@@ -476,23 +476,44 @@ CROSS JOIN LATERAL (VALUES ('hour', date_trunc('hour', e.occurred_at, 'UTC')),
                            ('day', date_trunc('day', e.occurred_at, 'UTC'))) AS s (span, bucket)
 GROUP BY 1, 2, 3, 4, 5;
 
+-- A backfill's next batch (0012's, and the one below): the sessions whose first event has an id
+-- in [next_id, next_id + max_events), written before the backfill's migration, as they were at
+-- `through`, added to the filtered rollups (the `part` of them the backfill adds). Returns the id
+-- the next batch starts at.
+CREATE FUNCTION backfill_next_batch(next_id bigint, through bigint, max_events integer, part text) RETURNS bigint
+LANGUAGE plpgsql AS $function$
+DECLARE
+    upper bigint := least(next_id + max_events, through + 1);
+    ids bigint[];
+BEGIN
+    ids := ARRAY(
+        WITH starting AS (
+            SELECT DISTINCT site_id, session_id FROM events WHERE id >= next_id AND id < upper
+        )
+        SELECT e.id
+        FROM starting s
+        JOIN events e ON e.session_id = s.session_id AND e.site_id = s.site_id AND e.id <= through
+        WHERE NOT EXISTS (SELECT 1 FROM events o
+                          WHERE o.session_id = s.session_id AND o.site_id = s.site_id AND o.id < next_id));
+    PERFORM pg_advisory_xact_lock(72711, hashtext(site_id))
+    FROM (SELECT DISTINCT site_id FROM events WHERE id = ANY (ids) ORDER BY 1) AS sites;
+    PERFORM roll_up_filtered(ids, through, part);
+    RETURN upper;
+END
+$function$;
+
 -- 0012's backfill, for an installation that has not finished it: the hostname rows of its sessions
 -- come from the backfill below, which covers every event before this migration.
 CREATE OR REPLACE FUNCTION backfill_filtered_rollups(max_events integer) RETURNS bigint LANGUAGE plpgsql AS $function$
 DECLARE
     job filtered_rollups_backfill;
     upper bigint;
-    ids bigint[];
 BEGIN
     SELECT * INTO job FROM filtered_rollups_backfill FOR UPDATE;
     IF NOT FOUND THEN
         RETURN 0;
     END IF;
-    upper := least(job.next_id + max_events, job.through + 1);
-    ids := backfill_batch(job.next_id, upper, job.through);
-    PERFORM pg_advisory_xact_lock(72711, hashtext(site_id))
-    FROM (SELECT DISTINCT site_id FROM events WHERE id = ANY (ids) ORDER BY 1) AS sites;
-    PERFORM roll_up_filtered(ids, job.through, 'all but hostname');
+    upper := backfill_next_batch(job.next_id, job.through, max_events, 'all but hostname');
     IF upper > job.through THEN
         DELETE FROM filtered_rollups_backfill;
     ELSE
@@ -500,21 +521,6 @@ BEGIN
     END IF;
     RETURN upper - job.next_id;
 END
-$function$;
-
--- The events of the sessions whose first event has an id in [low, upper), up to `through`: a
--- backfill's batch (0012's, and the one below), whole sessions as they were at `through`.
-CREATE FUNCTION backfill_batch(low bigint, upper bigint, through bigint) RETURNS bigint[]
-LANGUAGE sql STABLE AS $function$
-    WITH starting AS (
-        SELECT DISTINCT site_id, session_id FROM events WHERE id >= low AND id < upper
-    )
-    SELECT ARRAY(
-        SELECT e.id
-        FROM starting s
-        JOIN events e ON e.session_id = s.session_id AND e.site_id = s.site_id AND e.id <= through
-        WHERE NOT EXISTS (SELECT 1 FROM events o
-                          WHERE o.session_id = s.session_id AND o.site_id = s.site_id AND o.id < low))
 $function$;
 
 -- The hostname rows of the filtered rollups for the events written before this migration, added by
@@ -533,17 +539,12 @@ CREATE FUNCTION backfill_hostname_rollups(max_events integer) RETURNS bigint LAN
 DECLARE
     job hostname_rollups_backfill;
     upper bigint;
-    ids bigint[];
 BEGIN
     SELECT * INTO job FROM hostname_rollups_backfill FOR UPDATE;
     IF NOT FOUND THEN
         RETURN 0;
     END IF;
-    upper := least(job.next_id + max_events, job.through + 1);
-    ids := backfill_batch(job.next_id, upper, job.through);
-    PERFORM pg_advisory_xact_lock(72711, hashtext(site_id))
-    FROM (SELECT DISTINCT site_id FROM events WHERE id = ANY (ids) ORDER BY 1) AS sites;
-    PERFORM roll_up_filtered(ids, job.through, 'hostname');
+    upper := backfill_next_batch(job.next_id, job.through, max_events, 'hostname');
     IF upper > job.through THEN
         DELETE FROM hostname_rollups_backfill;
     ELSE
