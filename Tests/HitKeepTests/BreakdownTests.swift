@@ -39,7 +39,7 @@ import Testing
     @Test func dimensionsAreTheFilterTypesPlusLandingAndExit() throws {
         #expect(StatsDimension.breakdowns.map(\.breakdownName) == ["path", "landing", "exit", "referrer", "device", "browser",
                                                                    "os", "country", "language", "utm_source", "utm_medium",
-                                                                   "utm_campaign"])
+                                                                   "utm_campaign", "hostname"])
         for dimension in StatsDimension.filters {
             #expect(try parse("dimension=\(dimension.name)").dimension == dimension)
         }

@@ -9,10 +9,11 @@ import Testing
     /// The response's top-list keys, in order, and the filter types: public API.
     static let publicListKeys = [
         "top_pages", "top_landing_pages", "top_exit_pages", "top_referrers", "top_devices", "top_browsers", "top_os",
-        "top_countries", "top_languages", "top_utm_sources", "top_utm_mediums", "top_utm_campaigns",
+        "top_countries", "top_languages", "top_utm_sources", "top_utm_mediums", "top_utm_campaigns", "top_hostnames",
     ]
     static let publicFilterTypes = [
         "path", "referrer", "device", "browser", "os", "country", "language", "utm_source", "utm_medium", "utm_campaign",
+        "hostname",
     ]
 
     @Test func keepsThePublicNames() {
@@ -51,19 +52,23 @@ import Testing
 
     /// The trigger that folds events into `dimension_counts` names each count by dimension, and
     /// `entry_exit_counts` by kind: those names and columns must be the registry's. Migrations are
-    /// never edited, so the registry follows them. (The integration suite checks the same against
-    /// the database's own function.)
-    @Test func agreesWithTheRollupTriggerOfMigration0004() throws {
-        let migration = URL(fileURLWithPath: #filePath)
+    /// never edited, so the registry follows them: the function as the last migration that defines
+    /// it (0004, then 0020) has it. (The integration suite checks the same against the database's
+    /// own function.)
+    @Test func agreesWithTheRollupTrigger() throws {
+        let directory = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("migrations/0004_events.sql")
-        let text = try String(contentsOf: migration, encoding: .utf8)
+            .appendingPathComponent("migrations")
+        let texts = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".sql") }.sorted()
+            .map { try String(contentsOf: directory.appendingPathComponent($0), encoding: .utf8) }
+        let text = try #require(texts.last { $0.contains("FUNCTION roll_up_events()") })
+        let definitions = try #require(texts.first { $0.contains("CREATE TABLE entry_exit_counts") })
         let values = try #require(text.range(of: "CROSS JOIN LATERAL (VALUES ('path'"))
         let end = try #require(text.range(of: "AS v (dimension, value)", range: values.upperBound..<text.endIndex))
         let pairs = text[values.lowerBound..<end.lowerBound].matches(of: /\('([a-z_]+)', e\.([a-z_]+)\)/)
             .map { "\($0.1)=\($0.2)" }
         #expect(pairs == StatsDimension.all.filter(\.isEventColumn).map { "\($0.name)=\($0.column)" })
-        #expect(text.contains("kind     text NOT NULL CHECK (kind IN ('entry', 'exit'))"))
+        #expect(definitions.contains("kind     text NOT NULL CHECK (kind IN ('entry', 'exit'))"))
         #expect(StatsDimension.entry.source == .sessionEntry(column: "path"))
         #expect(StatsDimension.exit.source == .sessionExit(column: "path"))
     }
@@ -88,6 +93,9 @@ import Testing
         #expect(try StatsFilter.parse("country:de").value == "DE")
         #expect(try StatsFilter.parse("device:(none)").value == "")
         #expect(try StatsFilter.parse("path:/Pricing").value == "/Pricing", "free text keeps its case")
+        // Hosts are stored lower-cased and without www., as sites are registered.
+        #expect(try StatsFilter.parse("hostname:WWW.Blog.Example.com").value == "blog.example.com")
+        #expect(try StatsFilter.parse("referrer:www.Example.com").value == "www.Example.com", "imported referrers keep theirs")
         do {
             _ = try StatsFilter.parse("device:phone")
             Issue.record("device:phone was accepted")
@@ -110,7 +118,19 @@ import Testing
         let ends = TopListSQL.sessionEnds(in: range)
         #expect(ends.sql == "((kind = 'entry' AND boundary < $1) OR (kind = 'exit' AND boundary >= $2))")
         #expect(TopListSQL.dimensionColumns.sql
-                == "path, referrer_host, device, browser, os, country, language, utm_source, utm_medium, utm_campaign")
+                == "path, referrer_host, device, browser, os, country, language, utm_source, utm_medium, utm_campaign, hostname")
+    }
+
+    /// The site's own page views are stored with the hostname '': a filter naming the site's domain
+    /// selects them, and lists name them by it.
+    @Test func theSitesDomainIsItsEmptyHostname() throws {
+        let filters = [try StatsFilter.parse("hostname:Example.com"), try StatsFilter.parse("hostname:blog.example.com"),
+                       try StatsFilter.parse("referrer:example.com")]
+        #expect(StatsFilter.resolved(filters, siteDomain: "example.com").map(\.value) == ["", "blog.example.com", "example.com"])
+        #expect(StatsDimension.hostname.emptyName(siteDomain: "example.com") == "example.com")
+        #expect(StatsDimension.referrer.emptyName(siteDomain: "example.com") == "(none)")
+        let ranked = TopListSQL.ranked("SELECT 'hostname' AS list, '' AS value, 1 AS n", limit: 3, siteID: "S")
+        #expect(ranked.sql.contains("CASE WHEN list IN ('hostname') THEN (SELECT domain FROM sites WHERE id = $1)"))
     }
 
     @Test func theEndpointDescribesEachDimension() throws {

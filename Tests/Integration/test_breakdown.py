@@ -43,12 +43,12 @@ METRICS = ["pageviews", "visitors", "bounce_rate", "avg_session_duration"]
 ROW_KEYS = ["name", *METRICS]
 RESPONSE_KEYS = ["site_id", "from", "to", "timezone", "dimension", "order_by", "order", "rows", "next_cursor"]
 DIMENSIONS = ["path", "landing", "exit", "referrer", "device", "browser", "os", "country", "language", "utm_source",
-              "utm_medium", "utm_campaign"]
+              "utm_medium", "utm_campaign", "hostname"]
 CSV_HEADER = "name,pageviews,visitors,bounce_rate,avg_session_duration\r\n"
 
 
-def ingest(api, site_id, session, when, path, user_agent, referrer=None, campaign=None):
-    url = "https://x.test" + path
+def ingest(api, site_id, session, when, path, user_agent, referrer=None, campaign=None, host="x.test"):
+    url = f"https://{host}{path}"
     if campaign:
         url += "?" + urllib.parse.urlencode({"utm_campaign": campaign})
     body = {"site_id": site_id, "url": url, "user_agent": user_agent, "session_id": session, "timestamp": when}
@@ -195,7 +195,7 @@ def test_a_row_reads_as_the_stats_filtered_on_its_value(stack, people):
 
 COLUMNS = {"path": "path", "referrer": "referrer_host", "device": "device", "browser": "browser", "os": "os",
            "country": "country", "language": "language", "utm_source": "utm_source", "utm_medium": "utm_medium",
-           "utm_campaign": "utm_campaign"}
+           "utm_campaign": "utm_campaign", "hostname": "hostname"}
 
 
 def stored_events(stack, site_id):
@@ -208,9 +208,10 @@ def stored_events(stack, site_id):
              **{name: item[3 + index] or "" for index, name in enumerate(COLUMNS)}} for item in rows]
 
 
-def expected_rows(events, dimension, start_us, end_us, filters=(), order_by="pageviews", order="desc"):
+def expected_rows(events, dimension, start_us, end_us, filters=(), order_by="pageviews", order="desc", domain=None):
     """docs/API.md §10.5 computed in Python from the stored events, rates and means rounded as the
-    stats endpoint rounds them (`round2`: of the same double)."""
+    stats endpoint rounds them (`round2`: of the same double). The hostname '' is the site's
+    `domain`, and named by it."""
     matching = [event for event in events if start_us <= event["us"] < end_us
                 and all(event[kind] == value for kind, value in filters)]
     groups = defaultdict(lambda: defaultdict(list))  # value → session → its page views
@@ -228,7 +229,7 @@ def expected_rows(events, dimension, start_us, end_us, filters=(), order_by="pag
     rows = []
     for value, sessions in groups.items():
         durations = sum((max(e["us"] for e in views) - min(e["us"] for e in views)) for views in sessions.values())
-        rows.append({"value": value, "name": value or "(none)",
+        rows.append({"value": value, "name": value or (domain if dimension == "hostname" else "(none)"),
                      "pageviews": sum(len(views) for views in sessions.values()), "visitors": len(sessions),
                      "bounce_rate": round2(100 * sum(len(v) == 1 for v in sessions.values()) / len(sessions)),
                      "avg_session_duration": round2(durations / 1_000_000 / len(sessions))})
@@ -257,9 +258,10 @@ def generated_site(stack, people):
         agent = generator.choice(agents)
         referrer = generator.choice(referrers)
         campaign = generator.choice([None, None, "launch", "b,c", 'q"q'])
+        host = generator.choice([site["domain"], site["domain"], "blog." + site["domain"], "x.test"])
         for view in range(generator.choice([1, 1, 2, 3, 5])):
             ingest(api, site["id"], f"g{session}", when.isoformat().replace("+00:00", "Z"), generator.choice(paths),
-                   agent, referrer if view == 0 else None, campaign if view == 0 else None)
+                   agent, referrer if view == 0 else None, campaign if view == 0 else None, host)
             when += dt.timedelta(seconds=generator.randrange(1, 900), microseconds=generator.randrange(0, 1_000_000))
     return api, site
 
@@ -274,11 +276,13 @@ def test_every_dimension_agrees_with_the_stored_events_in_every_order(stack, gen
         for order in ("desc", "asc"):
             body = breakdown(api, site["id"], f"{query}&order_by={order_by}&order={order}&page_size=1000")
             assert body["next_cursor"] is None
-            assert body["rows"] == expected_rows(events, dimension, start, end, order_by=order_by, order=order), \
+            assert body["rows"] == expected_rows(events, dimension, start, end, order_by=order_by, order=order,
+                                                 domain=site["domain"]), \
                 (order_by, order)
     filtered = breakdown(api, site["id"], f"{query}&filter=device:mobile&filter=referrer:(none)")
     assert filtered["rows"] == expected_rows(events, dimension, start, end,
-                                             filters=(("device", "mobile"), ("referrer", "")))[:100]
+                                             filters=(("device", "mobile"), ("referrer", "")),
+                                             domain=site["domain"])[:100]
 
 
 @pytest.mark.parametrize("dimension, order_by, order", [

@@ -1,5 +1,6 @@
-"""The filtered rollups (migrations/0012): built from the events already there by `hitkeep migrate`
-on an upgrade, kept by the trigger afterwards, and equal to the definitions over the raw events."""
+"""The filtered rollups (migrations/0012, 0014, 0020): built from the events already there by
+`hitkeep migrate` on an upgrade, kept by the trigger afterwards, and equal to the definitions over
+the raw events."""
 
 import random
 import shutil
@@ -12,7 +13,9 @@ from stack import REPO
 
 DIMENSIONS = {"path": "path", "referrer": "referrer_host", "device": "device", "browser": "browser", "os": "os",
               "country": "country", "language": "language", "utm_source": "utm_source",
-              "utm_medium": "utm_medium", "utm_campaign": "utm_campaign"}
+              "utm_medium": "utm_medium", "utm_campaign": "utm_campaign", "hostname": "hostname"}
+# Before 0018 the events have no hostname, before 0020 the rollups count none.
+DIMENSIONS_BEFORE_0020 = {name: column for name, column in DIMENSIONS.items() if name != "hostname"}
 
 # Totals of one filter value over [from, to) read from the rollups, and the same from the events
 # (docs/API.md §10.3: sessions, bounces and durations of the matching page views only).
@@ -33,9 +36,9 @@ FROM_EVENTS = """
           GROUP BY session_id) AS sessions"""
 
 
-def random_events(rng, site_id, count, sessions):
+def random_events(rng, site_id, count, sessions, hostnames=("", "blog.x.test", "docs.x.test")):
     """Sessions whose every dimension changes from one page view to the next, some of them
-    spanning hours and days."""
+    spanning hours and days. Without `hostnames`, for a schema before 0018, the events have none."""
     rows = []
     for _ in range(count):
         session = f"s{rng.randrange(sessions)}"
@@ -43,18 +46,21 @@ def random_events(rng, site_id, count, sessions):
         values = [rng.choice(["/", "/a", "/b,\"c\""]), rng.choice(["", "x.test"]), rng.choice(["desktop", "mobile"]),
                   rng.choice(["Chrome", "Safari"]), rng.choice(["iOS", "Windows"]), rng.choice(["", "DE", "US"]),
                   rng.choice(["en", "de"]), rng.choice(["", "news"]), rng.choice(["", "email"]), rng.choice(["", "may"])]
+        if hostnames:
+            values.append(rng.choice(hostnames))
         quoted = ", ".join("'" + value.replace("'", "''") + "'" for value in values)
         rows.append(f"('{site_id}', '{when}', '{session}', {quoted})")
     return ("INSERT INTO events (site_id, occurred_at, session_id, path, referrer_host, device, browser, os, country, "
-            "language, utm_source, utm_medium, utm_campaign) VALUES " + ", ".join(rows))
+            "language, utm_source, utm_medium, utm_campaign" + (", hostname" if hostnames else "") + ") VALUES "
+            + ", ".join(rows))
 
 
-def assert_rollups_match_events(stack, database, site_id):
+def assert_rollups_match_events(stack, database, site_id, dimensions=DIMENSIONS):
     ranges = [("'2026-03-01 00:00+00'", "'2026-03-04 00:00+00'"), ("'2026-03-01 07:00+00'", "'2026-03-02 13:00+00'"),
               ("'2026-03-02 05:00+00'", "'2026-03-02 06:00+00'"), ("'2026-03-02 23:45+00'", "'2026-03-03 02:15+00'"),
               ("'2026-03-01 18:30+00'", "'2026-03-02 18:30+00'")]
     checked = 0
-    for dimension, column in DIMENSIONS.items():
+    for dimension, column in dimensions.items():
         values = [row[0] for row in stack.sql(f"SELECT DISTINCT {column} FROM events WHERE site_id = '{site_id}'",
                                              database=database)]
         for value in values:
@@ -82,8 +88,8 @@ def test_an_upgrade_adds_existing_events_and_the_trigger_adds_new_ones(stack, tm
               "('site2', 'y.test', 'Y', 'u1')", database=name)
     rng = random.Random(12)
     for _ in range(6):
-        stack.sql(random_events(rng, "site1", 300, 150), database=name)
-    stack.sql(random_events(rng, "site2", 200, 40), database=name)
+        stack.sql(random_events(rng, "site1", 300, 150, hostnames=()), database=name)
+    stack.sql(random_events(rng, "site2", 200, 40, hostnames=()), database=name)
 
     # Small batches, so that sessions run across batch boundaries.
     shutil.copy(REPO / "migrations" / "0012_filtered_rollups.sql", directory)
@@ -91,13 +97,13 @@ def test_an_upgrade_adds_existing_events_and_the_trigger_adds_new_ones(stack, tm
     assert result.returncode == 0, result.stderr
     assert "filtered rollups hold every event" in result.stdout
     assert stack.sql("SELECT count(*) FROM filtered_rollups_backfill", database=name) == [("0",)]
-    assert_rollups_match_events(stack, name, "site1")
+    assert_rollups_match_events(stack, name, "site1", DIMENSIONS_BEFORE_0020)
 
     # After the upgrade, new events join the same sessions through the trigger.
     for _ in range(3):
-        stack.sql(random_events(rng, "site1", 100, 150), database=name)
-    assert_rollups_match_events(stack, name, "site1")
-    assert_rollups_match_events(stack, name, "site2")
+        stack.sql(random_events(rng, "site1", 100, 150, hostnames=()), database=name)
+    assert_rollups_match_events(stack, name, "site1", DIMENSIONS_BEFORE_0020)
+    assert_rollups_match_events(stack, name, "site2", DIMENSIONS_BEFORE_0020)
 
     # A second migrate has nothing left to add; deleting a site deletes its rollups.
     again = stack.migrate(migrations=directory, database_url=url)
@@ -168,12 +174,73 @@ def test_long_sessions_are_kept_from_their_stored_quarters_and_stay_exact(stack,
     fresh = api.create_site()
     stack.sql(f"""
         INSERT INTO events (site_id, occurred_at, session_id, path, referrer_host, device, browser, os, country, language,
-                            utm_source, utm_medium, utm_campaign)
+                            utm_source, utm_medium, utm_campaign, hostname)
         SELECT '{fresh['id']}', occurred_at, session_id, path, referrer_host, device, browser, os, country, language,
-               utm_source, utm_medium, utm_campaign
+               utm_source, utm_medium, utm_campaign, hostname
         FROM events WHERE site_id = '{site['id']}' ORDER BY id""")
     for table, query in ROLLUP_ROWS.items():
         incremental = stack.sql(query.format(site=site["id"]))
         at_once = stack.sql(query.format(site=fresh["id"]))
         assert incremental == at_once, table
         assert incremental, table
+
+
+@pytest.mark.parametrize("before", [20, 12])
+def test_an_upgrade_to_0020_adds_the_hostnames_of_existing_events(stack, tmp_path, before):
+    # From an installation before 0020, whose events have subdomains (0018) and whose long sessions
+    # have stored quarters without a hostname filter (0014); or from one before 0012, whose backfill
+    # then runs with 0020's functions, beside 0020's own.
+    name = f"hostnames_{before}_{uuid.uuid4().hex[:12]}"
+    url = stack.create_database(name)
+    directory = tmp_path / "migrations"
+    directory.mkdir()
+    for path in sorted((REPO / "migrations").glob("*.sql")):
+        if int(path.name.split("_", 1)[0]) < before:
+            shutil.copy(path, directory)
+    assert stack.migrate(migrations=directory, database_url=url).returncode == 0
+    stack.sql("INSERT INTO users (id, email, password_hash) VALUES ('u1', 'a@x.test', 'x'); "
+              "INSERT INTO sites (id, domain, name, owner_id) VALUES ('site1', 'x.test', 'X', 'u1'), "
+              "('site2', 'y.test', 'Y', 'u1'), ('site3', 'z.test', 'Z', 'u1')", database=name)
+    rng = random.Random(before)
+    old = {"hostnames": ()} if before < 18 else {}
+    for _ in range(4):
+        stack.sql(random_events(rng, "site1", 300, 150, **old), database=name)
+    # Two sessions of some hundred page views each, written a few at a time: long ones.
+    for _ in range(10):
+        stack.sql(random_events(rng, "site1", 30, 2, **old), database=name)
+    stack.sql(random_events(rng, "site2", 200, 40, **old), database=name)
+    if before > 14:
+        assert stack.sql("SELECT count(DISTINCT session_id) FROM filtered_session_quarters WHERE site_id = 'site1'",
+                         database=name) == [("2",)]
+
+    for path in sorted((REPO / "migrations").glob("*.sql")):
+        shutil.copy(path, directory)
+    result = stack.migrate("--backfill-batch", "97", migrations=directory, database_url=url)
+    assert result.returncode == 0, result.stderr
+    assert "adding existing events' hostnames to the filtered rollups" in result.stderr
+    assert "filtered rollups hold every event" in result.stdout
+    for table in ["filtered_rollups_backfill", "hostname_rollups_backfill"]:
+        assert stack.sql(f"SELECT count(*) FROM {table}", database=name) == [("0",)]
+    assert_rollups_match_events(stack, name, "site1")
+    assert_rollups_match_events(stack, name, "site2")
+
+    # New events join the old sessions, long ones among them, through the trigger.
+    for _ in range(3):
+        stack.sql(random_events(rng, "site1", 100, 150), database=name)
+        stack.sql(random_events(rng, "site1", 20, 2), database=name)
+    assert_rollups_match_events(stack, name, "site1")
+
+    # Every row of the rollups is as if the same events had been written after the upgrade at once.
+    stack.sql("""
+        INSERT INTO events (site_id, occurred_at, session_id, path, referrer_host, device, browser, os, country, language,
+                            utm_source, utm_medium, utm_campaign, hostname)
+        SELECT 'site3', occurred_at, session_id, path, referrer_host, device, browser, os, country, language,
+               utm_source, utm_medium, utm_campaign, hostname
+        FROM events WHERE site_id = 'site1' ORDER BY id""", database=name)
+    for table, query in ROLLUP_ROWS.items():
+        if table != "filtered_session_quarters":   # a cache, kept for the sessions written to since
+            assert stack.sql(query.format(site="site1"), database=name) == \
+                stack.sql(query.format(site="site3"), database=name), table
+    counts = ("SELECT span, bucket, dimension, value, pageviews FROM dimension_counts WHERE site_id = '{site}' "
+              "AND pageviews <> 0 ORDER BY 1, 2, 3, 4")
+    assert stack.sql(counts.format(site="site1"), database=name) == stack.sql(counts.format(site="site3"), database=name)

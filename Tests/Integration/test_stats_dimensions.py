@@ -33,6 +33,7 @@ EXPECTED = {
         dimension("utm_medium", "UTM medium", "text", True, "utm_medium", "top_utm_mediums", "Medium", "Sources"),
         dimension("utm_campaign", "UTM campaign", "text", True, "utm_campaign", "top_utm_campaigns", "Campaign",
                   "Sources"),
+        dimension("hostname", "Hostname", "host", True, "hostname", "top_hostnames", "Hostnames", "Pages"),
     ],
     "none": "(none)",
 }

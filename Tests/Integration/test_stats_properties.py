@@ -62,19 +62,22 @@ VALUES = {
     "utm_source": ["", "", "hn", "newsletter", "Twitter", "twitter"],
     "utm_medium": ["", "", "social", "email", "cpc"],
     "utm_campaign": ["", "", "launch", "spring sale", "q1,2026", 'say "hi"'],
+    # '' is the site's own domain, named by it.
+    "hostname": ["", "", "", "blog.sub.test", "docs.sub.test"],
 }
 DIMENSION_COLUMNS = list(VALUES)
 # Filter type (API name) → events column.
 FILTER_COLUMNS = {"path": "path", "referrer": "referrer_host", "device": "device", "browser": "browser", "os": "os",
                   "country": "country", "language": "language", "utm_source": "utm_source",
-                  "utm_medium": "utm_medium", "utm_campaign": "utm_campaign"}
+                  "utm_medium": "utm_medium", "utm_campaign": "utm_campaign", "hostname": "hostname"}
 # Values no page view has (device has none: its three values and '' all occur). A filter on a value
 # the classifier knows but nobody used (Opera) is valid and matches nothing; "Social" and "Launch"
 # differ from stored values only in case, which text filters must not ignore.
 ABSENT = {"path": "/nowhere", "referrer_host": "example.org", "browser": "Opera", "os": "ChromeOS", "country": "FR",
-          "language": "fr-FR", "utm_source": "absent", "utm_medium": "Social", "utm_campaign": "Launch"}
+          "language": "fr-FR", "utm_source": "absent", "utm_medium": "Social", "utm_campaign": "Launch",
+          "hostname": "shop.sub.test"}
 # Dimensions whose filters match in any case (§10.1).
-ANY_CASE = {"device", "browser", "os", "country"}
+ANY_CASE = {"device", "browser", "os", "country", "hostname"}
 
 # What the ingest API stores for these (its user-agent classifier, test_stats.py's known answers).
 USER_AGENTS = {CHROME_WINDOWS: ("desktop", "Chrome", "Windows"), SAFARI_IPHONE: ("mobile", "Safari", "iOS"),
@@ -172,6 +175,7 @@ def session_events(rng: random.Random, site: Site, session: str) -> list[dict]:
                 event["referrer_host"] = rng.choice(API_REFERRERS)
                 event.update({column: rng.choice(choices) for column, choices in API_UTM.items()})
                 event["country"] = event["language"] = ""
+                event["hostname"] = ""   # the URL is on the site's domain
                 event["occurred_at"] = when.replace(microsecond=when.microsecond // 1000 * 1000)
         out.append(event)
         step = rng.choices(["same", "hour", "quarter", "seconds", "minutes", "hours", "days"],
@@ -428,6 +432,8 @@ def random_filters(rng: random.Random, site: Site, start: dt.datetime, end: dt.d
             # A value some page view in the range has, so that most filters hit.
             value = rng.choice(inside)[column]
             text = value or "(none)"
+            if column == "hostname" and not value and rng.random() < 0.7:
+                text = site.domain   # the site's own page views, by its name
         if column in ANY_CASE and text != "(none)":
             text = rng.choice([text, text.lower(), text.upper()])
         params.append(("filter", f"{kind}:{text}"))
@@ -581,7 +587,8 @@ def expected_breakdown(raw: RawEvents, start: dt.datetime, end: dt.datetime, fil
     rows = []
     for value, group in groups.items():
         totals = RawEvents.totals(group)
-        rows.append({"name": value or "(none)", "pageviews": totals["total_pageviews"],
+        rows.append({"name": value or (raw.domain if dimension == "hostname" else "(none)"),
+                     "pageviews": totals["total_pageviews"],
                      "visitors": totals["unique_sessions"], "bounce_rate": totals["bounce_rate"],
                      "avg_session_duration": totals["avg_session_duration"]})
     rows.sort(key=lambda row: row["name"].encode())
@@ -615,7 +622,8 @@ def test_the_breakdown_oracle_agrees_with_the_stats_endpoint(stack, traffic):
         lists = {"path": "top_pages", "referrer": "top_referrers", "device": "top_devices", "browser": "top_browsers",
                  "os": "top_os", "country": "top_countries", "language": "top_languages",
                  "utm_source": "top_utm_sources", "utm_medium": "top_utm_mediums",
-                 "utm_campaign": "top_utm_campaigns", "landing": "top_landing_pages", "exit": "top_exit_pages"}
+                 "utm_campaign": "top_utm_campaigns", "hostname": "top_hostnames", "landing": "top_landing_pages",
+                 "exit": "top_exit_pages"}
         for dimension in BREAKDOWN_DIMENSIONS:
             session_ends = dimension in ("landing", "exit")
             counted = "visitors" if session_ends else "pageviews"

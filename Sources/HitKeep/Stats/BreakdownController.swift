@@ -62,7 +62,9 @@ enum BreakdownController {
             range = try StatsController.resolve(query.stats, timezone: timezone, context: context).range
         }
         let question = BreakdownQuestion(siteID: site.id, dimension: query.dimension, range: range,
-                                         filters: query.stats.filters, orderBy: query.orderBy, order: query.order)
+                                         filters: StatsFilter.resolved(query.stats.filters, siteDomain: site.domain),
+                                         orderBy: query.orderBy, order: query.order,
+                                         emptyName: query.dimension.emptyName(siteDomain: site.domain))
         let asked = Asked(question: question, position: position, timezone: timezone, fingerprint: fingerprint)
 
         // Every event acknowledged before this request is counted, as for the stats (§10.3).
@@ -107,7 +109,7 @@ enum BreakdownController {
             ("timezone", .string(timezone)), ("dimension", .string(question.dimension.breakdownName)),
             ("order_by", .string(question.orderBy.rawValue)), ("order", .string(question.order.rawValue)),
             ("rows", .array(shown.map { row in
-                .object([("name", .string(row.name)), ("pageviews", .int(row.pageviews)), ("visitors", .int(row.visitors)),
+                .object([("name", .string(question.name(of: row.value))), ("pageviews", .int(row.pageviews)), ("visitors", .int(row.visitors)),
                          ("bounce_rate", .number(row.bounceRate)),
                          ("avg_session_duration", .number(row.averageSessionDuration))])
             })),
@@ -124,7 +126,7 @@ enum BreakdownController {
         body.reserveCapacity(64 * (rows.count + 1))
         body.appendCSVRecord(csvHeader)
         for row in rows {
-            body.appendCSVRecord([row.name, String(row.pageviews), String(row.visitors), JSON.format(row.bounceRate),
+            body.appendCSVRecord([question.name(of: row.value), String(row.pageviews), String(row.visitors), JSON.format(row.bounceRate),
                                   JSON.format(row.averageSessionDuration)])
         }
         let days = try database.query("""

@@ -9,8 +9,8 @@ protocol BreakdownSource {
     /// transaction; a source may `SET LOCAL` what suits its queries.
     ///
     /// The order: by `row.key(question.orderBy)` (ascending or descending as asked), then by
-    /// `row.name` ascending in byte order, then by `row.value` ascending in byte order (the last
-    /// only separates an empty value from a stored value that reads `(none)`). A row comes after
+    /// its name (`question.name(of:)`) ascending in byte order, then by `row.value` ascending in byte
+    /// order (the last only separates an empty value from a stored value that reads as its name). A row comes after
     /// `position` when it sorts after the row whose key and value the position holds, whether or
     /// not that row still exists: so a cursor keeps its place while new events arrive.
     func rows(_ question: BreakdownQuestion, after position: BreakdownPosition?, limit: Int?) throws -> [BreakdownRow]
@@ -25,6 +25,13 @@ struct BreakdownQuestion: Sendable, Equatable {
     var filters: [StatsFilter]
     var orderBy: BreakdownRequest.Metric
     var order: BreakdownRequest.Order
+    /// How the rows name the empty value: `(none)`, or the site's domain for the hostname.
+    var emptyName = StatsFilter.noneName
+
+    /// A value as the API names it.
+    func name(of value: String) -> String {
+        value.isEmpty ? emptyName : value
+    }
 }
 
 /// Where a page ended: the last row's sort key and value. A cursor carries it (`BreakdownCursor`).
@@ -47,13 +54,6 @@ struct BreakdownRow: Sendable, Equatable {
     var bounceRateHundredths: Int
     /// Seconds × 100: the mean over `visitors` of (last − first of the row's page views).
     var averageSessionDurationHundredths: Int
-
-    /// The value as the API names it: `(none)` for an empty one, as top lists do.
-    var name: String { Self.name(value) }
-
-    static func name(_ value: String) -> String {
-        value.isEmpty ? StatsFilter.noneName : value
-    }
 
     /// The number the rows are ordered by.
     func key(_ metric: BreakdownRequest.Metric) -> Int {

@@ -173,7 +173,7 @@ struct EdgeCorrectedStats: StatsSource {
             ) AS parts
             GROUP BY list, value
             """
-        let rows = try database.query(TopListSQL.ranked(counts, limit: limit))
+        let rows = try database.query(TopListSQL.ranked(counts, limit: limit, siteID: siteID))
         return try Self.topLists(from: rows)
     }
 

@@ -26,10 +26,12 @@ struct FilteredRollupStats: StatsSource {
     }
 
     /// Whether the rollups hold every event: not while `hitkeep migrate` is still adding the events
-    /// an installation had before 0012 (`filtered_rollups_backfill`).
+    /// an installation had before 0012 (`filtered_rollups_backfill`), or their hostnames before 0020
+    /// (`hostname_rollups_backfill`).
     static func isComplete(on database: any PostgresQuerying) throws -> Bool {
-        try database.query("SELECT NOT EXISTS (SELECT 1 FROM filtered_rollups_backfill) AS complete")[0]
-            .decode(Bool.self, "complete")
+        try database.query("""
+            SELECT NOT EXISTS (SELECT 1 FROM filtered_rollups_backfill) AND NOT EXISTS (SELECT 1 FROM hostname_rollups_backfill) AS complete
+            """)[0].decode(Bool.self, "complete")
     }
 
     func period(_ range: StatsRange, buckets: [ChartBucket], limit: Int?) throws -> StatsPeriod {
@@ -103,7 +105,7 @@ struct FilteredRollupStats: StatsSource {
             SELECT list, value, sum(n) AS n FROM (\(PostgresQuery.joined(parts, separator: "\nUNION ALL\n"))) AS parts
             GROUP BY list, value
             """
-        let rows = try database.query(TopListSQL.ranked(counts, limit: limit))
+        let rows = try database.query(TopListSQL.ranked(counts, limit: limit, siteID: siteID))
         return try Self.topLists(from: rows)
     }
 

@@ -40,7 +40,7 @@ struct RawEventBreakdown: BreakdownSource {
                    sum(extract(epoch FROM span) * 1000000) AS duration_us
             FROM s GROUP BY value
             """
-        return ordered(rounded(sums), question, after: position, limit: limit)
+        return ordered(rounded(sums, question), question, after: position, limit: limit)
     }
 
     /// `(value, pageviews, visitors, bounce_rate, avg_session_duration)` from per-value sums
@@ -48,9 +48,9 @@ struct RawEventBreakdown: BreakdownSource {
     /// computed as `StatsTotals` computes them (the same IEEE double operations, then halves away
     /// from zero), so that a row reads exactly as the stats filtered on its value do. Every source
     /// rounds through here.
-    static func rounded(_ sums: PostgresQuery) -> PostgresQuery {
+    static func rounded(_ sums: PostgresQuery, _ question: BreakdownQuestion) -> PostgresQuery {
         """
-        SELECT value, CASE WHEN value = '' THEN \(StatsFilter.noneName)::text ELSE value END AS name, pageviews, visitors,
+        SELECT value, CASE WHEN value = '' THEN \(question.emptyName)::text ELSE value END AS name, pageviews, visitors,
                \(Self.roundedSQL("100 * bounces::float8 / visitors::float8 * 100")) AS bounce_rate,
                \(Self.roundedSQL("duration_us::float8 / 1000000 / visitors::float8 * 100")) AS avg_session_duration
         FROM (\(sums)) AS sums
@@ -66,7 +66,7 @@ struct RawEventBreakdown: BreakdownSource {
         let key = PostgresQuery(unescaped: question.orderBy.rawValue)
         let direction = question.order == .asc ? ">" : "<"
         if let position {
-            let name = BreakdownRow.name(position.value)
+            let name = question.name(of: position.value)
             statement.append("""
 
                 WHERE \(key) \(unescaped: direction) \(position.key)

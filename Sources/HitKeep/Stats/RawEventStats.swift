@@ -48,7 +48,7 @@ struct RawEventStats: StatsSource {
             UNION ALL
             SELECT 'chart', bucket::text, sum(n), count(*), 0, 0 FROM per_bucket GROUP BY bucket
             UNION ALL
-            SELECT list, name, n, rank, 0, 0 FROM (\(TopListSQL.ranked(counts, limit: listLength))) AS lists
+            SELECT list, name, n, rank, 0, 0 FROM (\(TopListSQL.ranked(counts, limit: listLength, siteID: siteID))) AS lists
             """)
 
         var totals = StatsTotals()

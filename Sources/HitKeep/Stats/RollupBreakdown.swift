@@ -35,7 +35,7 @@ struct RollupBreakdown: BreakdownSource {
             GROUP BY v.value
             HAVING sum(t.pageviews) > 0
             """
-        let statement = RawEventBreakdown.ordered(RawEventBreakdown.rounded(sums), question, after: position, limit: limit)
+        let statement = RawEventBreakdown.ordered(RawEventBreakdown.rounded(sums, question), question, after: position, limit: limit)
         return try RawEventBreakdown.decode(try database.query(statement))
     }
 }

@@ -62,7 +62,7 @@ struct RollupStats: StatsSource {
             WHERE \(spans) AND \(TopListSQL.sessionEnds(in: range))
             GROUP BY 1, 2
             """
-        let rows = try database.query(TopListSQL.ranked(counts, limit: limit))
+        let rows = try database.query(TopListSQL.ranked(counts, limit: limit, siteID: siteID))
         return try Self.topLists(from: rows)
     }
 }

@@ -26,6 +26,8 @@ enum StatsController {
     /// The answer for a site the principal may read: the body of `GET /api/sites/{site_id}/stats`,
     /// and the result of the MCP tool `get_stats` (docs/API.md §12).
     static func answer(site: Site, query: StatsRequest, context: RequestContext) throws -> JSON {
+        var query = query
+        query.filters = StatsFilter.resolved(query.filters, siteDomain: site.domain)
         let timezone = query.timezone ?? site.timezone
         let (range, previous) = try resolve(query, timezone: timezone, context: context)
         let interval = query.interval ?? StatsInterval.defaultFor(seconds: range.seconds)

@@ -51,6 +51,16 @@ public struct StatsDimension: Sendable, Hashable {
     public let isFilter: Bool
     /// Its top list in the stats response, if it has one.
     public let list: TopList?
+    /// What an empty value stands for, and so how lists name it.
+    public var empty: Empty = .none
+
+    /// What the empty value ('' in `events`) of a dimension means.
+    public enum Empty: Sendable, Hashable {
+        /// No value: named `(none)`.
+        case none
+        /// The site's own domain (a page view's host when it is the site's): named by the domain.
+        case siteDomain
+    }
 
     /// The `events` column the values are read from.
     public var column: String {
@@ -92,10 +102,13 @@ extension StatsDimension {
     public static let utmMedium = event("utm_medium", "UTM medium", .text, list: ("top_utm_mediums", "Medium", "Sources"))
     public static let utmCampaign = event("utm_campaign", "UTM campaign", .text,
                                           list: ("top_utm_campaigns", "Campaign", "Sources"))
+    /// The host a page was viewed on: the site's domain, or a subdomain counted for it (0018).
+    public static let hostname = event("hostname", "Hostname", .host, list: ("top_hostnames", "Hostnames", "Pages"),
+                                       empty: .siteDomain)
 
     /// Every dimension, in the order of the response's top lists.
     public static let all: [StatsDimension] = [
-        path, entry, exit, referrer, device, browser, os, country, language, utmSource, utmMedium, utmCampaign,
+        path, entry, exit, referrer, device, browser, os, country, language, utmSource, utmMedium, utmCampaign, hostname,
     ]
     /// The filter types, in order.
     public static let filters = all.filter(\.isFilter)
@@ -117,9 +130,9 @@ extension StatsDimension {
 
     /// A filterable, listed dimension of page views, read from `events.column` (the name when nil).
     private static func event(_ name: String, _ label: String, _ values: Values, column: String? = nil,
-                              list: (key: String, label: String, group: String)) -> StatsDimension {
+                              list: (key: String, label: String, group: String), empty: Empty = .none) -> StatsDimension {
         StatsDimension(name: name, source: .event(column: column ?? name), label: label, values: values, isFilter: true,
-                       list: TopList(key: list.key, label: list.label, group: list.group))
+                       list: TopList(key: list.key, label: list.label, group: list.group), empty: empty)
     }
 }
 
@@ -138,7 +151,8 @@ extension StatsDimension {
     }
 
     /// The value, as stored, that a filter on this dimension written `text` matches: a known value
-    /// in any case (`device:Mobile`, `browser:firefox`), a country code in either case. A value the
+    /// in any case (`device:Mobile`, `browser:firefox`), a country code in either case, a hostname as
+    /// ingestion stores it (lower-cased, without `www.`, as sites are registered). A value the
     /// dimension can never hold is refused with the ones it can, rather than matching nothing.
     func storedValue(filtering text: String) throws(DomainError) -> String {
         if let known = knownValues {
@@ -154,7 +168,19 @@ extension StatsDimension {
             }
             return text.uppercased()
         }
+        if self == Self.hostname {
+            let host = text.lowercased()
+            return host.hasPrefix("www.") ? String(host.dropFirst(4)) : host
+        }
         return text
+    }
+
+    /// How lists name the empty value on the site with domain `siteDomain`.
+    func emptyName(siteDomain: String) -> String {
+        switch empty {
+        case .none: StatsFilter.noneName
+        case .siteDomain: siteDomain
+        }
     }
 }
 

@@ -28,6 +28,15 @@ public struct StatsFilter: Sendable, Equatable {
         return conditions
     }
 
+    /// The filters as they read the events of the site with domain `siteDomain`: a dimension whose
+    /// empty value stands for the domain (the hostname) stores the domain's own page views as ''.
+    static func resolved(_ filters: [StatsFilter], siteDomain: String) -> [StatsFilter] {
+        filters.map { filter in
+            guard filter.dimension.empty == .siteDomain, filter.value == siteDomain else { return filter }
+            return StatsFilter(dimension: filter.dimension, value: "")
+        }
+    }
+
     public static func parse(_ text: String) throws(DomainError) -> StatsFilter {
         guard let colon = text.firstIndex(of: ":") else {
             throw .invalid("invalid_filter", "filter must be type:value, e.g. path:/pricing")

@@ -31,18 +31,27 @@ extension StatsSource {
 }
 
 /// The SQL that turns `(list, name, n)` counts into each list's top `limit`: by count, then by name
-/// in byte order (so that ties read the same on every database), empty values named `(none)`.
+/// in byte order (so that ties read the same on every database), empty values named `(none)`, or by
+/// the site's domain in the lists whose empty value stands for it (`StatsDimension.Empty`).
 enum TopListSQL {
-    static func ranked(_ counts: PostgresQuery, limit: Int) -> PostgresQuery {
+    static func ranked(_ counts: PostgresQuery, limit: Int, siteID: String) -> PostgresQuery {
         """
         SELECT list, name, n, rank FROM (
             SELECT list, name, n, row_number() OVER (PARTITION BY list ORDER BY n DESC, name COLLATE "C") AS rank
-            FROM (SELECT list, CASE WHEN value = '' THEN '(none)' ELSE value END AS name, n
+            FROM (SELECT list, CASE WHEN value = '' THEN \(emptyName(siteID: siteID)) ELSE value END AS name, n
                   FROM (\(counts)) AS counts WHERE n > 0) AS named
         ) AS ranked
         WHERE rank <= \(limit)
         ORDER BY list, rank
         """
+    }
+
+    /// The name of a `list`'s empty value, as SQL.
+    private static func emptyName(siteID: String) -> PostgresQuery {
+        let domainLists = StatsDimension.lists.filter { $0.empty == .siteDomain }
+        guard !domainLists.isEmpty else { return "\(StatsFilter.noneName)::text" }
+        let lists = PostgresQuery.joined(domainLists.map(\.nameLiteral), separator: ", ")
+        return "CASE WHEN list IN (\(lists)) THEN (SELECT domain FROM sites WHERE id = \(siteID)) ELSE \(StatsFilter.noneName)::text END"
     }
 
     /// Page views per value of each listed event dimension (`StatsDimension.eventLists`), as

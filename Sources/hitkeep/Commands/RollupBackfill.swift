@@ -2,29 +2,54 @@ import Foundation
 import HitKeep
 import PostgresClient
 
-/// Adds the events an installation had before migration 0012 to the filtered rollups, in batches
-/// of `batchSize` event ids, each its own transaction (`backfill_filtered_rollups`), with a progress
-/// bar. Ingestion goes on meanwhile: a batch holds its sites' rollup locks for well under a second.
-/// Interrupted, it resumes where it stopped at the next `hitkeep migrate`.
+/// Adds the events an installation had before a migration to the rollups that migration made or
+/// widened, in batches of `batchSize` event ids, each its own transaction, with a progress bar:
+/// before 0012 to the filtered rollups (`backfill_filtered_rollups`), before 0020 their hostnames
+/// (`backfill_hostname_rollups`). Ingestion goes on meanwhile: a batch holds its sites' rollup locks
+/// for well under a second. Interrupted, it resumes where it stopped at the next `hitkeep migrate`.
 struct RollupBackfill {
     let connection: PostgresConnection
     var batchSize = 20_000
 
+    /// One migration's backfill: the table holding its progress, and the function that does a batch.
+    struct Job {
+        let table: String
+        let function: String
+        let description: String
+    }
+
+    static let jobs = [
+        Job(table: "filtered_rollups_backfill", function: "backfill_filtered_rollups",
+            description: "adding existing events to the filtered rollups"),
+        Job(table: "hostname_rollups_backfill", function: "backfill_hostname_rollups",
+            description: "adding existing events' hostnames to the filtered rollups"),
+    ]
+
     /// Returns whether there was anything to do.
     @discardableResult
     func run() throws -> Bool {
+        var ran = false
+        for job in Self.jobs where try run(job) {
+            ran = true
+        }
+        if ran {
+            try connection.execute("ANALYZE filtered_traffic; ANALYZE filtered_counts; ANALYZE filtered_session_ends")
+        }
+        return ran
+    }
+
+    private func run(_ job: Job) throws -> Bool {
         // A database migrated with an older set of migrations has no such table.
-        guard try connection.query("SELECT to_regclass('filtered_rollups_backfill') IS NOT NULL AS present")[0]
-                .decode(Bool.self, "present"),
-              let job = try connection.query("SELECT through, next_id FROM filtered_rollups_backfill").first else {
+        guard try connection.query("SELECT to_regclass(\(job.table)) IS NOT NULL AS present")[0].decode(Bool.self, "present"),
+              let pending = try connection.query("SELECT through, next_id FROM \(unescaped: job.table)").first else {
             return false
         }
-        let remaining = try job.decode(Int.self, "through") - job.decode(Int.self, "next_id") + 1
-        FileHandle.standardError.write(Data("adding existing events to the filtered rollups\n".utf8))
+        let remaining = try pending.decode(Int.self, "through") - pending.decode(Int.self, "next_id") + 1
+        FileHandle.standardError.write(Data("\(job.description)\n".utf8))
         var progress = ProgressBar(total: remaining, unit: "event ids")
         var done = 0
         while true {
-            let covered = try connection.query("SELECT backfill_filtered_rollups(\(batchSize)) AS covered")[0]
+            let covered = try connection.query("SELECT \(unescaped: job.function)(\(batchSize)) AS covered")[0]
                 .decode(Int.self, "covered")
             guard covered > 0 else { break }
             done += covered
@@ -32,7 +57,6 @@ struct RollupBackfill {
         }
         progress.update(remaining, force: true)
         progress.finish()
-        try connection.execute("ANALYZE filtered_traffic; ANALYZE filtered_counts; ANALYZE filtered_session_ends")
         return true
     }
 }
