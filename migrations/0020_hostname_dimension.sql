@@ -164,22 +164,30 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $function$
            ('utm_campaign', utm_campaign), ('hostname', hostname)
 $function$;
 
--- 0014's, with the hostname (`part` is new). The signature changes, so the old one goes.
-DROP FUNCTION roll_up_filtered(bigint[], bigint);
-CREATE FUNCTION roll_up_filtered(event_ids bigint[], through bigint DEFAULT NULL, part text DEFAULT 'all') RETURNS void
+-- 0014's as 0019 bounds its reads to the partitions that can hold the new events and their
+-- sessions, with the hostname (`part` is new). The signature changes, so the old one goes, and the
+-- trigger passes its arguments by name.
+DROP FUNCTION roll_up_filtered(bigint[], bigint, timestamptz, timestamptz);
+CREATE FUNCTION roll_up_filtered(event_ids bigint[], through bigint DEFAULT NULL, part text DEFAULT 'all',
+                                 new_since timestamptz DEFAULT '-infinity', new_until timestamptz DEFAULT 'infinity')
+RETURNS void
 LANGUAGE plpgsql
 SET enable_nestloop = off SET enable_sort = off SET plan_cache_mode = force_custom_plan SET jit = off
 SET work_mem = '64MB'
 AS $function$
 DECLARE
     small_sessions text[];
+    touched_sites text[];
+    sessions_since timestamptz;
+    sessions_until timestamptz;
 BEGIN
     IF part NOT IN ('all', 'hostname', 'all but hostname') OR (part <> 'all' AND through IS NULL) THEN
         RAISE EXCEPTION 'roll_up_filtered: part % is for backfills, which give through', part;
     END IF;
     -- Number the new values. In a fixed order, so that two sites' writers adding the same values
     -- wait for each other instead of deadlocking.
-    WITH new_events AS MATERIALIZED (SELECT * FROM events WHERE id = ANY (event_ids))
+    WITH new_events AS MATERIALIZED (
+        SELECT * FROM events WHERE id = ANY (event_ids) AND occurred_at BETWEEN new_since AND new_until)
     INSERT INTO stat_values (dimension, value)
     SELECT DISTINCT v.dimension, v.value
     FROM new_events e
@@ -194,17 +202,25 @@ BEGIN
     -- stored quarters: it adds sessions as they were up to `through`.
     small_sessions := ARRAY(
         SELECT DISTINCT n.session_id FROM events n
-        WHERE n.id = ANY (event_ids)
+        WHERE n.id = ANY (event_ids) AND n.occurred_at BETWEEN new_since AND new_until
           AND (through IS NOT NULL OR NOT EXISTS (
                   SELECT 1 FROM filtered_session_quarters q
                   WHERE q.site_id = n.site_id AND q.session_id = n.session_id AND q.filter = 0)));
+    touched_sites := ARRAY(
+        SELECT DISTINCT site_id FROM events WHERE id = ANY (event_ids) AND occurred_at BETWEEN new_since AND new_until);
+    -- Every event of those sessions lies in one of their session-hours (0004's trigger, which fires
+    -- before this one, has added the new events' hours): reading only that stretch of time reads
+    -- only the partitions that can hold them.
+    SELECT min(h.hour), max(h.hour) + interval '1 hour' INTO sessions_since, sessions_until
+    FROM session_hours h
+    WHERE h.site_id = ANY (touched_sites) AND h.session_id = ANY (small_sessions);
 
     WITH new_events AS MATERIALIZED (
         SELECT n.id, n.site_id, n.session_id,
                through IS NULL AND EXISTS (
                    SELECT 1 FROM filtered_session_quarters q
                    WHERE q.site_id = n.site_id AND q.session_id = n.session_id AND q.filter = 0) AS long
-        FROM events n WHERE n.id = ANY (event_ids)
+        FROM events n WHERE n.id = ANY (event_ids) AND n.occurred_at BETWEEN new_since AND new_until
     ), history AS MATERIALIZED (
         -- Every event of the touched short sessions, the new ones included (an AFTER trigger sees
         -- them), and the new events of the long ones, with their value ids in the order of
@@ -218,12 +234,14 @@ BEGIN
         FROM (SELECT e.*, e.id IN (SELECT id FROM new_events) AS is_new, false AS long
               FROM events e
               WHERE e.session_id = ANY (small_sessions)
+                AND e.occurred_at >= coalesce(sessions_since, '-infinity') AND e.occurred_at < coalesce(sessions_until, 'infinity')
                 AND (e.site_id, e.session_id) IN (SELECT site_id, session_id FROM new_events WHERE NOT long)
                 AND (through IS NULL OR e.id <= through)
               UNION ALL
               SELECT e.*, true, true
               FROM events e
-              WHERE e.id = ANY (ARRAY(SELECT id FROM new_events WHERE long))) AS e
+              WHERE e.id = ANY (ARRAY(SELECT id FROM new_events WHERE long))
+                AND e.occurred_at BETWEEN new_since AND new_until) AS e
         JOIN stat_values v_path ON v_path.dimension = 'path' AND v_path.value = e.path
         JOIN stat_values v_referrer ON v_referrer.dimension = 'referrer' AND v_referrer.value = e.referrer_host
         JOIN stat_values v_device ON v_device.dimension = 'device' AND v_device.value = e.device
@@ -463,6 +481,18 @@ BEGIN
     GROUP BY 1, 2, 3, 4
     ON CONFLICT (site_id, span, bucket, filter) DO UPDATE SET
         (value_ids, pageviews) = (SELECT ids, counts FROM add_counts(c.value_ids, c.pageviews, excluded.value_ids, excluded.pageviews));
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION roll_up_filtered_events() RETURNS trigger LANGUAGE plpgsql AS $function$
+DECLARE
+    ids bigint[];
+    since timestamptz;
+    until timestamptz;
+BEGIN
+    SELECT coalesce(array_agg(id), '{}'), min(occurred_at), max(occurred_at) INTO ids, since, until FROM new_events;
+    PERFORM roll_up_filtered(ids, new_since => coalesce(since, '-infinity'), new_until => coalesce(until, 'infinity'));
+    RETURN NULL;
 END
 $function$;
 
