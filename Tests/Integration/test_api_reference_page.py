@@ -9,16 +9,17 @@ import json
 
 import pytest
 
-from browser import DESKTOP, VIEWPORTS, Browser, chromedriver_binary, chromium_binary
+from browser_requirement import require_browser
 from stack import REPO
+
+require_browser()
+from browser import DESKTOP, VIEWPORTS, Browser  # noqa: E402
 
 DOCUMENT = json.loads((REPO / "docs" / "openapi.json").read_text())
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not chromium_binary() or not chromedriver_binary():
-        pytest.skip("chromium and chromium-driver are not installed (make test installs them)")
     with Browser() as opened:
         yield opened
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import http.server
-import os
 import re
 import threading
 import time
@@ -35,16 +34,10 @@ from selenium.webdriver.support.ui import Select
 
 from stack import REQUEST_TIMEOUT, Nginx, Pool, free_port, http_session, wait_until
 
-try:
-    from browser import DESKTOP, VIEWPORTS, Browser, chromedriver_binary, chromium_binary
-    MISSING = None if chromium_binary() and chromedriver_binary() else "chromium and chromium-driver are not installed"
-except ImportError:
-    MISSING = "selenium is not installed"
-if MISSING:
-    # `make test` (scripts/install-deps --test) installs them: in CI their absence is a failure.
-    if os.environ.get("CI"):
-        pytest.fail(f"{MISSING}: the dashboard cannot be tested", pytrace=False)
-    pytest.skip(f"{MISSING} (make test installs them)", allow_module_level=True)
+from browser_requirement import require_browser  # noqa: E402
+
+require_browser()
+from browser import DESKTOP, VIEWPORTS, Browser  # noqa: E402
 
 EMAIL = "owner@example.com"
 PASSWORD = "correct horse battery staple"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 
 import pytest
 import requests
@@ -20,15 +19,10 @@ from selenium.webdriver.support.ui import Select
 from accounts import assert_json, lasting_deployment, unique_domain
 from stack import REQUEST_TIMEOUT, wait_until
 
-try:
-    from browser import DESKTOP, PHONE, Browser, chromedriver_binary, chromium_binary
-    MISSING = None if chromium_binary() and chromedriver_binary() else "chromium and chromium-driver are not installed"
-except ImportError:
-    MISSING = "selenium is not installed"
-if MISSING:
-    if os.environ.get("CI"):
-        pytest.fail(f"{MISSING}: the dashboard cannot be tested", pytrace=False)
-    pytest.skip(f"{MISSING} (make test installs them)", allow_module_level=True)
+from browser_requirement import require_browser  # noqa: E402
+
+require_browser()
+from browser import DESKTOP, PHONE, Browser  # noqa: E402
 
 CHROME = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
           "Chrome/120.0.0.0 Safari/537.36")

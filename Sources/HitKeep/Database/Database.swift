@@ -22,21 +22,10 @@ public final class Database: PostgresQuerying {
     public func connection() throws -> PostgresConnection {
         if let current, current.isConnected { return current }
         current = nil
-        let fresh: PostgresConnection
-        switch configuration.databasePoolMode {
-        case .session:
-            fresh = try PostgresConnection(url: url, applicationName: applicationName, settings: [
-                "TimeZone": "UTC",
-                "DateStyle": "ISO",
-                "statement_timeout": String(configuration.statementTimeoutMilliseconds),
-                "idle_in_transaction_session_timeout": "60000",
-            ])
-        case .transaction:
-            // PgBouncer refuses a startup packet with `options`, and keeps only the settings the
-            // server reports back (DatabasePoolMode.transaction).
-            fresh = try PostgresConnection(url: url, applicationName: applicationName, preparesStatements: false)
-            try fresh.execute("SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO'")
-        }
+        let fresh = try configuration.databasePoolMode.connect(url: url, applicationName: applicationName, settings: [
+            "statement_timeout": String(configuration.statementTimeoutMilliseconds),
+            "idle_in_transaction_session_timeout": "60000",
+        ])
         current = fresh
         return fresh
     }

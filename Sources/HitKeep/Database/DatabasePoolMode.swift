@@ -1,3 +1,5 @@
+import PostgresClient
+
 /// What lies between the workers and PostgreSQL (`HITKEEP_DATABASE_POOL_MODE`).
 public enum DatabasePoolMode: String, Sendable, CaseIterable {
     /// Each worker keeps a server session of its own, directly or through a session-pooling
@@ -18,5 +20,27 @@ public enum DatabasePoolMode: String, Sendable, CaseIterable {
             return
         }
         self.init(rawValue: value.lowercased())
+    }
+}
+
+extension DatabasePoolMode {
+    /// What every connection needs: timestamps come back in the ISO style, in UTC, the one form
+    /// `PostgresTimestamp` reads.
+    private static let timestampSettings = ["TimeZone": "UTC", "DateStyle": "ISO"]
+
+    /// Connects as this mode allows. On a session of its own, `settings` travel in the startup
+    /// packet with the timestamp settings. A transaction-pooling PgBouncer refuses startup options
+    /// and repeats only the settings the server reports back (TimeZone and DateStyle among them),
+    /// so only those are SET, and `settings` come from the role's defaults.
+    public func connect(url: String, applicationName: String, settings: [String: String] = [:]) throws -> PostgresConnection {
+        switch self {
+        case .session:
+            return try PostgresConnection(url: url, applicationName: applicationName,
+                                          settings: settings.merging(Self.timestampSettings) { _, required in required })
+        case .transaction:
+            let connection = try PostgresConnection(url: url, applicationName: applicationName, preparesStatements: false)
+            try connection.execute("SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO'")
+            return connection
+        }
     }
 }

@@ -76,11 +76,15 @@ enum BreakdownController {
         }
     }
 
-    /// The source that answers `question`: the rollups when they can (no filter, a dimension counted
-    /// per page view, quarter-hour ends), else the raw events, which answer every question.
+    /// The source that answers `question`: the rollups when they can (no filter; a dimension counted
+    /// per page view with quarter-hour ends, or landing and exit pages with whole-hour ends), else the
+    /// raw events, which answer every question.
     static func source(for question: BreakdownQuestion, database: any PostgresQuerying) throws -> any BreakdownSource {
         if try RollupBreakdown.canAnswer(question, database: database) {
             return RollupBreakdown(database: database)
+        }
+        if SessionEndBreakdown.canAnswer(question) {
+            return SessionEndBreakdown(database: database)
         }
         return RawEventBreakdown(database: database)
     }

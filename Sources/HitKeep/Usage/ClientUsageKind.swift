@@ -1,18 +1,11 @@
 /// What a client's request counts as in its usage (docs/API.md §6.8): the group of endpoints it
 /// went to and the class of its status, 429 apart from the other 4xx. Each pair is one of the
 /// scoreboard's `UsageCounters` counters.
-enum EndpointGroup: Int, CaseIterable {
+enum EndpointGroup: String, CaseIterable {
     case stats, sites, ingest, token, other
 
-    var name: String {
-        switch self {
-        case .stats: "stats"
-        case .sites: "sites"
-        case .ingest: "ingest"
-        case .token: "token"
-        case .other: "other"
-        }
-    }
+    /// As stored in `api_client_usage.endpoint_group` and shown in usage responses.
+    var name: String { rawValue }
 
     /// The group of a route pattern, e.g. `/api/sites/{site_id}/stats/breakdown` → stats.
     init(pattern: String) {
@@ -30,18 +23,11 @@ enum EndpointGroup: Int, CaseIterable {
     }
 }
 
-enum StatusClass: Int, CaseIterable {
-    case success, redirection, clientError, rateLimited, serverError
+enum StatusClass: String, CaseIterable {
+    case success = "2xx", redirection = "3xx", clientError = "4xx", rateLimited = "429", serverError = "5xx"
 
-    var name: String {
-        switch self {
-        case .success: "2xx"
-        case .redirection: "3xx"
-        case .clientError: "4xx"
-        case .rateLimited: "429"
-        case .serverError: "5xx"
-        }
-    }
+    /// As stored in `api_client_usage.status_class` and shown in usage responses.
+    var name: String { rawValue }
 
     init(status: Int) {
         switch status {
@@ -58,11 +44,15 @@ enum StatusClass: Int, CaseIterable {
 enum UsageCounter {
     static let count = EndpointGroup.allCases.count * StatusClass.allCases.count
 
+    // Counters are laid out group by group, in the order the cases are declared.
+    private static let groupOrdinals = Dictionary(uniqueKeysWithValues: EndpointGroup.allCases.enumerated().map { ($1, $0) })
+    private static let statusOrdinals = Dictionary(uniqueKeysWithValues: StatusClass.allCases.enumerated().map { ($1, $0) })
+
     static func index(_ group: EndpointGroup, _ status: StatusClass) -> Int {
-        group.rawValue * StatusClass.allCases.count + status.rawValue
+        groupOrdinals[group]! * StatusClass.allCases.count + statusOrdinals[status]!
     }
 
     static func parts(of index: Int) -> (EndpointGroup, StatusClass) {
-        (EndpointGroup(rawValue: index / StatusClass.allCases.count)!, StatusClass(rawValue: index % StatusClass.allCases.count)!)
+        (EndpointGroup.allCases[index / StatusClass.allCases.count], StatusClass.allCases[index % StatusClass.allCases.count])
     }
 }

@@ -63,8 +63,8 @@ public enum ClientUsageStore {
         var byDay: [Int64: [Int: Int]] = [:]
         for row in rows {
             let day = Int64(try row.decode(Int.self, "day"))
-            guard let group = EndpointGroup.allCases.first(where: { $0.name == (try? row.decode(String.self, "endpoint_group")) }),
-                  let status = StatusClass.allCases.first(where: { $0.name == (try? row.decode(String.self, "status_class")) })
+            guard let group = EndpointGroup(rawValue: try row.decode(String.self, "endpoint_group")),
+                  let status = StatusClass(rawValue: try row.decode(String.self, "status_class"))
             else { continue }
             byDay[day, default: [:]][UsageCounter.index(group, status), default: 0] += try row.decode(Int.self, "requests")
         }

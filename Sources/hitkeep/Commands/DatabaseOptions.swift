@@ -16,16 +16,8 @@ struct DatabaseOptions: ParsableArguments {
     /// a transaction-pooling PgBouncer as the workers connect (`DatabasePoolMode.transaction`).
     func connect() throws -> PostgresConnection {
         do {
-            switch configuration.databasePoolMode {
-            case .session:
-                return try PostgresConnection(url: configuration.databaseURL, applicationName: "hitkeep-cli",
-                                              settings: ["client_min_messages": "warning", "TimeZone": "UTC", "DateStyle": "ISO"])
-            case .transaction:
-                let connection = try PostgresConnection(url: configuration.databaseURL, applicationName: "hitkeep-cli",
-                                                        preparesStatements: false)
-                try connection.execute("SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO'")
-                return connection
-            }
+            return try configuration.databasePoolMode.connect(url: configuration.databaseURL, applicationName: "hitkeep-cli",
+                                                              settings: ["client_min_messages": "warning"])
         } catch let error as PostgresError {
             throw CommandFailure("cannot connect to the database: \(error.message)")
         }
