@@ -467,6 +467,10 @@ def test_page_views_from_another_origin_appear_on_the_stats_page(journey, page):
     assert top("Devices") == {"Desktop": 3, "Mobile": 1}
     page.button("Source").click()
     assert top("Sources") == {"(none)": 3, "newsletter": 1}
+    # The hosts the pages were viewed on: the shop's own domain, by its name.
+    page.button("Hostnames").click()
+    assert top("Pages") == {SHOP: 4}
+    page.button("Top pages").click()
 
     # The chart: one line per series, and its numbers as a table that add up.
     assert len(page.find_all(".chart-svg path.chart-line")) >= 2
