@@ -164,10 +164,16 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $function$
            ('utm_campaign', utm_campaign), ('hostname', hostname)
 $function$;
 
--- 0014's as 0019 bounds its reads to the partitions that can hold the new events and their
--- sessions, with the hostname (`part` is new). The signature changes, so the old one goes, and the
--- trigger passes its arguments by name.
-DROP FUNCTION roll_up_filtered(bigint[], bigint, timestamptz, timestamptz);
+-- 0014's, with the hostname (`part` is new), reading only the partitions of `events` (0019) that
+-- can hold what it looks for. A lookup in a partitioned table looks in every partition that its
+-- conditions do not exclude: the new events by id and their sessions by id would be looked up in
+-- each month's indexes, a cost multiplied by the number of partitions (measured: a fold 45–130 %
+-- slower with 18 partitions, a year of data). The new events lie between `new_since` and
+-- `new_until` (the trigger passes their times), their sessions' events within the sessions'
+-- session-hours; plans are made for each call (0012), so these bounds leave out the other
+-- partitions before anything is read. Without bounds (the backfills) it reads every partition.
+-- The signature changes, so the old one goes, and the trigger passes its arguments by name.
+DROP FUNCTION roll_up_filtered(bigint[], bigint);
 CREATE FUNCTION roll_up_filtered(event_ids bigint[], through bigint DEFAULT NULL, part text DEFAULT 'all',
                                  new_since timestamptz DEFAULT '-infinity', new_until timestamptz DEFAULT 'infinity')
 RETURNS void
