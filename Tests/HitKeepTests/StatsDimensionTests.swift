@@ -102,6 +102,13 @@ import Testing
         } catch {
             #expect(error.code == "invalid_filter" && error.detail.contains("desktop, mobile, tablet"))
         }
+        // Every page view has a host: `(none)` would silently mean the site's own domain.
+        do {
+            _ = try StatsFilter.parse("hostname:(none)")
+            Issue.record("hostname:(none) was accepted")
+        } catch {
+            #expect(error.code == "invalid_filter" && error.detail.contains("hostname:<the site's domain>"))
+        }
         for text in ["country:Germany", "country:D", "country:1A", "browser:Netscape", "os:BeOS"] {
             #expect(throws: DomainError.self) { try StatsFilter.parse(text) }
         }

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pytest
 
-from accounts import assert_json, people  # noqa: F401 (people: a fixture)
+from accounts import assert_json, assert_problem, people  # noqa: F401 (people: a fixture)
 from test_stats import CHROME_WINDOWS, SAFARI_IPHONE, ranked, stats
 
 # (session, UTC time, host, path, user agent) on 2026-03-02. `{d}` is the site's domain.
@@ -104,6 +104,15 @@ def test_an_unknown_host_matches_nothing(stack, site):
         assert answer["total_pageviews"] == 0 and answer["unique_sessions"] == 0
         assert answer["top_hostnames"] == [] and answer["top_pages"] == []
         assert all(point["pageviews"] == 0 for point in answer["chart_data"])
+
+
+def test_no_hostname_is_not_a_filter(stack, site):
+    # The site's own page views are named by the domain; `(none)` would quietly mean the same.
+    api, created = site
+    for path in ["stats?", "stats/breakdown?dimension=path&"]:
+        body = assert_problem(api.get(f"/api/sites/{created['id']}/{path}filter=hostname:%28none%29"),
+                              400, "invalid_filter")
+        assert "hostname:<the site's domain>" in body["detail"]
 
 
 def test_a_breakdown_by_hostname_and_its_csv(stack, site):

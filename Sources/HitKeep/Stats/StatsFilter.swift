@@ -55,6 +55,13 @@ public struct StatsFilter: Sendable, Equatable {
         guard !TextValidation.containsControlCharacters(value) else {
             throw .invalid("invalid_filter", "filter \(type) has a control character in its value")
         }
-        return StatsFilter(dimension: dimension, value: value == noneName ? "" : try dimension.storedValue(filtering: value))
+        if value == noneName {
+            // Every page view has a host; the lists name the site's own by its domain, never `(none)`.
+            guard dimension.empty != .siteDomain else {
+                throw .invalid("invalid_filter", "every page view has a \(type); the site's own page views are \(type):<the site's domain>")
+            }
+            return StatsFilter(dimension: dimension, value: "")
+        }
+        return StatsFilter(dimension: dimension, value: try dimension.storedValue(filtering: value))
     }
 }
