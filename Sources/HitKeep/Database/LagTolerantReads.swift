@@ -17,6 +17,10 @@ final class LagTolerantReads {
     private var standbyRetry = ContinuousClock.now
     /// Why the standby was last passed over, logged when it changes; nil while it serves.
     private var passedOverBecause: Reason?
+    /// The standby's lag as last measured, and when: measured again once it is older than
+    /// `lagMeasurementInterval`, so that a busy worker's stats reads do not each pay a round trip
+    /// for it. Until then the lag is taken to have grown by the time since, as if replay had stopped.
+    private var lastLag: (seconds: Double, measured: ContinuousClock.Instant)?
 
     private enum Reason: String {
         case behind = "it is further behind than HITKEEP_READ_MAX_LAG_SECONDS"
@@ -25,6 +29,7 @@ final class LagTolerantReads {
     }
 
     static let retryAfterFailure = Duration.seconds(5)
+    static let lagMeasurementInterval = Duration.seconds(1)
 
     init(primary: Database, configuration: Configuration, logger: Logger) {
         self.primary = primary
@@ -40,7 +45,7 @@ final class LagTolerantReads {
     func run<T>(_ context: RequestContext, _ body: () throws -> T) throws -> T {
         guard let standby, ContinuousClock.now >= standbyRetry else { return try body() }
         do {
-            let lag = try lagSeconds(of: standby)
+            let lag = try currentLagSeconds(of: standby)
             guard lag <= maximumLagSeconds else {
                 passOver(because: .behind, detail: "\(lag.rounded()) s behind")
                 return try body()
@@ -62,6 +67,18 @@ final class LagTolerantReads {
             context.reads = primary
             return try body()
         }
+    }
+
+    /// The standby's lag: the last measurement plus its age while it is recent, else a new one.
+    private func currentLagSeconds(of standby: Database) throws -> Double {
+        let now = ContinuousClock.now
+        if let lastLag, now - lastLag.measured < Self.lagMeasurementInterval {
+            return lastLag.seconds + (now - lastLag.measured) / .seconds(1)
+        }
+        lastLag = nil
+        let seconds = try lagSeconds(of: standby)
+        lastLag = (seconds, now)
+        return seconds
     }
 
     /// Seconds the standby's replay trails what it has received, measured as the age of the last
