@@ -11,8 +11,8 @@ import signal
 import pytest
 import requests
 
-from accounts import assert_json, people  # noqa: F401 (people: a fixture)
-from stack import REQUEST_TIMEOUT, wait_until
+from accounts import assert_json, deployment, people  # noqa: F401 (people: a fixture)
+from stack import REQUEST_TIMEOUT, StackError, wait_until
 
 
 def track(stack, site, path, session="queue-1"):
@@ -111,3 +111,22 @@ def test_a_backlog_is_folded_in_order_and_in_batches(stack, site):
     assert counts(stack, created) == (0, 45000)
     assert stack.sql(f"SELECT bool_and(ordered) FROM (SELECT path = '/p' || row_number() OVER (ORDER BY id) AS ordered "
                      f"FROM events WHERE site_id = '{created['id']}') AS e") == [("t",)]
+
+
+def test_a_fold_longer_than_the_request_timeout_still_finishes(stack):
+    # The requests' statement timeout (here 100 ms) does not cut a fold short: cancelled, it would be
+    # retried every second with the same events, and the queue would never drain again.
+    served = deployment(stack, {"HITKEEP_STATEMENT_TIMEOUT_MS": "100"}, fresh_database=True)
+    with roll_up_paused(served.pool):
+        stack.sql("INSERT INTO users (id, email, password_hash) VALUES ('u1', 'a@x.test', 'x'); "
+                  "INSERT INTO sites (id, domain, name, owner_id) VALUES ('slow', 'x.test', 'X', 'u1'); "
+                  "INSERT INTO event_queue (site_id, occurred_at, session_id, path) "
+                  "SELECT 'slow', date_trunc('minute', now()) - interval '1 hour', 's' || (g % 700), '/p' || (g % 90) "
+                  "FROM generate_series(1, 8000) g", database=served.database)
+        # What the roll-up would do, under the requests' timeout: too slow for it.
+        with pytest.raises(StackError, match="statement timeout"):
+            stack.sql("SET statement_timeout = 100; SELECT fold_queued_events(NULL, 20000)", database=served.database)
+    wait_until(lambda: stack.sql("SELECT count(*) FROM event_queue", database=served.database) == [("0",)], 120,
+               "the roll-up did not fold the queue")
+    assert stack.sql("SELECT count(*) FROM events", database=served.database) == [("8000",)]
+    assert "roll-up failed" not in served.pool.log_text()

@@ -9,9 +9,14 @@ import Scoreboard
 public struct QueueFolder {
     /// Pause between folds while the queue keeps up.
     public var interval: TimeInterval = 1
-    /// Events per transaction: a backlog (after an outage, say) is worked off in steps that each
-    /// finish well inside the statement timeout.
+    /// Events per transaction: a backlog (after an outage, say) is worked off in steps of a few
+    /// seconds each.
     public var batchSize = 20_000
+    /// Longest a fold may run, in place of the requests' statement timeout. A fold the request
+    /// timeout cancels is retried every second with the same events, and nothing queued after them
+    /// would ever fold: one slow fold (a very long session's first after an upgrade, a backlog on a
+    /// slow disk) must finish once instead. A stats request of the site being folded waits for it.
+    public var foldTimeout = Duration.seconds(600)
 
     /// Pause between purges of expired sessions and throttle rows, which nothing reads any more but
     /// which would otherwise stay for good.
@@ -66,7 +71,7 @@ public struct QueueFolder {
                     }
                 }
                 let started = MonotonicClock.nanoseconds()
-                let moved = try EventStore.foldAll(limit: batchSize, on: database)
+                let moved = try fold()
                 record?.folded(moved: moved, drained: moved < batchSize, started: started)
                 if failing {
                     logger.info("rolling up again")
@@ -87,9 +92,19 @@ public struct QueueFolder {
     /// partitions created, retention applied, expired rows purged (`hitkeep roll-up --once`, for an
     /// operator's cron job or a test).
     public func runOnce() throws {
-        while try EventStore.foldAll(limit: batchSize, on: database) >= batchSize {}
+        while try fold() >= batchSize {}
         while try !applyRetention() {}
         try purge()
+    }
+
+    /// Folds up to `batchSize` queued events in one transaction; returns how many.
+    func fold() throws -> Int {
+        // SET LOCAL, not a session setting: through a transaction-pooling PgBouncer the next
+        // transaction may run on another server session.
+        let milliseconds = foldTimeout.components.seconds * 1000
+        return try database.transaction(begin: "BEGIN; SET LOCAL statement_timeout = \(milliseconds)") {
+            try EventStore.foldAll(limit: batchSize, on: database)
+        }
     }
 
     /// Creates the coming months' event partitions and removes raw events past their retention;
