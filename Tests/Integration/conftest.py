@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -34,6 +35,13 @@ def _binary() -> Path:
         pytest.exit(f"{binary} not found: run `swift build` (or `make test`) first", returncode=2)
     return binary
 
+
+
+def copy_migrations(directory: Path, below: Optional[int]) -> None:
+    """Copies the repository's migrations numbered below `below` (all for None) into `directory`."""
+    for path in sorted((REPO / "migrations").glob("*.sql")):
+        if below is None or int(path.name.split("_", 1)[0]) < below:
+            shutil.copy(path, directory)
 
 class Stack:
     """The session's deployment and the means to bend it."""
@@ -84,6 +92,24 @@ class Stack:
     def migrate(self, *arguments: str, migrations: Path = REPO / "migrations",
                 database_url: Optional[str] = None) -> subprocess.CompletedProcess:
         return self.hitkeep("migrate", "--migrations", str(migrations), *arguments, database_url=database_url)
+
+    def installation_before(self, version: int, directory: Path, prefix: str = "upgrade") -> tuple[str, str]:
+        """A new database as an installation had it before migration `version`: migrated with the
+        earlier migrations, copied into `directory` for `upgrade` to add to. Returns (name, URL)."""
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        url = self.create_database(name)
+        directory.mkdir(exist_ok=True)
+        copy_migrations(directory, below=version)
+        migrated = self.migrate(migrations=directory, database_url=url)
+        assert migrated.returncode == 0, migrated.stderr
+        return name, url
+
+    def upgrade(self, directory: Path, database_url: str, *arguments: str,
+                through: Optional[int] = None) -> subprocess.CompletedProcess:
+        """`hitkeep migrate` of an `installation_before` with the migrations up to `through`
+        (all of them by default)."""
+        copy_migrations(directory, below=None if through is None else through + 1)
+        return self.migrate(*arguments, migrations=directory, database_url=database_url)
 
     # --- HTTP ---------------------------------------------------------------------------------
 

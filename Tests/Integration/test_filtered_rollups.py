@@ -3,13 +3,10 @@
 the raw events."""
 
 import random
-import shutil
-import uuid
 
 import pytest
 
 from accounts import people  # noqa: F401 (a fixture)
-from stack import REPO
 
 DIMENSIONS = {"path": "path", "referrer": "referrer_host", "device": "device", "browser": "browser", "os": "os",
               "country": "country", "language": "language", "utm_source": "utm_source",
@@ -75,14 +72,8 @@ def assert_rollups_match_events(stack, database, site_id, dimensions=DIMENSIONS)
 
 
 def test_an_upgrade_adds_existing_events_and_the_trigger_adds_new_ones(stack, tmp_path):
-    name = f"upgrade_{uuid.uuid4().hex[:12]}"
-    url = stack.create_database(name)
     directory = tmp_path / "migrations"
-    directory.mkdir()
-    for path in sorted((REPO / "migrations").glob("*.sql")):
-        if int(path.name.split("_", 1)[0]) < 12:
-            shutil.copy(path, directory)
-    assert stack.migrate(migrations=directory, database_url=url).returncode == 0
+    name, url = stack.installation_before(12, directory)
     stack.sql("INSERT INTO users (id, email, password_hash) VALUES ('u1', 'a@x.test', 'x'); "
               "INSERT INTO sites (id, domain, name, owner_id) VALUES ('site1', 'x.test', 'X', 'u1'), "
               "('site2', 'y.test', 'Y', 'u1')", database=name)
@@ -92,8 +83,7 @@ def test_an_upgrade_adds_existing_events_and_the_trigger_adds_new_ones(stack, tm
     stack.sql(random_events(rng, "site2", 200, 40, hostnames=()), database=name)
 
     # Small batches, so that sessions run across batch boundaries.
-    shutil.copy(REPO / "migrations" / "0012_filtered_rollups.sql", directory)
-    result = stack.migrate("--backfill-batch", "97", migrations=directory, database_url=url)
+    result = stack.upgrade(directory, url, "--backfill-batch", "97", through=12)
     assert result.returncode == 0, result.stderr
     assert "filtered rollups hold every event" in result.stdout
     assert stack.sql("SELECT count(*) FROM filtered_rollups_backfill", database=name) == [("0",)]
@@ -190,14 +180,8 @@ def test_an_upgrade_adds_hostnames_and_keeps_long_sessions_stored(stack, tmp_pat
     # From an installation before 0020, whose events have subdomains (0018) and whose long sessions
     # have stored quarters without a hostname filter (0014); or from one before 0012, whose backfill
     # then runs with 0020's functions, beside 0020's own.
-    name = f"hostnames_{before}_{uuid.uuid4().hex[:12]}"
-    url = stack.create_database(name)
     directory = tmp_path / "migrations"
-    directory.mkdir()
-    for path in sorted((REPO / "migrations").glob("*.sql")):
-        if int(path.name.split("_", 1)[0]) < before:
-            shutil.copy(path, directory)
-    assert stack.migrate(migrations=directory, database_url=url).returncode == 0
+    name, url = stack.installation_before(before, directory, prefix=f"hostnames_{before}")
     stack.sql("INSERT INTO users (id, email, password_hash) VALUES ('u1', 'a@x.test', 'x'); "
               "INSERT INTO sites (id, domain, name, owner_id) VALUES ('site1', 'x.test', 'X', 'u1'), "
               "('site2', 'y.test', 'Y', 'u1'), ('site3', 'z.test', 'Z', 'u1')", database=name)
@@ -213,9 +197,7 @@ def test_an_upgrade_adds_hostnames_and_keeps_long_sessions_stored(stack, tmp_pat
         assert stack.sql("SELECT count(DISTINCT session_id) FROM filtered_session_quarters WHERE site_id = 'site1'",
                          database=name) == [("2",)]
 
-    for path in sorted((REPO / "migrations").glob("*.sql")):
-        shutil.copy(path, directory)
-    result = stack.migrate("--backfill-batch", "97", migrations=directory, database_url=url)
+    result = stack.upgrade(directory, url, "--backfill-batch", "97")
     assert result.returncode == 0, result.stderr
     assert "adding existing events' hostnames to the filtered rollups" in result.stderr
     assert "filtered rollups hold every event" in result.stdout

@@ -9,11 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
-import shutil
-import uuid
 
 from accounts import Deployment, assert_json, assert_problem, deployment, run_cli, start_pool
-from stack import REPO
 from test_filtered_rollups import assert_rollups_match_events, random_events
 from test_stats import CHROME_ANDROID, CHROME_WINDOWS, FIREFOX_LINUX, SAFARI_IPHONE
 
@@ -202,14 +199,8 @@ def test_retention_removes_old_raw_events_in_batches_and_the_rollups_still_answe
 
 
 def test_migrate_converts_a_populated_events_table_keeping_every_event_and_rollup(stack, tmp_path):
-    name = f"partition_{uuid.uuid4().hex[:12]}"
-    url = stack.create_database(name)
     directory = tmp_path / "migrations"
-    directory.mkdir()
-    for path in sorted((REPO / "migrations").glob("*.sql")):
-        if int(path.name.split("_", 1)[0]) < 19:
-            shutil.copy(path, directory)
-    assert stack.migrate(migrations=directory, database_url=url).returncode == 0
+    name, url = stack.installation_before(19, directory, prefix="partition")
     stack.sql("INSERT INTO users (id, email, password_hash) VALUES ('u1', 'a@x.test', 'x'); "
               "INSERT INTO sites (id, domain, name, owner_id) VALUES ('01J0000000000000000000000A', 'a.test', 'a', 'u1')",
               database=name)
@@ -223,8 +214,7 @@ def test_migrate_converts_a_populated_events_table_keeping_every_event_and_rollu
     report_before = stack.sql("SELECT count(*), count(DISTINCT session_id) FROM reporting.page_views", database=name)
 
     # 0019 alone: later migrations add rollup rows of their own (0020's hostnames).
-    shutil.copy(REPO / "migrations" / "0019_event_partitions_and_retention.sql", directory)
-    converted = stack.migrate(migrations=directory, database_url=url)
+    converted = stack.upgrade(directory, url, through=19)
     assert converted.returncode == 0, converted.stderr
     assert converted.stdout.splitlines()[0] == "applied 0019 event_partitions_and_retention"
     report = re.search(r"events partitioned by month in [0-9.]+ s; events was locked for (\d+) ms", converted.stdout)
