@@ -34,7 +34,7 @@ struct APIClient: Sendable {
         createdBy = try row.decodeIfPresent(String.self, "created_by")
         name = try row.decode(String.self, "name")
         description = try row.decode(String.self, "description")
-        tokenHint = try row.decodeIfPresent(String.self, "token_hint") ?? ""
+        tokenHint = try row.decodeIfPresent(String.self, "current_token_hint") ?? ""
         scopes = try row.decode([String].self, "scopes").compactMap(Scope.init(rawValue:)).sorted()
         siteIDs = try row.decodeIfPresent([String].self, "site_ids")
         createdAt = try row.decode(Date.self, "created_at")

@@ -3,11 +3,12 @@ import PostgresClient
 
 /// API clients and their token hashes. Callers run the writes inside a transaction.
 enum APIClientStore {
-    private static let select: PostgresQuery = """
-        SELECT c.id, c.user_id, c.site_id, c.created_by, c.name, c.description, c.scopes, c.created_at, c.updated_at,
+    /// The columns `APIClient(row:)` decodes, of `api_clients c`.
+    private static let columns: PostgresQuery = """
+        c.id, c.user_id, c.site_id, c.created_by, c.name, c.description, c.scopes, c.created_at, c.updated_at,
                c.expires_at, c.last_used_at, c.rate_limit_per_minute,
                (SELECT hint FROM api_client_tokens t WHERE t.client_id = c.id
-                ORDER BY t.expires_at IS NOT NULL, t.created_at DESC LIMIT 1) AS token_hint,
+                ORDER BY t.expires_at IS NOT NULL, t.created_at DESC LIMIT 1) AS current_token_hint,
                -- A token rotated out with a grace period, while it still works. now() is the
                -- transaction's start, which is when the request began.
                (SELECT hint FROM api_client_tokens t WHERE t.client_id = c.id AND t.expires_at > now()
@@ -18,8 +19,8 @@ enum APIClientStore {
                     WHEN c.restricted_to_sites
                     THEN ARRAY(SELECT site_id FROM api_client_sites s WHERE s.client_id = c.id ORDER BY site_id)
                END AS site_ids
-        FROM api_clients c
         """
+    private static let select: PostgresQuery = "SELECT \(columns) FROM api_clients c"
 
     struct New {
         var name: String
@@ -158,16 +159,27 @@ enum APIClientStore {
         return try rows.map { (try $0.decode(String.self, "id"), try $0.decode(String.self, "name")) }
     }
 
-    /// The token with this hash: its hint, when it stops working (its grace period's end or the
-    /// client's expiry, whichever comes first; nil for never), and whether a rotation replaced it.
-    static func token(hash: PostgresBytes, on database: some PostgresQuerying) throws
-        -> (hint: String, expiresAt: Date?, rotatedOut: Bool)? {
-        guard let row = try database.query("""
-            SELECT t.hint, least(t.expires_at, c.expires_at) AS expires_at, t.expires_at IS NOT NULL AS rotated_out
-            FROM api_client_tokens t JOIN api_clients c ON c.id = t.client_id WHERE t.token_hash = \(hash)
-            """).first else { return nil }
-        return (try row.decode(String.self, "hint"), try row.decodeIfPresent(Date.self, "expires_at"),
-                try row.decode(Bool.self, "rotated_out"))
+    /// What the holder of the token with this hash may learn about it (`GET /api/token`): its
+    /// client, the token itself (during a rotation's grace period, the old one), and the person a
+    /// user's client acts for. Joined to the token's lookup, it is one statement.
+    static func introspection(ofToken hash: PostgresBytes) -> PrincipalRead<TokenIntrospection> {
+        PrincipalRead("""
+            SELECT \(columns),
+                   t.hint AS presented_hint, least(t.expires_at, c.expires_at) AS presented_expires_at,
+                   t.expires_at IS NOT NULL AS presented_rotated_out, u.email AS owner_email
+            FROM api_client_tokens t
+            JOIN api_clients c ON c.id = t.client_id
+            LEFT JOIN users u ON u.id = c.user_id
+            WHERE t.token_hash = \(hash)
+            """) { row in
+            let client = try APIClient(row: row)
+            return TokenIntrospection(
+                client: client,
+                presented: .init(hint: try row.decode(String.self, "presented_hint"),
+                                 expiresAt: try row.decodeIfPresent(Date.self, "presented_expires_at"),
+                                 rotatedOut: try row.decode(Bool.self, "presented_rotated_out")),
+                ownerEmail: try row.decodeIfPresent(String.self, "owner_email"))
+        }
     }
 
     private static func issueToken(for clientID: String, now: Date, on database: some PostgresQuerying) throws -> String {

@@ -8,16 +8,18 @@ enum TokenController {
         guard let token = Authenticator.bearerToken(request) else {
             throw Authenticator.missingToken()
         }
-        let (grant, _) = try APIClientAuthenticator.authenticate(token: token, requiring: nil,
-                                                                 reading: PrincipalRead<Never>?.none, context: context)
-        guard let client = try APIClientStore.find(grant.clientID, owner: grant.owner, on: context.database) else {
+        let (_, rows) = try APIClientAuthenticator.authenticate(
+            token: token, requiring: nil, reading: APIClientStore.introspection(ofToken: SecretDigest.sha256(token)),
+            context: context)
+        guard let introspection = rows.first else {
+            // The read shares the lookup's statement and snapshot, so a token found has its row.
             throw Authenticator.invalidToken("revoked")
         }
+        let client = introspection.client, presented = introspection.presented
         // The person a user's client acts for; a site's client acts for none (its owner says whose it is).
-        let user = grant.owner.userID == nil ? nil : try Principal.apiClient(grant).user(on: context.database)
-        // The token presented, which during a rotation's grace period is the old one: its own hint and end.
-        guard let presented = try APIClientStore.token(hash: SecretDigest.sha256(token), on: context.database) else {
-            throw Authenticator.invalidToken("revoked")
+        let user: (id: String, email: String)? = switch client.owner {
+        case .user(let id): introspection.ownerEmail.map { (id, $0) }
+        case .site: nil
         }
         return .json(.object([
             ("client", client.json()),
