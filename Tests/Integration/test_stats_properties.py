@@ -432,8 +432,8 @@ def random_filters(rng: random.Random, site: Site, start: dt.datetime, end: dt.d
             # A value some page view in the range has, so that most filters hit.
             value = rng.choice(inside)[column]
             text = value or "(none)"
-            if column == "hostname" and not value and rng.random() < 0.7:
-                text = site.domain   # the site's own page views, by its name
+        if column == "hostname" and not value:
+            text = site.domain   # the site's own page views, by its name: every page view has a host
         if column in ANY_CASE and text != "(none)":
             text = rng.choice([text, text.lower(), text.upper()])
         params.append(("filter", f"{kind}:{text}"))
