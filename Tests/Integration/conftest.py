@@ -36,12 +36,12 @@ def _binary() -> Path:
     return binary
 
 
-
 def copy_migrations(directory: Path, below: Optional[int]) -> None:
     """Copies the repository's migrations numbered below `below` (all for None) into `directory`."""
     for path in sorted((REPO / "migrations").glob("*.sql")):
         if below is None or int(path.name.split("_", 1)[0]) < below:
             shutil.copy(path, directory)
+
 
 class Stack:
     """The session's deployment and the means to bend it."""
