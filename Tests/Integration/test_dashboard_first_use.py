@@ -125,7 +125,8 @@ def test_a_loading_indicator_shows_while_numbers_are_fetched(page, deployed, own
 
 def test_a_network_error_offers_retry(page, deployed, owner):
     site = owner.create_site()
-    add_page_views(deployed, site["id"], [(1, "r1", "/")])
+    # Now, not an hour ago: in the hour after midnight that would be yesterday, not "today".
+    add_page_views(deployed, site["id"], [(0, "r1", "/")])
     open_stats(page, deployed, site["id"])
     page.cdp("Network.emulateNetworkConditions", {"offline": True, "latency": 0, "downloadThroughput": -1,
                                                  "uploadThroughput": -1})
