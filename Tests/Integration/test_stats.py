@@ -592,6 +592,8 @@ def test_generated_traffic_is_the_size_asked_for(stack, generated_site):
     ("filter=path:/pricing&interval=week", "America/New_York"),
     ("from={d6}&to={h0}", "America/New_York"),                              # the dashboard's "last 7 days"
     ("from={d1}&to={h0}&timezone=Asia/Kolkata", "Asia/Kolkata"),            # yesterday and today, half-hour zone
+    ("timezone=Asia/Kolkata", "Asia/Kolkata"),                              # the default 30 days: hourly totals, quarter-hour chart
+    ("timezone=Asia/Kathmandu&interval=hour&from={t5}", "Asia/Kathmandu"),  # hours at :45 over whole UTC hours
 ])
 def test_rollups_agree_with_the_raw_events(stack, generated_site, query, zone):
     api, site, raw = generated_site

@@ -40,7 +40,11 @@ struct FilteredRollupStats: StatsSource {
             return StatsPeriod(totals: StatsTotals(), chart: buckets.map { ChartPoint(bucket: $0, pageviews: 0, visitors: 0) },
                                topLists: [:])
         }
-        let totals = try self.totals(range, key: key)
+        // Without a filter, a range of whole hours (the default 30 days, in any zone) has its totals
+        // in the hourly rollups, which hold a quarter as many rows; only its chart needs quarters.
+        let totals = key == 0 && range.isWholeHours
+            ? try RollupStats(siteID: siteID, database: database).totals(range)
+            : try self.totals(range, key: key)
         return StatsPeriod(totals: totals, chart: try chart(buckets, range, key: key),
                            topLists: try limit.map { try topLists(range, key: key, totals: totals, limit: $0) } ?? [:])
     }
@@ -63,10 +67,7 @@ struct FilteredRollupStats: StatsSource {
             SELECT coalesce(sum(pageviews), 0) AS pageviews,
                    coalesce(sum(session_quarters) FILTER (WHERE prev_quarter < \(range.from)), 0) AS sessions,
                    coalesce(sum(singles) FILTER (WHERE prev_quarter < \(range.from) AND next_quarter >= \(range.to)), 0) AS bounces,
-                   coalesce(sum(last_offset_us + extract(epoch FROM quarter) * 1000000 * session_quarters)
-                            FILTER (WHERE next_quarter >= \(range.to)), 0)
-                 - coalesce(sum(first_offset_us + extract(epoch FROM quarter) * 1000000 * session_quarters)
-                            FILTER (WHERE prev_quarter < \(range.from)), 0) AS duration_us
+                   \(RollupUnit.quarter.durationMicroseconds(in: range)) AS duration_us
             FROM filtered_traffic
             WHERE site_id = \(siteID) AND filter = \(key) AND quarter >= \(range.from) AND quarter < \(range.to)
             """)[0]

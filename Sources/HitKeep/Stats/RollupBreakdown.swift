@@ -24,10 +24,7 @@ struct RollupBreakdown: BreakdownSource {
             SELECT v.value, sum(t.pageviews)::bigint AS pageviews,
                    coalesce(sum(t.session_quarters) FILTER (WHERE t.prev_quarter < \(range.from)), 0)::bigint AS visitors,
                    coalesce(sum(t.singles) FILTER (WHERE t.prev_quarter < \(range.from) AND t.next_quarter >= \(range.to)), 0)::bigint AS bounces,
-                   coalesce(sum(t.last_offset_us + extract(epoch FROM t.quarter)::numeric * 1000000 * t.session_quarters)
-                            FILTER (WHERE t.next_quarter >= \(range.to)), 0)
-                 - coalesce(sum(t.first_offset_us + extract(epoch FROM t.quarter)::numeric * 1000000 * t.session_quarters)
-                            FILTER (WHERE t.prev_quarter < \(range.from)), 0) AS duration_us
+                   \(RollupUnit.quarter.durationMicroseconds(in: range, alias: "t")) AS duration_us
             FROM stat_values v
             JOIN filtered_traffic t ON t.site_id = \(question.siteID) AND t.filter = v.id
                                    AND t.quarter >= \(range.from) AND t.quarter < \(range.to)

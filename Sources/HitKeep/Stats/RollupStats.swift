@@ -25,10 +25,7 @@ struct RollupStats: StatsSource {
             SELECT coalesce(sum(pageviews), 0) AS pageviews,
                    coalesce(sum(session_hours) FILTER (WHERE prev_hour < \(range.from)), 0) AS sessions,
                    coalesce(sum(singles) FILTER (WHERE prev_hour < \(range.from) AND next_hour >= \(range.to)), 0) AS bounces,
-                   coalesce(sum(last_offset_us + extract(epoch FROM hour) * 1000000 * session_hours)
-                            FILTER (WHERE next_hour >= \(range.to)), 0)
-                 - coalesce(sum(first_offset_us + extract(epoch FROM hour) * 1000000 * session_hours)
-                            FILTER (WHERE prev_hour < \(range.from)), 0) AS duration_us
+                   \(RollupUnit.hour.durationMicroseconds(in: range)) AS duration_us
             FROM traffic_hourly
             WHERE site_id = \(siteID) AND hour >= \(range.from) AND hour < \(range.to)
             """)[0]
