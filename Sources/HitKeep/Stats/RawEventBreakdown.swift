@@ -37,7 +37,7 @@ struct RawEventBreakdown: BreakdownSource {
             ),
             s AS (\(perSession))
             SELECT value, sum(n)::bigint AS pageviews, count(*) AS visitors, count(*) FILTER (WHERE n = 1) AS bounces,
-                   sum(extract(epoch FROM span) * 1000000) AS duration_us
+                   sum(\(DurationSQL.microseconds("span"))) AS duration_us
             FROM s GROUP BY value
             """
         return ordered(rounded(sums, question), question, after: position, limit: limit)

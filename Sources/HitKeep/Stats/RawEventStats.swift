@@ -35,7 +35,7 @@ struct RawEventStats: StatsSource {
             WITH e AS MATERIALIZED (\(matching)),
             s AS MATERIALIZED (
                 SELECT count(*) AS pageviews,
-                       extract(epoch FROM max(occurred_at) - min(occurred_at)) * 1000000 AS duration_us\(PostgresQuery.joined(sessionEnds, separator: ""))
+                       \(DurationSQL.microseconds("max(occurred_at) - min(occurred_at)")) AS duration_us\(PostgresQuery.joined(sessionEnds, separator: ""))
                 FROM e GROUP BY session_id
             ),
             per_bucket AS (

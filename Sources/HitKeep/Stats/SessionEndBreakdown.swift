@@ -65,7 +65,7 @@ struct SessionEndBreakdown: BreakdownSource {
             )
             SELECT value, sum(pageviews)::bigint AS pageviews, count(*) AS visitors,
                    count(*) FILTER (WHERE pageviews = 1) AS bounces,
-                   sum(extract(epoch FROM span) * 1000000) AS duration_us
+                   sum(\(DurationSQL.microseconds("span"))) AS duration_us
             FROM (
                 SELECT \(endPath) AS value, pageviews, last_at - first_at AS span
                 FROM session_hours WHERE \(innerHours) AND \(onlyHour)
