@@ -8,8 +8,7 @@ struct RawEventBreakdown: BreakdownSource {
     let database: any PostgresQuerying
 
     func rows(_ question: BreakdownQuestion, after position: BreakdownPosition?, limit: Int?) throws -> [BreakdownRow] {
-        // One pass over up to millions of events: sorts and hashes in memory.
-        try database.query("SET LOCAL work_mem = '64MB'")
+        try RawEventReading.configure(database)
         return try Self.decode(try database.query(Self.statement(question, after: position, limit: limit)))
     }
 

@@ -24,6 +24,7 @@ struct SessionEndBreakdown: BreakdownSource {
     }
 
     func rows(_ question: BreakdownQuestion, after position: BreakdownPosition?, limit: Int?) throws -> [BreakdownRow] {
+        try RawEventReading.configure(database)
         let statement = RawEventBreakdown.ordered(RawEventBreakdown.rounded(Self.sums(question), question), question,
                                                   after: position, limit: limit)
         return try RawEventBreakdown.decode(try database.query(statement))

@@ -160,14 +160,12 @@ enum StatsController {
         } else if EdgeCorrectedStats.canAnswer(range, buckets: buckets, filters: query.filters) {
             try RawEventHorizon.check(range, siteID: site.id, on: context.reads)
             source = EdgeCorrectedStats(siteID: site.id, database: context.reads)
-            // Partial hours of a busy site can hold a few hundred thousand events: group them in memory.
-            try context.reads.query("SET LOCAL work_mem = '64MB'")
+            // Partial hours of a busy site can hold a few hundred thousand events.
+            try RawEventReading.configure(context.reads)
         } else {
             try RawEventHorizon.check(range, siteID: site.id, on: context.reads)
             source = RawEventStats(siteID: site.id, filters: query.filters, database: context.reads)
-            // One pass over up to millions of events: sorts and hashes in memory.
-            try context.reads.query("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
-            try context.reads.query("SET LOCAL work_mem = '64MB'")
+            try RawEventReading.configure(context.reads, parallel: true)
         }
         return try source.period(range, buckets: buckets, limit: withTopLists ? query.limit : nil)
     }
