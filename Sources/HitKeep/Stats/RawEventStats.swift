@@ -10,26 +10,35 @@ struct RawEventStats: StatsSource {
     let database: any PostgresQuerying
 
     func period(_ range: StatsRange, buckets: [ChartBucket], limit: Int?) throws -> StatsPeriod {
+        // A comparison period (no `limit`) has no lists: its events need no dimension columns, and
+        // its sessions no entry and exit pages, whose ordered aggregates would sort every event.
+        let columns: PostgresQuery = limit == nil ? "" : ", \(TopListSQL.dimensionColumns)"
         let matching: PostgresQuery = """
-            SELECT id, occurred_at, session_id, \(TopListSQL.dimensionColumns)
+            SELECT id, occurred_at, session_id\(columns)
             FROM events
             WHERE site_id = \(siteID) AND occurred_at >= \(range.from) AND occurred_at < \(range.to)\(StatsFilter.conditions(filters))
             """
-        // The lists are computed only when asked for (not for a comparison period).
-        let listLength = limit ?? 0
         // Per session, the value of each session-end dimension (entry and exit page), as a column
-        // named after it; and its counts.
+        // named after it; and the lists' counts.
         var sessionEnds: [PostgresQuery] = []
-        var counts: PostgresQuery = TopListSQL.eventDimensions(from: "e", where: "\(listLength) > 0")
-        for dimension in StatsDimension.lists {
-            let order: String
-            switch dimension.source {
-            case .event: continue
-            case .sessionEntry: order = "occurred_at, id"
-            case .sessionExit: order = "occurred_at DESC, id DESC"
+        var listsPart: PostgresQuery = ""
+        if let limit {
+            var counts: PostgresQuery = TopListSQL.eventDimensions(from: "e", where: "true")
+            for dimension in StatsDimension.lists {
+                let order: String
+                switch dimension.source {
+                case .event: continue
+                case .sessionEntry: order = "occurred_at, id"
+                case .sessionExit: order = "occurred_at DESC, id DESC"
+                }
+                sessionEnds.append(",\n       (array_agg(\(dimension.columnSQL) ORDER BY \(unescaped: order)))[1] AS \(unescaped: dimension.name)")
+                counts.append("\nUNION ALL\nSELECT \(dimension.nameLiteral), \(unescaped: dimension.name), count(*) FROM s GROUP BY 2")
             }
-            sessionEnds.append(",\n       (array_agg(\(dimension.columnSQL) ORDER BY \(unescaped: order)))[1] AS \(unescaped: dimension.name)")
-            counts.append("\nUNION ALL\nSELECT \(dimension.nameLiteral), \(unescaped: dimension.name), count(*) FROM s WHERE \(listLength) > 0 GROUP BY 2")
+            listsPart = """
+
+                UNION ALL
+                SELECT list, name, n, rank, 0, 0 FROM (\(TopListSQL.ranked(counts, limit: limit, siteID: siteID))) AS lists
+                """
         }
         let rows = try database.query("""
             WITH e AS MATERIALIZED (\(matching)),
@@ -46,9 +55,7 @@ struct RawEventStats: StatsSource {
                    count(*) FILTER (WHERE pageviews = 1)::numeric AS c, coalesce(sum(duration_us), 0) AS d
             FROM s
             UNION ALL
-            SELECT 'chart', bucket::text, sum(n), count(*), 0, 0 FROM per_bucket GROUP BY bucket
-            UNION ALL
-            SELECT list, name, n, rank, 0, 0 FROM (\(TopListSQL.ranked(counts, limit: listLength, siteID: siteID))) AS lists
+            SELECT 'chart', bucket::text, sum(n), count(*), 0, 0 FROM per_bucket GROUP BY bucket\(listsPart)
             """)
 
         var totals = StatsTotals()
