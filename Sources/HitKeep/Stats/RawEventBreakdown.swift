@@ -8,12 +8,11 @@ struct RawEventBreakdown: BreakdownSource {
     let database: any PostgresQuerying
 
     func rows(_ question: BreakdownQuestion, after position: BreakdownPosition?, limit: Int?) throws -> [BreakdownRow] {
-        try RawEventReading.configure(database)
         // Without parallel workers: each worker's partial grouping by (value, session) hardly
         // reduces the rows (sessions are a few page views), so the final grouping redoes it. At
         // 10 million events (`path` under `device:mobile`, 3.6 M page views) the serial plan took
         // 5.5–5.8 s against 6.6–7.3 s, at 1 million the same.
-        try database.query("SET LOCAL max_parallel_workers_per_gather = 0")
+        try RawEventReading.configure(database, parallel: false)
         return try Self.decode(try database.query(Self.statement(question, after: position, limit: limit)))
     }
 

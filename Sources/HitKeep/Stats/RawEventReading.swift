@@ -7,12 +7,11 @@ import PostgresClient
 /// holds: a landing breakdown over 10 million events took 8.6 s with one instead of 3.3 s, and
 /// answered `query_timeout` under load. Planning anew costs a millisecond or two.
 enum RawEventReading {
-    /// `parallel`: allow parallel workers again (the stats transaction starts without them).
-    static func configure(_ database: any PostgresQuerying, parallel: Bool = false) throws {
+    /// `parallel`: whether parallel workers may scan (the server's own setting) or none at all.
+    static func configure(_ database: any PostgresQuerying, parallel: Bool) throws {
         try database.query("SET LOCAL work_mem = '64MB'")
         try database.query("SET LOCAL plan_cache_mode = force_custom_plan")
-        if parallel {
-            try database.query("SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
-        }
+        try database.query(parallel ? "SET LOCAL max_parallel_workers_per_gather TO DEFAULT"
+                                    : "SET LOCAL max_parallel_workers_per_gather = 0")
     }
 }

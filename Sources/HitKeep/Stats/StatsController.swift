@@ -161,7 +161,7 @@ enum StatsController {
             try RawEventHorizon.check(range, siteID: site.id, on: context.reads)
             source = EdgeCorrectedStats(siteID: site.id, database: context.reads)
             // Partial hours of a busy site can hold a few hundred thousand events.
-            try RawEventReading.configure(context.reads)
+            try RawEventReading.configure(context.reads, parallel: false)
         } else {
             try RawEventHorizon.check(range, siteID: site.id, on: context.reads)
             source = RawEventStats(siteID: site.id, filters: query.filters, database: context.reads)
