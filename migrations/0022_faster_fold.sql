@@ -1,17 +1,26 @@
 -- A faster fold (issue 14: the roll-up must keep up with 10 000 page views a second).
 --
--- Measured on the roll-up process folding 20 000 queued page views of the last ten minutes (new
--- sessions of `hitkeep dev seed` traffic, `auto_explain`), three statements spent a fifth of the fold
--- making rows only to hash them again:
+-- Measured on the roll-up process folding 20 000 queued page views of the last minutes
+-- (`scripts/bench-rollup`, `auto_explain`), most of a fold went into making rows only to hash them:
 --   * 0004's `dimension_counts`: a row per event and dimension for the hour and another for the day,
 --     440 000 rows hashed on text (259 ms of 2.3 s);
 --   * the numbering of new values in `roll_up_filtered`: the same 220 000 rows, each looked up in
 --     `stat_values` before duplicates were removed (113 ms);
+--   * the filtered session-quarters: a session whose events all share a value counts under that
+--     value as it counts unfiltered, and each of its quarters was copied once per such filter (twelve
+--     for a one-page visit) before `filtered_traffic` and `filtered_session_ends` summed the copies:
+--     280 000 rows for 20 000 page views, 460 000 more for the session ends;
 --   * the page-view pairs of `filtered_counts`: each event hashed 55 times, although in an hour half
---     of them share every value with another.
--- Each now hashes the events once per dimension (grouping sets) or groups the alike first. The
--- rollups hold exactly what they held: only how the counts are added up changes. The functions are
--- 0020's otherwise.
+--     of them share every value with another;
+--   * `date_trunc(…, 'UTC')`, which looks the zone up at every call, on each of those rows;
+--   * 0004's session-hours: three index scans per session to find the stretch of its stored hours
+--     a write can relink (a second's worth of live traffic is a page view from almost every active
+--     session).
+-- Each is now summed by grouping sets (one hashing pass per dimension over the rows as they are),
+-- the alike events are grouped first, UTC hours and days are `date_bin` from the epoch (the same
+-- instants, ±infinity included), and the sessions' stored hours are read in one index scan for all
+-- of them. The rollups hold exactly what they held: only how the counts are added up changes. The
+-- functions are 0020's otherwise.
 
 -- The one dimension a grouping set of the eleven event columns groups by, given
 -- GROUPING(path, referrer_host, device, browser, os, country, language, utm_source, utm_medium,
@@ -43,19 +52,28 @@ BEGIN
                (array_agg(path ORDER BY occurred_at DESC, id DESC))[1] AS last_path
         FROM new_events
         GROUP BY 1, 2, 3
-    ), windows AS (
+    ), touched AS (
+        SELECT site_id, session_id, min(hour) AS low, max(hour) AS high FROM new_parts GROUP BY 1, 2
+    ), stored AS MATERIALIZED (
+        -- The touched sessions' session-hours, all of them: one index scan for every session, where
+        -- looking up each session's window apart cost three index scans a session (most sessions
+        -- are a few hours long).
+        SELECT h.*, t.low AS new_low, t.high AS new_high
+        FROM session_hours h
+        JOIN touched t ON t.site_id = h.site_id AND t.session_id = h.session_id
+        WHERE h.site_id = ANY (ARRAY(SELECT DISTINCT site_id FROM touched))
+          AND h.session_id = ANY (ARRAY(SELECT session_id FROM touched))
+    ), old AS (
         -- Per session, the stretch of its session-hours whose links can change: from the last
         -- existing hour before the earliest new one to the first existing hour after the latest.
-        SELECT b.site_id, b.session_id,
-               coalesce((SELECT max(h.hour) FROM session_hours h
-                         WHERE h.site_id = b.site_id AND h.session_id = b.session_id AND h.hour < b.low), b.low) AS low,
-               coalesce((SELECT min(h.hour) FROM session_hours h
-                         WHERE h.site_id = b.site_id AND h.session_id = b.session_id AND h.hour > b.high), b.high) AS high
-        FROM (SELECT site_id, session_id, min(hour) AS low, max(hour) AS high FROM new_parts GROUP BY 1, 2) AS b
-    ), old AS (
-        SELECT h.*
-        FROM windows w
-        JOIN session_hours h ON h.site_id = w.site_id AND h.session_id = w.session_id AND h.hour BETWEEN w.low AND w.high
+        SELECT site_id, session_id, hour, pageviews, first_at, first_id, first_path, last_at, last_id, last_path,
+               prev_hour, next_hour
+        FROM (SELECT *,
+                     coalesce(max(hour) FILTER (WHERE hour < new_low) OVER w, new_low) AS low,
+                     coalesce(min(hour) FILTER (WHERE hour > new_high) OVER w, new_high) AS high
+              FROM stored
+              WINDOW w AS (PARTITION BY site_id, session_id)) AS s
+        WHERE hour BETWEEN low AND high
     ), merged AS (
         SELECT coalesce(o.site_id, n.site_id) AS site_id, coalesce(o.session_id, n.session_id) AS session_id,
                coalesce(o.hour, n.hour) AS hour,
@@ -373,56 +391,95 @@ BEGIN
             pageviews = s.pageviews + excluded.pageviews,
             first_key = least(s.first_key, excluded.first_key),
             last_key = greatest(s.last_key, excluded.last_key)
-    ), linked AS (
-        -- dimension: 0 for no filter, then as event_filter_values numbers them (1 is path).
-        SELECT w.sign, w.site_id, w.session_id, d.filter, (d.dimension - 1)::integer AS dimension, w.quarter,
-               w.pageviews, w.first_at, w.last_at, w.first_path, w.last_path, w.prev_quarter, w.next_quarter
+    ), whole_filtered AS (
+        -- A session's quarters count, under each filter whose value all its events share, as they
+        -- count unfiltered. Here each whole quarter once, with those filters (`f`, by dimension: 0
+        -- no filter, 1 path, … 11 hostname; NULL where the events differ or where a backfill adds
+        -- another `part`), to be summed per filter by grouping sets below: one hashing pass per
+        -- dimension instead of a row per quarter and filter, most of a fold's rows.
+        SELECT w.sign, w.site_id, w.quarter, w.prev_quarter, w.next_quarter, w.pageviews::integer AS pageviews,
+               (w.pageviews = 1)::integer AS single, w.first_path, w.last_path,
+               (extract(epoch FROM w.first_at - w.quarter) * 1000000)::bigint AS first_offset_us,
+               (extract(epoch FROM w.last_at - w.quarter) * 1000000)::bigint AS last_offset_us,
+               date_bin('1 hour', w.quarter, 'epoch') AS hour,
+               f[1] AS f0, f[2] AS f1, f[3] AS f2, f[4] AS f3, f[5] AS f4, f[6] AS f5, f[7] AS f6, f[8] AS f7,
+               f[9] AS f8, f[10] AS f9, f[11] AS f10, f[12] AS f11
         FROM whole_linked w
         JOIN purity p ON p.sign = w.sign AND p.site_id = w.site_id AND p.session_id = w.session_id
-        CROSS JOIN LATERAL unnest(p.pure) WITH ORDINALITY AS d (filter, dimension)
-        WHERE d.filter IS NOT NULL
-        UNION ALL
-        SELECT sign, site_id, session_id, filter, dimension::integer, quarter, pageviews, first_at, last_at,
-               first_path, last_path, coalesce(lag(quarter) OVER w, '-infinity'),
-               coalesce(lead(quarter) OVER w, 'infinity')
+        CROSS JOIN LATERAL (SELECT CASE part WHEN 'all' THEN p.pure
+                                             WHEN 'hostname' THEN array_fill(NULL::integer, ARRAY[11]) || p.pure[12]
+                                             ELSE p.pure[1:11] || NULL::integer END) AS included (f)
+    ), rest_linked AS (
+        -- The other session-quarters under a filter: per value where a session's events differ,
+        -- and the long sessions' (dimension: 0 for no filter, then as event_filter_values numbers
+        -- them, 1 is path).
+        SELECT sign, site_id, session_id, filter, dimension::integer AS dimension, quarter, pageviews, first_at,
+               last_at, first_path, last_path, coalesce(lag(quarter) OVER w, '-infinity') AS prev_quarter,
+               coalesce(lead(quarter) OVER w, 'infinity') AS next_quarter
         FROM mixed_quarters
         WINDOW w AS (PARTITION BY sign, site_id COLLATE "C", session_id COLLATE "C", filter ORDER BY quarter)
         UNION ALL
         SELECT * FROM long_linked
+    ), pure_traffic AS (
+        SELECT site_id, coalesce(f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11) AS filter, quarter, prev_quarter,
+               next_quarter, sum(sign) AS session_quarters, sum(sign * pageviews) AS pageviews,
+               sum(sign * single) AS singles, sum(sign * first_offset_us) AS first_offset_us,
+               sum(sign * last_offset_us) AS last_offset_us
+        FROM whole_filtered
+        GROUP BY site_id, quarter, prev_quarter, next_quarter,
+                 GROUPING SETS ((f0), (f1), (f2), (f3), (f4), (f5), (f6), (f7), (f8), (f9), (f10), (f11))
     ), traffic AS (
         INSERT INTO filtered_traffic AS t
-        SELECT site_id, filter, quarter, prev_quarter, next_quarter, sum(sign), sum(sign * pageviews),
-               sum(sign * (pageviews = 1)::integer),
-               sum(sign * (extract(epoch FROM first_at - quarter) * 1000000)::bigint),
-               sum(sign * (extract(epoch FROM last_at - quarter) * 1000000)::bigint)
-        FROM linked
-        WHERE part = 'all' OR (dimension = 11) = (part = 'hostname')
+        SELECT site_id, filter, quarter, prev_quarter, next_quarter, sum(session_quarters), sum(pageviews),
+               sum(singles), sum(first_offset_us), sum(last_offset_us)
+        FROM (SELECT * FROM pure_traffic WHERE filter IS NOT NULL
+              UNION ALL
+              SELECT site_id, filter, quarter, prev_quarter, next_quarter, sign, sign * pageviews,
+                     sign * (pageviews = 1)::integer,
+                     sign * (extract(epoch FROM first_at - quarter) * 1000000)::bigint,
+                     sign * (extract(epoch FROM last_at - quarter) * 1000000)::bigint
+              FROM rest_linked
+              WHERE part = 'all' OR (dimension = 11) = (part = 'hostname')) AS contributions
         GROUP BY 1, 2, 3, 4, 5
-        HAVING sum(sign) <> 0 OR sum(sign * pageviews) <> 0 OR sum(sign * (pageviews = 1)::integer) <> 0
-            OR sum(sign * (extract(epoch FROM first_at - quarter) * 1000000)::bigint) <> 0
-            OR sum(sign * (extract(epoch FROM last_at - quarter) * 1000000)::bigint) <> 0
+        HAVING sum(session_quarters) <> 0 OR sum(pageviews) <> 0 OR sum(singles) <> 0 OR sum(first_offset_us) <> 0
+            OR sum(last_offset_us) <> 0
         ON CONFLICT (site_id, filter, quarter, prev_quarter, next_quarter) DO UPDATE SET
             session_quarters = t.session_quarters + excluded.session_quarters,
             pageviews = t.pageviews + excluded.pageviews,
             singles = t.singles + excluded.singles,
             first_offset_us = t.first_offset_us + excluded.first_offset_us,
             last_offset_us = t.last_offset_us + excluded.last_offset_us
-    ), hour_ends AS (
+    ), pure_ends AS (
         -- Session ends per hour, as 0004 keeps them: a session's first quarter in an hour is the one
         -- whose previous quarter lies in an earlier hour, which is then its previous hour; its last
         -- likewise. No filter has them in 0004's tables; path filters have none: their sessions
         -- enter and leave on their path (dimension 1).
-        SELECT r.site_id, date_bin('1 hour', r.quarter, 'epoch') AS hour, r.filter, x.kind,
-               date_bin('1 hour', x.boundary, 'epoch') AS boundary, x.path_id, sum(r.sign) AS sessions
-        FROM linked r
-        CROSS JOIN LATERAL (VALUES
-            ('entry', r.prev_quarter, r.first_path, r.prev_quarter < date_bin('1 hour', r.quarter, 'epoch')),
-            ('exit', r.next_quarter, r.last_path,
-             r.next_quarter >= date_bin('1 hour', r.quarter, 'epoch') + interval '1 hour')
+        SELECT w.site_id, w.hour, x.kind, date_bin('1 hour', x.boundary, 'epoch') AS boundary, x.path_id,
+               coalesce(w.f2, w.f3, w.f4, w.f5, w.f6, w.f7, w.f8, w.f9, w.f10, w.f11) AS filter,
+               sum(w.sign) AS sessions
+        FROM whole_filtered w
+        CROSS JOIN LATERAL (VALUES ('entry', w.prev_quarter, w.first_path, w.prev_quarter < w.hour),
+                                   ('exit', w.next_quarter, w.last_path, w.next_quarter >= w.hour + interval '1 hour')
         ) AS x (kind, boundary, path_id, applies)
-        WHERE r.dimension > 1 AND x.applies AND (part = 'all' OR (r.dimension = 11) = (part = 'hostname'))
+        WHERE x.applies
+        GROUP BY w.site_id, w.hour, x.kind, date_bin('1 hour', x.boundary, 'epoch'), x.path_id,
+                 GROUPING SETS ((w.f2), (w.f3), (w.f4), (w.f5), (w.f6), (w.f7), (w.f8), (w.f9), (w.f10), (w.f11))
+    ), hour_ends AS (
+        SELECT site_id, hour, filter, kind, boundary, path_id, sum(sessions) AS sessions
+        FROM (SELECT * FROM pure_ends WHERE filter IS NOT NULL
+              UNION ALL
+              SELECT r.site_id, date_bin('1 hour', r.quarter, 'epoch'), x.kind, date_bin('1 hour', x.boundary, 'epoch'),
+                     x.path_id, r.filter, r.sign
+              FROM rest_linked r
+              CROSS JOIN LATERAL (VALUES
+                  ('entry', r.prev_quarter, r.first_path, r.prev_quarter < date_bin('1 hour', r.quarter, 'epoch')),
+                  ('exit', r.next_quarter, r.last_path,
+                   r.next_quarter >= date_bin('1 hour', r.quarter, 'epoch') + interval '1 hour')
+              ) AS x (kind, boundary, path_id, applies)
+              WHERE r.dimension > 1 AND x.applies AND (part = 'all' OR (r.dimension = 11) = (part = 'hostname'))
+             ) AS e
         GROUP BY 1, 2, 3, 4, 5, 6
-        HAVING sum(r.sign) <> 0
+        HAVING sum(sessions) <> 0
     ), ends AS (
         -- As 0004's entry_exit_counts: a day row only for the session-hours that can be first (last)
         -- in a range holding the whole day.
