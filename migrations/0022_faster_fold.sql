@@ -13,6 +13,7 @@
 --   * the page-view pairs of `filtered_counts`: each event hashed 55 times, although in an hour half
 --     of them share every value with another;
 --   * `date_trunc(…, 'UTC')`, which looks the zone up at every call, on each of those rows;
+--   * for a long session, the hash index on the events' session ids (below).
 --   * 0004's session-hours: three index scans per session to find the stretch of its stored hours
 --     a write can relink (a second's worth of live traffic is a page view from almost every active
 --     session).
@@ -20,7 +21,7 @@
 -- the alike events are grouped first, UTC hours and days are `date_bin` from the epoch (the same
 -- instants, ±infinity included), and the sessions' stored hours are read in one index scan for all
 -- of them. The rollups hold exactly what they held: only how the counts are added up changes. The
--- functions are 0020's otherwise.
+-- functions are 0020's (partition_events 0019's) otherwise.
 
 -- The one dimension a grouping set of the eleven event columns groups by, given
 -- GROUPING(path, referrer_host, device, browser, os, country, language, utm_source, utm_medium,
@@ -193,6 +194,7 @@ SET work_mem = '64MB'
 AS $function$
 DECLARE
     small_sessions text[];
+    small_session_hashes integer[];
     touched_sites text[];
     sessions_since timestamptz;
     sessions_until timestamptz;
@@ -220,8 +222,8 @@ BEGIN
     ORDER BY 1, 2
     ON CONFLICT DO NOTHING;
 
-    -- The sessions whose events are reread, as an array: looked up in `events_session_idx` by one
-    -- bitmap scan. Long ones (with stored quarters) are not among them. The backfill never uses the
+    -- The sessions whose events are reread, as an array: looked up in `events_session_idx` (by
+    -- their hashes, below) in one bitmap scan. Long ones (with stored quarters) are not among them. The backfill never uses the
     -- stored quarters: it adds sessions as they were up to `through`.
     small_sessions := ARRAY(
         SELECT DISTINCT n.session_id FROM events n
@@ -229,6 +231,7 @@ BEGIN
           AND (through IS NOT NULL OR NOT EXISTS (
                   SELECT 1 FROM filtered_session_quarters q
                   WHERE q.site_id = n.site_id AND q.session_id = n.session_id AND q.filter = 0)));
+    small_session_hashes := ARRAY(SELECT DISTINCT hashtext(session_id) FROM unnest(small_sessions) AS s (session_id));
     touched_sites := ARRAY(
         SELECT DISTINCT site_id FROM events WHERE id = ANY (event_ids) AND occurred_at BETWEEN new_since AND new_until);
     -- Every event of those sessions lies in one of their session-hours (0004's trigger, which fires
@@ -256,7 +259,7 @@ BEGIN
                      v_utm_source.id, v_utm_medium.id, v_utm_campaign.id, v_hostname.id] AS ids
         FROM (SELECT e.*, e.id IN (SELECT id FROM new_events) AS is_new, false AS long
               FROM events e
-              WHERE e.session_id = ANY (small_sessions)
+              WHERE hashtext(e.session_id) = ANY (small_session_hashes) AND e.session_id = ANY (small_sessions)
                 AND e.occurred_at >= coalesce(sessions_since, '-infinity') AND e.occurred_at < coalesce(sessions_until, 'infinity')
                 AND (e.site_id, e.session_id) IN (SELECT site_id, session_id FROM new_events WHERE NOT long)
                 AND (through IS NULL OR e.id <= through)
@@ -548,3 +551,124 @@ BEGIN
         (value_ids, pageviews) = (SELECT ids, counts FROM add_counts(c.value_ids, c.pageviews, excluded.value_ids, excluded.pageviews));
 END
 $function$;
+
+-- The events of a session are found through a B-tree on the hash of its id, where a hash index on
+-- the id was: the same 4-byte keys, so no larger, and each lookup adds the id itself. A hash index
+-- keeps every entry of one key in one chain of overflow pages, and each insert walks that chain to
+-- a page with room: the ingest benchmark's single session of 600 000 page views made the INSERT of
+-- a 20 000-event fold take 3.7 s of its 4.4 (`auto_explain`), the fold slowing down as the session
+-- grew, and the roll-up fell 20 s behind the benchmark. A B-tree orders equal keys by row and finds
+-- the place of a new one by descending the tree, whatever the session's size. No fold runs while
+-- the index is built (ingestion goes on into `event_queue`).
+CREATE INDEX events_session_hash_idx ON events (hashtext(session_id));
+DROP INDEX events_session_idx;
+ALTER INDEX events_session_hash_idx RENAME TO events_session_idx;
+
+-- 0020's, looking the sessions up by their hashes.
+CREATE OR REPLACE FUNCTION backfill_next_batch(next_id bigint, through bigint, max_events integer, part text)
+RETURNS bigint LANGUAGE plpgsql AS $function$
+DECLARE
+    upper bigint := least(next_id + max_events, through + 1);
+    ids bigint[];
+BEGIN
+    ids := ARRAY(
+        WITH starting AS (
+            SELECT DISTINCT site_id, session_id FROM events WHERE id >= next_id AND id < upper
+        )
+        SELECT e.id
+        FROM starting s
+        JOIN events e ON hashtext(e.session_id) = hashtext(s.session_id) AND e.session_id = s.session_id
+                     AND e.site_id = s.site_id AND e.id <= through
+        WHERE NOT EXISTS (SELECT 1 FROM events o
+                          WHERE hashtext(o.session_id) = hashtext(s.session_id) AND o.session_id = s.session_id
+                            AND o.site_id = s.site_id AND o.id < next_id));
+    PERFORM pg_advisory_xact_lock(72711, hashtext(site_id))
+    FROM (SELECT DISTINCT site_id FROM events WHERE id = ANY (ids) ORDER BY 1) AS sites;
+    PERFORM roll_up_filtered(ids, through, part);
+    RETURN upper;
+END
+$function$;
+
+-- 0019's, for an installation whose `events` is not partitioned yet: the new table's session
+-- index is the one above, which the old table's then matches.
+CREATE OR REPLACE FUNCTION partition_events() RETURNS void LANGUAGE plpgsql AS $function$
+DECLARE
+    job events_partitioning;
+    first_partition text;
+    next_id bigint;
+    view record;
+    views text[][] := '{}';
+BEGIN
+    LOCK TABLE events IN ACCESS EXCLUSIVE MODE;
+    SELECT * INTO job FROM events_partitioning;
+    IF job.converted_at IS NOT NULL THEN
+        RETURN;
+    END IF;
+    first_partition := 'events_before_' || to_char(job.boundary AT TIME ZONE 'UTC', 'YYYY_MM');
+
+    -- Views are bound to the table, not its name: they would follow it to its new name. Their
+    -- text, taken while it still says `events`, defines them again over the new table.
+    FOR view IN
+        SELECT DISTINCT r.ev_class::regclass::text AS name, pg_get_viewdef(r.ev_class) AS definition
+        FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
+        WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = 'events'::regclass AND r.ev_class <> 'events'::regclass
+    LOOP
+        views := views || ARRAY[[view.name, view.definition]];
+    END LOOP;
+
+    SELECT last_value + 1 INTO next_id FROM events_id_seq;
+    -- An identity column's sequence belongs to its table; the new table gets its own, going on
+    -- from the same number.
+    ALTER TABLE events ALTER COLUMN id DROP IDENTITY;
+    ALTER TABLE events RENAME TO events_unpartitioned;
+    EXECUTE format('ALTER TABLE events_unpartitioned RENAME TO %I', first_partition);
+    EXECUTE format('ALTER INDEX events_pkey RENAME TO %I', first_partition || '_pkey');
+    EXECUTE format('ALTER INDEX events_site_time_idx RENAME TO %I', first_partition || '_site_time_idx');
+    EXECUTE format('ALTER INDEX events_session_idx RENAME TO %I', first_partition || '_session_idx');
+    EXECUTE format('ALTER TABLE %I RENAME CONSTRAINT events_site_id_fkey TO %I', first_partition, first_partition || '_site_id_fkey');
+    EXECUTE format('ALTER TABLE %I RENAME CONSTRAINT events_before_partitions TO %I', first_partition, first_partition || '_range');
+
+    -- What fires for a statement on `events` moves to the new table; the guards against UPDATE and
+    -- TRUNCATE stay on each partition too, where a statement naming the partition meets them.
+    EXECUTE format('DROP TRIGGER events_read_committed ON %I', first_partition);
+    EXECUTE format('DROP TRIGGER events_roll_up ON %I', first_partition);
+    EXECUTE format('DROP TRIGGER events_roll_up_filtered ON %I', first_partition);
+
+    EXECUTE format($sql$
+        CREATE TABLE events (
+            LIKE %I INCLUDING DEFAULTS,
+            CONSTRAINT events_site_id_fkey FOREIGN KEY (site_id) REFERENCES sites (id) ON DELETE CASCADE
+        ) PARTITION BY RANGE (occurred_at)$sql$, first_partition);
+    EXECUTE format('ALTER TABLE events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (START WITH %s)', next_id);
+    EXECUTE format('ALTER TABLE events ATTACH PARTITION %I FOR VALUES FROM (MINVALUE) TO (%L)', first_partition, job.boundary);
+    -- The first partition's indexes match these, and become theirs without being built again.
+    CREATE INDEX events_site_time_idx ON events (site_id, occurred_at);
+    CREATE INDEX events_session_idx ON events (hashtext(session_id));
+    CREATE TABLE events_default PARTITION OF events DEFAULT;
+    ALTER TABLE events_default ADD PRIMARY KEY (id);
+    CREATE TRIGGER events_no_update BEFORE UPDATE ON events_default
+        FOR EACH STATEMENT EXECUTE FUNCTION events_are_append_only();
+    CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events_default
+        FOR EACH STATEMENT EXECUTE FUNCTION events_are_append_only();
+
+    CREATE TRIGGER events_read_committed BEFORE INSERT ON events
+        FOR EACH STATEMENT EXECUTE FUNCTION events_require_read_committed();
+    CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+        FOR EACH STATEMENT EXECUTE FUNCTION events_are_append_only();
+    CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+        FOR EACH STATEMENT EXECUTE FUNCTION events_are_append_only();
+    CREATE TRIGGER events_roll_up AFTER INSERT ON events
+        REFERENCING NEW TABLE AS new_events
+        FOR EACH STATEMENT EXECUTE FUNCTION roll_up_events();
+    CREATE TRIGGER events_roll_up_filtered AFTER INSERT ON events
+        REFERENCING NEW TABLE AS new_events
+        FOR EACH STATEMENT EXECUTE FUNCTION roll_up_filtered_events();
+
+    FOR i IN 1 .. coalesce(array_length(views, 1), 0) LOOP
+        EXECUTE format('CREATE OR REPLACE VIEW %s AS %s', views[i][1], views[i][2]);
+    END LOOP;
+
+    UPDATE events_partitioning SET converted_at = now();
+END
+$function$;
+
