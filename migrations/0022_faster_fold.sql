@@ -13,15 +13,15 @@
 --   * the page-view pairs of `filtered_counts`: each event hashed 55 times, although in an hour half
 --     of them share every value with another;
 --   * `date_trunc(…, 'UTC')`, which looks the zone up at every call, on each of those rows;
---   * for a long session, the hash index on the events' session ids (below).
 --   * 0004's session-hours: three index scans per session to find the stretch of its stored hours
 --     a write can relink (a second's worth of live traffic is a page view from almost every active
---     session).
+--     session);
+--   * for a long session, the hash index on the events' session ids (at the end of this file).
 -- Each is now summed by grouping sets (one hashing pass per dimension over the rows as they are),
 -- the alike events are grouped first, UTC hours and days are `date_bin` from the epoch (the same
--- instants, ±infinity included), and the sessions' stored hours are read in one index scan for all
--- of them. The rollups hold exactly what they held: only how the counts are added up changes. The
--- functions are 0020's (partition_events 0019's) otherwise.
+-- instants, ±infinity included), the sessions' stored hours are read in one index scan for all of
+-- them, and the session index is a B-tree. The rollups hold exactly what they held: only how the
+-- counts are added up changes. The functions are 0020's (partition_events 0019's) otherwise.
 
 -- The one dimension a grouping set of the eleven event columns groups by, given
 -- GROUPING(path, referrer_host, device, browser, os, country, language, utm_source, utm_medium,
@@ -35,7 +35,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $function$
            END
 $function$;
 
--- 0020's, with dimension_counts added up as above.
+-- 0020's, with the stored session-hours read and dimension_counts added up as above.
 CREATE OR REPLACE FUNCTION roll_up_events() RETURNS trigger LANGUAGE plpgsql AS $function$
 BEGIN
     PERFORM pg_advisory_xact_lock(72711, hashtext(site_id))
@@ -184,7 +184,8 @@ END
 $function$;
 
 
--- 0020's, with new values numbered and pairs counted as above.
+-- 0020's, with new values numbered, whole quarters summed per filter and pairs counted as above, and
+-- the sessions looked up by the hash of their ids (end of this file).
 CREATE OR REPLACE FUNCTION roll_up_filtered(event_ids bigint[], through bigint DEFAULT NULL, part text DEFAULT 'all',
                                  new_since timestamptz DEFAULT '-infinity', new_until timestamptz DEFAULT 'infinity')
 RETURNS void
