@@ -53,8 +53,10 @@ import Testing
     /// The trigger that folds events into `dimension_counts` names each count by dimension, and
     /// `entry_exit_counts` by kind: those names and columns must be the registry's. Migrations are
     /// never edited, so the registry follows them: the function as the last migration that defines
-    /// it (0004, then 0020) has it. (The integration suite checks the same against the database's
-    /// own function.)
+    /// it (0004, 0020, then 0022) has it. Since 0022 it counts each column in a grouping set of its
+    /// own and names the set by `grouped_dimension`, whose name for GROUPING's mask of the columns
+    /// (the grouped one's bit 0, the first column's the most significant) must be the column's.
+    /// (The integration suite checks the same against the database's own functions.)
     @Test func agreesWithTheRollupTrigger() throws {
         let directory = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -62,11 +64,18 @@ import Testing
         let texts = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".sql") }.sorted()
             .map { try String(contentsOf: directory.appendingPathComponent($0), encoding: .utf8) }
         let text = try #require(texts.last { $0.contains("FUNCTION roll_up_events()") })
+        let namer = try #require(texts.last { $0.contains("FUNCTION grouped_dimension(") })
         let definitions = try #require(texts.first { $0.contains("CREATE TABLE entry_exit_counts") })
-        let values = try #require(text.range(of: "CROSS JOIN LATERAL (VALUES ('path'"))
-        let end = try #require(text.range(of: "AS v (dimension, value)", range: values.upperBound..<text.endIndex))
-        let pairs = text[values.lowerBound..<end.lowerBound].matches(of: /\('([a-z_]+)', e\.([a-z_]+)\)/)
-            .map { "\($0.1)=\($0.2)" }
+        let counting = try #require(text.range(of: "INSERT INTO dimension_counts"))
+        let grouping = try #require(text[..<counting.lowerBound].matches(of: /GROUPING\(([a-z_,\s]+)\)/).last)
+        let columns = grouping.1.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let sets = try #require(text[..<counting.lowerBound].range(of: "GROUPING SETS (", options: .backwards))
+        let setColumns = text[sets.upperBound..<counting.lowerBound].matches(of: /\(([a-z_]+)\)/).map { String($0.1) }
+        #expect(setColumns == columns)
+        let names = Dictionary(uniqueKeysWithValues: namer.matches(of: /WHEN (\d+) THEN '([a-z_]+)'/).map { (Int($0.1)!, String($0.2)) })
+        let pairs = columns.enumerated().map { index, column in
+            "\(names[1 << (columns.count - 1 - index)] ?? "?")=\(column)"
+        }
         #expect(pairs == StatsDimension.all.filter(\.isEventColumn).map { "\($0.name)=\($0.column)" })
         #expect(definitions.contains("kind     text NOT NULL CHECK (kind IN ('entry', 'exit'))"))
         #expect(StatsDimension.entry.source == .sessionEntry(column: "path"))

@@ -73,11 +73,21 @@ def test_anyone_who_may_read_stats_may_read_it(stack, people):
 
 
 def test_the_database_counts_the_registrys_dimensions(stack):
-    # Migrations are never edited, so the registry follows what migration 0004's trigger writes:
-    # its dimension names in dimension_counts, and its kinds in entry_exit_counts.
+    # Migrations are never edited, so the registry follows what the rollup trigger writes: its
+    # dimension names in dimension_counts, and its kinds in entry_exit_counts. Since 0022 the trigger
+    # counts each column in a grouping set of its own, named by grouped_dimension from GROUPING's
+    # mask of the columns (the grouped one's bit 0, the first column's the most significant).
     function = stack.sql("SELECT pg_get_functiondef('roll_up_events'::regproc)")[0][0]
-    values = function[function.index("CROSS JOIN LATERAL (VALUES ('path'"):function.index("AS v (dimension, value)")]
-    written = re.findall(r"\('([a-z_]+)', e\.([a-z_]+)\)", values)
+    counting = function[:function.index("INSERT INTO dimension_counts")]
+    columns = [column.strip() for column in re.findall(r"GROUPING\(([a-z_,\s]+)\)", counting)[-1].split(",")]
+    assert re.findall(r"\(([a-z_]+)\)", counting[counting.rindex("GROUPING SETS ("):]) == columns
+    namer = stack.sql("SELECT pg_get_functiondef('grouped_dimension'::regproc)")[0][0]
+    names = {int(bit): name for bit, name in re.findall(r"WHEN (\d+) THEN '([a-z_]+)'", namer)}
+    written = [(names[1 << (len(columns) - 1 - index)], column) for index, column in enumerate(columns)]
+    # And the name the database gives a set is the one the function's text says.
+    assert [row[0] for row in stack.sql(
+        "SELECT grouped_dimension(2047 - (1 << (10 - n))) FROM generate_series(0, 10) AS n ORDER BY n")] == \
+        [name for name, _ in written]
     kinds = stack.sql("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
                       "WHERE conrelid = 'entry_exit_counts'::regclass AND contype = 'c' "
                       "AND pg_get_constraintdef(oid) LIKE '%kind%'")[0][0]
