@@ -187,6 +187,8 @@ struct FilteredRollupStats: StatsSource {
                            (array_agg(path ORDER BY occurred_at DESC, id DESC) FILTER (WHERE \(isInner)))[1] AS inner_last
                     FROM events
                     WHERE site_id = \(siteID) AND occurred_at >= \(range.from) AND occurred_at < \(range.to)\(matching)
+                      AND hashtext(session_id) IN (SELECT hashtext(session_id) FROM events
+                                                   WHERE site_id = \(siteID) AND \(edges)\(matching))
                       AND session_id IN (SELECT session_id FROM events WHERE site_id = \(siteID) AND \(edges)\(matching))
                     GROUP BY session_id
                 ) AS s
