@@ -176,6 +176,9 @@ struct FilteredRollupStats: StatsSource {
         }
         var counts: PostgresQuery = TopListSQL.eventDimensions(from: "events", where: "site_id = \(siteID) AND \(edges)\(matching)")
         if filter?.dimension.column != "path" {
+            // The edge sessions' events are found by the hash of the session id as well as the id:
+            // the index on the events' sessions holds the hash (migrations/0022), and without it
+            // this reads every event of the range.
             counts.append("""
 
                 UNION ALL
