@@ -110,7 +110,7 @@ struct EdgeCorrectedStats: StatsSource {
                 SELECT * FROM unnest(\(innerFrom)::timestamptz[], \(innerTo)::timestamptz[]) WITH ORDINALITY AS b (lo, hi, number)
             ), visits AS (
                 SELECT s.number, e.session_id, count(*) AS pageviews
-                FROM slices s JOIN events e ON e.site_id = \(siteID) AND e.occurred_at >= s.lo AND e.occurred_at < s.hi
+                FROM slices s JOIN events e ON e.site_id = \(siteID) AND \(EventTimeCondition.from("s.lo", to: "s.hi", column: "e.occurred_at"))
                 GROUP BY 1, 2
             )
             SELECT v.number, sum(v.pageviews) AS pageviews,
@@ -157,9 +157,6 @@ struct EdgeCorrectedStats: StatsSource {
             site_id = \(siteID) AND ((span = 'day' AND bucket >= \(days.from) AND bucket < \(days.to))
                 OR (span = 'hour' AND ((bucket >= \(inner.from) AND bucket < \(days.from)) OR (bucket >= \(days.to) AND bucket < \(inner.to)))))
             """
-        let edges: PostgresQuery = """
-            (occurred_at >= \(range.from) AND occurred_at < \(inner.from)) OR (occurred_at >= \(inner.to) AND occurred_at < \(range.to))
-            """
         let counts: PostgresQuery = """
             SELECT list, value, sum(n) AS n FROM (
                 SELECT dimension AS list, value, pageviews AS n FROM dimension_counts WHERE \(spans)
@@ -167,7 +164,7 @@ struct EdgeCorrectedStats: StatsSource {
                 SELECT kind, path, sessions FROM entry_exit_counts
                 WHERE \(spans) AND \(TopListSQL.sessionEnds(in: inner))
                 UNION ALL
-                \(TopListSQL.eventDimensions(from: "events", where: "site_id = \(siteID) AND (\(edges))"))
+                \(TopListSQL.eventDimensions(from: "events", where: "site_id = \(siteID) AND \(EventTimeCondition.edges(of: range, outside: inner))"))
                 UNION ALL
                 SELECT kind, path, delta FROM unnest(\(kinds)::text[], \(paths)::text[], \(deltas)::bigint[]) AS c (kind, path, delta)
             ) AS parts
@@ -192,8 +189,7 @@ struct EdgeCorrectedStats: StatsSource {
             WITH edge AS (
                 SELECT id, occurred_at, session_id, path, (extract(epoch FROM occurred_at) * 1000000)::bigint AS us
                 FROM events
-                WHERE site_id = \(siteID) AND ((occurred_at >= \(range.from) AND occurred_at < \(inner.from))
-                                           OR (occurred_at >= \(inner.to) AND occurred_at < \(range.to)))
+                WHERE site_id = \(siteID) AND \(EventTimeCondition.edges(of: range, outside: inner))
             ), sessions AS (
                 SELECT session_id, \(part("head", "occurred_at < \(inner.from)")), \(part("tail", "occurred_at >= \(inner.to)"))
                 FROM edge GROUP BY session_id

@@ -166,12 +166,10 @@ struct FilteredRollupStats: StatsSource {
         let edges: PostgresQuery
         let isInner: PostgresQuery
         if let inner {
-            edges = """
-                ((occurred_at >= \(range.from) AND occurred_at < \(inner.from)) OR (occurred_at >= \(inner.to) AND occurred_at < \(range.to)))
-                """
+            edges = EventTimeCondition.edges(of: range, outside: inner)
             isInner = "(occurred_at >= \(inner.from) AND occurred_at < \(inner.to))"
         } else {
-            edges = "(occurred_at >= \(range.from) AND occurred_at < \(range.to))"
+            edges = EventTimeCondition.within(range)
             isInner = "false"
         }
         var counts: PostgresQuery = TopListSQL.eventDimensions(from: "events", where: "site_id = \(siteID) AND \(edges)\(matching)")
@@ -189,7 +187,7 @@ struct FilteredRollupStats: StatsSource {
                            (array_agg(path ORDER BY occurred_at, id) FILTER (WHERE \(isInner)))[1] AS inner_first,
                            (array_agg(path ORDER BY occurred_at DESC, id DESC) FILTER (WHERE \(isInner)))[1] AS inner_last
                     FROM events
-                    WHERE site_id = \(siteID) AND occurred_at >= \(range.from) AND occurred_at < \(range.to)\(matching)
+                    WHERE site_id = \(siteID) AND \(EventTimeCondition.within(range))\(matching)
                       AND hashtext(session_id) IN (SELECT hashtext(session_id) FROM events
                                                    WHERE site_id = \(siteID) AND \(edges)\(matching))
                       AND session_id IN (SELECT session_id FROM events WHERE site_id = \(siteID) AND \(edges)\(matching))

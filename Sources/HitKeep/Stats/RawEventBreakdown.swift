@@ -36,7 +36,7 @@ struct RawEventBreakdown: BreakdownSource {
         let sums: PostgresQuery = """
             WITH e AS (
                 SELECT id, session_id, occurred_at, \(column) FROM events
-                WHERE site_id = \(question.siteID) AND occurred_at >= \(question.range.from) AND occurred_at < \(question.range.to)\(StatsFilter.conditions(question.filters))
+                WHERE site_id = \(question.siteID) AND \(EventTimeCondition.within(question.range))\(StatsFilter.conditions(question.filters))
             ),
             s AS (\(perSession))
             SELECT value, sum(n)::bigint AS pageviews, count(*) AS visitors, count(*) FILTER (WHERE n = 1) AS bounces,

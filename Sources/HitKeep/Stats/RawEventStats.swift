@@ -16,7 +16,7 @@ struct RawEventStats: StatsSource {
         let matching: PostgresQuery = """
             SELECT id, occurred_at, session_id\(columns)
             FROM events
-            WHERE site_id = \(siteID) AND occurred_at >= \(range.from) AND occurred_at < \(range.to)\(StatsFilter.conditions(filters))
+            WHERE site_id = \(siteID) AND \(EventTimeCondition.within(range))\(StatsFilter.conditions(filters))
             """
         // Per session, the value of each session-end dimension (entry and exit page), as a column
         // named after it; and the lists' counts.

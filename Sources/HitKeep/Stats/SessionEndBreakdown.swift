@@ -33,7 +33,7 @@ struct SessionEndBreakdown: BreakdownSource {
 
     /// `(value, pageviews, visitors, bounces, duration_us)` per landing (exit) page.
     static func sums(_ question: BreakdownQuestion) -> PostgresQuery {
-        let (site, from, to) = (question.siteID, question.range.from, question.range.to)
+        let site = question.siteID
         let inner = EdgeCorrectedStats.wholeHours(of: question.range) ?? question.range
         let isEntry = if case .sessionEntry = question.dimension.source { true } else { false }
         // The column of a session's end hour that names its page, and what marks that hour.
@@ -51,8 +51,7 @@ struct SessionEndBreakdown: BreakdownSource {
         return """
             WITH edge_events AS MATERIALIZED (
                 SELECT id, occurred_at, session_id, path FROM events
-                WHERE site_id = \(site) AND ((occurred_at >= \(from) AND occurred_at < \(inner.from))
-                                         OR (occurred_at >= \(inner.to) AND occurred_at < \(to)))
+                WHERE site_id = \(site) AND \(EventTimeCondition.edges(of: question.range, outside: inner))
             ), edge_sessions AS MATERIALIZED (
                 SELECT DISTINCT session_id FROM edge_events
             ), edge_pieces AS (

@@ -186,8 +186,8 @@ enum StatsController {
     static func liveVisitors(siteID: String, filters: [StatsFilter], context: RequestContext) throws -> Int {
         let rows = try context.reads.query("""
             SELECT count(DISTINCT session_id) AS live FROM events
-            WHERE site_id = \(siteID) AND occurred_at > \(context.now.addingTimeInterval(-liveWindow))
-              AND occurred_at <= \(context.now)\(StatsFilter.conditions(filters))
+            WHERE site_id = \(siteID)
+              AND \(EventTimeCondition.after(context.now.addingTimeInterval(-liveWindow), through: context.now))\(StatsFilter.conditions(filters))
             """)
         return try rows[0].decode(Int.self, "live")
     }
