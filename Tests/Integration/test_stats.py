@@ -594,6 +594,11 @@ def test_generated_traffic_is_the_size_asked_for(stack, generated_site):
     ("from={d1}&to={h0}&timezone=Asia/Kolkata", "Asia/Kolkata"),            # yesterday and today, half-hour zone
     ("timezone=Asia/Kolkata", "Asia/Kolkata"),                              # the default 30 days: hourly totals, quarter-hour chart
     ("timezone=Asia/Kathmandu&interval=hour&from={t5}", "Asia/Kathmandu"),  # hours at :45 over whole UTC hours
+    # One filter, ends inside a quarter hour: the whole quarters' rollups corrected by the sessions
+    # with matching page views in the partial quarters (FilteredEdgeCorrection).
+    ("from={m15}&to={m5}&filter=device:mobile", "America/New_York"),
+    ("from={m15}&to={m5}&filter=path:/pricing&interval=hour", "America/New_York"),
+    ("timezone=Asia/Kolkata&from={m9}&to={m1}&filter=country:DE", "Asia/Kolkata"),
 ])
 def test_rollups_agree_with_the_raw_events(stack, generated_site, query, zone):
     api, site, raw = generated_site
@@ -632,6 +637,33 @@ def test_a_busy_hour_does_not_overflow_the_sums(stack, people):
         (6000, 6000, 100.0, 0.0)
     assert stack.sql(f"SELECT pageviews, sessions, bounces FROM reporting.daily_stats WHERE site_id = '{site['id']}'") == \
         [("6000", "6000", "6000")]
+
+
+def test_a_filtered_range_ending_inside_quarter_hours_counts_the_sessions_at_its_edges(stack, people):
+    # from 10:07 and to 12:50: the whole quarters are 10:15–12:45, the partial ones 10:07–10:15 and
+    # 12:45–12:50. Each session below changes in its own way between the two.
+    api = people.new()
+    site = api.create_site(timezone="UTC")
+    day = "2026-06-02"
+    events = [
+        ("edge-then-inner", "10:07:00", "mobile"), ("edge-then-inner", "10:20:00", "mobile"),  # no longer a bounce
+        ("edge-only", "10:10:30", "mobile"),                                                   # a new session
+        ("inner-only", "10:20:00", "mobile"), ("inner-only", "10:25:00", "mobile"),            # unchanged
+        ("before-from", "10:05:00", "mobile"), ("before-from", "10:20:00", "mobile"),          # one page view in range
+        ("inner-then-edge", "12:40:00", "mobile"), ("inner-then-edge", "12:47:00", "mobile"),  # no longer a bounce
+        ("edge-at-end", "12:48:00", "mobile"), ("edge-at-end", "12:55:00", "mobile"),          # one page view in range
+        ("not-matching", "10:08:00", "desktop"), ("not-matching", "12:46:00", "desktop"),      # another device
+        ("mixed", "10:09:00", "desktop"), ("mixed", "10:30:00", "mobile"),                     # its mobile view alone
+    ]
+    values = ", ".join(f"('{site['id']}', '{day}T{time}Z', '{session}', '/', '{device}')" for session, time, device in events)
+    stack.sql(f"INSERT INTO events (site_id, occurred_at, session_id, path, device) VALUES {values}")
+    body = stats(api, site["id"], f"from={day}T10:07:00Z&to={day}T12:50:00Z&interval=hour&filter=device:mobile&compare=none")
+    # 10 page views in 7 sessions; bounces: edge-only, before-from, edge-at-end, mixed; durations
+    # 13 + 5 + 7 minutes.
+    assert (body["total_pageviews"], body["unique_sessions"], body["bounce_rate"], body["avg_session_duration"]) == \
+        (10, 7, round(400 / 7, 2), round(25 * 60 / 7, 2))
+    assert [(point["pageviews"], point["visitors"]) for point in body["chart_data"]] == [(7, 5), (0, 0), (3, 2)]
+    assert [(page["name"], page["value"]) for page in body["top_landing_pages"]] == [("/", 7)]
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,7 @@ struct EdgeCorrectedStats: StatsSource {
 
     /// The whole UTC hours inside `range`, if there are any.
     static func wholeHours(of range: StatsRange) -> StatsRange? {
-        let from = Date(timeIntervalSince1970: (range.from.timeIntervalSince1970 / 3600).rounded(.up) * 3600)
-        let to = Date(timeIntervalSince1970: (range.to.timeIntervalSince1970 / 3600).rounded(.down) * 3600)
-        return from < to ? StatsRange(from: from, to: to) : nil
+        range.whole(unitsOf: 3600)
     }
 
     static func canAnswer(_ range: StatsRange, buckets: [ChartBucket], filters: [StatsFilter]) -> Bool {

@@ -4,7 +4,9 @@ import PostgresClient
 /// Numbers without a filter or under one, from the quarter-hour rollups of migrations/0012: exact
 /// for ranges whose ends, and chart buckets, are whole UTC quarter hours, which days and hours in
 /// every time zone are (India's +05:30, Nepal's +05:45). A 30-day question reads a few thousand
-/// rollup rows, however many events match.
+/// rollup rows, however many events match. Under a filter, a range whose ends fall inside a quarter
+/// hour is answered for its whole quarters and corrected by the sessions with matching page views
+/// in the partial ones (`FilteredEdgeCorrection`).
 ///
 /// Top lists come from the hourly and daily rollups over the whole hours inside the range; when
 /// its ends are not whole hours, the page views of the partial hours at its two ends are added, and
@@ -17,8 +19,17 @@ struct FilteredRollupStats: StatsSource {
     let database: any PostgresQuerying
 
     static func canAnswer(_ range: StatsRange, buckets: [ChartBucket], filters: [StatsFilter]) -> Bool {
-        filters.count <= 1 && isWholeQuarter(range.from) && isWholeQuarter(range.to)
-            && buckets.allSatisfy { isWholeQuarter($0.start) }
+        guard filters.count <= 1, buckets.allSatisfy({ isWholeQuarter($0.start) }) else { return false }
+        // Without a filter, EdgeCorrectedStats corrects the hourly rollups instead.
+        return isWholeQuarters(range) || (filters.count == 1 && wholeQuarters(of: range) != nil)
+    }
+
+    static func isWholeQuarters(_ range: StatsRange) -> Bool {
+        isWholeQuarter(range.from) && isWholeQuarter(range.to)
+    }
+
+    static func wholeQuarters(of range: StatsRange) -> StatsRange? {
+        range.whole(unitsOf: 900)
     }
 
     static func isWholeQuarter(_ date: Date) -> Bool {
@@ -40,12 +51,22 @@ struct FilteredRollupStats: StatsSource {
             return StatsPeriod(totals: StatsTotals(), chart: buckets.map { ChartPoint(bucket: $0, pageviews: 0, visitors: 0) },
                                topLists: [:])
         }
-        // Without a filter, a range of whole hours (the default 30 days, in any zone) has its totals
-        // in the hourly rollups, which hold a quarter as many rows; only its chart needs quarters.
-        let totals = key == 0 && range.isWholeHours
-            ? try RollupStats(siteID: siteID, database: database).totals(range)
-            : try self.totals(range, key: key)
-        return StatsPeriod(totals: totals, chart: try chart(buckets, range, key: key),
+        var totals: StatsTotals
+        var chart: [ChartPoint]
+        if let filter, !Self.isWholeQuarters(range), let quarters = Self.wholeQuarters(of: range) {
+            let correction = try FilteredEdgeCorrection.read(siteID: siteID, filter: filter, range: range, quarters: quarters,
+                                                             buckets: buckets, on: database)
+            totals = correction.applied(to: try self.totals(quarters, key: key))
+            chart = correction.applied(to: try self.chart(buckets, quarters, key: key))
+        } else {
+            // Without a filter, a range of whole hours (the default 30 days, in any zone) has its
+            // totals in the hourly rollups, which hold a quarter as many rows; only its chart needs quarters.
+            totals = key == 0 && range.isWholeHours
+                ? try RollupStats(siteID: siteID, database: database).totals(range)
+                : try self.totals(range, key: key)
+            chart = try self.chart(buckets, range, key: key)
+        }
+        return StatsPeriod(totals: totals, chart: chart,
                            topLists: try limit.map { try topLists(range, key: key, totals: totals, limit: $0) } ?? [:])
     }
 

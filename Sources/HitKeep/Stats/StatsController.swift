@@ -156,6 +156,9 @@ enum StatsController {
             source = RollupStats(siteID: site.id, database: context.reads)
         } else if FilteredRollupStats.canAnswer(range, buckets: buckets, filters: query.filters),
                   try FilteredRollupStats.isComplete(on: context.reads) {
+            if !FilteredRollupStats.isWholeQuarters(range) {
+                try RawEventHorizon.check(range, siteID: site.id, on: context.reads)
+            }
             source = FilteredRollupStats(siteID: site.id, filter: query.filters.first, database: context.reads)
         } else if EdgeCorrectedStats.canAnswer(range, buckets: buckets, filters: query.filters) {
             try RawEventHorizon.check(range, siteID: site.id, on: context.reads)

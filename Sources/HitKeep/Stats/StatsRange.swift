@@ -23,6 +23,13 @@ public struct StatsRange: Sendable, Equatable {
         Self.isWholeHour(from) && Self.isWholeHour(to)
     }
 
+    /// The whole UTC units of `seconds` (hours, quarter hours) inside the range, if there are any.
+    func whole(unitsOf seconds: TimeInterval) -> StatsRange? {
+        let start = Date(timeIntervalSince1970: (from.timeIntervalSince1970 / seconds).rounded(.up) * seconds)
+        let end = Date(timeIntervalSince1970: (to.timeIntervalSince1970 / seconds).rounded(.down) * seconds)
+        return start < end ? StatsRange(from: start, to: end) : nil
+    }
+
     /// The whole UTC days inside the range, [firstDay, lastDayEnd); empty (both `to`) when there are none.
     public var wholeDays: (from: Date, to: Date) {
         let start = (from.timeIntervalSince1970 / 86_400).rounded(.up) * 86_400

@@ -1,0 +1,80 @@
+import Foundation
+import PostgresClient
+
+/// What the partial quarter hours at the ends of a filtered range (`from=…T10:07:00Z`) change in the
+/// numbers that the quarter-hour rollups give for the whole quarters inside it.
+///
+/// Only sessions with a matching page view in a partial quarter (the edge sessions) count
+/// differently over the full range than over its whole quarters: they may add page views, be new
+/// sessions, stop or start being bounces, and last longer. So their matching page views in the range
+/// are read (the sessions found through the index on the hash of their ids, as
+/// `FilteredRollupStats.edgeCounts` finds them) and each contributes the difference between what it
+/// counts in the full range and what the rollups counted for it in the whole quarters: at most a
+/// quarter hour's sessions at each end, where reading the range's matching events took seconds.
+struct FilteredEdgeCorrection {
+    var totals = StatsTotals()
+    /// Page views and visitors to add, by bucket index.
+    var chart: [Int: (pageviews: Int, visitors: Int)] = [:]
+
+    /// `quarters` is the range's whole quarter hours (`StatsRange.whole(unitsOf:)`), `buckets` the chart's.
+    static func read(siteID: String, filter: StatsFilter, range: StatsRange, quarters: StatsRange,
+                     buckets: [ChartBucket], on database: any PostgresQuerying) throws -> FilteredEdgeCorrection {
+        let matching = StatsFilter.conditions([filter])
+        let rows = try database.query("""
+            WITH edge_sessions AS MATERIALIZED (
+                SELECT DISTINCT session_id FROM events
+                WHERE site_id = \(siteID) AND \(EventTimeCondition.edges(of: range, outside: quarters))\(matching)
+            ), e AS MATERIALIZED (
+                SELECT session_id, occurred_at, occurred_at >= \(quarters.from) AND occurred_at < \(quarters.to) AS whole_quarter
+                FROM events
+                WHERE site_id = \(siteID) AND \(EventTimeCondition.within(range))\(matching)
+                  AND hashtext(session_id) IN (SELECT hashtext(session_id) FROM edge_sessions)
+                  AND session_id IN (SELECT session_id FROM edge_sessions)
+            ), s AS (
+                SELECT count(*) AS pageviews, count(*) FILTER (WHERE whole_quarter) AS quarter_pageviews,
+                       \(DurationSQL.microseconds("max(occurred_at) - min(occurred_at)")) AS duration_us,
+                       coalesce(\(DurationSQL.microseconds("max(occurred_at) FILTER (WHERE whole_quarter) - min(occurred_at) FILTER (WHERE whole_quarter)")), 0) AS quarter_duration_us
+                FROM e GROUP BY session_id
+            ), per_bucket AS (
+                SELECT width_bucket(occurred_at, \(buckets.map(\.start))::timestamptz[]) AS bucket,
+                       count(*) FILTER (WHERE NOT whole_quarter) AS edge_pageviews, count(*) FILTER (WHERE whole_quarter) AS quarter_pageviews
+                FROM e GROUP BY 1, session_id
+            )
+            SELECT -1 AS bucket, coalesce(sum(pageviews - quarter_pageviews), 0)::bigint AS pageviews,
+                   count(*) FILTER (WHERE quarter_pageviews = 0) AS visitors,
+                   count(*) FILTER (WHERE pageviews = 1) - count(*) FILTER (WHERE quarter_pageviews = 1) AS bounces,
+                   coalesce(sum(duration_us - quarter_duration_us), 0)::bigint AS duration_us
+            FROM s
+            UNION ALL
+            SELECT bucket, sum(edge_pageviews)::bigint, count(*) FILTER (WHERE edge_pageviews > 0 AND quarter_pageviews = 0), 0, 0
+            FROM per_bucket GROUP BY bucket
+            """)
+        var correction = FilteredEdgeCorrection()
+        for row in rows {
+            let bucket = try row.decode(Int.self, "bucket")
+            let pageviews = try row.decode(Int.self, "pageviews"), visitors = try row.decode(Int.self, "visitors")
+            if bucket == -1 {
+                correction.totals = StatsTotals(pageviews: pageviews, sessions: visitors, bounces: try row.decode(Int.self, "bounces"),
+                                                durationMicroseconds: try row.decode(Int.self, "duration_us"))
+            } else {
+                // width_bucket numbers the buckets from 1.
+                correction.chart[bucket - 1] = (pageviews, visitors)
+            }
+        }
+        return correction
+    }
+
+    func applied(to totals: StatsTotals) -> StatsTotals {
+        StatsTotals(pageviews: totals.pageviews + self.totals.pageviews, sessions: totals.sessions + self.totals.sessions,
+                    bounces: totals.bounces + self.totals.bounces,
+                    durationMicroseconds: totals.durationMicroseconds + self.totals.durationMicroseconds)
+    }
+
+    func applied(to points: [ChartPoint]) -> [ChartPoint] {
+        points.enumerated().map { index, point in
+            guard let added = chart[index] else { return point }
+            return ChartPoint(bucket: point.bucket, pageviews: point.pageviews + added.pageviews,
+                              visitors: point.visitors + added.visitors)
+        }
+    }
+}
