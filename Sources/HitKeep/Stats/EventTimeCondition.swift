@@ -9,7 +9,9 @@ import PostgresClient
 /// times (an event's hour starts at or before it): the index reads the range's hours, the times
 /// then pick the events exactly, and the time conditions keep pruning the partitions.
 enum EventTimeCondition {
-    /// `occurred_at` in `[from, to)`; `from` and `to` are SQL (a bound value or a column).
+    /// `occurred_at` in `[from, to)`; `from` and `to` are bound values. (Columns would do for the
+    /// result, not for the plan: the planner cannot see how few hours a column's values cover, and
+    /// reads every event of the site.)
     static func from(_ from: PostgresQuery, to: PostgresQuery, column: String = "occurred_at") -> PostgresQuery {
         let hour = Self.hour(column)
         return """

@@ -159,6 +159,11 @@ enum StatsController {
             if !FilteredRollupStats.isWholeQuarters(range) {
                 try RawEventHorizon.check(range, siteID: site.id, on: context.reads)
             }
+            if !range.isWholeHours {
+                // The events of the partial hours (top lists) or quarters (totals) are read by the
+                // hours and sessions they hold, which only a plan made for the values can see.
+                try RawEventReading.configure(context.reads, parallel: false)
+            }
             source = FilteredRollupStats(siteID: site.id, filter: query.filters.first, database: context.reads)
         } else if EdgeCorrectedStats.canAnswer(range, buckets: buckets, filters: query.filters) {
             try RawEventHorizon.check(range, siteID: site.id, on: context.reads)
