@@ -50,6 +50,19 @@ def as_reporting(stack, database, query):
     return stack.sql("SET ROLE hitkeep_reporting; " + query, database=database)
 
 
+def test_page_views_name_their_utc_hour_for_reports_over_a_few_hours(stack, reporting_db):
+    # The fixture's page views are at 10:00, 10:01 and 10:02 UTC today.
+    hours = as_reporting(stack, reporting_db, """
+        SELECT to_char(hour AT TIME ZONE 'UTC', 'HH24:MI'), count(*) FROM reporting.page_views
+        WHERE site_id = '01JFKQ4Z7W3M9X0C5T2V8B6N1S'
+          AND hour >= (current_date AT TIME ZONE 'UTC') + interval '10 hours'
+          AND hour < (current_date AT TIME ZONE 'UTC') + interval '11 hours'
+        GROUP BY 1""")
+    assert hours == [("10:00", "3")]
+    assert as_reporting(stack, reporting_db, """
+        SELECT count(*) FROM reporting.page_views WHERE hour < (current_date AT TIME ZONE 'UTC') + interval '10 hours'""") == [("0",)]
+
+
 def test_the_role_reads_every_view(stack, reporting_db):
     for view in VIEWS:
         as_reporting(stack, reporting_db, f"SELECT * FROM {view}")
@@ -69,7 +82,7 @@ def test_every_column_of_every_view_is_commented(stack, reporting_db):
         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
         WHERE n.nspname = 'reporting' ORDER BY 1
         """, database=reporting_db)
-    assert len(columns) == 64
+    assert len(columns) == 65
     assert [name for name, comment in columns if not comment] == []
 
 
