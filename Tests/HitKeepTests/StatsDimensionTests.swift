@@ -63,7 +63,8 @@ import Testing
             .appendingPathComponent("migrations")
         let texts = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".sql") }.sorted()
             .map { try String(contentsOf: directory.appendingPathComponent($0), encoding: .utf8) }
-        let text = try #require(texts.last { $0.contains("FUNCTION roll_up_events()") })
+        // Defines, not names: partition_events (0022, 0023) creates triggers that EXECUTE FUNCTION it.
+        let text = try #require(texts.last { $0.contains(/CREATE (OR REPLACE )?FUNCTION roll_up_events\(\)/) })
         let namer = try #require(texts.last { $0.contains("FUNCTION grouped_dimension(") })
         let definitions = try #require(texts.first { $0.contains("CREATE TABLE entry_exit_counts") })
         let counting = try #require(text.range(of: "INSERT INTO dimension_counts"))
