@@ -210,6 +210,13 @@ def test_an_upgrade_adds_hostnames_and_keeps_long_sessions_stored(stack, tmp_pat
                      "FROM filtered_session_quarters WHERE site_id = 'site1'", database=name) == [("2", "t")]
     assert_rollups_match_events(stack, name, "site1")
     assert_rollups_match_events(stack, name, "site2")
+    # Partitioned during the upgrade (from before 0019: by the latest partition_events), events keeps
+    # the indexes it had, and the first partition's became the partitioned ones' parts.
+    indexes = stack.sql("SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), "
+                        "(SELECT count(*) FROM pg_inherits WHERE inhparent = i.indexrelid) > 0 "
+                        "FROM pg_index i WHERE i.indrelid = 'events'::regclass ORDER BY 1", database=name)
+    assert [(index, "date_bin" in definition or "hashtext" in definition, parted) for index, definition, parted in indexes] == \
+        [("events_session_idx", True, "t"), ("events_site_hour_idx", True, "t")]
 
     # New events join the old sessions, long ones among them, through the trigger.
     for _ in range(3):
