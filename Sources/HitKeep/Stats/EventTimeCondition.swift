@@ -21,8 +21,8 @@ enum EventTimeCondition {
     }
 
     /// `occurred_at` in `[range.from, range.to)`.
-    static func within(_ range: StatsRange, column: String = "occurred_at") -> PostgresQuery {
-        from("\(range.from)", to: "\(range.to)", column: column)
+    static func within(_ range: StatsRange) -> PostgresQuery {
+        from("\(range.from)", to: "\(range.to)")
     }
 
     /// `occurred_at` in `range` but not in `inner`, a range inside it: its partial hours at both ends.

@@ -8,10 +8,15 @@ import PostgresClient
 /// answered `query_timeout` under load. Planning anew costs a millisecond or two.
 enum RawEventReading {
     /// `parallel`: whether parallel workers may scan (the server's own setting) or none at all.
+    /// One statement (`set_config(…, true)` is `SET LOCAL`): the filtered rollups call this for every
+    /// range that is not whole hours, such as a day in Asia/Kolkata, where three round trips showed.
     static func configure(_ database: any PostgresQuerying, parallel: Bool) throws {
-        try database.query("SET LOCAL work_mem = '64MB'")
-        try database.query("SET LOCAL plan_cache_mode = force_custom_plan")
-        try database.query(parallel ? "SET LOCAL max_parallel_workers_per_gather TO DEFAULT"
-                                    : "SET LOCAL max_parallel_workers_per_gather = 0")
+        let workers: PostgresQuery = parallel
+            ? "(SELECT reset_val FROM pg_settings WHERE name = 'max_parallel_workers_per_gather')"
+            : "'0'"
+        try database.query("""
+            SELECT set_config('work_mem', '64MB', true), set_config('plan_cache_mode', 'force_custom_plan', true),
+                   set_config('max_parallel_workers_per_gather', \(workers), true)
+            """)
     }
 }
