@@ -589,6 +589,11 @@ def test_generated_traffic_is_the_size_asked_for(stack, generated_site):
     ("timezone=Asia/Kolkata&from={d12}&to={d4}", "Asia/Kolkata"),            # half-hour offset: raw events
     ("from={m15}&to={m5}", "America/New_York"),                             # not whole hours: raw events
     ("filter=device:mobile&filter=utm_source:(none)", "America/New_York"),  # filters: raw events
+    # Filters on visitor profiles' dimensions only: the matching profiles' rollups (migrations/0024).
+    ("filter=device:desktop&filter=os:Windows", "America/New_York"),
+    ("interval=hour&from={d10}&to={d8}&filter=browser:Chrome&filter=country:(none)", "America/New_York"),
+    ("timezone=Asia/Kolkata&from={d12}&to={d4}&filter=country:DE&filter=device:mobile&filter=language:de-DE",
+     "Asia/Kolkata"),
     ("filter=path:/pricing&interval=week", "America/New_York"),
     ("from={d6}&to={h0}", "America/New_York"),                              # the dashboard's "last 7 days"
     ("from={d1}&to={h0}&timezone=Asia/Kolkata", "Asia/Kolkata"),            # yesterday and today, half-hour zone

@@ -1,12 +1,13 @@
 import Foundation
 import PostgresClient
 
-/// Numbers without a filter or under one, from the quarter-hour rollups of migrations/0012: exact
-/// for ranges whose ends, and chart buckets, are whole UTC quarter hours, which days and hours in
-/// every time zone are (India's +05:30, Nepal's +05:45). A 30-day question reads a few thousand
-/// rollup rows, however many events match. Under a filter, a range whose ends fall inside a quarter
-/// hour is answered for its whole quarters and corrected by the sessions with matching page views
-/// in the partial ones (`FilteredEdgeCorrection`).
+/// Numbers without a filter, under one, or under several on visitor profiles' dimensions (the sum
+/// of the matching profiles' rows, `VisitorProfiles`), from the quarter-hour rollups of
+/// migrations/0012: exact for ranges whose ends, and chart buckets, are whole UTC quarter hours,
+/// which days and hours in every time zone are (India's +05:30, Nepal's +05:45). A 30-day question
+/// reads a few thousand rollup rows per filter value, however many events match. Under one filter,
+/// a range whose ends fall inside a quarter hour is answered for its whole quarters and corrected
+/// by the sessions with matching page views in the partial ones (`FilteredEdgeCorrection`).
 ///
 /// Top lists come from the hourly and daily rollups over the whole hours inside the range; when
 /// its ends are not whole hours, the page views of the partial hours at its two ends are added, and
@@ -14,14 +15,29 @@ import PostgresClient
 /// the ones the rollups counted for the whole hours (as `EdgeCorrectedStats` does without a filter).
 struct FilteredRollupStats: StatsSource {
     let siteID: String
-    /// nil: every page view (the rollups' filter 0).
-    let filter: StatsFilter?
+    let filter: RollupFilter
     let database: any PostgresQuerying
 
     static func canAnswer(_ range: StatsRange, buckets: [ChartBucket], filters: [StatsFilter]) -> Bool {
-        guard filters.count <= 1, buckets.allSatisfy({ isWholeQuarter($0.start) }) else { return false }
+        guard let filter = RollupFilter(filters), buckets.allSatisfy({ isWholeQuarter($0.start) }) else { return false }
         // Without a filter, EdgeCorrectedStats corrects the hourly rollups instead.
-        return isWholeQuarters(range) || (filters.count == 1 && wholeQuarters(of: range) != nil)
+        if case .value = filter, wholeQuarters(of: range) != nil { return true }
+        return isWholeQuarters(range)
+    }
+
+    /// The rollups' view of `filters` for a question over `range` that `canAnswer` accepts, or nil
+    /// when the rollups do not hold it yet (a backfill of `hitkeep migrate` is still adding the
+    /// events from before a migration) or cannot add it up exactly (a session in the range with
+    /// page views of two profiles).
+    static func filter(for filters: [StatsFilter], range: StatsRange, siteID: String,
+                       on database: any PostgresQuerying) throws -> RollupFilter? {
+        guard let filter = RollupFilter(filters), try isComplete(on: database) else { return nil }
+        if case .profiles = filter {
+            let complete = try database.query("SELECT NOT EXISTS (SELECT 1 FROM profile_rollups_backfill) AS complete")[0]
+                .decode(Bool.self, "complete")
+            guard complete, try !VisitorProfiles.haveMixedSessions(siteID: siteID, in: range, on: database) else { return nil }
+        }
+        return filter
     }
 
     static func isWholeQuarters(_ range: StatsRange) -> Bool {
@@ -47,13 +63,15 @@ struct FilteredRollupStats: StatsSource {
 
     func period(_ range: StatsRange, buckets: [ChartBucket], limit: Int?) throws -> StatsPeriod {
         // A value no event ever had has no number: nothing matches it.
-        guard let key = try filterKey() else {
+        let keys = try filter.keys(on: database)
+        guard !keys.isEmpty else {
             return StatsPeriod(totals: StatsTotals(), chart: buckets.map { ChartPoint(bucket: $0, pageviews: 0, visitors: 0) },
                                topLists: [:])
         }
+        let key = Self.condition(keys)
         var totals: StatsTotals
         var chart: [ChartPoint]
-        if let filter, !Self.isWholeQuarters(range), let quarters = Self.wholeQuarters(of: range) {
+        if case .value(let filter) = filter, !Self.isWholeQuarters(range), let quarters = Self.wholeQuarters(of: range) {
             let correction = try FilteredEdgeCorrection.read(siteID: siteID, filter: filter, range: range, quarters: quarters,
                                                              buckets: buckets, on: database)
             totals = correction.applied(to: try self.totals(quarters, key: key))
@@ -61,7 +79,7 @@ struct FilteredRollupStats: StatsSource {
         } else {
             // Without a filter, a range of whole hours (the default 30 days, in any zone) has its
             // totals in the hourly rollups, which hold a quarter as many rows; only its chart needs quarters.
-            totals = key == 0 && range.isWholeHours
+            totals = filter == .none && range.isWholeHours
                 ? try RollupStats(siteID: siteID, database: database).totals(range)
                 : try self.totals(range, key: key)
             chart = try self.chart(buckets, range, key: key)
@@ -70,18 +88,13 @@ struct FilteredRollupStats: StatsSource {
                            topLists: try limit.map { try topLists(range, key: key, totals: totals, limit: $0) } ?? [:])
     }
 
-    /// The filter value's number in `stat_values`, looked up through its MD5 (the unique index); 0
-    /// without a filter; nil for a value no event has.
-    private func filterKey() throws -> Int? {
-        guard let filter else { return 0 }
-        let rows = try database.query("""
-            SELECT id FROM stat_values
-            WHERE dimension = \(filter.dimension.name) AND value_md5 = decode(md5(\(filter.value)), 'hex') AND value = \(filter.value)
-            """)
-        return try rows.first?.decode(Int.self, "id")
+    /// `= key` or `= ANY (keys)`, to follow a `filter` column: one value's rows are read as before
+    /// the profiles came, a set of profiles' with one index descent per profile.
+    private static func condition(_ keys: [Int]) -> PostgresQuery {
+        keys.count == 1 ? "= \(keys[0])" : "= ANY (\(keys)::integer[])"
     }
 
-    private func totals(_ range: StatsRange, key: Int) throws -> StatsTotals {
+    private func totals(_ range: StatsRange, key: PostgresQuery) throws -> StatsTotals {
         // A session is counted at its first session-quarter in the range and ends at its last, as
         // RollupStats.totals counts session-hours.
         let row = try database.query("""
@@ -90,25 +103,25 @@ struct FilteredRollupStats: StatsSource {
                    coalesce(sum(singles) FILTER (WHERE prev_quarter < \(range.from) AND next_quarter >= \(range.to)), 0) AS bounces,
                    \(RollupUnit.quarter.durationMicroseconds(in: range)) AS duration_us
             FROM filtered_traffic
-            WHERE site_id = \(siteID) AND filter = \(key) AND quarter >= \(range.from) AND quarter < \(range.to)
+            WHERE site_id = \(siteID) AND filter \(key) AND quarter >= \(range.from) AND quarter < \(range.to)
             """)[0]
         return StatsTotals(pageviews: try row.decode(Int.self, "pageviews"), sessions: try row.decode(Int.self, "sessions"),
                            bounces: try row.decode(Int.self, "bounces"),
                            durationMicroseconds: Int(try row.decode(Double.self, "duration_us")))
     }
 
-    private func chart(_ buckets: [ChartBucket], _ range: StatsRange, key: Int) throws -> [ChartPoint] {
+    private func chart(_ buckets: [ChartBucket], _ range: StatsRange, key: PostgresQuery) throws -> [ChartPoint] {
         let rows = try database.query("""
             SELECT b.start, coalesce(sum(t.pageviews), 0) AS pageviews,
                    coalesce(sum(t.session_quarters) FILTER (WHERE t.prev_quarter < b.lo), 0) AS visitors
             FROM (\(TopListSQL.bucketBounds(buckets, range))) AS b
-            LEFT JOIN filtered_traffic t ON t.site_id = \(siteID) AND t.filter = \(key) AND t.quarter >= b.lo AND t.quarter < b.hi
+            LEFT JOIN filtered_traffic t ON t.site_id = \(siteID) AND t.filter \(key) AND t.quarter >= b.lo AND t.quarter < b.hi
             GROUP BY b.start ORDER BY b.start
             """)
         return try Self.points(buckets, from: rows)
     }
 
-    private func topLists(_ range: StatsRange, key: Int, totals: StatsTotals, limit: Int) throws -> TopLists {
+    private func topLists(_ range: StatsRange, key: PostgresQuery, totals: StatsTotals, limit: Int) throws -> TopLists {
         let inner = EdgeCorrectedStats.wholeHours(of: range)
         var parts: [PostgresQuery] = []
         if let inner {
@@ -118,7 +131,7 @@ struct FilteredRollupStats: StatsSource {
             parts.append(edgeCounts(range, inner: inner))
         }
         // Sessions under a path filter enter and leave on that path, wherever the range ends.
-        if let filter, filter.dimension.column == "path" {
+        if case .value(let filter) = filter, filter.dimension.column == "path" {
             for dimension in Self.sessionEndLists {
                 parts.append("SELECT \(dimension.name) AS list, \(filter.value) AS value, \(totals.sessions)::bigint AS n")
             }
@@ -134,14 +147,14 @@ struct FilteredRollupStats: StatsSource {
     private static let sessionEndLists = StatsDimension.lists.filter { !$0.isEventColumn }
 
     /// `(list, value, n)` over whole hours: 0004's tables without a filter, else the filtered ones.
-    private func innerCounts(_ inner: StatsRange, key: Int) throws -> PostgresQuery {
+    private func innerCounts(_ inner: StatsRange, key: PostgresQuery) throws -> PostgresQuery {
         let days = inner.wholeDays
         let spans: PostgresQuery = """
             site_id = \(siteID)
             AND ((span = 'day' AND bucket >= \(days.from) AND bucket < \(days.to))
                  OR (span = 'hour' AND ((bucket >= \(inner.from) AND bucket < \(days.from)) OR (bucket >= \(days.to) AND bucket < \(inner.to)))))
             """
-        guard let filter else {
+        if filter == .none {
             return """
                 SELECT dimension AS list, value, sum(pageviews) AS n FROM dimension_counts WHERE \(spans) GROUP BY 1, 2
                 UNION ALL
@@ -150,31 +163,32 @@ struct FilteredRollupStats: StatsSource {
                 GROUP BY 1, 2
                 """
         }
-        // Other dimensions' values under the filter, by their numbers; the filter's own list holds
-        // its value alone, with the page views of the whole hours.
-        let innerPageviews = try totals(inner, key: key).pageviews
+        // Other dimensions' values under the filter, by their numbers (under profiles, every
+        // dimension's: 0024 counts their own too).
         var counts: PostgresQuery = """
             SELECT v.dimension AS list, v.value, c.n
             FROM (SELECT u.id, sum(u.n) AS n
                   FROM filtered_counts, unnest(value_ids, pageviews) AS u (id, n)
-                  WHERE \(spans) AND filter = \(key)
+                  WHERE \(spans) AND filter \(key)
                   GROUP BY u.id) AS c
             JOIN stat_values v ON v.id = c.id
-            UNION ALL
-            SELECT \(filter.dimension.name), \(filter.value), \(innerPageviews)::bigint
             """
-        if filter.dimension.column != "path" {
-            counts.append("""
-
-                UNION ALL
-                SELECT c.kind, v.value, c.n
-                FROM (SELECT kind, u.id, sum(u.n) AS n
-                      FROM filtered_session_ends, unnest(path_ids, sessions) AS u (id, n)
-                      WHERE \(spans) AND filter = \(key) AND \(TopListSQL.sessionEnds(in: inner))
-                      GROUP BY kind, u.id) AS c
-                JOIN stat_values v ON v.id = c.id
-                """)
+        if case .value(let filter) = filter {
+            // The filter's own list holds its value alone, with the page views of the whole hours.
+            let innerPageviews = try totals(inner, key: key).pageviews
+            counts.append("\nUNION ALL\nSELECT \(filter.dimension.name), \(filter.value), \(innerPageviews)::bigint")
+            if filter.dimension.column == "path" { return counts }
         }
+        counts.append("""
+
+            UNION ALL
+            SELECT c.kind, v.value, c.n
+            FROM (SELECT kind, u.id, sum(u.n) AS n
+                  FROM filtered_session_ends, unnest(path_ids, sessions) AS u (id, n)
+                  WHERE \(spans) AND filter \(key) AND \(TopListSQL.sessionEnds(in: inner))
+                  GROUP BY kind, u.id) AS c
+            JOIN stat_values v ON v.id = c.id
+            """)
         return counts
     }
 
@@ -183,7 +197,7 @@ struct FilteredRollupStats: StatsSource {
     /// views there, its entry (exit) page in the range in place of the one counted in the whole
     /// hours. Raw events, but an hour's worth at most at each end.
     private func edgeCounts(_ range: StatsRange, inner: StatsRange?) -> PostgresQuery {
-        let matching = StatsFilter.conditions(filter.map { [$0] } ?? [])
+        let matching = StatsFilter.conditions(filter.filters)
         let edges: PostgresQuery
         let isInner: PostgresQuery
         if let inner {
@@ -194,7 +208,7 @@ struct FilteredRollupStats: StatsSource {
             isInner = "false"
         }
         var counts: PostgresQuery = TopListSQL.eventDimensions(from: "events", where: "site_id = \(siteID) AND \(edges)\(matching)")
-        if filter?.dimension.column != "path" {
+        if filter.filters.count != 1 || filter.filters[0].dimension.column != "path" {
             // The edge sessions' events are found by the hash of the session id as well as the id:
             // the index on the events' sessions holds the hash (migrations/0022), and without it
             // this reads every event of the range.

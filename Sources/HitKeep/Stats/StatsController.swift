@@ -142,8 +142,9 @@ enum StatsController {
     }
 
     /// One period's numbers: without a filter, from the hourly rollups when the range and the chart
-    /// buckets are whole hours; with at most one filter, from the quarter-hour rollups when they are
-    /// whole quarter hours (days in every zone are); without a filter otherwise, from the hourly
+    /// buckets are whole hours; with at most one filter, or several on visitor profiles' dimensions,
+    /// from the quarter-hour rollups when they are whole quarter hours (days in every zone are);
+    /// without a filter otherwise, from the hourly
     /// rollups corrected by the events of the partial hours; else from the events (README,
     /// "Performance"). The last two need raw events from the range's start (`RawEventHorizon`).
     static func report(site: Site, range: StatsRange, interval: StatsInterval, timezone: String, query: StatsRequest,
@@ -155,7 +156,8 @@ enum StatsController {
         if RollupStats.canAnswer(range, buckets: buckets, filters: query.filters) {
             source = RollupStats(siteID: site.id, database: context.reads)
         } else if FilteredRollupStats.canAnswer(range, buckets: buckets, filters: query.filters),
-                  try FilteredRollupStats.isComplete(on: context.reads) {
+                  let filter = try FilteredRollupStats.filter(for: query.filters, range: range, siteID: site.id,
+                                                              on: context.reads) {
             if !FilteredRollupStats.isWholeQuarters(range) {
                 try RawEventHorizon.check(range, siteID: site.id, on: context.reads)
             }
@@ -164,7 +166,7 @@ enum StatsController {
                 // hours and sessions they hold, which only a plan made for the values can see.
                 try RawEventReading.configure(context.reads, parallel: false)
             }
-            source = FilteredRollupStats(siteID: site.id, filter: query.filters.first, database: context.reads)
+            source = FilteredRollupStats(siteID: site.id, filter: filter, database: context.reads)
         } else if EdgeCorrectedStats.canAnswer(range, buckets: buckets, filters: query.filters) {
             try RawEventHorizon.check(range, siteID: site.id, on: context.reads)
             source = EdgeCorrectedStats(siteID: site.id, database: context.reads)

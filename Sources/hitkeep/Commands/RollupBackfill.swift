@@ -5,7 +5,7 @@ import PostgresClient
 /// Adds the events an installation had before a migration to the rollups that migration made or
 /// widened, in batches of `batchSize` event ids, each its own transaction, with a progress bar:
 /// before 0012 to the filtered rollups (`backfill_filtered_rollups`), before 0020 their hostnames
-/// (`backfill_hostname_rollups`). Ingestion goes on meanwhile: a batch holds its sites' rollup locks
+/// (`backfill_hostname_rollups`), before 0024 their visitor profiles (`backfill_profile_rollups`). Ingestion goes on meanwhile: a batch holds its sites' rollup locks
 /// for well under a second. Interrupted, it resumes where it stopped at the next `hitkeep migrate`.
 struct RollupBackfill {
     let connection: PostgresConnection
@@ -23,6 +23,8 @@ struct RollupBackfill {
             description: "adding existing events to the filtered rollups"),
         Job(table: "hostname_rollups_backfill", function: "backfill_hostname_rollups",
             description: "adding existing events' hostnames to the filtered rollups"),
+        Job(table: "profile_rollups_backfill", function: "backfill_profile_rollups",
+            description: "adding existing events' visitor profiles to the filtered rollups"),
     ]
 
     /// Returns whether there was anything to do.

@@ -1,0 +1,40 @@
+import PostgresClient
+
+/// Visitor profiles (migrations/0024): a page view's device, browser, os, country and language
+/// together, a filter dimension of the filtered rollups. Filters on those five dimensions alone
+/// select the page views of a set of profiles, which the rollups answer by adding the profiles'
+/// rows up, exactly as long as no session in the range has page views of two profiles.
+enum VisitorProfiles {
+    /// The dimensions of a profile, in the order of its JSON array (`visitor_profile`).
+    static let dimensions: [StatsDimension] = [.device, .browser, .os, .country, .language]
+
+    /// Whether every filter is on a profile's dimension.
+    static func cover(_ filters: [StatsFilter]) -> Bool {
+        filters.allSatisfy { dimensions.contains($0.dimension) }
+    }
+
+    /// The rollup filter numbers of the profiles whose values match every filter. Two filters on
+    /// one dimension with different values match none.
+    static func ids(matching filters: [StatsFilter], on database: any PostgresQuerying) throws -> [Int] {
+        var conditions = PostgresQuery(unescaped: "")
+        for filter in filters {
+            // The element's position is the registry's, never the client's.
+            let position = dimensions.firstIndex(of: filter.dimension)!
+            conditions.append(" AND (value::json ->> \(unescaped: String(position))) = \(filter.value)")
+        }
+        return try database.query("SELECT id FROM stat_values WHERE dimension = 'profile'\(conditions) ORDER BY id")
+            .map { try $0.decode(Int.self, "id") }
+    }
+
+    /// Whether a session with page views of more than one profile (or a long session, whose
+    /// profiles the rollups do not tell apart) has page views in the range: the rollups' marker
+    /// rows, filter -1, in its quarters. Such a session would be counted once per profile.
+    static func haveMixedSessions(siteID: String, in range: StatsRange, on database: any PostgresQuerying) throws -> Bool {
+        try database.query("""
+            SELECT EXISTS (
+                SELECT 1 FROM filtered_traffic
+                WHERE site_id = \(siteID) AND filter = -1 AND quarter >= \(range.from) AND quarter < \(range.to)
+                  AND (session_quarters <> 0 OR pageviews <> 0)) AS mixed
+            """)[0].decode(Bool.self, "mixed")
+    }
+}

@@ -1,0 +1,72 @@
+"""Several filters on who the visitor is — device, browser, os, country, language — are answered
+from the rollups' visitor profiles (migrations/0024): exactly, after the raw events are gone, and
+from the raw events when a session in the range changed its profile on the way."""
+
+from __future__ import annotations
+
+import random
+
+from accounts import assert_problem, deployment
+from test_partitions import OLD_DAY, ingest, roll_up_once, stats
+from test_stats import CHROME_ANDROID, CHROME_WINDOWS, FIREFOX_LINUX, SAFARI_IPHONE, RawEvents, expected_response
+
+PURE_HOURS = f"from={OLD_DAY}T08:00:00Z&to={OLD_DAY}T13:00:00Z"
+# (query, filters as the oracle reads them); none holds the session that changed device.
+FROM_PROFILES = [
+    (f"{PURE_HOURS}&filter=device:mobile&filter=os:iOS", {"device": "mobile", "os": "iOS"}),
+    (f"{PURE_HOURS}&filter=device:desktop&filter=browser:Chrome&interval=hour",
+     {"device": "desktop", "browser": "Chrome"}),
+    # Hours at :30 in India: quarter-hour buckets; three filters, one of them on no country.
+    (f"{PURE_HOURS}&timezone=Asia/Kolkata&interval=hour&filter=device:mobile&filter=browser:Chrome"
+     f"&filter=country:(none)", {"device": "mobile", "browser": "Chrome", "country": ""}),
+    # In any case, as single filters are.
+    (f"{PURE_HOURS}&filter=device:Desktop&filter=os:windows", {"device": "desktop", "os": "Windows"}),
+    # Two values of one dimension: no page view has both.
+    (f"{PURE_HOURS}&filter=device:desktop&filter=device:mobile", {"device": "no device has both"}),
+    # A value nobody had.
+    (f"{PURE_HOURS}&filter=device:tablet&filter=os:Android", {"device": "tablet", "os": "Android"}),
+]
+# The whole day holds the session that changed device: the raw events answer it.
+WITH_MIXED_SESSION = (f"from={OLD_DAY}&to={OLD_DAY}&timezone=UTC&filter=device:desktop&filter=browser:Chrome",
+                      {"device": "desktop", "browser": "Chrome"})
+
+
+def test_profile_filters_are_answered_from_the_rollups_and_a_changed_profile_from_the_raw_events(stack):
+    own = deployment(stack, fresh_database=True)
+    api = own.people.new()
+    site = api.create_site()
+    rng = random.Random(24)
+    agents = [CHROME_WINDOWS, SAFARI_IPHONE, CHROME_ANDROID, FIREFOX_LINUX]
+    for number in range(40):
+        for step in range(rng.randrange(1, 5)):
+            when = f"{OLD_DAY}T{8 + number % 5:02d}:{(number * 7 + step * 13) % 60:02d}:{step:02d}Z"
+            ingest(api, site["id"], f"s{number}", when, rng.choice(["/", "/a", "/b", "/c"]), agents[number % 4])
+    # One visit that changed device on the way: its two profiles would count it twice.
+    ingest(api, site["id"], "changed", f"{OLD_DAY}T14:05:00Z", "/", CHROME_WINDOWS)
+    ingest(api, site["id"], "changed", f"{OLD_DAY}T14:06:00Z", "/a", CHROME_ANDROID)
+    ingest(api, site["id"], "changed", f"{OLD_DAY}T14:07:00Z", "/b", CHROME_WINDOWS)
+    raw = RawEvents(own, site["id"])  # reads the deployment's own database
+
+    answers = {}
+    for query, filters in FROM_PROFILES + [WITH_MIXED_SESSION]:
+        body = stats(api, site["id"], query)
+        zone = "Asia/Kolkata" if "Kolkata" in query else "UTC"
+        for key, value in expected_response(raw, body, filters, 10, zone, f"from={OLD_DAY}&" in query).items():
+            assert body[key] == value, (query, key)
+        answers[query] = body
+    assert answers[FROM_PROFILES[0][0]]["total_pageviews"] > 0
+    assert answers[WITH_MIXED_SESSION[0]]["unique_sessions"] > 0
+
+    # Without the raw events, what the profiles hold is answered as before, the rest is 422.
+    assert api.put(f"/api/sites/{site['id']}", json={"retention_days": 30}).status_code == 200
+    own.sql("SELECT advance_raw_event_horizons(NULL)")
+    while own.sql("SELECT remove_expired_events(1000)") != [("0",)]:
+        pass
+    roll_up_once(own)
+    assert own.sql(f"SELECT count(*) FROM events WHERE site_id = '{site['id']}'") == [("0",)]
+    for query, _ in FROM_PROFILES:
+        again = stats(api, site["id"], query)
+        assert again == answers[query] | {"live_visitors": again["live_visitors"]}, query
+    assert_problem(api.get(f"/api/sites/{site['id']}/stats?{WITH_MIXED_SESSION[0]}"), 422, "raw_events_removed")
+    # One filter alone never needed the raw events.
+    assert stats(api, site["id"], f"from={OLD_DAY}&to={OLD_DAY}&timezone=UTC&filter=device:desktop")["total_pageviews"] > 0
