@@ -4,11 +4,15 @@ from the raw events when a session in the range changed its profile on the way."
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 
-from accounts import assert_problem, deployment
+import pytest
+
+from accounts import People, assert_problem, deployment
 from test_partitions import OLD_DAY, ingest, roll_up_once, stats
 from test_stats import CHROME_ANDROID, CHROME_WINDOWS, FIREFOX_LINUX, SAFARI_IPHONE, RawEvents, expected_response
+from test_stats_properties import ZONES
 
 PURE_HOURS = f"from={OLD_DAY}T08:00:00Z&to={OLD_DAY}T13:00:00Z"
 # (query, filters as the oracle reads them); none holds the session that changed device.
@@ -70,3 +74,62 @@ def test_profile_filters_are_answered_from_the_rollups_and_a_changed_profile_fro
     assert_problem(api.get(f"/api/sites/{site['id']}/stats?{WITH_MIXED_SESSION[0]}"), 422, "raw_events_removed")
     # One filter alone never needed the raw events.
     assert stats(api, site["id"], f"from={OLD_DAY}&to={OLD_DAY}&timezone=UTC&filter=device:desktop")["total_pageviews"] > 0
+
+
+# (device, browser, os, country, language): each session keeps one.
+PROFILES = [("desktop", "Chrome", "Windows", "DE", "de-DE"), ("desktop", "Firefox", "Linux", "US", "en-US"),
+            ("mobile", "Safari", "iOS", "US", "en-US"), ("mobile", "Chrome", "Android", "IN", "hi-IN"),
+            ("tablet", "Safari", "iOS", "", ""), ("desktop", "Chrome", "macOS", "DE", "en-US"),
+            ("mobile", "Chrome", "iOS", "NP", "en-US")]
+PROFILE_COLUMNS = ["device", "browser", "os", "country", "language"]
+FIRST_DAY = dt.date(2026, 3, 6)   # New York's summer time starts on the 8th
+
+
+@pytest.fixture(scope="module")
+def profiled_site(stack):
+    """Four days of sessions that each keep one profile, some across quarter hours, hours and
+    midnight, written out of order in statements of a few dozen page views."""
+    crowd = People(stack)
+    try:
+        api = crowd.new()
+        site = api.create_site()
+        rng = random.Random(240)
+        rows = []
+        start = dt.datetime.combine(FIRST_DAY, dt.time(), dt.timezone.utc)
+        for number in range(400):
+            profile = rng.choice(PROFILES)
+            at = start + dt.timedelta(seconds=rng.randrange(4 * 86_400 - 7_200))
+            for _ in range(rng.choice([1, 1, 2, 3, 6])):
+                at += dt.timedelta(seconds=rng.choice([0, 40, 500, 1_000, 3_700]))
+                values = [rng.choice(["/", "/a", "/b"]), rng.choice(["", "t.co"]), *profile]
+                quoted = ", ".join(f"'{value}'" for value in values)
+                rows.append(f"('{site['id']}', '{at.isoformat()}', 'p{number}', {quoted})")
+        rng.shuffle(rows)
+        for index in range(0, len(rows), 37):
+            stack.sql("INSERT INTO events (site_id, occurred_at, session_id, path, referrer_host, device, browser, os, "
+                      "country, language) VALUES " + ", ".join(rows[index:index + 37]))
+        yield api, site, RawEvents(stack, site["id"])
+    finally:
+        crowd.cleanup()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_profile_questions_agree_with_the_raw_events(stack, profiled_site, seed):
+    api, site, raw = profiled_site
+    # No session changed profile: every question below is the profiles' rollups'.
+    assert stack.sql(f"SELECT count(*) FROM filtered_traffic WHERE site_id = '{site['id']}' AND filter = -1") == [("0",)]
+    rng = random.Random(seed)
+    for number in range(15):
+        profile = rng.choice(PROFILES)
+        filters = {}
+        for column in rng.sample(PROFILE_COLUMNS, rng.choice([2, 2, 3])):
+            index = PROFILE_COLUMNS.index(column)
+            filters[column] = profile[index] if rng.random() < 0.8 else rng.choice(PROFILES)[index]
+        zone = rng.choice(ZONES)
+        first = FIRST_DAY + dt.timedelta(days=rng.randrange(4))
+        last = first + dt.timedelta(days=rng.randrange(3))
+        query = (f"from={first}&to={last}&timezone={zone}&interval={rng.choice(['hour', 'day'])}&limit=100&"
+                 + "&".join(f"filter={column}:{value or '(none)'}" for column, value in filters.items()))
+        body = stats(api, site["id"], query)
+        for key, value in expected_response(raw, body, filters, 100, zone, from_is_date=True).items():
+            assert body[key] == value, (seed, number, query, key)

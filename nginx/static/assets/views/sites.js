@@ -22,7 +22,7 @@ function editSite(site) {
       const retention = textField({
         label: "Keep raw page views for (days)", name: "retention_days", type: "number", min: 1, max: 3650, step: 1,
         value: site.retention_days ?? "",
-        hint: "1 to 3650; empty: as long as the server keeps them. Totals, charts and top lists stay; questions with several filters or partial hours are answered only for the days kept.",
+        hint: "1 to 3650; empty: as long as the server keeps them. Totals, charts and top lists stay; questions with several filters (other than on device, browser, system, country and language) or partial hours are answered only for the days kept.",
       });
       const form = h("form", { class: "stack" }, formAlert(), name.wrapper, timezone.wrapper, retention.wrapper,
         h("div", { class: "dialog-actions" },
