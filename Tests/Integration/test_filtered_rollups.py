@@ -10,9 +10,11 @@ from accounts import people  # noqa: F401 (a fixture)
 
 DIMENSIONS = {"path": "path", "referrer": "referrer_host", "device": "device", "browser": "browser", "os": "os",
               "country": "country", "language": "language", "utm_source": "utm_source",
-              "utm_medium": "utm_medium", "utm_campaign": "utm_campaign", "hostname": "hostname"}
-# Before 0018 the events have no hostname, before 0020 the rollups count none.
-DIMENSIONS_BEFORE_0020 = {name: column for name, column in DIMENSIONS.items() if name != "hostname"}
+              "utm_medium": "utm_medium", "utm_campaign": "utm_campaign", "hostname": "hostname",
+              # The visitor profile (0024): a page view's five visitor values as one.
+              "profile": "visitor_profile(device, browser, os, country, language)"}
+# Before 0018 the events have no hostname, before 0020 the rollups count none, before 0024 no profile.
+DIMENSIONS_BEFORE_0020 = {name: column for name, column in DIMENSIONS.items() if name not in ("hostname", "profile")}
 
 # Totals of one filter value over [from, to) read from the rollups, and the same from the events
 # (docs/API.md §10.3: sessions, bounces and durations of the matching page views only).
@@ -58,9 +60,10 @@ def assert_rollups_match_events(stack, database, site_id, dimensions=DIMENSIONS)
               ("'2026-03-01 18:30+00'", "'2026-03-02 18:30+00'")]
     checked = 0
     for dimension, column in dimensions.items():
-        values = [row[0] for row in stack.sql(f"SELECT DISTINCT {column} FROM events WHERE site_id = '{site_id}'",
-                                             database=database)]
-        for value in values:
+        values = [row[0] for row in stack.sql(f"SELECT DISTINCT {column} FROM events WHERE site_id = '{site_id}' "
+                                             "ORDER BY 1", database=database)]
+        # Profiles are many (every combination of five values): a quarter of them, spread out.
+        for value in values[::4] if dimension == "profile" else values:
             escaped = value.replace("'", "''")
             for f, t in ranges:
                 fields = dict(site=site_id, dimension=dimension, column=column, value=escaped, f=f, t=t)
@@ -200,14 +203,16 @@ def test_an_upgrade_adds_hostnames_and_keeps_long_sessions_stored(stack, tmp_pat
     result = stack.upgrade(directory, url, "--backfill-batch", "97")
     assert result.returncode == 0, result.stderr
     assert "adding existing events' hostnames to the filtered rollups" in result.stderr
+    assert "adding existing events' visitor profiles to the filtered rollups" in result.stderr
     assert "filtered rollups hold every event" in result.stdout
-    for table in ["filtered_rollups_backfill", "hostname_rollups_backfill"]:
+    for table in ["filtered_rollups_backfill", "hostname_rollups_backfill", "profile_rollups_backfill"]:
         assert stack.sql(f"SELECT count(*) FROM {table}", database=name) == [("0",)]
     # The long sessions have their stored quarters, with hostnames (0021), before anything is
     # written to them: their next fold merges into them instead of rereading every event, which for
     # a session of a few hundred thousand page views outlasts the statement timeout.
-    assert stack.sql("SELECT count(DISTINCT session_id), count(*) FILTER (WHERE dimension = 11) > 0 "
-                     "FROM filtered_session_quarters WHERE site_id = 'site1'", database=name) == [("2", "t")]
+    assert stack.sql("SELECT count(DISTINCT session_id), count(*) FILTER (WHERE dimension = 11) > 0, "
+                     "count(*) FILTER (WHERE dimension = 12) > 0 "
+                     "FROM filtered_session_quarters WHERE site_id = 'site1'", database=name) == [("2", "t", "t")]
     assert_rollups_match_events(stack, name, "site1")
     assert_rollups_match_events(stack, name, "site2")
     # Partitioned during the upgrade (from before 0019: by the latest partition_events), events keeps
