@@ -131,9 +131,9 @@ struct FilteredRollupStats: StatsSource {
             parts.append(edgeCounts(range, inner: inner))
         }
         // Sessions under a path filter enter and leave on that path, wherever the range ends.
-        if case .value(let filter) = filter, filter.dimension.column == "path" {
+        if let path = filter.path {
             for dimension in Self.sessionEndLists {
-                parts.append("SELECT \(dimension.name) AS list, \(filter.value) AS value, \(totals.sessions)::bigint AS n")
+                parts.append("SELECT \(dimension.name) AS list, \(path) AS value, \(totals.sessions)::bigint AS n")
             }
         }
         let counts: PostgresQuery = """
@@ -177,7 +177,7 @@ struct FilteredRollupStats: StatsSource {
             // The filter's own list holds its value alone, with the page views of the whole hours.
             let innerPageviews = try totals(inner, key: key).pageviews
             counts.append("\nUNION ALL\nSELECT \(filter.dimension.name), \(filter.value), \(innerPageviews)::bigint")
-            if filter.dimension.column == "path" { return counts }
+            if self.filter.path != nil { return counts }
         }
         counts.append("""
 
@@ -208,7 +208,7 @@ struct FilteredRollupStats: StatsSource {
             isInner = "false"
         }
         var counts: PostgresQuery = TopListSQL.eventDimensions(from: "events", where: "site_id = \(siteID) AND \(edges)\(matching)")
-        if filter.filters.count != 1 || filter.filters[0].dimension.column != "path" {
+        if filter.path == nil {
             // The edge sessions' events are found by the hash of the session id as well as the id:
             // the index on the events' sessions holds the hash (migrations/0022), and without it
             // this reads every event of the range.

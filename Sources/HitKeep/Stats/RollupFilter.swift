@@ -22,6 +22,13 @@ enum RollupFilter: Equatable {
         }
     }
 
+    /// The path of a single path filter: its sessions enter and leave on it, and the rollups keep
+    /// no entry and exit pages under it.
+    var path: String? {
+        if case .value(let filter) = self, filter.dimension.column == "path" { return filter.value }
+        return nil
+    }
+
     var filters: [StatsFilter] {
         switch self {
         case .none: []
