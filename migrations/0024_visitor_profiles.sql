@@ -122,7 +122,10 @@ BEGIN
                e.is_new, e.long,
                ARRAY[v_path.id, v_referrer.id, v_device.id, v_browser.id, v_os.id, v_country.id, v_language.id,
                      v_utm_source.id, v_utm_medium.id, v_utm_campaign.id, v_hostname.id, v_profile.id] AS ids
-        FROM (SELECT e.*, e.id IN (SELECT id FROM new_events) AS is_new, false AS long
+        -- A backfill passes every event of its sessions up to `through`: all of them are new. Said
+        -- so, a session of a million page views is not looked up a million times in the CTE, which
+        -- is too large to be hashed in work_mem (a backfill batch ran for over half an hour).
+        FROM (SELECT e.*, through IS NOT NULL OR e.id IN (SELECT id FROM new_events) AS is_new, false AS long
               FROM events e
               WHERE hashtext(e.session_id) = ANY (small_session_hashes) AND e.session_id = ANY (small_sessions)
                 AND e.occurred_at >= coalesce(sessions_since, '-infinity') AND e.occurred_at < coalesce(sessions_until, 'infinity')

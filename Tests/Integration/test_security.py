@@ -64,7 +64,10 @@ def test_distinct_filter_combinations_leave_a_workers_database_session_bounded(s
     own = deployment(stack, fresh_database=True, workers=1)
     api = own.people.new()
     site = api.create_site()
-    combinations = itertools.permutations(FILTER_TYPES, 3)
+    # Raw-event questions only: filters all on a visitor profile's dimensions are answered from the
+    # rollups by statements of another size, which would make the two halves below unlike.
+    profile = {"device", "browser", "os", "country", "language"}
+    combinations = (kinds for kinds in itertools.permutations(FILTER_TYPES, 3) if not set(kinds) <= profile)
 
     def ask(count: int) -> None:
         for kinds in itertools.islice(combinations, count):
@@ -75,14 +78,15 @@ def test_distinct_filter_combinations_leave_a_workers_database_session_bounded(s
     assert len(pids) == 1, pids
     pid = pids[0][0]
     # Each distinct statement costs the session tens of kilobytes until it is deallocated; past the
-    # connection's limit of 200 the oldest go, so 500 more combinations leave it where it was.
+    # connection's limit of 200 the oldest go, so 260 more combinations (520 statements) leave it
+    # where it was.
     ask(400)
     plateau = _memory_grand_total(stack, own.database, pid)
-    ask(500)
+    ask(260)
     after = _memory_grand_total(stack, own.database, pid)
     assert own.sql("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'hitkeep'") \
         == [(pid,)], "the worker kept its connection"
-    assert after < plateau * 1.15, f"the session grew from {plateau} to {after} bytes over 500 new statements"
+    assert after < plateau * 1.15, f"the session grew from {plateau} to {after} bytes over 520 new statements"
 
 
 # --- 2. viewers cannot write analytics data ------------------------------------------------------------
