@@ -45,6 +45,15 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $function$
                      ELSE dimension < 11 END
 $function$;
 
+-- Every existing event's profile is numbered here (one pass over `events`, 5 s for 16 million): a
+-- fold reads the earlier events of the sessions it touches joined to their values' numbers, and an
+-- event whose profile had none would drop out of its session's history until the backfill came by.
+INSERT INTO stat_values (dimension, value)
+SELECT 'profile', visitor_profile(device, browser, os, country, language)
+FROM (SELECT DISTINCT device, browser, os, country, language FROM events) AS profiles
+ORDER BY 2
+ON CONFLICT DO NOTHING;
+
 -- 0022's, with the profile as dimension 12.
 CREATE OR REPLACE FUNCTION roll_up_filtered(event_ids bigint[], through bigint DEFAULT NULL, part text DEFAULT 'all',
                                  new_since timestamptz DEFAULT '-infinity', new_until timestamptz DEFAULT 'infinity')
