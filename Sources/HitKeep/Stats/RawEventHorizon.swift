@@ -18,7 +18,7 @@ enum RawEventHorizon {
         guard let row = rows.first else { return }
         let since = try row.decode(Date.self, "raw_events_since")
         var refusal = DomainError(.unanswerable, code: refusalCode,
-                                  detail: "this question is answered from raw page views, which are kept for a limited time and are gone before \(Timestamp.format(since)); ask about a range from then on, or with at most one filter and on whole quarter hours")
+                                  detail: "this question is answered from raw page views, which are kept for a limited time and are gone before \(Timestamp.format(since)); ask about a range from then on, or on whole quarter hours with at most one filter or with filters on device, browser, os, country and language only")
         refusal.members["available_from"] = Timestamp.format(since)
         throw refusal
     }
