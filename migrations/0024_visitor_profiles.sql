@@ -45,13 +45,26 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $function$
                      ELSE dimension < 11 END
 $function$;
 
--- Every existing event's profile is numbered here (one pass over `events`, 5 s for 16 million): a
--- fold reads the earlier events of the sessions it touches joined to their values' numbers, and an
--- event whose profile had none would drop out of its session's history until the backfill came by.
+-- Every existing event's profile, and every value of the other dimensions, is numbered here: a fold
+-- reads the earlier events of the sessions it touches joined to their values' numbers, and an event
+-- with a value that had none would drop out of its session's history, so that the fold's difference
+-- counted the session's new page views as a session of their own. Until a backfill (this one, or
+-- 0012's or 0020's on an installation upgraded from before them) came by, the values of events
+-- written before it had no numbers unless a later event shared them.
 INSERT INTO stat_values (dimension, value)
 SELECT 'profile', visitor_profile(device, browser, os, country, language)
 FROM (SELECT DISTINCT device, browser, os, country, language FROM events) AS profiles
 ORDER BY 2
+ON CONFLICT DO NOTHING;
+INSERT INTO stat_values (dimension, value)
+SELECT grouped_dimension(GROUPING(path, referrer_host, device, browser, os, country, language, utm_source, utm_medium,
+                                  utm_campaign, hostname)),
+       coalesce(path, referrer_host, device, browser, os, country, language, utm_source, utm_medium, utm_campaign,
+                hostname)
+FROM events
+GROUP BY GROUPING SETS ((path), (referrer_host), (device), (browser), (os), (country), (language), (utm_source),
+                        (utm_medium), (utm_campaign), (hostname))
+ORDER BY 1, 2
 ON CONFLICT DO NOTHING;
 
 -- 0022's, with the profile as dimension 12.
