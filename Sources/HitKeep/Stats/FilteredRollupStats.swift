@@ -31,12 +31,10 @@ struct FilteredRollupStats: StatsSource {
     /// page views of two profiles).
     static func filter(for filters: [StatsFilter], range: StatsRange, siteID: String,
                        on database: any PostgresQuerying) throws -> RollupFilter? {
-        guard let filter = RollupFilter(filters), try isComplete(on: database) else { return nil }
-        if case .profiles = filter {
-            let complete = try database.query("SELECT NOT EXISTS (SELECT 1 FROM profile_rollups_backfill) AS complete")[0]
-                .decode(Bool.self, "complete")
-            guard complete, try !VisitorProfiles.haveMixedSessions(siteID: siteID, in: range, on: database) else { return nil }
-        }
+        guard let filter = RollupFilter(filters) else { return nil }
+        let profiles = if case .profiles = filter { true } else { false }
+        guard try isComplete(on: database, profiles: profiles) else { return nil }
+        if profiles, try VisitorProfiles.haveMixedSessions(siteID: siteID, in: range, on: database) { return nil }
         return filter
     }
 
@@ -53,11 +51,13 @@ struct FilteredRollupStats: StatsSource {
     }
 
     /// Whether the rollups hold every event: not while `hitkeep migrate` is still adding the events
-    /// an installation had before 0012 (`filtered_rollups_backfill`), or their hostnames before 0020
-    /// (`hostname_rollups_backfill`).
-    static func isComplete(on database: any PostgresQuerying) throws -> Bool {
+    /// an installation had before 0012 (`filtered_rollups_backfill`), their hostnames before 0020
+    /// (`hostname_rollups_backfill`), or, when `profiles` are asked about, their visitor profiles
+    /// before 0024 (`profile_rollups_backfill`).
+    static func isComplete(on database: any PostgresQuerying, profiles: Bool = false) throws -> Bool {
         try database.query("""
-            SELECT NOT EXISTS (SELECT 1 FROM filtered_rollups_backfill) AND NOT EXISTS (SELECT 1 FROM hostname_rollups_backfill) AS complete
+            SELECT NOT EXISTS (SELECT 1 FROM filtered_rollups_backfill) AND NOT EXISTS (SELECT 1 FROM hostname_rollups_backfill)
+                   AND NOT (\(profiles) AND EXISTS (SELECT 1 FROM profile_rollups_backfill)) AS complete
             """)[0].decode(Bool.self, "complete")
     }
 
