@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import urllib.parse
 
 import pytest
 
 from accounts import People, assert_problem, deployment
 from test_partitions import OLD_DAY, ingest, roll_up_once, stats
 from test_stats import CHROME_ANDROID, CHROME_WINDOWS, FIREFOX_LINUX, SAFARI_IPHONE, RawEvents, expected_response
-from test_stats_properties import ZONES
+from test_stats_properties import ORDER_BY, ZONES, differences, expected_breakdown
 
 PURE_HOURS = f"from={OLD_DAY}T08:00:00Z&to={OLD_DAY}T13:00:00Z"
 # (query, filters as the oracle reads them); none holds the session that changed device.
@@ -30,6 +31,10 @@ FROM_PROFILES = [
     # A value nobody had.
     (f"{PURE_HOURS}&filter=device:tablet&filter=os:Android", {"device": "tablet", "os": "Android"}),
 ]
+# (dimension, filters) of breakdowns the profiles answer: one filter on another dimension, on the
+# same one, two filters, a filter no profile matches.
+PROFILE_BREAKDOWNS = [("browser", {"device": "mobile"}), ("device", {"device": "desktop"}),
+                      ("country", {"device": "desktop", "browser": "Chrome"}), ("os", {"device": "tablet", "os": "Android"})]
 # The whole day holds the session that changed device: the raw events answer it.
 WITH_MIXED_SESSION = (f"from={OLD_DAY}&to={OLD_DAY}&timezone=UTC&filter=device:desktop&filter=browser:Chrome",
                       {"device": "desktop", "browser": "Chrome"})
@@ -60,6 +65,16 @@ def test_profile_filters_are_answered_from_the_rollups_and_a_changed_profile_fro
         answers[query] = body
     assert answers[FROM_PROFILES[0][0]]["total_pageviews"] > 0
     assert answers[WITH_MIXED_SESSION[0]]["unique_sessions"] > 0
+    # A breakdown of a profile's dimension under profile filters, as the raw events count it.
+    start, end = dt.datetime.fromisoformat(f"{OLD_DAY}T08:00:00+00:00"), dt.datetime.fromisoformat(f"{OLD_DAY}T13:00:00+00:00")
+    profile_breakdowns = {}
+    for dimension, filters in PROFILE_BREAKDOWNS:
+        query = f"{PURE_HOURS}&dimension={dimension}&" + "&".join(f"filter={k}:{v}" for k, v in filters.items())
+        profile_breakdowns[query] = breakdown_rows(api, site["id"], query)
+        assert profile_breakdowns[query] == expected_breakdown(raw, start, end, filters, dimension), query
+    assert profile_breakdowns[next(iter(profile_breakdowns))]
+    path_under_profile = f"{PURE_HOURS}&dimension=path&filter=device:mobile"
+    assert breakdown_rows(api, site["id"], path_under_profile) == expected_breakdown(raw, start, end, {"device": "mobile"}, "path")
 
     # Without the raw events, what the profiles hold is answered as before, the rest is 422.
     assert api.put(f"/api/sites/{site['id']}", json={"retention_days": 30}).status_code == 200
@@ -72,6 +87,13 @@ def test_profile_filters_are_answered_from_the_rollups_and_a_changed_profile_fro
         again = stats(api, site["id"], query)
         assert again == answers[query] | {"live_visitors": again["live_visitors"]}, query
     assert_problem(api.get(f"/api/sites/{site['id']}/stats?{WITH_MIXED_SESSION[0]}"), 422, "raw_events_removed")
+    for query, rows in profile_breakdowns.items():
+        assert breakdown_rows(api, site["id"], query) == rows, query
+    # Paths under a profile filter are counted from the raw events; so is a range holding the
+    # session that changed device.
+    assert_problem(api.get(f"/api/sites/{site['id']}/stats/breakdown?{path_under_profile}"), 422, "raw_events_removed")
+    assert_problem(api.get(f"/api/sites/{site['id']}/stats/breakdown?from={OLD_DAY}&to={OLD_DAY}&timezone=UTC"
+                           f"&dimension=browser&filter=device:desktop"), 422, "raw_events_removed")
     # One filter alone never needed the raw events.
     assert stats(api, site["id"], f"from={OLD_DAY}&to={OLD_DAY}&timezone=UTC&filter=device:desktop")["total_pageviews"] > 0
 
@@ -133,3 +155,41 @@ def test_random_profile_questions_agree_with_the_raw_events(stack, profiled_site
         body = stats(api, site["id"], query)
         for key, value in expected_response(raw, body, filters, 100, zone, from_is_date=True).items():
             assert body[key] == value, (seed, number, query, key)
+
+
+def breakdown_rows(api, site_id: str, query: str, page_size: int = 100) -> list[dict]:
+    """Every row of a breakdown, following the cursors."""
+    rows, cursor = [], None
+    while True:
+        response = api.get(f"/api/sites/{site_id}/stats/breakdown?{query}&page_size={page_size}"
+                           + (f"&cursor={cursor}" if cursor else ""))
+        assert response.status_code == 200, (query, response.status_code, response.text[:300])
+        body = response.json()
+        rows += body["rows"]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return rows
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_random_profile_breakdowns_agree_with_the_raw_events(stack, profiled_site, seed):
+    api, site, raw = profiled_site
+    rng = random.Random(100 + seed)
+    failures = []
+    for number in range(12):
+        dimension = rng.choice(PROFILE_COLUMNS)
+        profile = rng.choice(PROFILES)
+        filters = {column: profile[PROFILE_COLUMNS.index(column)] for column in rng.sample(PROFILE_COLUMNS, rng.choice([1, 1, 2, 3]))}
+        zone = rng.choice(ZONES)
+        first = FIRST_DAY + dt.timedelta(days=rng.randrange(4))
+        last = first + dt.timedelta(days=rng.randrange(3))
+        order_by, order = rng.choice(ORDER_BY), rng.choice(["asc", "desc"])
+        query = (f"from={first}&to={last}&timezone={urllib.parse.quote(zone)}&dimension={dimension}&order_by={order_by}"
+                 f"&order={order}&" + "&".join(f"filter={column}:{value or '(none)'}" for column, value in filters.items()))
+        first_page = api.get(f"/api/sites/{site['id']}/stats/breakdown?{query}&page_size=1").json()
+        start, end = (dt.datetime.fromisoformat(first_page[key].replace("Z", "+00:00")) for key in ("from", "to"))
+        expected = expected_breakdown(raw, start, end, filters, dimension, order_by, order)
+        found = differences(breakdown_rows(api, site["id"], query, rng.choice([1, 2, 3, 100])), expected)
+        if found:
+            failures.append(f"seed {seed} question {number}: {query}\n  " + "\n  ".join(found))
+    assert not failures, "\n".join(failures)

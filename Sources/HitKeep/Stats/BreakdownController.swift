@@ -76,13 +76,14 @@ enum BreakdownController {
         }
     }
 
-    /// The source that answers `question`: the rollups when they can (no filter; a dimension counted
-    /// per page view with quarter-hour ends, or landing and exit pages, whose partial hours at the
+    /// The source that answers `question`: the rollups when they can (a dimension counted per page
+    /// view with quarter-hour ends, without a filter or, for the visitor profiles' dimensions, under
+    /// filters on those alone; or unfiltered landing and exit pages, whose partial hours at the
     /// ends are read from the raw events), else the raw events, which answer every question whose
     /// range they still hold (`RawEventHorizon`).
     static func source(for question: BreakdownQuestion, database: any PostgresQuerying) throws -> any BreakdownSource {
-        if try RollupBreakdown.canAnswer(question, database: database) {
-            return RollupBreakdown(database: database)
+        if let rollups = try RollupBreakdown.answering(question, database: database) {
+            return rollups
         }
         if SessionEndBreakdown.canAnswer(question) {
             if !question.range.isWholeHours {

@@ -1,35 +1,70 @@
 import Foundation
 import PostgresClient
 
-/// Breakdown rows from the quarter-hour rollups (migrations/0012) when no filter narrows the page
-/// views: a value v of a dimension counted per page view is the filter `dimension:v`, whose sums
-/// `filtered_traffic` keeps, so each row is one filter value's totals over the range, as
-/// `FilteredRollupStats` computes them. Exact for ranges whose ends are whole quarter hours.
-/// Filters and the session-end dimensions (landing, exit) are counted from the raw events.
+/// Breakdown rows from the quarter-hour rollups (migrations/0012, 0024), exact for ranges whose
+/// ends are whole quarter hours:
+/// - without a filter, a value v of a dimension counted per page view is the filter `dimension:v`,
+///   whose sums `filtered_traffic` keeps, so each row is one filter value's totals over the range,
+///   as `FilteredRollupStats` computes them;
+/// - under filters on visitor profiles' dimensions alone, a row of one of those dimensions is the
+///   sum of the matching profiles that hold its value (`VisitorProfiles`): every page view of a
+///   session in the range has one profile, or the rollups cannot tell and the raw events answer.
+/// Other filters, and the session-end dimensions (landing, exit), are counted elsewhere.
 struct RollupBreakdown: BreakdownSource {
+    /// Which `stat_values` rows hold the breakdown's values, and how a row names its value.
+    private enum Rows {
+        /// The dimension's own values.
+        case values
+        /// The profiles with these numbers, grouped by their element at `position`.
+        case profiles([Int], position: Int)
+    }
+
+    private let rowsFrom: Rows
     let database: any PostgresQuerying
 
-    static func canAnswer(_ question: BreakdownQuestion, database: any PostgresQuerying) throws -> Bool {
-        guard question.filters.isEmpty, question.dimension.isEventColumn,
-              FilteredRollupStats.isWholeQuarter(question.range.from), FilteredRollupStats.isWholeQuarter(question.range.to)
-        else { return false }
-        return try FilteredRollupStats.isComplete(on: database)
+    /// The source for `question`, or nil when the rollups cannot answer it: not every event is
+    /// rolled up yet (a backfill is running), a range end inside a quarter hour, filters the
+    /// profiles do not cover, or a session in the range whose profile changed.
+    static func answering(_ question: BreakdownQuestion, database: any PostgresQuerying) throws -> RollupBreakdown? {
+        guard question.dimension.isEventColumn, FilteredRollupStats.isWholeQuarters(question.range) else { return nil }
+        if question.filters.isEmpty {
+            return try FilteredRollupStats.isComplete(on: database) ? RollupBreakdown(rowsFrom: .values, database: database) : nil
+        }
+        guard let position = VisitorProfiles.dimensions.firstIndex(of: question.dimension),
+              VisitorProfiles.cover(question.filters),
+              try FilteredRollupStats.isComplete(on: database, profiles: true),
+              try !VisitorProfiles.haveMixedSessions(siteID: question.siteID, in: question.range, on: database)
+        else { return nil }
+        let keys = try VisitorProfiles.ids(matching: question.filters, on: database)
+        return RollupBreakdown(rowsFrom: .profiles(keys, position: position), database: database)
     }
 
     func rows(_ question: BreakdownQuestion, after position: BreakdownPosition?, limit: Int?) throws -> [BreakdownRow] {
         let range = question.range
+        let value: PostgresQuery
+        let selected: PostgresQuery
+        switch rowsFrom {
+        case .values:
+            value = "v.value"
+            selected = "v.dimension = \(question.dimension.name)"
+        case .profiles(let keys, let element):
+            // Filters no profile matches: no rows, as the raw events would have none.
+            guard !keys.isEmpty else { return [] }
+            value = "(v.value::json ->> \(unescaped: String(element)))"
+            selected = "v.id = ANY (\(keys)::integer[])"
+        }
         // Per value: its page views, and its sessions, bounces and durations as `FilteredRollupStats`
-        // counts them under the filter `dimension:value`.
+        // counts them under one filter value or a set of profiles.
         let sums: PostgresQuery = """
-            SELECT v.value, sum(t.pageviews)::bigint AS pageviews,
+            SELECT \(value) AS value, sum(t.pageviews)::bigint AS pageviews,
                    coalesce(sum(t.session_quarters) FILTER (WHERE t.prev_quarter < \(range.from)), 0)::bigint AS visitors,
                    coalesce(sum(t.singles) FILTER (WHERE t.prev_quarter < \(range.from) AND t.next_quarter >= \(range.to)), 0)::bigint AS bounces,
                    \(RollupUnit.quarter.durationMicroseconds(in: range, alias: "t")) AS duration_us
             FROM stat_values v
             JOIN filtered_traffic t ON t.site_id = \(question.siteID) AND t.filter = v.id
                                    AND t.quarter >= \(range.from) AND t.quarter < \(range.to)
-            WHERE v.dimension = \(question.dimension.name)
-            GROUP BY v.value
+            WHERE \(selected)
+            GROUP BY 1
             HAVING sum(t.pageviews) > 0
             """
         let statement = RawEventBreakdown.ordered(RawEventBreakdown.rounded(sums, question), question, after: position, limit: limit)
