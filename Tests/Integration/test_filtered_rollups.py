@@ -1,4 +1,4 @@
-"""The filtered rollups (migrations/0012, 0014, 0020, 0021): built from the events already there by
+"""The filtered rollups (migrations/0012, 0014, 0020, 0021, 0024, 0025): built from the events already there by
 `hitkeep migrate` on an upgrade, kept by the trigger afterwards, and equal to the definitions over
 the raw events."""
 
@@ -33,6 +33,32 @@ FROM_EVENTS = """
     FROM (SELECT count(*) AS n, extract(epoch FROM max(occurred_at) - min(occurred_at))::numeric * 1000000 AS d
           FROM events WHERE site_id = '{site}' AND {column} = '{value}' AND occurred_at >= {f} AND occurred_at < {t}
           GROUP BY session_id) AS sessions"""
+# The rows of filtered_traffic_days (0025) that differ from their day's filtered_traffic rows added
+# up as that migration defines, either way; rows whose sums all went back to 0 count as absent.
+DAYS_APART_FROM_QUARTERS = """
+    WITH from_quarters AS (
+        SELECT t.filter, k.day,
+               CASE WHEN t.prev_quarter < k.day THEN t.prev_quarter ELSE 'infinity' END AS prev_quarter,
+               CASE WHEN t.next_quarter >= k.day + interval '1 day' THEN t.next_quarter ELSE '-infinity' END AS next_quarter,
+               sum(t.session_quarters) AS session_quarters, sum(t.pageviews) AS pageviews, sum(t.singles) AS singles,
+               sum(t.first_offset_us + t.session_quarters * k.shift) AS first_offset_us,
+               sum(t.last_offset_us + t.session_quarters * k.shift) AS last_offset_us
+        FROM filtered_traffic t
+        CROSS JOIN LATERAL (SELECT date_bin('1 day', t.quarter, 'epoch') AS day) AS b
+        CROSS JOIN LATERAL (SELECT b.day, (extract(epoch FROM t.quarter - b.day) * 1000000)::bigint AS shift) AS k
+        WHERE t.site_id = '{site}' AND t.filter <> -1
+        GROUP BY 1, 2, 3, 4
+    ), nonzero AS (
+        SELECT * FROM from_quarters
+        WHERE (session_quarters, pageviews, singles, first_offset_us, last_offset_us) <> (0, 0, 0, 0, 0)
+    ), days AS (
+        SELECT filter, day, prev_quarter, next_quarter, session_quarters, pageviews, singles, first_offset_us, last_offset_us
+        FROM filtered_traffic_days
+        WHERE site_id = '{site}'
+          AND (session_quarters, pageviews, singles, first_offset_us, last_offset_us) <> (0, 0, 0, 0, 0)
+    )
+    SELECT (SELECT count(*) FROM (SELECT * FROM nonzero EXCEPT ALL SELECT * FROM days) AS missing)
+         + (SELECT count(*) FROM (SELECT * FROM days EXCEPT ALL SELECT * FROM nonzero) AS extra)"""
 
 
 def random_events(rng, site_id, count, sessions, hostnames=("", "blog.x.test", "docs.x.test")):
@@ -72,6 +98,8 @@ def assert_rollups_match_events(stack, database, site_id, dimensions=DIMENSIONS)
                 assert [int(float(x)) for x in rollup] == [int(float(x)) for x in raw], (dimension, value, f, t)
                 checked += 1
     assert checked >= 60
+    if stack.sql("SELECT to_regclass('filtered_traffic_days') IS NOT NULL", database=database) == [("t",)]:
+        assert stack.sql(DAYS_APART_FROM_QUARTERS.format(site=site_id), database=database) == [("0",)]
 
 
 def test_an_upgrade_adds_existing_events_and_the_trigger_adds_new_ones(stack, tmp_path):
@@ -130,6 +158,12 @@ ROLLUP_ROWS = {
         SELECT filter, quarter, prev_quarter, next_quarter, session_quarters, pageviews, singles, first_offset_us,
                last_offset_us
         FROM filtered_traffic
+        WHERE site_id = '{site}' AND (session_quarters, pageviews, singles, first_offset_us, last_offset_us) <> (0, 0, 0, 0, 0)
+        ORDER BY 1, 2, 3, 4""",
+    "filtered_traffic_days": """
+        SELECT filter, day, prev_quarter, next_quarter, session_quarters, pageviews, singles, first_offset_us,
+               last_offset_us
+        FROM filtered_traffic_days
         WHERE site_id = '{site}' AND (session_quarters, pageviews, singles, first_offset_us, last_offset_us) <> (0, 0, 0, 0, 0)
         ORDER BY 1, 2, 3, 4""",
     "filtered_counts": """

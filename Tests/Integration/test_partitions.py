@@ -146,6 +146,10 @@ def test_retention_removes_old_raw_events_in_batches_and_the_rollups_still_answe
     answers = [stats(api, site["id"], question) for question in rollup_questions]
     path_rows = assert_json(api.get(f"/api/sites/{site['id']}/stats/breakdown?dimension=path&{old}"))["rows"]
     landing_rows = assert_json(api.get(f"/api/sites/{site['id']}/stats/breakdown?dimension=landing&{old}"))["rows"]
+    # A profile dimension under a profile filter: the matching profiles' rollups (0024).
+    browser_rows = assert_json(api.get(f"/api/sites/{site['id']}/stats/breakdown?dimension=browser&{old}"
+                                       "&filter=device:mobile"))["rows"]
+    assert browser_rows
     before = stats(api, site["id"], raw_question)
     assert before["total_pageviews"] > 0
     old_events = int(own.sql(f"SELECT count(*) FROM events WHERE site_id = '{site['id']}' "
@@ -173,12 +177,14 @@ def test_retention_removes_old_raw_events_in_batches_and_the_rollups_still_answe
     assert assert_json(api.get(f"/api/sites/{site['id']}/stats/breakdown?dimension=path&{old}"))["rows"] == path_rows
     assert assert_json(api.get(f"/api/sites/{site['id']}/stats/breakdown?dimension=landing&{old}"))["rows"] \
         == landing_rows
+    assert assert_json(api.get(f"/api/sites/{site['id']}/stats/breakdown?dimension=browser&{old}"
+                               "&filter=device:mobile"))["rows"] == browser_rows
     # What needs the removed raw events says so, with the first time it could answer from.
     for response in [api.get(f"/api/sites/{site['id']}/stats?{raw_question}"),
                      api.get(f"/api/sites/{site['id']}/stats?from={OLD_DAY}T10:10:00Z&to={OLD_DAY}T12:00:00Z"),
                      api.get(f"/api/sites/{site['id']}/stats/breakdown?dimension=landing&from={OLD_DAY}T10:10:00Z"
                              f"&to={OLD_DAY}T12:00:00Z"),
-                     api.get(f"/api/sites/{site['id']}/stats/breakdown?dimension=browser&{old}&filter=device:mobile")]:
+                     api.get(f"/api/sites/{site['id']}/stats/breakdown?dimension=path&{old}&filter=device:mobile")]:
         problem = assert_problem(response, 422, "raw_events_removed")
         assert dt.datetime.fromisoformat(problem["available_from"].replace("Z", "+00:00")) > \
             dt.datetime(2026, 1, 11, tzinfo=dt.timezone.utc)

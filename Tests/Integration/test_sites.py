@@ -244,6 +244,11 @@ def test_delete_site_removes_it_and_everything_hanging_on_it(stack, people):
     owner.add_member(site["id"], member.user.email, "viewer")
     owner.create_client(site_ids=[site["id"]])
     member.create_client(site_ids=[site["id"]])
+    stack.sql("INSERT INTO events (site_id, occurred_at, session_id, path, device) VALUES "
+              f"('{site['id']}', now() - interval '1 hour', 's1', '/', 'mobile'), ('{site['id']}', now(), 's1', '/a', 'mobile')")
+    rollups = ("events", "session_hours", "traffic_hourly", "dimension_counts", "entry_exit_counts", "filtered_traffic",
+               "filtered_traffic_days", "filtered_counts", "filtered_session_ends")
+    assert all(one_value(stack, f"SELECT count(*) FROM {table} WHERE site_id = '{site['id']}'") != "0" for table in rollups)
 
     response = owner.delete(f"/api/sites/{site['id']}")
     assert response.status_code == 204, response.text
@@ -251,7 +256,7 @@ def test_delete_site_removes_it_and_everything_hanging_on_it(stack, people):
     for who in (owner, member):
         assert_problem(who.get(f"/api/sites/{site['id']}"), 404, "not_found")
     assert_problem(owner.delete(f"/api/sites/{site['id']}"), 404, "not_found")
-    for table in ("sites", "site_members", "api_client_sites"):
+    for table in ("sites", "site_members", "api_client_sites", *rollups):
         column = "id" if table == "sites" else "site_id"
         assert one_value(stack, f"SELECT count(*) FROM {table} WHERE {column} = '{site['id']}'") == "0", table
     # The domain is free again.

@@ -35,6 +35,15 @@ public struct ChartBucket: Sendable, Equatable {
         }
     }
 
+    /// Each bucket's stretch of `range`: from its start to the next one's, clipped to the range, so
+    /// that a first bucket that starts before `from` counts from `from`.
+    static func bounds(of buckets: [ChartBucket], in range: StatsRange) -> [StatsRange] {
+        buckets.indices.map { index in
+            StatsRange(from: max(buckets[index].start, range.from),
+                       to: index + 1 < buckets.count ? min(buckets[index + 1].start, range.to) : range.to)
+        }
+    }
+
     static func offset(_ seconds: Int) -> String {
         let sign = seconds < 0 ? "-" : "+"
         let minutes = abs(seconds) / 60

@@ -102,8 +102,7 @@ struct FilteredRollupStats: StatsSource {
                    coalesce(sum(session_quarters) FILTER (WHERE prev_quarter < \(range.from)), 0) AS sessions,
                    coalesce(sum(singles) FILTER (WHERE prev_quarter < \(range.from) AND next_quarter >= \(range.to)), 0) AS bounces,
                    \(RollupUnit.quarter.durationMicroseconds(in: range)) AS duration_us
-            FROM filtered_traffic
-            WHERE site_id = \(siteID) AND filter \(key) AND quarter >= \(range.from) AND quarter < \(range.to)
+            FROM (\(FilteredTrafficRows.of([range], siteID: siteID, key: key))) AS t
             """)[0]
         return StatsTotals(pageviews: try row.decode(Int.self, "pageviews"), sessions: try row.decode(Int.self, "sessions"),
                            bounces: try row.decode(Int.self, "bounces"),
@@ -111,12 +110,13 @@ struct FilteredRollupStats: StatsSource {
     }
 
     private func chart(_ buckets: [ChartBucket], _ range: StatsRange, key: PostgresQuery) throws -> [ChartPoint] {
+        let bounds = ChartBucket.bounds(of: buckets, in: range)
         let rows = try database.query("""
-            SELECT b.start, coalesce(sum(t.pageviews), 0) AS pageviews,
+            SELECT b.number, coalesce(sum(t.pageviews), 0) AS pageviews,
                    coalesce(sum(t.session_quarters) FILTER (WHERE t.prev_quarter < b.lo), 0) AS visitors
-            FROM (\(TopListSQL.bucketBounds(buckets, range))) AS b
-            LEFT JOIN filtered_traffic t ON t.site_id = \(siteID) AND t.filter \(key) AND t.quarter >= b.lo AND t.quarter < b.hi
-            GROUP BY b.start ORDER BY b.start
+            FROM unnest(\(bounds.map(\.from))::timestamptz[]) WITH ORDINALITY AS b (lo, number)
+            LEFT JOIN (\(FilteredTrafficRows.of(bounds, siteID: siteID, key: key))) AS t ON t.number = b.number
+            GROUP BY b.number, b.lo ORDER BY b.number
             """)
         return try Self.points(buckets, from: rows)
     }

@@ -1,7 +1,7 @@
 import Foundation
 import PostgresClient
 
-/// Breakdown rows from the quarter-hour rollups (migrations/0012, 0024), exact for ranges whose
+/// Breakdown rows from the quarter-hour rollups (migrations/0012, 0024, 0025), exact for ranges whose
 /// ends are whole quarter hours:
 /// - without a filter, a value v of a dimension counted per page view is the filter `dimension:v`,
 ///   whose sums `filtered_traffic` keeps, so each row is one filter value's totals over the range,
@@ -61,8 +61,7 @@ struct RollupBreakdown: BreakdownSource {
                    coalesce(sum(t.singles) FILTER (WHERE t.prev_quarter < \(range.from) AND t.next_quarter >= \(range.to)), 0)::bigint AS bounces,
                    \(RollupUnit.quarter.durationMicroseconds(in: range, alias: "t")) AS duration_us
             FROM stat_values v
-            JOIN filtered_traffic t ON t.site_id = \(question.siteID) AND t.filter = v.id
-                                   AND t.quarter >= \(range.from) AND t.quarter < \(range.to)
+            CROSS JOIN LATERAL (\(FilteredTrafficRows.of([range], siteID: question.siteID, key: "= v.id"))) AS t
             WHERE \(selected)
             GROUP BY 1
             HAVING sum(t.pageviews) > 0

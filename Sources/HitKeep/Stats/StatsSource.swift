@@ -91,13 +91,12 @@ enum TopListSQL {
         return "(\(PostgresQuery.joined(conditions, separator: " OR ")))"
     }
 
-    /// `(start, lo, hi)` per bucket: `[lo, hi)` clipped to the range, so that a bucket that starts
-    /// before `from` counts from `from`.
+    /// `(start, lo, hi)` per bucket: `[lo, hi)` its stretch of the range (`ChartBucket.bounds`).
     static func bucketBounds(_ buckets: [ChartBucket], _ range: StatsRange) -> PostgresQuery {
-        """
-        SELECT start, greatest(start, \(range.from)::timestamptz) AS lo,
-               least(coalesce(lead(start) OVER (ORDER BY start), \(range.to)::timestamptz), \(range.to)::timestamptz) AS hi
-        FROM unnest(\(buckets.map(\.start))::timestamptz[]) AS start
-        """
+        let bounds = ChartBucket.bounds(of: buckets, in: range)
+        return """
+            SELECT * FROM unnest(\(buckets.map(\.start))::timestamptz[], \(bounds.map(\.from))::timestamptz[],
+                                 \(bounds.map(\.to))::timestamptz[]) AS b (start, lo, hi)
+            """
     }
 }
