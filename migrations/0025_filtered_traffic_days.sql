@@ -117,3 +117,16 @@ ALTER TABLE filtered_counts DROP CONSTRAINT filtered_counts_pkey,
     ADD PRIMARY KEY (site_id, filter, span, bucket);
 ALTER TABLE filtered_session_ends DROP CONSTRAINT filtered_session_ends_pkey,
     ADD PRIMARY KEY (site_id, filter, span, bucket, kind, boundary);
+
+-- The rollup indexes a fold writes into all over (a row per filter value and quarter hour, updated
+-- while its quarter is under way) split their pages as they go and keep them half empty once those
+-- quarters are over: 42 % full leaves in `filtered_traffic`'s primary key after ten million seeded
+-- events, 50 bytes an event more than a fresh build. The roll-up process rebuilds such an index
+-- without blocking writes (REINDEX CONCURRENTLY, `RollupIndexUpkeep`) when it has grown a quarter
+-- beyond its size per entry after its last rebuild, at most once a day; each rebuild is recorded here.
+CREATE TABLE rollup_index_rebuilds (
+    index_name      text PRIMARY KEY,
+    claimed_at      timestamptz,                    -- a roll-up process has been rebuilding it since
+    rebuilt_at      timestamptz,
+    bytes_per_entry double precision                -- its size over its entries right after that rebuild
+);

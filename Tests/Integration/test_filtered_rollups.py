@@ -276,3 +276,4 @@ def test_an_upgrade_adds_hostnames_and_keeps_long_sessions_stored(stack, tmp_pat
     counts = ("SELECT span, bucket, dimension, value, pageviews FROM dimension_counts WHERE site_id = '{site}' "
               "AND pageviews <> 0 ORDER BY 1, 2, 3, 4")
     assert stack.sql(counts.format(site="site1"), database=name) == stack.sql(counts.format(site="site3"), database=name)
+

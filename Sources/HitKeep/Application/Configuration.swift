@@ -32,6 +32,9 @@ public struct Configuration: Sendable {
     public var loginWindow: TimeInterval = 15 * 60
     /// Longest lifetime an API client token may have, in days; nil for no limit.
     public var maximumTokenLifetimeDays: Int?
+    /// Rollup indexes smaller than this are never rebuilt (HITKEEP_ROLLUP_INDEX_MINIMUM_MB,
+    /// `RollupIndexUpkeep`).
+    public var rollupIndexMinimumBytes = 64 << 20
     /// Days raw events are kept for sites without a retention of their own (HITKEEP_RETENTION_DAYS);
     /// nil: for good. The text as given, so that `serve` can refuse a bad value (`retentionDays`).
     public var retentionDaysSetting: String?
@@ -81,6 +84,9 @@ public struct Configuration: Sendable {
         if let count = number("HITKEEP_LOGIN_FAILURES_PER_EMAIL") { configuration.loginFailuresPerEmail = count }
         if let count = number("HITKEEP_LOGIN_FAILURES_PER_IP") { configuration.loginFailuresPerAddress = count }
         configuration.maximumTokenLifetimeDays = number("HITKEEP_TOKEN_MAX_DAYS")
+        if let megabytes = number("HITKEEP_ROLLUP_INDEX_MINIMUM_MB"), megabytes >= 0 {
+            configuration.rollupIndexMinimumBytes = megabytes << 20
+        }
         configuration.retentionDaysSetting = environment["HITKEEP_RETENTION_DAYS"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.readDatabaseURL = environment["HITKEEP_READ_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         if let seconds = environment["HITKEEP_READ_MAX_LAG_SECONDS"].flatMap(Double.init), seconds >= 0 {

@@ -23,6 +23,8 @@ public struct QueueFolder {
     public var purgeInterval: TimeInterval = 60
     /// Pause between passes of the raw-event retention (partitions ahead, expired events removed).
     public var retentionInterval: TimeInterval = 60
+    /// Pause between looks at the rollup indexes (`RollupIndexUpkeep`).
+    public var indexUpkeepInterval: TimeInterval = 3_600
 
     /// Where the pool's scoreboard learns of each fold; nil outside a pool.
     public var record: RollUpRecord?
@@ -31,11 +33,17 @@ public struct QueueFolder {
     public var usageCounters: UsageCounters?
 
     private let database: Database
+    /// A connection of its own for index rebuilds, without the statement timeout (a rebuild at ten
+    /// million events takes longer; through a transaction-pooling PgBouncer the role's default applies).
+    private let upkeepDatabase: Database
     private let configuration: Configuration
     private let logger: Logger
 
     public init(configuration: Configuration, logger: Logger) {
         database = Database(configuration: configuration, applicationName: "hitkeep-roll-up")
+        var untimed = configuration
+        untimed.statementTimeoutMilliseconds = 0
+        upkeepDatabase = Database(configuration: untimed, applicationName: "hitkeep-index-upkeep")
         self.configuration = configuration
         self.logger = logger
     }
@@ -46,6 +54,7 @@ public struct QueueFolder {
         var failing = false
         var nextPurge = Date()
         var nextRetention = Date()
+        var nextIndexUpkeep = Date()
         while true {
             if let usageCounters {
                 do {
@@ -70,6 +79,14 @@ public struct QueueFolder {
                         logger.warning("raw-event retention failed; retrying in a minute", metadata: ["error": "\(error)"])
                     }
                 }
+                if Date() >= nextIndexUpkeep {
+                    nextIndexUpkeep = Date().addingTimeInterval(indexUpkeepInterval)
+                    do {
+                        try upkeepIndexes()
+                    } catch {
+                        logger.warning("rollup index rebuild failed; retrying in an hour", metadata: ["error": "\(error)"])
+                    }
+                }
                 let started = MonotonicClock.nanoseconds()
                 let moved = try fold()
                 record?.folded(moved: moved, drained: moved < batchSize, started: started)
@@ -89,12 +106,23 @@ public struct QueueFolder {
     }
 
     /// One pass of everything `run` does periodically, then returns: the queue folded to the end,
-    /// partitions created, retention applied, expired rows purged (`hitkeep roll-up --once`, for an
-    /// operator's cron job or a test).
+    /// partitions created, retention applied, expired rows purged, loose rollup indexes rebuilt
+    /// (`hitkeep roll-up --once`, for an operator's cron job or a test).
     public func runOnce() throws {
         while try fold() >= batchSize {}
         while try !applyRetention() {}
         try purge()
+        try upkeepIndexes()
+    }
+
+    /// Rebuilds the rollup indexes that have grown loose (`RollupIndexUpkeep`).
+    func upkeepIndexes() throws {
+        let started = Date()
+        let rebuilt = try RollupIndexUpkeep(minimumBytes: configuration.rollupIndexMinimumBytes).apply(on: upkeepDatabase)
+        if !rebuilt.isEmpty {
+            logger.info("rollup indexes rebuilt", metadata: ["indexes": "\(rebuilt.joined(separator: ","))",
+                                                             "seconds": "\(Int(Date().timeIntervalSince(started)))"])
+        }
     }
 
     /// Folds up to `batchSize` queued events in one transaction; returns how many.
