@@ -153,19 +153,15 @@ def test_the_trigger_keeps_the_rollups_exact_whatever_the_batches(stack, people,
 
 # Every row a site's filtered rollups hold, with nothing of the site's own identity (nor event ids),
 # zero sums left out: two sites with the same events compare equal however they were written.
+TRAFFIC_ROWS = """
+    SELECT filter, {start}, prev_quarter, next_quarter, session_quarters, pageviews, singles, first_offset_us,
+           last_offset_us
+    FROM {table}
+    WHERE site_id = '{{site}}' AND (session_quarters, pageviews, singles, first_offset_us, last_offset_us) <> (0, 0, 0, 0, 0)
+    ORDER BY 1, 2, 3, 4"""
 ROLLUP_ROWS = {
-    "filtered_traffic": """
-        SELECT filter, quarter, prev_quarter, next_quarter, session_quarters, pageviews, singles, first_offset_us,
-               last_offset_us
-        FROM filtered_traffic
-        WHERE site_id = '{site}' AND (session_quarters, pageviews, singles, first_offset_us, last_offset_us) <> (0, 0, 0, 0, 0)
-        ORDER BY 1, 2, 3, 4""",
-    "filtered_traffic_days": """
-        SELECT filter, day, prev_quarter, next_quarter, session_quarters, pageviews, singles, first_offset_us,
-               last_offset_us
-        FROM filtered_traffic_days
-        WHERE site_id = '{site}' AND (session_quarters, pageviews, singles, first_offset_us, last_offset_us) <> (0, 0, 0, 0, 0)
-        ORDER BY 1, 2, 3, 4""",
+    "filtered_traffic": TRAFFIC_ROWS.format(table="filtered_traffic", start="quarter"),
+    "filtered_traffic_days": TRAFFIC_ROWS.format(table="filtered_traffic_days", start="day"),
     "filtered_counts": """
         SELECT span, bucket, filter, u.value_id, u.n
         FROM filtered_counts, unnest(value_ids, pageviews) AS u (value_id, n)
