@@ -15,9 +15,14 @@
 -- start instead of the quarter's. The profile marker (filter -1, 0024) stays in quarters: it is
 -- only asked whether a range holds one.
 --
--- Kept by two statement triggers on `filtered_traffic`, in the transaction of the fold that wrote
--- it: inserted rows are added, updated rows add the difference. Nothing else changes
--- `filtered_traffic` but deleting a site, which deletes these rows too.
+-- A day is added up once it is over: the roll-up process closes the days before the current UTC
+-- midnight (`close_filtered_traffic_days`, about once a minute, a few seconds a day), and from then
+-- on two statement triggers on `filtered_traffic` keep them, in the transaction of the fold that
+-- wrote it (inserted rows are added, updated rows add the difference): late page views, a session
+-- that runs on past midnight. Live traffic writes to the current day, which the triggers pass over,
+-- so the fold costs what it did. Readers take days before `filtered_traffic_days_closed` from here
+-- and later ones from the quarters. Nothing else changes `filtered_traffic` but deleting a site,
+-- which deletes these rows too.
 
 CREATE TABLE filtered_traffic_days (
     site_id          text NOT NULL REFERENCES sites (id) ON DELETE CASCADE,
@@ -35,49 +40,88 @@ CREATE TABLE filtered_traffic_days (
         INCLUDE (session_quarters, pageviews, singles, first_offset_us, last_offset_us)
 );
 
--- Adds `changes` (rows of filtered_traffic, or differences of two versions of one) to the days.
-CREATE FUNCTION add_filtered_traffic_days(changes filtered_traffic[]) RETURNS void
-LANGUAGE sql AS $function$
-    INSERT INTO filtered_traffic_days AS d
-    SELECT c.site_id, c.filter, k.day,
-           CASE WHEN c.prev_quarter < k.day THEN c.prev_quarter ELSE 'infinity' END,
-           CASE WHEN c.next_quarter >= k.day + interval '1 day' THEN c.next_quarter ELSE '-infinity' END,
-           sum(c.session_quarters), sum(c.pageviews), sum(c.singles),
-           sum(c.first_offset_us + c.session_quarters * k.shift_us), sum(c.last_offset_us + c.session_quarters * k.shift_us)
-    FROM unnest(changes) AS c
-    CROSS JOIN LATERAL (SELECT date_bin('1 day', c.quarter, 'epoch') AS day) AS b
-    CROSS JOIN LATERAL (SELECT b.day, (extract(epoch FROM c.quarter - b.day) * 1000000)::bigint AS shift_us) AS k
-    WHERE c.filter <> -1
-    GROUP BY 1, 2, 3, 4, 5
-    HAVING sum(c.session_quarters) <> 0 OR sum(c.pageviews) <> 0 OR sum(c.singles) <> 0
-        OR sum(c.first_offset_us + c.session_quarters * k.shift_us) <> 0
-        OR sum(c.last_offset_us + c.session_quarters * k.shift_us) <> 0
-    ORDER BY 1, 2, 3, 4, 5
-    ON CONFLICT (site_id, filter, day, prev_quarter, next_quarter) DO UPDATE SET
-        session_quarters = d.session_quarters + excluded.session_quarters,
-        pageviews = d.pageviews + excluded.pageviews,
-        singles = d.singles + excluded.singles,
-        first_offset_us = d.first_offset_us + excluded.first_offset_us,
-        last_offset_us = d.last_offset_us + excluded.last_offset_us
+-- The statement that adds the rows of the query put in for %s (rows of filtered_traffic, or the
+-- differences of two versions of one) to the days. Written once here for the triggers below, which
+-- run it on their transition tables, and for the days of the rows already there.
+CREATE FUNCTION filtered_traffic_days_addition() RETURNS text
+LANGUAGE sql IMMUTABLE AS $function$
+    SELECT $sql$
+        INSERT INTO filtered_traffic_days AS d
+        SELECT c.site_id, c.filter, k.day,
+               CASE WHEN c.prev_quarter < k.day THEN c.prev_quarter ELSE 'infinity' END,
+               CASE WHEN c.next_quarter >= k.day + interval '1 day' THEN c.next_quarter ELSE '-infinity' END,
+               sum(c.session_quarters), sum(c.pageviews), sum(c.singles),
+               sum(c.first_offset_us + c.session_quarters * k.shift_us), sum(c.last_offset_us + c.session_quarters * k.shift_us)
+        FROM (%s) AS c
+        CROSS JOIN LATERAL (SELECT date_bin('1 day', c.quarter, 'epoch') AS day) AS b
+        CROSS JOIN LATERAL (SELECT b.day, (extract(epoch FROM c.quarter - b.day) * 1000000)::bigint AS shift_us) AS k
+        WHERE c.filter <> -1
+        GROUP BY 1, 2, 3, 4, 5
+        HAVING sum(c.session_quarters) <> 0 OR sum(c.pageviews) <> 0 OR sum(c.singles) <> 0
+            OR sum(c.first_offset_us + c.session_quarters * k.shift_us) <> 0
+            OR sum(c.last_offset_us + c.session_quarters * k.shift_us) <> 0
+        ORDER BY 1, 2, 3, 4, 5
+        ON CONFLICT (site_id, filter, day, prev_quarter, next_quarter) DO UPDATE SET
+            session_quarters = d.session_quarters + excluded.session_quarters,
+            pageviews = d.pageviews + excluded.pageviews,
+            singles = d.singles + excluded.singles,
+            first_offset_us = d.first_offset_us + excluded.first_offset_us,
+            last_offset_us = d.last_offset_us + excluded.last_offset_us
+    $sql$
 $function$;
 
-CREATE FUNCTION filtered_traffic_inserted() RETURNS trigger LANGUAGE plpgsql AS $function$
+-- The days before `closed_before` have their rows. One row.
+CREATE TABLE filtered_traffic_days_closed (
+    one           boolean PRIMARY KEY DEFAULT true CHECK (one),
+    closed_before timestamptz NOT NULL              -- a UTC midnight
+);
+INSERT INTO filtered_traffic_days_closed (closed_before) VALUES (date_bin('1 day', now(), 'epoch'));
+
+-- Changes to closed days: rows inserted are added; the fold updates a row by adding to it, so an
+-- updated row's key stays and its sums change by new − old. The transition tables are seen by the
+-- statement only when it runs here (EXECUTE in the trigger's own function), not in a function this
+-- one would call.
+CREATE FUNCTION filtered_traffic_changed() RETURNS trigger LANGUAGE plpgsql AS $function$
+DECLARE
+    closed timestamptz := (SELECT closed_before FROM filtered_traffic_days_closed);
 BEGIN
-    PERFORM add_filtered_traffic_days(ARRAY(SELECT n::filtered_traffic FROM inserted n));
+    IF TG_OP = 'INSERT' THEN
+        EXECUTE format(filtered_traffic_days_addition(), format('SELECT * FROM inserted WHERE quarter < %L', closed));
+    ELSE
+        EXECUTE format(filtered_traffic_days_addition(), format($changes$
+            SELECT n.site_id, n.filter, n.quarter, n.prev_quarter, n.next_quarter,
+                   n.session_quarters - o.session_quarters AS session_quarters, n.pageviews - o.pageviews AS pageviews,
+                   n.singles - o.singles AS singles, n.first_offset_us - o.first_offset_us AS first_offset_us,
+                   n.last_offset_us - o.last_offset_us AS last_offset_us
+            FROM updated n
+            JOIN replaced o USING (site_id, filter, quarter, prev_quarter, next_quarter)
+            WHERE n.quarter < %L
+        $changes$, closed));
+    END IF;
     RETURN NULL;
 END
 $function$;
 
--- The fold updates a row by adding to it: the key stays, the sums change by new − old.
-CREATE FUNCTION filtered_traffic_updated() RETURNS trigger LANGUAGE plpgsql AS $function$
+-- Adds up the days that ended since the last call; returns how many. Waits for the folds under
+-- way and holds the next ones back meanwhile (a share lock on `filtered_traffic`), so that every
+-- change to those days is either in the rows added up here or, after, seen by the triggers.
+CREATE FUNCTION close_filtered_traffic_days() RETURNS integer LANGUAGE plpgsql AS $function$
+DECLARE
+    closed timestamptz := (SELECT closed_before FROM filtered_traffic_days_closed);
+    today timestamptz := date_bin('1 day', now(), 'epoch');
 BEGIN
-    PERFORM add_filtered_traffic_days(ARRAY(
-        SELECT ROW(n.site_id, n.filter, n.quarter, n.prev_quarter, n.next_quarter,
-                   n.session_quarters - o.session_quarters, n.pageviews - o.pageviews, n.singles - o.singles,
-                   n.first_offset_us - o.first_offset_us, n.last_offset_us - o.last_offset_us)::filtered_traffic
-        FROM updated n
-        JOIN replaced o USING (site_id, filter, quarter, prev_quarter, next_quarter)));
-    RETURN NULL;
+    IF closed >= today THEN
+        RETURN 0;
+    END IF;
+    LOCK TABLE filtered_traffic IN SHARE MODE;
+    SELECT closed_before INTO closed FROM filtered_traffic_days_closed FOR UPDATE;
+    IF closed >= today THEN
+        RETURN 0;
+    END IF;
+    EXECUTE format(filtered_traffic_days_addition(),
+                   format('SELECT * FROM filtered_traffic WHERE quarter >= %L AND quarter < %L', closed, today));
+    UPDATE filtered_traffic_days_closed SET closed_before = today;
+    RETURN extract(day FROM today - closed)::integer;
 END
 $function$;
 
@@ -85,20 +129,15 @@ $function$;
 -- built from exactly the rows the triggers then go on from.
 CREATE TRIGGER filtered_traffic_days_on_insert AFTER INSERT ON filtered_traffic
     REFERENCING NEW TABLE AS inserted
-    FOR EACH STATEMENT EXECUTE FUNCTION filtered_traffic_inserted();
+    FOR EACH STATEMENT EXECUTE FUNCTION filtered_traffic_changed();
 CREATE TRIGGER filtered_traffic_days_on_update AFTER UPDATE ON filtered_traffic
     REFERENCING OLD TABLE AS replaced NEW TABLE AS updated
-    FOR EACH STATEMENT EXECUTE FUNCTION filtered_traffic_updated();
+    FOR EACH STATEMENT EXECUTE FUNCTION filtered_traffic_changed();
 
--- A filter value at a time: the additions do not care how the rows are split up.
 DO $block$
-DECLARE
-    value record;
 BEGIN
-    FOR value IN SELECT DISTINCT site_id, filter FROM filtered_traffic WHERE filter <> -1 ORDER BY 1, 2 LOOP
-        PERFORM add_filtered_traffic_days(ARRAY(
-            SELECT t FROM filtered_traffic t WHERE t.site_id = value.site_id AND t.filter = value.filter));
-    END LOOP;
+    EXECUTE format(filtered_traffic_days_addition(), format('SELECT * FROM filtered_traffic WHERE quarter < %L',
+                                                            (SELECT closed_before FROM filtered_traffic_days_closed)));
 END
 $block$;
 

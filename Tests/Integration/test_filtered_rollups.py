@@ -34,7 +34,8 @@ FROM_EVENTS = """
           FROM events WHERE site_id = '{site}' AND {column} = '{value}' AND occurred_at >= {f} AND occurred_at < {t}
           GROUP BY session_id) AS sessions"""
 # The rows of filtered_traffic_days (0025) that differ from their day's filtered_traffic rows added
-# up as that migration defines, either way; rows whose sums all went back to 0 count as absent.
+# up as that migration defines, either way, over the days closed; rows whose sums all went back to
+# 0 count as absent.
 DAYS_APART_FROM_QUARTERS = """
     WITH from_quarters AS (
         SELECT t.filter, k.day,
@@ -47,6 +48,7 @@ DAYS_APART_FROM_QUARTERS = """
         CROSS JOIN LATERAL (SELECT date_bin('1 day', t.quarter, 'epoch') AS day) AS b
         CROSS JOIN LATERAL (SELECT b.day, (extract(epoch FROM t.quarter - b.day) * 1000000)::bigint AS shift) AS k
         WHERE t.site_id = '{site}' AND t.filter <> -1
+          AND t.quarter < (SELECT closed_before FROM filtered_traffic_days_closed)
         GROUP BY 1, 2, 3, 4
     ), nonzero AS (
         SELECT * FROM from_quarters

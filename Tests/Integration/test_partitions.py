@@ -293,3 +293,33 @@ def test_the_roll_up_rebuilds_loose_rollup_indexes_at_most_once_a_day(stack):
     assert [stats(api, site["id"], question) for question in questions] == answers
     own.sql(random_events(rng, site["id"], 100, 60))
     assert_rollups_match_events(stack, own.database, site["id"])
+
+
+def test_days_are_added_up_once_over_and_answers_are_the_same_before_and_after(stack):
+    own = deployment(stack, fresh_database=True)
+    api = own.people.new()
+    site = api.create_site()
+    # As if the roll-up process had last closed the days before 2 March: later ones are quarters.
+    own.sql("UPDATE filtered_traffic_days_closed SET closed_before = '2026-03-02'")
+    rng = random.Random(26)
+    for _ in range(4):
+        own.sql(random_events(rng, site["id"], 200, 60))
+    days = "SELECT DISTINCT day::date::text FROM filtered_traffic_days ORDER BY 1"
+    assert own.sql(days) == [("2026-03-01",)]
+    span = "from=2026-03-01&to=2026-03-03&timezone=UTC"
+
+    def answers():
+        return [stats(api, site["id"], f"{span}&filter=device:mobile"),
+                stats(api, site["id"], f"{span}&filter=device:desktop&filter=os:iOS&interval=hour"),
+                assert_json(api.get(f"/api/sites/{site['id']}/stats/breakdown?{span}&dimension=country&filter=device:mobile"))]
+
+    before = answers()
+    roll_up_once(own)
+    assert own.sql("SELECT closed_before = date_bin('1 day', now(), 'epoch') FROM filtered_traffic_days_closed") == [("t",)]
+    assert own.sql(days) == [("2026-03-01",), ("2026-03-02",), ("2026-03-03",)]
+    assert answers() == before
+    assert_rollups_match_events(stack, own.database, site["id"])
+    # A second pass has nothing left to close.
+    rows = own.sql("SELECT count(*), sum(pageviews) FROM filtered_traffic_days")
+    roll_up_once(own)
+    assert own.sql("SELECT count(*), sum(pageviews) FROM filtered_traffic_days") == rows

@@ -73,6 +73,7 @@ public struct QueueFolder {
                     nextRetention = Date().addingTimeInterval(retentionInterval)
                     // Folding goes on whatever happens to the retention.
                     do {
+                        try closeDays()
                         // A backlog of expired events goes on after the next fold, not in a minute.
                         if try !applyRetention() { nextRetention = Date() }
                     } catch {
@@ -106,13 +107,20 @@ public struct QueueFolder {
     }
 
     /// One pass of everything `run` does periodically, then returns: the queue folded to the end,
-    /// partitions created, retention applied, expired rows purged, loose rollup indexes rebuilt
-    /// (`hitkeep roll-up --once`, for an operator's cron job or a test).
+    /// ended days added up, partitions created, retention applied, expired rows purged, loose rollup
+    /// indexes rebuilt (`hitkeep roll-up --once`, for an operator's cron job or a test).
     public func runOnce() throws {
         while try fold() >= batchSize {}
+        try closeDays()
         while try !applyRetention() {}
         try purge()
         try upkeepIndexes()
+    }
+
+    /// Adds up the UTC days that ended for the filtered rollups (migrations/0025): a few seconds once
+    /// a day, holding the folds back meanwhile.
+    func closeDays() throws {
+        try database.query("SELECT close_filtered_traffic_days()")
     }
 
     /// Rebuilds the rollup indexes that have grown loose (`RollupIndexUpkeep`).
