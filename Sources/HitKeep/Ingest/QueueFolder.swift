@@ -74,6 +74,10 @@ public struct QueueFolder {
                     // Folding goes on whatever happens to the retention.
                     do {
                         try closeDays()
+                    } catch {
+                        logger.warning("closing the filtered rollups' days failed; retrying in a minute", metadata: ["error": "\(error)"])
+                    }
+                    do {
                         // A backlog of expired events goes on after the next fold, not in a minute.
                         if try !applyRetention() { nextRetention = Date() }
                     } catch {
@@ -120,7 +124,10 @@ public struct QueueFolder {
     /// Adds up the UTC days that ended for the filtered rollups (migrations/0025): a few seconds once
     /// a day, holding the folds back meanwhile.
     func closeDays() throws {
-        try database.query("SELECT close_filtered_traffic_days()")
+        // A day of every site's quarters: more than a request's timeout on a large installation.
+        try database.transaction(begin: foldBegin) {
+            try database.query("SELECT close_filtered_traffic_days()")
+        }
     }
 
     /// Rebuilds the rollup indexes that have grown loose (`RollupIndexUpkeep`).
@@ -135,12 +142,16 @@ public struct QueueFolder {
 
     /// Folds up to `batchSize` queued events in one transaction; returns how many.
     func fold() throws -> Int {
-        // SET LOCAL, not a session setting: through a transaction-pooling PgBouncer the next
-        // transaction may run on another server session.
-        let milliseconds = foldTimeout.components.seconds * 1000
-        return try database.transaction(begin: "BEGIN; SET LOCAL statement_timeout = \(milliseconds)") {
+        try database.transaction(begin: foldBegin) {
             try EventStore.foldAll(limit: batchSize, on: database)
         }
+    }
+
+    /// Opens a transaction with the fold's timeout in place of the requests'. SET LOCAL, not a
+    /// session setting: through a transaction-pooling PgBouncer the next transaction may run on
+    /// another server session.
+    private var foldBegin: String {
+        "BEGIN; SET LOCAL statement_timeout = \(foldTimeout.components.seconds * 1000)"
     }
 
     /// Creates the coming months' event partitions and removes raw events past their retention;
