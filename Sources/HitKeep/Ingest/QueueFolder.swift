@@ -71,26 +71,16 @@ public struct QueueFolder {
                 }
                 if Date() >= nextRetention {
                     nextRetention = Date().addingTimeInterval(retentionInterval)
-                    // Folding goes on whatever happens to the retention.
-                    do {
-                        try closeDays()
-                    } catch {
-                        logger.warning("closing the filtered rollups' days failed; retrying in a minute", metadata: ["error": "\(error)"])
-                    }
-                    do {
+                    // Folding goes on whatever happens to these.
+                    bestEffort("closing the filtered rollups' days failed; retrying in a minute") { try closeDays() }
+                    bestEffort("raw-event retention failed; retrying in a minute") {
                         // A backlog of expired events goes on after the next fold, not in a minute.
                         if try !applyRetention() { nextRetention = Date() }
-                    } catch {
-                        logger.warning("raw-event retention failed; retrying in a minute", metadata: ["error": "\(error)"])
                     }
                 }
                 if Date() >= nextIndexUpkeep {
                     nextIndexUpkeep = Date().addingTimeInterval(indexUpkeepInterval)
-                    do {
-                        try upkeepIndexes()
-                    } catch {
-                        logger.warning("rollup index rebuild failed; retrying in an hour", metadata: ["error": "\(error)"])
-                    }
+                    bestEffort("rollup index rebuild failed; retrying in an hour") { try upkeepIndexes() }
                 }
                 let started = MonotonicClock.nanoseconds()
                 let moved = try fold()
@@ -119,6 +109,15 @@ public struct QueueFolder {
         while try !applyRetention() {}
         try purge()
         try upkeepIndexes()
+    }
+
+    /// Runs a periodic chore whose failure must not stop the folds: logs it and goes on.
+    private func bestEffort(_ failure: Logger.Message, _ chore: () throws -> Void) {
+        do {
+            try chore()
+        } catch {
+            logger.warning(failure, metadata: ["error": "\(error)"])
+        }
     }
 
     /// Adds up the UTC days that ended for the filtered rollups (migrations/0025): a few seconds once
