@@ -184,3 +184,22 @@ import Testing
             .contains("WHERE bounce_rate < $"))
     }
 }
+
+@Suite struct PathBreakdownDaysTests {
+    private let day: TimeInterval = 86_400
+    private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1_772_755_200 + seconds) }
+
+    @Test func theRemainderIsTheRangeOutsideTheDaysInOrder() {
+        // 10:30 on the first day to 05:00 on the fifth; days 2, 3 and 4 added up.
+        let range = StatsRange(from: at(10.5 * 3_600), to: at(4 * day + 5 * 3_600))
+        let days = [at(day), at(2 * day), at(3 * day)]
+        #expect(PathBreakdownDays.remainder(of: range, outside: days)
+                == [StatsRange(from: at(10.5 * 3_600), to: at(day)), StatsRange(from: at(4 * day), to: at(4 * day + 5 * 3_600))])
+    }
+
+    @Test func daysThatFillTheRangeLeaveNothingAndGapsBetweenThemStay() {
+        #expect(PathBreakdownDays.remainder(of: StatsRange(from: at(0), to: at(2 * day)), outside: [at(0), at(day)]) == [])
+        #expect(PathBreakdownDays.remainder(of: StatsRange(from: at(0), to: at(3 * day)), outside: [at(0), at(2 * day)])
+                == [StatsRange(from: at(day), to: at(2 * day))])
+    }
+}

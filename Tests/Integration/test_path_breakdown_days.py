@@ -1,0 +1,150 @@
+"""Paths under one visitor-profile filter, read from the whole UTC days the roll-up adds up
+(migrations/0026) and the raw events of the rest: exactly what the raw events give, before and after
+days are added up, when a late page view reopens one, and when one is written while a day is being
+added up."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+import time
+import urllib.parse
+
+from test_stats import RawEvents
+from test_stats_properties import ORDER_BY, ZONES, differences, expected_breakdown
+from test_visitor_profiles import FIRST_DAY, PROFILE_COLUMNS, PROFILES, breakdown_rows, profiled_site  # noqa: F401
+
+
+def site_days(stack, site_id: str) -> list[str]:
+    return [row[0] for row in stack.sql(
+        f"SELECT DISTINCT date_bin('1 day', occurred_at, 'epoch') FROM events WHERE site_id = '{site_id}' ORDER BY 1")]
+
+
+def closed_days(stack, site_id: str) -> list[str]:
+    return [row[0] for row in stack.sql(
+        f"SELECT day FROM path_breakdown_days_closed WHERE site_id = '{site_id}' ORDER BY 1")]
+
+
+def add_up_every_day(stack, site_id: str):
+    """What the roll-up process does once a minute, until the site's days are all added up (other
+    sites' days come first: newest first)."""
+    deadline = time.monotonic() + 120
+    while closed_days(stack, site_id) != site_days(stack, site_id):
+        assert time.monotonic() < deadline, "the site's days were not added up"
+        stack.sql("SELECT close_path_breakdown_days(1)")
+
+
+def check_questions(api, site, raw, rng, count: int, label: str):
+    failures = []
+    for number in range(count):
+        column = rng.choice(PROFILE_COLUMNS)
+        value = rng.choice(PROFILES)[PROFILE_COLUMNS.index(column)]
+        zone = rng.choice(ZONES)
+        first = FIRST_DAY + dt.timedelta(days=rng.randrange(4))
+        if rng.random() < 0.3:
+            # Odd times: partial days at both ends.
+            start = dt.datetime.combine(first, dt.time(rng.randrange(24), rng.randrange(60)), dt.timezone.utc)
+            end = start + dt.timedelta(seconds=rng.randrange(3_600, 4 * 86_400))
+            span = (f"from={urllib.parse.quote(start.strftime('%Y-%m-%dT%H:%M:%SZ'))}"
+                    f"&to={urllib.parse.quote(end.strftime('%Y-%m-%dT%H:%M:%SZ'))}")
+        else:
+            span = f"from={first}&to={first + dt.timedelta(days=rng.randrange(4))}"
+        order_by, order = rng.choice(ORDER_BY), rng.choice(["asc", "desc"])
+        query = (f"{span}&timezone={urllib.parse.quote(zone)}&dimension=path&order_by={order_by}&order={order}"
+                 f"&filter={column}:{value or '(none)'}")
+        first_page = api.get(f"/api/sites/{site['id']}/stats/breakdown?{query}&page_size=1")
+        assert first_page.status_code == 200, (query, first_page.text[:300])
+        start, end = (dt.datetime.fromisoformat(first_page.json()[key].replace("Z", "+00:00")) for key in ("from", "to"))
+        expected = expected_breakdown(raw, start, end, {column: value}, "path", order_by, order)
+        found = differences(breakdown_rows(api, site["id"], query, rng.choice([1, 2, 100])), expected)
+        if found:
+            failures.append(f"{label} question {number}: {query}\n  " + "\n  ".join(found))
+    assert not failures, "\n".join(failures)
+
+
+def test_paths_under_a_profile_filter_agree_with_the_raw_events_before_and_after_days_are_added_up(stack, profiled_site):
+    api, site, raw = profiled_site
+    check_questions(api, site, raw, random.Random(1), 8, "as they come")
+    add_up_every_day(stack, site["id"])
+    # The fixture's sessions cross midnight: some of each day's are read from the raw events.
+    crossing = stack.sql(f"SELECT sum(cardinality(crossing_sessions)) FROM path_breakdown_days_closed "
+                         f"WHERE site_id = '{site['id']}'")[0][0]
+    assert int(crossing) > 0
+    check_questions(api, site, raw, random.Random(2), 30, "added up")
+
+    # The added-up days are what answers: numbers changed there show in the rows.
+    day = closed_days(stack, site["id"])[1]
+    mobile = f"(SELECT id FROM stat_values WHERE dimension = 'device' AND value = 'mobile')"
+    stack.sql(f"UPDATE path_breakdown_days SET pageviews = (SELECT array_agg(n + 1000) FROM unnest(pageviews) AS n) "
+              f"WHERE site_id = '{site['id']}' AND day = '{day}' AND filter = {mobile}")
+    date = day[:10]
+    query = f"from={date}&to={date}&timezone=UTC&dimension=path&filter=device:mobile"
+    expected = {row["name"]: row["pageviews"] for row in expected_breakdown(
+        raw, dt.datetime.fromisoformat(date + "T00:00:00+00:00"), dt.datetime.fromisoformat(date + "T00:00:00+00:00")
+        + dt.timedelta(days=1), {"device": "mobile"}, "path")}
+    crossing_views = {row[0]: int(row[1]) for row in stack.sql(
+        f"SELECT path, count(*) FROM events WHERE site_id = '{site['id']}' AND device = 'mobile' "
+        f"AND date_bin('1 day', occurred_at, 'epoch') = '{day}' AND session_id = ANY ("
+        f"SELECT unnest(crossing_sessions) FROM path_breakdown_days_closed WHERE site_id = '{site['id']}' AND day = '{day}') "
+        "GROUP BY 1")}
+    tampered = {row["name"]: row["pageviews"] for row in breakdown_rows(api, site["id"], query)}
+    for path, pageviews in expected.items():
+        read_from_day = pageviews > crossing_views.get(path, 0)
+        assert tampered[path] == pageviews + (1000 if read_from_day else 0), (path, tampered, expected)
+    # Added up again, the day reads as its events.
+    stack.sql(f"SELECT close_path_breakdown_day('{site['id']}', '{day}')")
+    check_questions(api, site, raw, random.Random(3), 6, "added up again")
+
+
+def test_a_page_view_added_to_a_session_of_an_added_up_day_reopens_its_days(stack, profiled_site):
+    api, site, _ = profiled_site
+    add_up_every_day(stack, site["id"])
+    days = closed_days(stack, site["id"])
+    # A session of the second day alone, and the profile it has.
+    session, profile = stack.sql(f"""
+        SELECT session_id, min(device || '|' || browser || '|' || os || '|' || country || '|' || language)
+        FROM events WHERE site_id = '{site['id']}' GROUP BY 1
+        HAVING min(date_bin('1 day', occurred_at, 'epoch')) = '{days[1]}' AND max(date_bin('1 day', occurred_at, 'epoch')) = '{days[1]}'
+        ORDER BY 1 LIMIT 1""")[0]
+    quoted = ", ".join(f"'{value}'" for value in profile.split("|"))
+    # Late, on its own day, and then on the next day: both days are its again.
+    stack.sql("INSERT INTO events (site_id, occurred_at, session_id, path, device, browser, os, country, language) "
+              f"VALUES ('{site['id']}', '{days[1]}'::timestamptz + interval '23 hours 50 minutes', '{session}', '/late', {quoted})")
+    stack.sql("INSERT INTO events (site_id, occurred_at, session_id, path, device, browser, os, country, language) "
+              f"VALUES ('{site['id']}', '{days[2]}'::timestamptz + interval '10 minutes', '{session}', '/late', {quoted})")
+    touched = {row[0] for row in stack.sql(
+        f"SELECT day FROM path_breakdown_days_touches WHERE site_id = '{site['id']}'")}
+    assert {days[1], days[2]} <= touched
+    raw = RawEvents(stack, site["id"])
+    check_questions(api, site, raw, random.Random(4), 10, "reopened")
+    add_up_every_day(stack, site["id"])
+    crossing = stack.sql(f"SELECT crossing_sessions FROM path_breakdown_days_closed "
+                         f"WHERE site_id = '{site['id']}' AND day = '{days[1]}'")[0][0]
+    assert session in crossing.strip("{}").split(",")
+    check_questions(api, site, raw, random.Random(5), 10, "added up after the late page views")
+
+
+def test_a_day_added_up_while_a_page_view_it_did_not_see_is_written_stays_open(stack, profiled_site):
+    api, site, _ = profiled_site
+    add_up_every_day(stack, site["id"])
+    day = closed_days(stack, site["id"])[2]
+    session = stack.sql(f"SELECT session_id FROM events WHERE site_id = '{site['id']}' "
+                        f"AND date_bin('1 day', occurred_at, 'epoch') = '{day}' ORDER BY id LIMIT 1")[0][0]
+    stack.sql(f"DELETE FROM path_breakdown_days_closed WHERE site_id = '{site['id']}' AND day = '{day}'")
+
+    # A write that holds the site's fold lock, uncommitted, while the day is read; it commits after.
+    def write_slowly():
+        stack.sql("BEGIN; INSERT INTO events (site_id, occurred_at, session_id, path, device) "
+                  f"VALUES ('{site['id']}', '{day}'::timestamptz + interval '12 hours', '{session}', '/slow', 'mobile'); "
+                  "SELECT pg_sleep(3); COMMIT;")
+
+    writer = threading.Thread(target=write_slowly)
+    writer.start()
+    time.sleep(1)
+    assert stack.sql(f"SELECT close_path_breakdown_day('{site['id']}', '{day}')") == [("f",)]
+    writer.join()
+    assert day not in closed_days(stack, site["id"])
+    raw = RawEvents(stack, site["id"])
+    check_questions(api, site, raw, random.Random(6), 6, "after a missed write")
+    add_up_every_day(stack, site["id"])
+    check_questions(api, site, raw, random.Random(7), 6, "added up after a missed write")
