@@ -123,8 +123,9 @@ $function$;
 
 -- Adds up at most `max_days` days that are over and not added up, newest first: days with page
 -- views (`traffic_hourly`) whose raw events are all still there (retention has not begun on them).
--- Returns how many it tried (none while another closing runs). Call it with 1, in a transaction of its own, as the roll-up process
--- does: a transaction's snapshot must not outlive the touches it is checked against.
+-- Returns how many it tried (none while another closing runs). Call it with 1, in a transaction of
+-- its own, as the roll-up process does: a transaction's snapshot must not outlive the touches it is
+-- checked against.
 CREATE FUNCTION close_path_breakdown_days(max_days integer) RETURNS integer
 LANGUAGE plpgsql AS $function$
 DECLARE
@@ -138,8 +139,10 @@ BEGIN
     DELETE FROM path_breakdown_days_touches WHERE touched_at < now() - interval '1 hour';
     FOR candidate IN
         SELECT t.site_id, t.day
+        -- Over for an hour: the sessions still going at midnight (which would reopen the day at
+        -- once) have mostly ended.
         FROM (SELECT DISTINCT site_id, date_bin('1 day', hour, 'epoch') AS day FROM traffic_hourly
-              WHERE hour < date_bin('1 day', now(), 'epoch')) AS t
+              WHERE hour < date_bin('1 day', now() - interval '1 hour', 'epoch')) AS t
         JOIN sites s ON s.id = t.site_id
         WHERE t.day >= coalesce(s.raw_events_since, '-infinity')
           AND NOT EXISTS (SELECT 1 FROM path_breakdown_days_closed c WHERE c.site_id = t.site_id AND c.day = t.day)
