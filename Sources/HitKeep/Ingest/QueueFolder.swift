@@ -73,7 +73,7 @@ public struct QueueFolder {
                     nextRetention = Date().addingTimeInterval(retentionInterval)
                     // Folding goes on whatever happens to these.
                     bestEffort("closing the filtered rollups' days failed; retrying in a minute") { try closeDays() }
-                    bestEffort("adding up a day of paths failed; retrying in a minute") { _ = try closePathDay() }
+                    bestEffort("adding up a day or hour of paths failed; retrying in a minute") { _ = try closePathPeriod() }
                     bestEffort("raw-event retention failed; retrying in a minute") {
                         // A backlog of expired events goes on after the next fold, not in a minute.
                         if try !applyRetention() { nextRetention = Date() }
@@ -107,7 +107,7 @@ public struct QueueFolder {
     public func runOnce() throws {
         while try fold() >= batchSize {}
         try closeDays()
-        while try closePathDay() {}
+        while try closePathPeriod() {}
         while try !applyRetention() {}
         try purge()
         try upkeepIndexes()
@@ -131,13 +131,13 @@ public struct QueueFolder {
         }
     }
 
-    /// Adds up the newest UTC day of paths under profile filters not added up yet (migrations/0026);
-    /// returns whether there was one. Seconds for a day at ten million events, during which this
-    /// process does not fold: one a minute, so that after an upgrade the days catch up in the
-    /// background with the queue a few seconds behind at most.
-    func closePathDay() throws -> Bool {
+    /// Adds up the next UTC day or hour of paths under profile filters (migrations/0026: days first,
+    /// newest first); returns whether there was one. Seconds for a day at ten million events, during
+    /// which this process does not fold: one a minute, so that after an upgrade the days catch up in
+    /// the background with the queue a few seconds behind at most.
+    func closePathPeriod() throws -> Bool {
         try database.transaction(begin: foldBegin) {
-            try database.query("SELECT close_path_breakdown_days(1) AS tried")[0].decode(Int.self, "tried") > 0
+            try database.query("SELECT close_path_breakdowns(1) AS tried")[0].decode(Int.self, "tried") > 0
         }
     }
 

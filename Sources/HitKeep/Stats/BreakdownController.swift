@@ -81,7 +81,7 @@ enum BreakdownController {
     /// filters on those alone; or unfiltered landing and exit pages, whose partial hours at the
     /// ends are read from the raw events), else the raw events, which answer every question whose
     /// range they still hold (`RawEventHorizon`): for paths under one profile filter, only those
-    /// outside the whole days added up (`PathBreakdownDays`).
+    /// outside the whole days and hours added up (`PathBreakdownPeriods`).
     static func source(for question: BreakdownQuestion, database: any PostgresQuerying) throws -> any BreakdownSource {
         if let rollups = try RollupBreakdown.answering(question, database: database) {
             return rollups
@@ -93,8 +93,8 @@ enum BreakdownController {
             return SessionEndBreakdown(database: database)
         }
         try RawEventHorizon.check(question.range, siteID: question.siteID, on: database)
-        if let days = try PathBreakdownDays.answering(question, database: database) {
-            return days
+        if let periods = try PathBreakdownPeriods.answering(question, database: database) {
+            return periods
         }
         return RawEventBreakdown(database: database)
     }

@@ -1,7 +1,7 @@
-"""Paths under one visitor-profile filter, read from the whole UTC days the roll-up adds up
-(migrations/0026) and the raw events of the rest: exactly what the raw events give, before and after
-days are added up, when a late page view reopens one, and when one is written while a day is being
-added up."""
+"""Paths under one visitor-profile filter, read from the whole UTC days and hours the roll-up adds
+up (migrations/0026) and the raw events of the rest: exactly what the raw events give, before and
+after days and hours are added up, when a late page view reopens them, and when one is written while
+a day is being added up."""
 from __future__ import annotations
 
 import datetime as dt
@@ -20,18 +20,18 @@ def site_days(stack, site_id: str) -> list[str]:
         f"SELECT DISTINCT date_bin('1 day', occurred_at, 'epoch') FROM events WHERE site_id = '{site_id}' ORDER BY 1")]
 
 
-def closed_days(stack, site_id: str) -> list[str]:
+def closed(stack, site_id: str, span: str = "day") -> list[str]:
     return [row[0] for row in stack.sql(
-        f"SELECT day FROM path_breakdown_days_closed WHERE site_id = '{site_id}' ORDER BY 1")]
+        f"SELECT bucket FROM path_breakdown_closed WHERE site_id = '{site_id}' AND span = '{span}' ORDER BY 1")]
 
 
 def add_up_every_day(stack, site_id: str):
     """What the roll-up process does once a minute, until the site's days are all added up (other
     sites' days come first: newest first)."""
     deadline = time.monotonic() + 120
-    while closed_days(stack, site_id) != site_days(stack, site_id):
+    while closed(stack, site_id) != site_days(stack, site_id):
         assert time.monotonic() < deadline, "the site's days were not added up"
-        stack.sql("SELECT close_path_breakdown_days(1)")
+        stack.sql("SELECT close_path_breakdowns(1)")
 
 
 def check_questions(api, site, raw, rng, count: int, label: str):
@@ -67,16 +67,16 @@ def test_paths_under_a_profile_filter_agree_with_the_raw_events_before_and_after
     check_questions(api, site, raw, random.Random(1), 8, "as they come")
     add_up_every_day(stack, site["id"])
     # The fixture's sessions cross midnight: some of each day's are read from the raw events.
-    crossing = stack.sql(f"SELECT sum(cardinality(crossing_sessions)) FROM path_breakdown_days_closed "
+    crossing = stack.sql(f"SELECT sum(cardinality(crossing_sessions)) FROM path_breakdown_closed "
                          f"WHERE site_id = '{site['id']}'")[0][0]
     assert int(crossing) > 0
     check_questions(api, site, raw, random.Random(2), 30, "added up")
 
     # The added-up days are what answers: numbers changed there show in the rows.
-    day = closed_days(stack, site["id"])[1]
+    day = closed(stack, site["id"])[1]
     mobile = f"(SELECT id FROM stat_values WHERE dimension = 'device' AND value = 'mobile')"
-    stack.sql(f"UPDATE path_breakdown_days SET pageviews = (SELECT array_agg(n + 1000) FROM unnest(pageviews) AS n) "
-              f"WHERE site_id = '{site['id']}' AND day = '{day}' AND filter = {mobile}")
+    stack.sql(f"UPDATE path_breakdowns SET pageviews = (SELECT array_agg(n + 1000) FROM unnest(pageviews) AS n) "
+              f"WHERE site_id = '{site['id']}' AND span = 'day' AND bucket = '{day}' AND filter = {mobile}")
     date = day[:10]
     query = f"from={date}&to={date}&timezone=UTC&dimension=path&filter=device:mobile"
     expected = {row["name"]: row["pageviews"] for row in expected_breakdown(
@@ -85,21 +85,22 @@ def test_paths_under_a_profile_filter_agree_with_the_raw_events_before_and_after
     crossing_views = {row[0]: int(row[1]) for row in stack.sql(
         f"SELECT path, count(*) FROM events WHERE site_id = '{site['id']}' AND device = 'mobile' "
         f"AND date_bin('1 day', occurred_at, 'epoch') = '{day}' AND session_id = ANY ("
-        f"SELECT unnest(crossing_sessions) FROM path_breakdown_days_closed WHERE site_id = '{site['id']}' AND day = '{day}') "
+        f"SELECT unnest(crossing_sessions) FROM path_breakdown_closed WHERE site_id = '{site['id']}' "
+        f"AND span = 'day' AND bucket = '{day}') "
         "GROUP BY 1")}
     tampered = {row["name"]: row["pageviews"] for row in breakdown_rows(api, site["id"], query)}
     for path, pageviews in expected.items():
         read_from_day = pageviews > crossing_views.get(path, 0)
         assert tampered[path] == pageviews + (1000 if read_from_day else 0), (path, tampered, expected)
     # Added up again, the day reads as its events.
-    stack.sql(f"SELECT close_path_breakdown_day('{site['id']}', '{day}')")
+    stack.sql(f"SELECT close_path_breakdown('{site['id']}', 'day', '{day}')")
     check_questions(api, site, raw, random.Random(3), 6, "added up again")
 
 
 def test_a_page_view_added_to_a_session_of_an_added_up_day_reopens_its_days(stack, profiled_site):
     api, site, _ = profiled_site
     add_up_every_day(stack, site["id"])
-    days = closed_days(stack, site["id"])
+    days = closed(stack, site["id"])
     # A session of the second day alone, and the profile it has.
     session, profile = stack.sql(f"""
         SELECT session_id, min(device || '|' || browser || '|' || os || '|' || country || '|' || language)
@@ -113,13 +114,13 @@ def test_a_page_view_added_to_a_session_of_an_added_up_day_reopens_its_days(stac
     stack.sql("INSERT INTO events (site_id, occurred_at, session_id, path, device, browser, os, country, language) "
               f"VALUES ('{site['id']}', '{days[2]}'::timestamptz + interval '10 minutes', '{session}', '/late', {quoted})")
     touched = {row[0] for row in stack.sql(
-        f"SELECT day FROM path_breakdown_days_touches WHERE site_id = '{site['id']}'")}
+        f"SELECT date_bin('1 day', hour, 'epoch') FROM path_breakdown_touches WHERE site_id = '{site['id']}'")}
     assert {days[1], days[2]} <= touched
     raw = RawEvents(stack, site["id"])
     check_questions(api, site, raw, random.Random(4), 10, "reopened")
     add_up_every_day(stack, site["id"])
-    crossing = stack.sql(f"SELECT crossing_sessions FROM path_breakdown_days_closed "
-                         f"WHERE site_id = '{site['id']}' AND day = '{days[1]}'")[0][0]
+    crossing = stack.sql(f"SELECT crossing_sessions FROM path_breakdown_closed "
+                         f"WHERE site_id = '{site['id']}' AND span = 'day' AND bucket = '{days[1]}'")[0][0]
     assert session in crossing.strip("{}").split(",")
     check_questions(api, site, raw, random.Random(5), 10, "added up after the late page views")
 
@@ -127,10 +128,10 @@ def test_a_page_view_added_to_a_session_of_an_added_up_day_reopens_its_days(stac
 def test_a_day_added_up_while_a_page_view_it_did_not_see_is_written_stays_open(stack, profiled_site):
     api, site, _ = profiled_site
     add_up_every_day(stack, site["id"])
-    day = closed_days(stack, site["id"])[2]
+    day = closed(stack, site["id"])[2]
     session = stack.sql(f"SELECT session_id FROM events WHERE site_id = '{site['id']}' "
                         f"AND date_bin('1 day', occurred_at, 'epoch') = '{day}' ORDER BY id LIMIT 1")[0][0]
-    stack.sql(f"DELETE FROM path_breakdown_days_closed WHERE site_id = '{site['id']}' AND day = '{day}'")
+    stack.sql(f"DELETE FROM path_breakdown_closed WHERE site_id = '{site['id']}' AND span = 'day' AND bucket = '{day}'")
 
     # A write that holds the site's fold lock, uncommitted, while the day is read; it commits after.
     def write_slowly():
@@ -141,10 +142,49 @@ def test_a_day_added_up_while_a_page_view_it_did_not_see_is_written_stays_open(s
     writer = threading.Thread(target=write_slowly)
     writer.start()
     time.sleep(1)
-    assert stack.sql(f"SELECT close_path_breakdown_day('{site['id']}', '{day}')") == [("f",)]
+    assert stack.sql(f"SELECT close_path_breakdown('{site['id']}', 'day', '{day}')") == [("f",)]
     writer.join()
-    assert day not in closed_days(stack, site["id"])
+    assert day not in closed(stack, site["id"])
     raw = RawEvents(stack, site["id"])
     check_questions(api, site, raw, random.Random(6), 6, "after a missed write")
     add_up_every_day(stack, site["id"])
     check_questions(api, site, raw, random.Random(7), 6, "added up after a missed write")
+
+
+def test_the_hours_of_a_day_not_added_up_are_read_until_the_day_is(stack, profiled_site):
+    api, site, _ = profiled_site
+    add_up_every_day(stack, site["id"])
+    day = closed(stack, site["id"])[3]
+    stack.sql(f"DELETE FROM path_breakdown_closed WHERE site_id = '{site['id']}' AND span = 'day' AND bucket = '{day}'")
+    start = dt.datetime.fromisoformat(day.replace("+00", "+00:00"))
+    for hour in range(24):
+        assert stack.sql(f"SELECT close_path_breakdown('{site['id']}', 'hour', "
+                         f"'{(start + dt.timedelta(hours=hour)).isoformat()}')") == [("t",)]
+    hours = closed(stack, site["id"], "hour")
+    assert len(hours) == 24
+    crossing = int(stack.sql(f"SELECT sum(cardinality(crossing_sessions)) FROM path_breakdown_closed "
+                             f"WHERE site_id = '{site['id']}' AND span = 'hour'")[0][0])
+    assert crossing > 0
+    raw = RawEvents(stack, site["id"])
+    check_questions(api, site, raw, random.Random(8), 12, "hours")
+
+    # An hour's numbers are what answers for it.
+    busiest = stack.sql(f"SELECT bucket FROM path_breakdowns WHERE site_id = '{site['id']}' AND span = 'hour' "
+                        "ORDER BY (SELECT sum(n) FROM unnest(pageviews) AS n) DESC, bucket LIMIT 1")[0][0]
+    before = breakdown_rows(api, site["id"], f"from={day[:10]}&to={day[:10]}&timezone=UTC&dimension=path")
+    stack.sql(f"UPDATE path_breakdowns SET visitors = (SELECT array_agg(n + 500) FROM unnest(visitors) AS n) "
+              f"WHERE site_id = '{site['id']}' AND span = 'hour' AND bucket = '{busiest}'")
+    unfiltered = breakdown_rows(api, site["id"], f"from={day[:10]}&to={day[:10]}&timezone=UTC&dimension=path")
+    assert unfiltered == before   # no filter: not these rollups
+    filters = stack.sql(f"SELECT v.dimension, v.value FROM path_breakdowns d JOIN stat_values v ON v.id = d.filter "
+                        f"WHERE d.site_id = '{site['id']}' AND d.span = 'hour' AND d.bucket = '{busiest}' LIMIT 1")
+    column, value = filters[0]
+    expected = expected_breakdown(raw, start, start + dt.timedelta(days=1), {column: value}, "path")
+    tampered = breakdown_rows(api, site["id"], f"from={day[:10]}&to={day[:10]}&timezone=UTC&dimension=path"
+                              f"&filter={column}:{urllib.parse.quote(value or '(none)')}")
+    assert sum(row["visitors"] for row in tampered) > sum(row["visitors"] for row in expected)
+
+    # The day added up drops its hours.
+    assert stack.sql(f"SELECT close_path_breakdown('{site['id']}', 'day', '{day}')") == [("t",)]
+    assert closed(stack, site["id"], "hour") == []
+    check_questions(api, site, raw, random.Random(9), 6, "the day again")

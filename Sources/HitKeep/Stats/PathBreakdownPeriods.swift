@@ -1,0 +1,122 @@
+import Foundation
+import PostgresClient
+
+/// Paths under one filter on a visitor profile's dimension (`device`, `browser`, `os`, `country`,
+/// `language`), from the whole UTC days and hours the roll-up process added up (migrations/0026)
+/// and the raw events of the rest of the range. Exact for any range: a session whose page views all
+/// lie in one added-up period inside the range is counted from that period's sums; every other
+/// session of the range (one in a partial or not yet added-up hour, or one of a period's "crossing"
+/// sessions, which also have page views outside it) from all its matching page views in the range.
+struct PathBreakdownPeriods: BreakdownSource {
+    /// A UTC day or hour added up.
+    struct Period: Sendable, Equatable {
+        var start: Date
+        var isDay: Bool
+
+        var end: Date { start.addingTimeInterval(isDay ? 86_400 : 3_600) }
+    }
+
+    let database: any PostgresQuerying
+    /// The added-up periods inside the range: its days, and the hours of the other days; ascending.
+    let periods: [Period]
+
+    /// The source for `question`, or nil when it is not a path breakdown under one profile filter or
+    /// no whole day or hour of its range is added up yet. The periods are those of the request's
+    /// snapshot.
+    static func answering(_ question: BreakdownQuestion, database: any PostgresQuerying) throws -> PathBreakdownPeriods? {
+        guard question.dimension == .path, question.filters.count == 1,
+              VisitorProfiles.dimensions.contains(question.filters[0].dimension) else { return nil }
+        let rows = try database.query("""
+            SELECT span = 'day' AS is_day, bucket FROM path_breakdown_closed
+            WHERE site_id = \(question.siteID) AND bucket >= \(question.range.from)
+              AND bucket + CASE span WHEN 'day' THEN interval '1 day' ELSE interval '1 hour' END <= \(question.range.to)
+            ORDER BY bucket
+            """)
+        let closed = try rows.map { Period(start: try $0.decode(Date.self, "bucket"), isDay: try $0.decode(Bool.self, "is_day")) }
+        let periods = Self.disjoint(closed)
+        return periods.isEmpty ? nil : PathBreakdownPeriods(database: database, periods: periods)
+    }
+
+    /// The days of `closed` (ascending), and its hours outside them: a day added up drops its hours,
+    /// but a snapshot may hold both.
+    static func disjoint(_ closed: [Period]) -> [Period] {
+        let days = closed.filter(\.isDay)
+        return closed.filter { period in
+            period.isDay || !days.contains { $0.start <= period.start && period.start < $0.end }
+        }
+    }
+
+    /// The parts of `range` outside `periods` (disjoint, inside it, ascending).
+    static func remainder(of range: StatsRange, outside periods: [Period]) -> [StatsRange] {
+        var parts: [StatsRange] = []
+        var start = range.from
+        for period in periods {
+            if period.start > start { parts.append(StatsRange(from: start, to: period.start)) }
+            start = period.end
+        }
+        if range.to > start { parts.append(StatsRange(from: start, to: range.to)) }
+        return parts
+    }
+
+    func rows(_ question: BreakdownQuestion, after position: BreakdownPosition?, limit: Int?) throws -> [BreakdownRow] {
+        // Serial, as the raw breakdown (`RawEventBreakdown`): the grouping by session hardly shrinks.
+        try RawEventReading.configure(database, parallel: false)
+        let statement = RawEventBreakdown.ordered(RawEventBreakdown.rounded(sums(question), question), question,
+                                                  after: position, limit: limit)
+        return try RawEventBreakdown.decode(try database.query(statement))
+    }
+
+    /// `(value, pageviews, visitors, bounces, duration_us)` per path.
+    private func sums(_ question: BreakdownQuestion) -> PostgresQuery {
+        let site = question.siteID
+        let filter = question.filters[0]
+        let matches: PostgresQuery = "\(filter.dimension.columnSQL) = \(filter.value)"
+        var outside: PostgresQuery = "false"
+        for part in Self.remainder(of: question.range, outside: periods) {
+            outside.append(" OR \(EventTimeCondition.within(part))")
+        }
+        let days = periods.filter(\.isDay).map(\.start)
+        let hours = periods.filter { !$0.isDay }.map(\.start)
+        let isPeriod: PostgresQuery = """
+            ((span = 'day' AND bucket = ANY (\(days)::timestamptz[])) OR (span = 'hour' AND bucket = ANY (\(hours)::timestamptz[])))
+            """
+        return """
+            WITH crossing AS MATERIALIZED (
+                SELECT DISTINCT unnest(crossing_sessions) AS session_id FROM path_breakdown_closed
+                WHERE site_id = \(site) AND \(isPeriod)
+            ), e AS (
+                SELECT session_id, occurred_at, path FROM events
+                WHERE site_id = \(site) AND (\(outside)) AND \(matches)
+                UNION ALL
+                -- The crossing sessions' page views in the periods: found by session
+                -- (`events_session_idx`), a few among the periods' events.
+                SELECT session_id, occurred_at, path FROM events
+                WHERE site_id = \(site) AND hashtext(session_id) = ANY (ARRAY(SELECT hashtext(session_id) FROM crossing))
+                  AND session_id IN (SELECT session_id FROM crossing)
+                  AND (date_bin('1 day', occurred_at, 'epoch') = ANY (\(days)::timestamptz[])
+                       OR date_bin('1 hour', occurred_at, 'epoch') = ANY (\(hours)::timestamptz[]))
+                  AND \(matches)
+            ), s AS (
+                SELECT path AS value, count(*) AS n, max(occurred_at) - min(occurred_at) AS span
+                FROM e GROUP BY path, session_id
+            )
+            SELECT value, sum(pageviews)::bigint AS pageviews, sum(visitors)::bigint AS visitors,
+                   sum(bounces)::bigint AS bounces, sum(duration_us)::bigint AS duration_us
+            FROM (
+                SELECT value, sum(n) AS pageviews, count(*) AS visitors, count(*) FILTER (WHERE n = 1) AS bounces,
+                       sum(\(DurationSQL.microseconds("span"))) AS duration_us
+                FROM s GROUP BY value
+                UNION ALL
+                SELECT p.value, u.pageviews, u.visitors, u.singles, u.duration_us
+                FROM path_breakdowns d
+                CROSS JOIN LATERAL unnest(d.path_ids, d.pageviews, d.visitors, d.singles, d.duration_us)
+                    AS u (path_id, pageviews, visitors, singles, duration_us)
+                JOIN stat_values p ON p.id = u.path_id
+                WHERE d.site_id = \(site) AND \(isPeriod)
+                  AND d.filter = (SELECT id FROM stat_values
+                                  WHERE dimension = \(filter.dimension.name) AND value_md5 = decode(md5(\(filter.value)), 'hex'))
+            ) AS parts
+            GROUP BY value
+            """
+    }
+}
