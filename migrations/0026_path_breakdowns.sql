@@ -186,8 +186,9 @@ $function$;
 -- Reopens the added-up days and hours of every session that got a page view (its numbers there
 -- would no longer be the session's), and notes its hours for a closing that is running. Fires after
 -- 0004's trigger (triggers fire in name order), so the new page views' own hours are among the
--- session-hours read. Live traffic touches the current hour, never added up, and the earlier hours
--- of sessions still going.
+-- session-hours read. Only hours over for an hour matter: none later is added up (an hour is, half
+-- an hour after it ends, by a closing that started within the fold's timeout of this statement), so
+-- live traffic notes nothing but the sessions going on for more than an hour.
 CREATE FUNCTION path_breakdown_touched() RETURNS trigger
 LANGUAGE plpgsql AS $function$
 BEGIN
@@ -195,7 +196,7 @@ BEGIN
         SELECT DISTINCT h.site_id, h.hour
         FROM (SELECT DISTINCT site_id, session_id FROM new_events) AS n
         JOIN session_hours h ON h.site_id = n.site_id AND h.session_id = n.session_id
-                            AND h.hour < date_bin('1 hour', now(), 'epoch')
+                            AND h.hour < now() - interval '1 hour'
     ), noted AS (
         INSERT INTO path_breakdown_touches (site_id, hour) SELECT site_id, hour FROM touched
     )
