@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import subprocess
 import threading
 import time
 import urllib.parse
+
+from conftest import APP_DATABASE
 
 from test_stats import RawEvents
 from test_stats_properties import ORDER_BY, ZONES, differences, expected_breakdown
@@ -32,6 +35,31 @@ def add_up_every_day(stack, site_id: str):
     while closed(stack, site_id) != site_days(stack, site_id):
         assert time.monotonic() < deadline, "the site's days were not added up"
         stack.sql("SELECT close_path_breakdowns(1)")
+
+
+class ClosingsHeld:
+    """One database session that holds the closings' lock (migrations/0026): the pool's roll-up
+    process adds up nothing meanwhile (its `close_path_breakdowns` finds the lock taken), and the
+    session's own `close_path_breakdown` calls still run."""
+
+    def __init__(self, stack):
+        self.process = subprocess.Popen(
+            [str(stack.cluster.bindir / "psql"), "--no-psqlrc", "--quiet", "--tuples-only", "--no-align",
+             "--set", "ON_ERROR_STOP=1", "--dbname", stack.cluster.url(APP_DATABASE)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if self.query("SELECT 'locked' FROM pg_advisory_lock(72712, 0)") != "locked":
+            self.close()
+            raise AssertionError("the closings' lock was not taken")
+
+    def query(self, sql: str) -> str:
+        """The one value `sql` returns."""
+        self.process.stdin.write(sql + ";\n")
+        self.process.stdin.flush()
+        return self.process.stdout.readline().strip()
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
 
 
 def check_questions(api, site, raw, rng, count: int, label: str):
@@ -131,20 +159,24 @@ def test_a_day_added_up_while_a_page_view_it_did_not_see_is_written_stays_open(s
     day = closed(stack, site["id"])[2]
     session = stack.sql(f"SELECT session_id FROM events WHERE site_id = '{site['id']}' "
                         f"AND date_bin('1 day', occurred_at, 'epoch') = '{day}' ORDER BY id LIMIT 1")[0][0]
-    stack.sql(f"DELETE FROM path_breakdown_closed WHERE site_id = '{site['id']}' AND span = 'day' AND bucket = '{day}'")
+    held = ClosingsHeld(stack)
+    try:
+        stack.sql(f"DELETE FROM path_breakdown_closed WHERE site_id = '{site['id']}' AND span = 'day' AND bucket = '{day}'")
 
-    # A write that holds the site's fold lock, uncommitted, while the day is read; it commits after.
-    def write_slowly():
-        stack.sql("BEGIN; INSERT INTO events (site_id, occurred_at, session_id, path, device) "
-                  f"VALUES ('{site['id']}', '{day}'::timestamptz + interval '12 hours', '{session}', '/slow', 'mobile'); "
-                  "SELECT pg_sleep(3); COMMIT;")
+        # A write that holds the site's fold lock, uncommitted, while the day is read; it commits after.
+        def write_slowly():
+            stack.sql("BEGIN; INSERT INTO events (site_id, occurred_at, session_id, path, device) "
+                      f"VALUES ('{site['id']}', '{day}'::timestamptz + interval '12 hours', '{session}', '/slow', 'mobile'); "
+                      "SELECT pg_sleep(3); COMMIT;")
 
-    writer = threading.Thread(target=write_slowly)
-    writer.start()
-    time.sleep(1)
-    assert stack.sql(f"SELECT close_path_breakdown('{site['id']}', 'day', '{day}')") == [("f",)]
-    writer.join()
-    assert day not in closed(stack, site["id"])
+        writer = threading.Thread(target=write_slowly)
+        writer.start()
+        time.sleep(1)
+        assert held.query(f"SELECT close_path_breakdown('{site['id']}', 'day', '{day}')") == "f"
+        writer.join()
+        assert day not in closed(stack, site["id"])
+    finally:
+        held.close()
     raw = RawEvents(stack, site["id"])
     check_questions(api, site, raw, random.Random(6), 6, "after a missed write")
     add_up_every_day(stack, site["id"])
@@ -154,37 +186,38 @@ def test_a_day_added_up_while_a_page_view_it_did_not_see_is_written_stays_open(s
 def test_the_hours_of_a_day_not_added_up_are_read_until_the_day_is(stack, profiled_site):
     api, site, _ = profiled_site
     add_up_every_day(stack, site["id"])
-    day = closed(stack, site["id"])[3]
-    stack.sql(f"DELETE FROM path_breakdown_closed WHERE site_id = '{site['id']}' AND span = 'day' AND bucket = '{day}'")
-    start = dt.datetime.fromisoformat(day.replace("+00", "+00:00"))
-    for hour in range(24):
-        assert stack.sql(f"SELECT close_path_breakdown('{site['id']}', 'hour', "
-                         f"'{(start + dt.timedelta(hours=hour)).isoformat()}')") == [("t",)]
-    hours = closed(stack, site["id"], "hour")
-    assert len(hours) == 24
-    crossing = int(stack.sql(f"SELECT sum(cardinality(crossing_sessions)) FROM path_breakdown_closed "
-                             f"WHERE site_id = '{site['id']}' AND span = 'hour'")[0][0])
-    assert crossing > 0
-    raw = RawEvents(stack, site["id"])
-    check_questions(api, site, raw, random.Random(8), 12, "hours")
+    held = ClosingsHeld(stack)
+    try:
+        day = closed(stack, site["id"])[3]
+        stack.sql(f"DELETE FROM path_breakdown_closed WHERE site_id = '{site['id']}' AND span = 'day' AND bucket = '{day}'")
+        start = dt.datetime.fromisoformat(day.replace("+00", "+00:00"))
+        for hour in range(24):
+            assert held.query(f"SELECT close_path_breakdown('{site['id']}', 'hour', "
+                              f"'{(start + dt.timedelta(hours=hour)).isoformat()}')") == "t"
+        assert len(closed(stack, site["id"], "hour")) == 24
+        crossing = int(stack.sql(f"SELECT sum(cardinality(crossing_sessions)) FROM path_breakdown_closed "
+                                 f"WHERE site_id = '{site['id']}' AND span = 'hour'")[0][0])
+        assert crossing > 0
+        raw = RawEvents(stack, site["id"])
+        check_questions(api, site, raw, random.Random(8), 12, "hours")
 
-    # An hour's numbers are what answers for it.
-    busiest = stack.sql(f"SELECT bucket FROM path_breakdowns WHERE site_id = '{site['id']}' AND span = 'hour' "
-                        "ORDER BY (SELECT sum(n) FROM unnest(pageviews) AS n) DESC, bucket LIMIT 1")[0][0]
-    before = breakdown_rows(api, site["id"], f"from={day[:10]}&to={day[:10]}&timezone=UTC&dimension=path")
-    stack.sql(f"UPDATE path_breakdowns SET visitors = (SELECT array_agg(n + 500) FROM unnest(visitors) AS n) "
-              f"WHERE site_id = '{site['id']}' AND span = 'hour' AND bucket = '{busiest}'")
-    unfiltered = breakdown_rows(api, site["id"], f"from={day[:10]}&to={day[:10]}&timezone=UTC&dimension=path")
-    assert unfiltered == before   # no filter: not these rollups
-    filters = stack.sql(f"SELECT v.dimension, v.value FROM path_breakdowns d JOIN stat_values v ON v.id = d.filter "
-                        f"WHERE d.site_id = '{site['id']}' AND d.span = 'hour' AND d.bucket = '{busiest}' LIMIT 1")
-    column, value = filters[0]
-    expected = expected_breakdown(raw, start, start + dt.timedelta(days=1), {column: value}, "path")
-    tampered = breakdown_rows(api, site["id"], f"from={day[:10]}&to={day[:10]}&timezone=UTC&dimension=path"
-                              f"&filter={column}:{urllib.parse.quote(value or '(none)')}")
-    assert sum(row["visitors"] for row in tampered) > sum(row["visitors"] for row in expected)
+        # An hour's numbers are what answers for it.
+        busiest = stack.sql(f"SELECT bucket FROM path_breakdowns WHERE site_id = '{site['id']}' AND span = 'hour' "
+                            "ORDER BY (SELECT sum(n) FROM unnest(pageviews) AS n) DESC, bucket LIMIT 1")[0][0]
+        whole_day = f"from={day[:10]}&to={day[:10]}&timezone=UTC&dimension=path"
+        before = breakdown_rows(api, site["id"], whole_day)
+        stack.sql(f"UPDATE path_breakdowns SET visitors = (SELECT array_agg(n + 500) FROM unnest(visitors) AS n) "
+                  f"WHERE site_id = '{site['id']}' AND span = 'hour' AND bucket = '{busiest}'")
+        assert breakdown_rows(api, site["id"], whole_day) == before   # no filter: not these rows
+        column, value = stack.sql(f"SELECT v.dimension, v.value FROM path_breakdowns d JOIN stat_values v ON v.id = d.filter "
+                                  f"WHERE d.site_id = '{site['id']}' AND d.span = 'hour' AND d.bucket = '{busiest}' LIMIT 1")[0]
+        expected = expected_breakdown(raw, start, start + dt.timedelta(days=1), {column: value}, "path")
+        tampered = breakdown_rows(api, site["id"], f"{whole_day}&filter={column}:{urllib.parse.quote(value or '(none)')}")
+        assert sum(row["visitors"] for row in tampered) > sum(row["visitors"] for row in expected)
 
-    # The day added up drops its hours.
-    assert stack.sql(f"SELECT close_path_breakdown('{site['id']}', 'day', '{day}')") == [("t",)]
-    assert closed(stack, site["id"], "hour") == []
+        # The day added up drops its hours.
+        assert held.query(f"SELECT close_path_breakdown('{site['id']}', 'day', '{day}')") == "t"
+        assert closed(stack, site["id"], "hour") == []
+    finally:
+        held.close()
     check_questions(api, site, raw, random.Random(9), 6, "the day again")
