@@ -186,9 +186,10 @@ $function$;
 -- Reopens the added-up days and hours of every session that got a page view (its numbers there
 -- would no longer be the session's), and notes its hours for a closing that is running. Fires after
 -- 0004's trigger (triggers fire in name order), so the new page views' own hours are among the
--- session-hours read. Only hours over for an hour matter: none later is added up (an hour is, half
--- an hour after it ends, by a closing that started within the fold's timeout of this statement), so
--- live traffic notes nothing but the sessions going on for more than an hour.
+-- session-hours read. Only hours that ended an hour ago matter: a closing takes an hour half an hour
+-- after its end at the earliest, and one running when this statement commits started less than a
+-- fold's timeout (10 minutes) from it, so it reads nothing later. Live traffic then notes nothing but
+-- the sessions going on for more than an hour.
 CREATE FUNCTION path_breakdown_touched() RETURNS trigger
 LANGUAGE plpgsql AS $function$
 BEGIN
