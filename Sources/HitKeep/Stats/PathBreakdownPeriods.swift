@@ -80,32 +80,28 @@ struct PathBreakdownPeriods: BreakdownSource {
         let isPeriod: PostgresQuery = """
             ((span = 'day' AND bucket = ANY (\(days)::timestamptz[])) OR (span = 'hour' AND bucket = ANY (\(hours)::timestamptz[])))
             """
-        return """
+        // The page views counted from the raw events: those outside the periods, and the crossing
+        // sessions' in them (found by session, `events_session_idx`: a few among the periods' events).
+        let counted: PostgresQuery = """
             WITH crossing AS MATERIALIZED (
                 SELECT DISTINCT unnest(crossing_sessions) AS session_id FROM path_breakdown_closed
                 WHERE site_id = \(site) AND \(isPeriod)
-            ), e AS (
-                SELECT session_id, occurred_at, path FROM events
-                WHERE site_id = \(site) AND (\(outside)) AND \(matches)
-                UNION ALL
-                -- The crossing sessions' page views in the periods: found by session
-                -- (`events_session_idx`), a few among the periods' events.
-                SELECT session_id, occurred_at, path FROM events
-                WHERE site_id = \(site) AND hashtext(session_id) = ANY (ARRAY(SELECT hashtext(session_id) FROM crossing))
-                  AND session_id IN (SELECT session_id FROM crossing)
-                  AND (date_bin('1 day', occurred_at, 'epoch') = ANY (\(days)::timestamptz[])
-                       OR date_bin('1 hour', occurred_at, 'epoch') = ANY (\(hours)::timestamptz[]))
-                  AND \(matches)
-            ), s AS (
-                SELECT path AS value, count(*) AS n, max(occurred_at) - min(occurred_at) AS span
-                FROM e GROUP BY path, session_id
             )
+            SELECT id, session_id, occurred_at, path FROM events
+            WHERE site_id = \(site) AND (\(outside)) AND \(matches)
+            UNION ALL
+            SELECT id, session_id, occurred_at, path FROM events
+            WHERE site_id = \(site) AND hashtext(session_id) = ANY (ARRAY(SELECT hashtext(session_id) FROM crossing))
+              AND session_id IN (SELECT session_id FROM crossing)
+              AND (date_bin('1 day', occurred_at, 'epoch') = ANY (\(days)::timestamptz[])
+                   OR date_bin('1 hour', occurred_at, 'epoch') = ANY (\(hours)::timestamptz[]))
+              AND \(matches)
+            """
+        return """
             SELECT value, sum(pageviews)::bigint AS pageviews, sum(visitors)::bigint AS visitors,
                    sum(bounces)::bigint AS bounces, sum(duration_us)::bigint AS duration_us
             FROM (
-                SELECT value, sum(n) AS pageviews, count(*) AS visitors, count(*) FILTER (WHERE n = 1) AS bounces,
-                       sum(\(DurationSQL.microseconds("span"))) AS duration_us
-                FROM s GROUP BY value
+                SELECT * FROM (\(RawEventBreakdown.sums(of: counted, question))) AS counted_sums
                 UNION ALL
                 SELECT p.value, u.pageviews, u.visitors, u.singles, u.duration_us
                 FROM path_breakdowns d

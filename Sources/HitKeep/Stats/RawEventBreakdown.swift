@@ -17,6 +17,17 @@ struct RawEventBreakdown: BreakdownSource {
     }
 
     static func statement(_ question: BreakdownQuestion, after position: BreakdownPosition?, limit: Int?) -> PostgresQuery {
+        let matching: PostgresQuery = """
+            SELECT id, session_id, occurred_at, \(question.dimension.columnSQL) FROM events
+            WHERE site_id = \(question.siteID) AND \(EventTimeCondition.within(question.range))\(StatsFilter.conditions(question.filters))
+            """
+        return ordered(rounded(sums(of: matching, question), question), question, after: position, limit: limit)
+    }
+
+    /// `(value, pageviews, visitors, bounces, duration_us)` per value of the question's dimension
+    /// among the page views `events` selects (columns `id`, `session_id`, `occurred_at` and the
+    /// dimension's): the definitions of §10.5, for every source that counts page views itself.
+    static func sums(of events: PostgresQuery, _ question: BreakdownQuestion) -> PostgresQuery {
         let column = question.dimension.columnSQL
         // Per session and value: its page views and the time between the first and the last. For
         // the session ends, the value is that of the session's first (last) matching page view,
@@ -33,17 +44,13 @@ struct RawEventBreakdown: BreakdownSource {
                 FROM e GROUP BY session_id
                 """
         }
-        let sums: PostgresQuery = """
-            WITH e AS (
-                SELECT id, session_id, occurred_at, \(column) FROM events
-                WHERE site_id = \(question.siteID) AND \(EventTimeCondition.within(question.range))\(StatsFilter.conditions(question.filters))
-            ),
+        return """
+            WITH e AS (\(events)),
             s AS (\(perSession))
             SELECT value, sum(n)::bigint AS pageviews, count(*) AS visitors, count(*) FILTER (WHERE n = 1) AS bounces,
                    sum(\(DurationSQL.microseconds("span"))) AS duration_us
             FROM s GROUP BY value
             """
-        return ordered(rounded(sums, question), question, after: position, limit: limit)
     }
 
     /// `(value, pageviews, visitors, bounce_rate, avg_session_duration)` from per-value sums
