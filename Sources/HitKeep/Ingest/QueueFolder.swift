@@ -126,7 +126,7 @@ public struct QueueFolder {
     /// a day, holding the folds back meanwhile.
     func closeDays() throws {
         // A day of every site's quarters: more than a request's timeout on a large installation.
-        try database.transaction(begin: foldBegin) {
+        _ = try database.transaction(begin: foldBegin) {
             try database.query("SELECT close_filtered_traffic_days()")
         }
     }
