@@ -11,6 +11,9 @@ import threading
 import time
 import urllib.parse
 
+import pytest
+
+from accounts import People
 from conftest import APP_DATABASE
 
 from test_stats import RawEvents
@@ -221,3 +224,84 @@ def test_the_hours_of_a_day_not_added_up_are_read_until_the_day_is(stack, profil
     finally:
         held.close()
     check_questions(api, site, raw, random.Random(9), 6, "the day again")
+
+
+@pytest.fixture(scope="module")
+def range_start_site(stack):
+    """Sessions on the days around the one a default range starts in (30 days back), some across
+    hours and midnight."""
+    crowd = People(stack)
+    try:
+        api = crowd.new()
+        site = api.create_site()
+        rng = random.Random(30)
+        today = dt.datetime.now(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        start = today - dt.timedelta(days=32)
+        rows = []
+        for number in range(300):
+            profile = rng.choice(PROFILES)
+            at = start + dt.timedelta(seconds=rng.randrange(5 * 86_400))
+            for _ in range(rng.choice([1, 2, 3, 5])):
+                at += dt.timedelta(seconds=rng.choice([0, 60, 900, 3_700]))
+                quoted = ", ".join(f"'{value}'" for value in [rng.choice(["/", "/a", "/b"]), *profile])
+                rows.append(f"('{site['id']}', '{at.isoformat()}', 'r{number}', {quoted})")
+        stack.sql("INSERT INTO events (site_id, occurred_at, session_id, path, device, browser, os, country, language) "
+                  "VALUES " + ", ".join(rows))
+        yield api, site, RawEvents(stack, site["id"]), today
+    finally:
+        crowd.cleanup()
+
+
+def test_the_days_a_default_range_starts_in_keep_their_hours(stack, range_start_site):
+    api, site, raw, today = range_start_site
+    kept_days = {today - dt.timedelta(days=30), today - dt.timedelta(days=29)}
+    hours_with_traffic = {row[0] for row in stack.sql(
+        f"SELECT DISTINCT date_bin('1 hour', occurred_at, 'epoch') FROM events WHERE site_id = '{site['id']}'")}
+    expected_hours = sorted(hour for hour in hours_with_traffic
+                            if dt.datetime.fromisoformat(hour.replace("+00", "+00:00")).replace(hour=0) in kept_days)
+    held = ClosingsHeld(stack)
+    try:
+        deadline = time.monotonic() + 120
+        while closed(stack, site["id"]) != site_days(stack, site["id"]) or closed(stack, site["id"], "hour") != expected_hours:
+            assert time.monotonic() < deadline, (closed(stack, site["id"], "hour"), expected_hours)
+            held.query("SELECT close_path_breakdowns(1)")
+
+        # The default range, and one starting in the day 30 days back: its hours answer.
+        check_default_and_partial_ranges(api, site, raw, today)
+        first_kept = today - dt.timedelta(days=30)
+        partial = (f"from={urllib.parse.quote((first_kept + dt.timedelta(hours=5)).strftime('%Y-%m-%dT%H:%M:%SZ'))}"
+                   f"&to={urllib.parse.quote((today - dt.timedelta(days=28)).strftime('%Y-%m-%dT%H:%M:%SZ'))}"
+                   "&dimension=path&filter=device:mobile")
+        before = breakdown_rows(api, site["id"], partial)
+        stack.sql(f"UPDATE path_breakdowns SET pageviews = (SELECT array_agg(n + 1000) FROM unnest(pageviews) AS n) "
+                  f"WHERE site_id = '{site['id']}' AND span = 'hour' AND bucket >= '{first_kept + dt.timedelta(hours=5)}' "
+                  f"AND bucket < '{first_kept + dt.timedelta(days=1)}'")
+        assert sum(row["pageviews"] for row in breakdown_rows(api, site["id"], partial)) > \
+            sum(row["pageviews"] for row in before) + 1000
+
+        # Hours of an added-up day outside the two are dropped at the next closing.
+        older = today - dt.timedelta(days=31)
+        for hour in range(24):
+            assert held.query(f"SELECT close_path_breakdown('{site['id']}', 'hour', "
+                              f"'{(older + dt.timedelta(hours=hour)).isoformat()}')") == "t"
+        held.query("SELECT close_path_breakdowns(1)")
+        assert closed(stack, site["id"], "hour") == expected_hours
+    finally:
+        held.close()
+
+
+def check_default_and_partial_ranges(api, site, raw, today):
+    failures = []
+    for column in PROFILE_COLUMNS:
+        for value in sorted({profile[PROFILE_COLUMNS.index(column)] for profile in PROFILES}):
+            for span in ["", f"&from={urllib.parse.quote((today - dt.timedelta(days=30, hours=-7)).strftime('%Y-%m-%dT%H:%M:%SZ'))}"
+                             f"&timezone=Asia/Kolkata"]:
+                query = f"dimension=path&filter={column}:{value or '(none)'}{span}"
+                first_page = api.get(f"/api/sites/{site['id']}/stats/breakdown?{query}&page_size=1")
+                assert first_page.status_code == 200, (query, first_page.text[:300])
+                start, end = (dt.datetime.fromisoformat(first_page.json()[key].replace("Z", "+00:00")) for key in ("from", "to"))
+                expected = expected_breakdown(raw, start, end, {column: value}, "path")
+                found = differences(breakdown_rows(api, site["id"], query, 2), expected)
+                if found:
+                    failures.append(f"{query}\n  " + "\n  ".join(found))
+    assert not failures, "\n".join(failures)
