@@ -37,8 +37,8 @@ struct PathBreakdownPeriods: BreakdownSource {
         return periods.isEmpty ? nil : PathBreakdownPeriods(database: database, periods: periods)
     }
 
-    /// The days of `closed` (ascending), and its hours outside them: a day added up drops its hours,
-    /// but a snapshot may hold both.
+    /// The days of `closed` (ascending), and its hours outside them: the days a default range starts
+    /// in keep their hours (migrations/0027), and a snapshot may hold a day and the hours it drops.
     static func disjoint(_ closed: [Period]) -> [Period] {
         let days = closed.filter(\.isDay)
         return closed.filter { period in
