@@ -185,29 +185,29 @@ import Testing
     }
 }
 
-@Suite struct PathBreakdownPeriodsTests {
+@Suite struct FilteredBreakdownPeriodsTests {
     private let day: TimeInterval = 86_400
     private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1_772_755_200 + seconds) }
-    private func day(_ number: Double) -> PathBreakdownPeriods.Period { .init(start: at(number * day), isDay: true) }
-    private func hour(_ number: Double) -> PathBreakdownPeriods.Period { .init(start: at(number * 3_600), isDay: false) }
+    private func day(_ number: Double) -> FilteredBreakdownPeriods.Period { .init(start: at(number * day), isDay: true) }
+    private func hour(_ number: Double) -> FilteredBreakdownPeriods.Period { .init(start: at(number * 3_600), isDay: false) }
 
     @Test func theRemainderIsTheRangeOutsideThePeriodsInOrder() {
         // 10:30 on the first day to 05:00 on the fifth; days 2 and 3 added up, and hours 1 and 2 of the fourth.
         let range = StatsRange(from: at(10.5 * 3_600), to: at(4 * day + 5 * 3_600))
         let periods = [day(1), day(2), hour(73), hour(74)]
-        #expect(PathBreakdownPeriods.remainder(of: range, outside: periods)
+        #expect(FilteredBreakdownPeriods.remainder(of: range, outside: periods)
                 == [StatsRange(from: at(10.5 * 3_600), to: at(day)), StatsRange(from: at(3 * day), to: at(73 * 3_600)),
                     StatsRange(from: at(75 * 3_600), to: at(4 * day + 5 * 3_600))])
     }
 
     @Test func periodsThatFillTheRangeLeaveNothingAndGapsBetweenThemStay() {
-        #expect(PathBreakdownPeriods.remainder(of: StatsRange(from: at(0), to: at(2 * day)), outside: [day(0), day(1)]) == [])
-        #expect(PathBreakdownPeriods.remainder(of: StatsRange(from: at(0), to: at(3 * day)), outside: [day(0), day(2)])
+        #expect(FilteredBreakdownPeriods.remainder(of: StatsRange(from: at(0), to: at(2 * day)), outside: [day(0), day(1)]) == [])
+        #expect(FilteredBreakdownPeriods.remainder(of: StatsRange(from: at(0), to: at(3 * day)), outside: [day(0), day(2)])
                 == [StatsRange(from: at(day), to: at(2 * day))])
     }
 
     @Test func aDayTakesThePlaceOfItsHours() {
         let closed = [day(0), hour(3), hour(23), hour(24), day(2), hour(50)]
-        #expect(PathBreakdownPeriods.disjoint(closed) == [day(0), hour(24), day(2)])
+        #expect(FilteredBreakdownPeriods.disjoint(closed) == [day(0), hour(24), day(2)])
     }
 }

@@ -244,18 +244,18 @@ def test_delete_site_removes_it_and_everything_hanging_on_it(stack, people):
     owner.add_member(site["id"], member.user.email, "viewer")
     owner.create_client(site_ids=[site["id"]])
     member.create_client(site_ids=[site["id"]])
-    # Today's page views, and one of a day long over (added up into filtered_traffic_days and for paths).
+    # Today's page views, and one of a day long over (added up into filtered_traffic_days and for breakdowns).
     stack.sql("INSERT INTO events (site_id, occurred_at, session_id, path, device) VALUES "
               f"('{site['id']}', now() - interval '1 hour', 's1', '/', 'mobile'), ('{site['id']}', now(), 's1', '/a', 'mobile'), "
               f"('{site['id']}', '2026-03-01 12:00+00', 's0', '/', 'desktop')")
     rollups = ("events", "session_hours", "traffic_hourly", "dimension_counts", "entry_exit_counts", "filtered_traffic",
-               "filtered_traffic_days", "filtered_counts", "filtered_session_ends", "path_breakdown_closed",
-               "path_breakdowns", "path_breakdown_touches")
+               "filtered_traffic_days", "filtered_counts", "filtered_session_ends", "filtered_breakdown_closed",
+               "filtered_breakdowns", "filtered_breakdown_touches")
     # The old day added up for paths, then touched by a late page view of its session.
-    stack.sql(f"SELECT close_path_breakdown('{site['id']}', 'day', '2026-03-01')")
+    stack.sql(f"SELECT close_filtered_breakdown('{site['id']}', 'path', 'day', '2026-03-01')")
     stack.sql("INSERT INTO events (site_id, occurred_at, session_id, path, device) VALUES "
               f"('{site['id']}', '2026-03-01 12:05+00', 's0', '/b', 'desktop')")
-    stack.sql(f"SELECT close_path_breakdown('{site['id']}', 'day', '2026-03-01')")
+    stack.sql(f"SELECT close_filtered_breakdown('{site['id']}', 'path', 'day', '2026-03-01')")
     assert all(one_value(stack, f"SELECT count(*) FROM {table} WHERE site_id = '{site['id']}'") != "0" for table in rollups)
 
     response = owner.delete(f"/api/sites/{site['id']}")

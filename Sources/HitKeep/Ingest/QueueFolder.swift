@@ -25,10 +25,10 @@ public struct QueueFolder {
     public var retentionInterval: TimeInterval = 60
     /// Pause between looks at the rollup indexes (`RollupIndexUpkeep`).
     public var indexUpkeepInterval: TimeInterval = 3_600
-    /// How long, once a minute, the process adds up periods of path breakdowns one after another
-    /// before it folds again (`closePathPeriods`): a site's day and 48 of its hours are due each day,
-    /// so one a minute would fall behind from thirty sites on.
-    public var pathClosingBudget: Duration = .seconds(2)
+    /// How long, once a minute, the process adds up periods of breakdowns under profile filters one
+    /// after another before it folds again (`closeBreakdownPeriods`): per site and dimension a day
+    /// and 48 hours are due each day, so one a minute would fall behind.
+    public var breakdownClosingBudget: Duration = .seconds(2)
 
     /// Where the pool's scoreboard learns of each fold; nil outside a pool.
     public var record: RollUpRecord?
@@ -77,8 +77,8 @@ public struct QueueFolder {
                     nextRetention = Date().addingTimeInterval(retentionInterval)
                     // Folding goes on whatever happens to these.
                     bestEffort("closing the filtered rollups' days failed; retrying in a minute") { try closeDays() }
-                    bestEffort("adding up a day or hour of paths failed; retrying in a minute") {
-                        _ = try closePathPeriods(for: pathClosingBudget)
+                    bestEffort("adding up a day or hour of breakdowns failed; retrying in a minute") {
+                        _ = try closeBreakdownPeriods(for: breakdownClosingBudget)
                     }
                     bestEffort("raw-event retention failed; retrying in a minute") {
                         // A backlog of expired events goes on after the next fold, not in a minute.
@@ -113,7 +113,7 @@ public struct QueueFolder {
     public func runOnce() throws {
         while try fold() >= batchSize {}
         try closeDays()
-        while try closePathPeriod() {}
+        while try closeBreakdownPeriod() {}
         while try !applyRetention() {}
         try purge()
         try upkeepIndexes()
@@ -137,26 +137,26 @@ public struct QueueFolder {
         }
     }
 
-    /// Adds up due days and hours of paths under profile filters, one after another, until none is
-    /// left or `budget` has passed; returns how many it tried. The process does not fold meanwhile:
+    /// Adds up due days and hours of breakdowns under profile filters, one after another, until none
+    /// is left or `budget` has passed; returns how many it tried. The process does not fold meanwhile:
     /// a day at ten million events takes seconds, so after an upgrade such days catch up one a minute
     /// in the background with the queue a few seconds behind at most, and the hours, milliseconds to
     /// half a second each, many a minute.
-    func closePathPeriods(for budget: Duration) throws -> Int {
+    func closeBreakdownPeriods(for budget: Duration) throws -> Int {
         let deadline = ContinuousClock.now.advanced(by: budget)
         var tried = 0
-        while try closePathPeriod() {
+        while try closeBreakdownPeriod() {
             tried += 1
             if ContinuousClock.now >= deadline { break }
         }
         return tried
     }
 
-    /// Adds up the next UTC day or hour of paths under profile filters (migrations/0026: days first,
-    /// newest first); returns whether there was one.
-    func closePathPeriod() throws -> Bool {
+    /// Adds up one dimension of the next UTC day or hour of breakdowns under profile filters
+    /// (migrations/0029: days first, newest first); returns whether there was one.
+    func closeBreakdownPeriod() throws -> Bool {
         try database.transaction(begin: foldBegin) {
-            try database.query("SELECT close_path_breakdowns(1) AS tried")[0].decode(Int.self, "tried") > 0
+            try database.query("SELECT close_filtered_breakdowns(1) AS tried")[0].decode(Int.self, "tried") > 0
         }
     }
 

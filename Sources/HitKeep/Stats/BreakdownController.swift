@@ -80,8 +80,8 @@ enum BreakdownController {
     /// view with quarter-hour ends, without a filter or, for the visitor profiles' dimensions, under
     /// filters on those alone; or unfiltered landing and exit pages, whose partial hours at the
     /// ends are read from the raw events), else the raw events, which answer every question whose
-    /// range they still hold (`RawEventHorizon`): for paths under one profile filter, only those
-    /// outside the whole days and hours added up (`PathBreakdownPeriods`).
+    /// range they still hold (`RawEventHorizon`): for another page-view dimension under one profile
+    /// filter, only outside the whole days and hours added up (`FilteredBreakdownPeriods`).
     static func source(for question: BreakdownQuestion, database: any PostgresQuerying) throws -> any BreakdownSource {
         if let rollups = try RollupBreakdown.answering(question, database: database) {
             return rollups
@@ -93,7 +93,7 @@ enum BreakdownController {
             return SessionEndBreakdown(database: database)
         }
         try RawEventHorizon.check(question.range, siteID: question.siteID, on: database)
-        if let periods = try PathBreakdownPeriods.answering(question, database: database) {
+        if let periods = try FilteredBreakdownPeriods.answering(question, database: database) {
             return periods
         }
         return RawEventBreakdown(database: database)

@@ -1,7 +1,7 @@
-"""Paths under one visitor-profile filter, read from the whole UTC days and hours the roll-up adds
-up (migrations/0026) and the raw events of the rest: exactly what the raw events give, before and
-after days and hours are added up, when a late page view reopens them, and when one is written while
-a day is being added up."""
+"""Paths, referrers, UTM values and hostnames under one visitor-profile filter, read from the whole
+UTC days and hours the roll-up adds up (migrations/0026, 0029) and the raw events of the rest:
+exactly what the raw events give, before and after days and hours are added up, when a late page
+view reopens them, and when one is written while a day is being added up."""
 from __future__ import annotations
 
 import datetime as dt
@@ -26,24 +26,30 @@ def site_days(stack, site_id: str) -> list[str]:
         f"SELECT DISTINCT date_bin('1 day', occurred_at, 'epoch') FROM events WHERE site_id = '{site_id}' ORDER BY 1")]
 
 
-def closed(stack, site_id: str, span: str = "day") -> list[str]:
+# The dimensions added up under profile filters.
+DIMENSIONS = ["path", "referrer", "utm_source", "utm_medium", "utm_campaign", "hostname"]
+
+
+def closed(stack, site_id: str, span: str = "day", dimension: str = "path") -> list[str]:
     return [row[0] for row in stack.sql(
-        f"SELECT bucket FROM path_breakdown_closed WHERE site_id = '{site_id}' AND span = '{span}' ORDER BY 1")]
+        f"SELECT bucket FROM filtered_breakdown_closed WHERE site_id = '{site_id}' AND dimension = '{dimension}' "
+        f"AND span = '{span}' ORDER BY 1")]
 
 
 def add_up_every_day(stack, site_id: str):
-    """What the roll-up process does once a minute, until the site's days are all added up (other
-    sites' days come first: newest first)."""
-    deadline = time.monotonic() + 120
-    while closed(stack, site_id) != site_days(stack, site_id):
+    """What the roll-up process does once a minute, until the site's days are all added up in every
+    dimension (other sites' days may come first: newest first)."""
+    deadline = time.monotonic() + 180
+    days = site_days(stack, site_id)
+    while any(closed(stack, site_id, "day", dimension) != days for dimension in DIMENSIONS):
         assert time.monotonic() < deadline, "the site's days were not added up"
-        stack.sql("SELECT close_path_breakdowns(1)")
+        stack.sql("SELECT close_filtered_breakdowns(6)")
 
 
 class ClosingsHeld:
     """One database session that holds the closings' lock (migrations/0026): the pool's roll-up
-    process adds up nothing meanwhile (its `close_path_breakdowns` finds the lock taken), and the
-    session's own `close_path_breakdown` calls still run."""
+    process adds up nothing meanwhile (its `close_filtered_breakdowns` finds the lock taken), and the
+    session's own `close_filtered_breakdown` calls still run."""
 
     def __init__(self, stack):
         self.process = subprocess.Popen(
@@ -80,51 +86,53 @@ def check_questions(api, site, raw, rng, count: int, label: str):
                     f"&to={urllib.parse.quote(end.strftime('%Y-%m-%dT%H:%M:%SZ'))}")
         else:
             span = f"from={first}&to={first + dt.timedelta(days=rng.randrange(4))}"
-        order_by, order = rng.choice(ORDER_BY), rng.choice(["asc", "desc"])
-        query = (f"{span}&timezone={urllib.parse.quote(zone)}&dimension=path&order_by={order_by}&order={order}"
+        order_by, order, dimension = rng.choice(ORDER_BY), rng.choice(["asc", "desc"]), rng.choice(DIMENSIONS)
+        query = (f"{span}&timezone={urllib.parse.quote(zone)}&dimension={dimension}&order_by={order_by}&order={order}"
                  f"&filter={column}:{value or '(none)'}")
         first_page = api.get(f"/api/sites/{site['id']}/stats/breakdown?{query}&page_size=1")
         assert first_page.status_code == 200, (query, first_page.text[:300])
         start, end = (dt.datetime.fromisoformat(first_page.json()[key].replace("Z", "+00:00")) for key in ("from", "to"))
-        expected = expected_breakdown(raw, start, end, {column: value}, "path", order_by, order)
+        expected = expected_breakdown(raw, start, end, {column: value}, dimension, order_by, order)
         found = differences(breakdown_rows(api, site["id"], query, rng.choice([1, 2, 100])), expected)
         if found:
             failures.append(f"{label} question {number}: {query}\n  " + "\n  ".join(found))
     assert not failures, "\n".join(failures)
 
 
-def test_paths_under_a_profile_filter_agree_with_the_raw_events_before_and_after_days_are_added_up(stack, profiled_site):
+def test_breakdowns_under_a_profile_filter_agree_with_the_raw_events_before_and_after_days_are_added_up(stack, profiled_site):
     api, site, raw = profiled_site
     check_questions(api, site, raw, random.Random(1), 8, "as they come")
     add_up_every_day(stack, site["id"])
     # The fixture's sessions cross midnight: some of each day's are read from the raw events.
-    crossing = stack.sql(f"SELECT sum(cardinality(crossing_sessions)) FROM path_breakdown_closed "
+    crossing = stack.sql(f"SELECT sum(cardinality(crossing_sessions)) FROM filtered_breakdown_closed "
                          f"WHERE site_id = '{site['id']}'")[0][0]
     assert int(crossing) > 0
     check_questions(api, site, raw, random.Random(2), 30, "added up")
 
-    # The added-up days are what answers: numbers changed there show in the rows.
+    # The added-up days are what answers: numbers changed there show in the rows, in each dimension.
     day = closed(stack, site["id"])[1]
-    mobile = f"(SELECT id FROM stat_values WHERE dimension = 'device' AND value = 'mobile')"
-    stack.sql(f"UPDATE path_breakdowns SET pageviews = (SELECT array_agg(n + 1000) FROM unnest(pageviews) AS n) "
-              f"WHERE site_id = '{site['id']}' AND span = 'day' AND bucket = '{day}' AND filter = {mobile}")
     date = day[:10]
-    query = f"from={date}&to={date}&timezone=UTC&dimension=path&filter=device:mobile"
-    expected = {row["name"]: row["pageviews"] for row in expected_breakdown(
-        raw, dt.datetime.fromisoformat(date + "T00:00:00+00:00"), dt.datetime.fromisoformat(date + "T00:00:00+00:00")
-        + dt.timedelta(days=1), {"device": "mobile"}, "path")}
-    crossing_views = {row[0]: int(row[1]) for row in stack.sql(
-        f"SELECT path, count(*) FROM events WHERE site_id = '{site['id']}' AND device = 'mobile' "
-        f"AND date_bin('1 day', occurred_at, 'epoch') = '{day}' AND session_id = ANY ("
-        f"SELECT unnest(crossing_sessions) FROM path_breakdown_closed WHERE site_id = '{site['id']}' "
-        f"AND span = 'day' AND bucket = '{day}') "
-        "GROUP BY 1")}
-    tampered = {row["name"]: row["pageviews"] for row in breakdown_rows(api, site["id"], query)}
-    for path, pageviews in expected.items():
-        read_from_day = pageviews > crossing_views.get(path, 0)
-        assert tampered[path] == pageviews + (1000 if read_from_day else 0), (path, tampered, expected)
-    # Added up again, the day reads as its events.
-    stack.sql(f"SELECT close_path_breakdown('{site['id']}', 'day', '{day}')")
+    mobile = "(SELECT id FROM stat_values WHERE dimension = 'device' AND value = 'mobile')"
+    for dimension, column in [("path", "path"), ("referrer", "referrer_host"), ("utm_campaign", "utm_campaign")]:
+        stack.sql(f"UPDATE filtered_breakdowns SET pageviews = (SELECT array_agg(n + 1000) FROM unnest(pageviews) AS n) "
+                  f"WHERE site_id = '{site['id']}' AND dimension = '{dimension}' AND span = 'day' AND bucket = '{day}' "
+                  f"AND filter = {mobile}")
+        query = f"from={date}&to={date}&timezone=UTC&dimension={dimension}&filter=device:mobile"
+        expected = {row["name"]: row["pageviews"] for row in expected_breakdown(
+            raw, dt.datetime.fromisoformat(date + "T00:00:00+00:00"), dt.datetime.fromisoformat(date + "T00:00:00+00:00")
+            + dt.timedelta(days=1), {"device": "mobile"}, dimension)}
+        crossing_views = {row[0] or "(none)": int(row[1]) for row in stack.sql(
+            f"SELECT {column}, count(*) FROM events WHERE site_id = '{site['id']}' AND device = 'mobile' "
+            f"AND date_bin('1 day', occurred_at, 'epoch') = '{day}' AND session_id = ANY ("
+            f"SELECT unnest(crossing_sessions) FROM filtered_breakdown_closed WHERE site_id = '{site['id']}' "
+            f"AND dimension = '{dimension}' AND span = 'day' AND bucket = '{day}') "
+            "GROUP BY 1")}
+        tampered = {row["name"]: row["pageviews"] for row in breakdown_rows(api, site["id"], query)}
+        for name, pageviews in expected.items():
+            read_from_day = pageviews > crossing_views.get(name, 0)
+            assert tampered[name] == pageviews + (1000 if read_from_day else 0), (dimension, name, tampered, expected)
+        # Added up again, the day reads as its events.
+        stack.sql(f"SELECT close_filtered_breakdown('{site['id']}', '{dimension}', 'day', '{day}')")
     check_questions(api, site, raw, random.Random(3), 6, "added up again")
 
 
@@ -145,12 +153,12 @@ def test_a_page_view_added_to_a_session_of_an_added_up_day_reopens_its_days(stac
     stack.sql("INSERT INTO events (site_id, occurred_at, session_id, path, device, browser, os, country, language) "
               f"VALUES ('{site['id']}', '{days[2]}'::timestamptz + interval '10 minutes', '{session}', '/late', {quoted})")
     touched = {row[0] for row in stack.sql(
-        f"SELECT date_bin('1 day', hour, 'epoch') FROM path_breakdown_touches WHERE site_id = '{site['id']}'")}
+        f"SELECT date_bin('1 day', hour, 'epoch') FROM filtered_breakdown_touches WHERE site_id = '{site['id']}'")}
     assert {days[1], days[2]} <= touched
     raw = RawEvents(stack, site["id"])
     check_questions(api, site, raw, random.Random(4), 10, "reopened")
     add_up_every_day(stack, site["id"])
-    crossing = stack.sql(f"SELECT crossing_sessions FROM path_breakdown_closed "
+    crossing = stack.sql(f"SELECT crossing_sessions FROM filtered_breakdown_closed "
                          f"WHERE site_id = '{site['id']}' AND span = 'day' AND bucket = '{days[1]}'")[0][0]
     assert session in crossing.strip("{}").split(",")
     check_questions(api, site, raw, random.Random(5), 10, "added up after the late page views")
@@ -164,7 +172,7 @@ def test_a_day_added_up_while_a_page_view_it_did_not_see_is_written_stays_open(s
                         f"AND date_bin('1 day', occurred_at, 'epoch') = '{day}' ORDER BY id LIMIT 1")[0][0]
     held = ClosingsHeld(stack)
     try:
-        stack.sql(f"DELETE FROM path_breakdown_closed WHERE site_id = '{site['id']}' AND span = 'day' AND bucket = '{day}'")
+        stack.sql(f"DELETE FROM filtered_breakdown_closed WHERE site_id = '{site['id']}' AND span = 'day' AND bucket = '{day}'")
 
         # A write that holds the site's fold lock, uncommitted, while the day is read; it commits after.
         def write_slowly():
@@ -175,7 +183,7 @@ def test_a_day_added_up_while_a_page_view_it_did_not_see_is_written_stays_open(s
         writer = threading.Thread(target=write_slowly)
         writer.start()
         time.sleep(1)
-        assert held.query(f"SELECT close_path_breakdown('{site['id']}', 'day', '{day}')") == "f"
+        assert held.query(f"SELECT close_filtered_breakdown('{site['id']}', 'path', 'day', '{day}')") == "f"
         writer.join()
         assert day not in closed(stack, site["id"])
     finally:
@@ -192,34 +200,34 @@ def test_the_hours_of_a_day_not_added_up_are_read_until_the_day_is(stack, profil
     held = ClosingsHeld(stack)
     try:
         day = closed(stack, site["id"])[3]
-        stack.sql(f"DELETE FROM path_breakdown_closed WHERE site_id = '{site['id']}' AND span = 'day' AND bucket = '{day}'")
+        stack.sql(f"DELETE FROM filtered_breakdown_closed WHERE site_id = '{site['id']}' AND span = 'day' AND bucket = '{day}'")
         start = dt.datetime.fromisoformat(day.replace("+00", "+00:00"))
         for hour in range(24):
-            assert held.query(f"SELECT close_path_breakdown('{site['id']}', 'hour', "
+            assert held.query(f"SELECT close_filtered_breakdown('{site['id']}', 'path', 'hour', "
                               f"'{(start + dt.timedelta(hours=hour)).isoformat()}')") == "t"
         assert len(closed(stack, site["id"], "hour")) == 24
-        crossing = int(stack.sql(f"SELECT sum(cardinality(crossing_sessions)) FROM path_breakdown_closed "
+        crossing = int(stack.sql(f"SELECT sum(cardinality(crossing_sessions)) FROM filtered_breakdown_closed "
                                  f"WHERE site_id = '{site['id']}' AND span = 'hour'")[0][0])
         assert crossing > 0
         raw = RawEvents(stack, site["id"])
         check_questions(api, site, raw, random.Random(8), 12, "hours")
 
         # An hour's numbers are what answers for it.
-        busiest = stack.sql(f"SELECT bucket FROM path_breakdowns WHERE site_id = '{site['id']}' AND span = 'hour' "
+        busiest = stack.sql(f"SELECT bucket FROM filtered_breakdowns WHERE site_id = '{site['id']}' AND span = 'hour' "
                             "ORDER BY (SELECT sum(n) FROM unnest(pageviews) AS n) DESC, bucket LIMIT 1")[0][0]
         whole_day = f"from={day[:10]}&to={day[:10]}&timezone=UTC&dimension=path"
         before = breakdown_rows(api, site["id"], whole_day)
-        stack.sql(f"UPDATE path_breakdowns SET visitors = (SELECT array_agg(n + 500) FROM unnest(visitors) AS n) "
+        stack.sql(f"UPDATE filtered_breakdowns SET visitors = (SELECT array_agg(n + 500) FROM unnest(visitors) AS n) "
                   f"WHERE site_id = '{site['id']}' AND span = 'hour' AND bucket = '{busiest}'")
         assert breakdown_rows(api, site["id"], whole_day) == before   # no filter: not these rows
-        column, value = stack.sql(f"SELECT v.dimension, v.value FROM path_breakdowns d JOIN stat_values v ON v.id = d.filter "
+        column, value = stack.sql(f"SELECT v.dimension, v.value FROM filtered_breakdowns d JOIN stat_values v ON v.id = d.filter "
                                   f"WHERE d.site_id = '{site['id']}' AND d.span = 'hour' AND d.bucket = '{busiest}' LIMIT 1")[0]
         expected = expected_breakdown(raw, start, start + dt.timedelta(days=1), {column: value}, "path")
         tampered = breakdown_rows(api, site["id"], f"{whole_day}&filter={column}:{urllib.parse.quote(value or '(none)')}")
         assert sum(row["visitors"] for row in tampered) > sum(row["visitors"] for row in expected)
 
         # The day added up drops its hours.
-        assert held.query(f"SELECT close_path_breakdown('{site['id']}', 'day', '{day}')") == "t"
+        assert held.query(f"SELECT close_filtered_breakdown('{site['id']}', 'path', 'day', '{day}')") == "t"
         assert closed(stack, site["id"], "hour") == []
     finally:
         held.close()
@@ -264,7 +272,7 @@ def test_the_days_a_default_range_starts_in_keep_their_hours(stack, range_start_
         deadline = time.monotonic() + 120
         while closed(stack, site["id"]) != site_days(stack, site["id"]) or closed(stack, site["id"], "hour") != expected_hours:
             assert time.monotonic() < deadline, (closed(stack, site["id"], "hour"), expected_hours)
-            held.query("SELECT close_path_breakdowns(1)")
+            held.query("SELECT close_filtered_breakdowns(1)")
 
         # The default range, and one starting in the day 30 days back: its hours answer.
         check_default_and_partial_ranges(api, site, raw, today)
@@ -273,7 +281,7 @@ def test_the_days_a_default_range_starts_in_keep_their_hours(stack, range_start_
                    f"&to={urllib.parse.quote((today - dt.timedelta(days=28)).strftime('%Y-%m-%dT%H:%M:%SZ'))}"
                    "&dimension=path&filter=device:mobile")
         before = breakdown_rows(api, site["id"], partial)
-        stack.sql(f"UPDATE path_breakdowns SET pageviews = (SELECT array_agg(n + 1000) FROM unnest(pageviews) AS n) "
+        stack.sql(f"UPDATE filtered_breakdowns SET pageviews = (SELECT array_agg(n + 1000) FROM unnest(pageviews) AS n) "
                   f"WHERE site_id = '{site['id']}' AND span = 'hour' AND bucket >= '{first_kept + dt.timedelta(hours=5)}' "
                   f"AND bucket < '{first_kept + dt.timedelta(days=1)}'")
         assert sum(row["pageviews"] for row in breakdown_rows(api, site["id"], partial)) > \
@@ -282,9 +290,9 @@ def test_the_days_a_default_range_starts_in_keep_their_hours(stack, range_start_
         # Hours of an added-up day outside the two are dropped at the next closing.
         older = today - dt.timedelta(days=31)
         for hour in range(24):
-            assert held.query(f"SELECT close_path_breakdown('{site['id']}', 'hour', "
+            assert held.query(f"SELECT close_filtered_breakdown('{site['id']}', 'path', 'hour', "
                               f"'{(older + dt.timedelta(hours=hour)).isoformat()}')") == "t"
-        held.query("SELECT close_path_breakdowns(1)")
+        held.query("SELECT close_filtered_breakdowns(1)")
         assert closed(stack, site["id"], "hour") == expected_hours
     finally:
         held.close()

@@ -1,13 +1,14 @@
 import Foundation
 import PostgresClient
 
-/// Paths under one filter on a visitor profile's dimension (`device`, `browser`, `os`, `country`,
-/// `language`), from the whole UTC days and hours the roll-up process added up (migrations/0026)
-/// and the raw events of the rest of the range. Exact for any range: a session whose page views all
-/// lie in one added-up period inside the range is counted from that period's sums; every other
-/// session of the range (one in a partial or not yet added-up hour, or one of a period's "crossing"
-/// sessions, which also have page views outside it) from all its matching page views in the range.
-struct PathBreakdownPeriods: BreakdownSource {
+/// Paths, referrers, UTM values or hostnames under one filter on a visitor profile's dimension
+/// (`device`, `browser`, `os`, `country`, `language`), from the whole UTC days and hours the roll-up
+/// process added up (migrations/0026, 0029) and the raw events of the rest of the range. Exact for
+/// any range: a session whose page views all lie in one added-up period inside the range is counted
+/// from that period's sums; every other session of the range (one in a partial or not yet added-up
+/// hour, or one of a period's "crossing" sessions, which also have page views outside it) from all
+/// its matching page views in the range.
+struct FilteredBreakdownPeriods: BreakdownSource {
     /// A UTC day or hour added up.
     struct Period: Sendable, Equatable {
         var start: Date
@@ -20,21 +21,21 @@ struct PathBreakdownPeriods: BreakdownSource {
     /// The added-up periods inside the range: its days, and the hours of the other days; ascending.
     let periods: [Period]
 
-    /// The source for `question`, or nil when it is not a path breakdown under one profile filter or
-    /// no whole day or hour of its range is added up yet. The periods are those of the request's
-    /// snapshot.
-    static func answering(_ question: BreakdownQuestion, database: any PostgresQuerying) throws -> PathBreakdownPeriods? {
-        guard question.dimension == .path, question.filters.count == 1,
-              VisitorProfiles.dimensions.contains(question.filters[0].dimension) else { return nil }
+    /// The source for `question`, or nil when it is not a breakdown of a page view's dimension under
+    /// one profile filter or no whole day or hour of its range is added up for its dimension yet
+    /// (the roll-up adds up those the migrations name). The periods are those of the request's snapshot.
+    static func answering(_ question: BreakdownQuestion, database: any PostgresQuerying) throws -> FilteredBreakdownPeriods? {
+        guard question.dimension.isEventColumn, !VisitorProfiles.dimensions.contains(question.dimension),
+              question.filters.count == 1, VisitorProfiles.dimensions.contains(question.filters[0].dimension) else { return nil }
         let rows = try database.query("""
-            SELECT span = 'day' AS is_day, bucket FROM path_breakdown_closed
-            WHERE site_id = \(question.siteID) AND bucket >= \(question.range.from)
+            SELECT span = 'day' AS is_day, bucket FROM filtered_breakdown_closed
+            WHERE site_id = \(question.siteID) AND dimension = \(question.dimension.name) AND bucket >= \(question.range.from)
               AND bucket + CASE span WHEN 'day' THEN interval '1 day' ELSE interval '1 hour' END <= \(question.range.to)
             ORDER BY bucket
             """)
         let closed = try rows.map { Period(start: try $0.decode(Date.self, "bucket"), isDay: try $0.decode(Bool.self, "is_day")) }
         let periods = Self.disjoint(closed)
-        return periods.isEmpty ? nil : PathBreakdownPeriods(database: database, periods: periods)
+        return periods.isEmpty ? nil : FilteredBreakdownPeriods(database: database, periods: periods)
     }
 
     /// The days of `closed` (ascending), and its hours outside them: the days a default range starts
@@ -66,9 +67,10 @@ struct PathBreakdownPeriods: BreakdownSource {
         return try RawEventBreakdown.decode(try database.query(statement))
     }
 
-    /// `(value, pageviews, visitors, bounces, duration_us)` per path.
+    /// `(value, pageviews, visitors, bounces, duration_us)` per value of the question's dimension.
     private func sums(_ question: BreakdownQuestion) -> PostgresQuery {
         let site = question.siteID
+        let dimension = question.dimension
         let filter = question.filters[0]
         let matches: PostgresQuery = "\(filter.dimension.columnSQL) = \(filter.value)"
         var outside: PostgresQuery = "false"
@@ -84,13 +86,13 @@ struct PathBreakdownPeriods: BreakdownSource {
         // sessions' in them (found by session, `events_session_idx`: a few among the periods' events).
         let counted: PostgresQuery = """
             WITH crossing AS MATERIALIZED (
-                SELECT DISTINCT unnest(crossing_sessions) AS session_id FROM path_breakdown_closed
-                WHERE site_id = \(site) AND \(isPeriod)
+                SELECT DISTINCT unnest(crossing_sessions) AS session_id FROM filtered_breakdown_closed
+                WHERE site_id = \(site) AND dimension = \(dimension.name) AND \(isPeriod)
             )
-            SELECT id, session_id, occurred_at, path FROM events
+            SELECT id, session_id, occurred_at, \(dimension.columnSQL) FROM events
             WHERE site_id = \(site) AND (\(outside)) AND \(matches)
             UNION ALL
-            SELECT id, session_id, occurred_at, path FROM events
+            SELECT id, session_id, occurred_at, \(dimension.columnSQL) FROM events
             WHERE site_id = \(site) AND hashtext(session_id) = ANY (ARRAY(SELECT hashtext(session_id) FROM crossing))
               AND session_id IN (SELECT session_id FROM crossing)
               AND (date_bin('1 day', occurred_at, 'epoch') = ANY (\(days)::timestamptz[])
@@ -103,12 +105,12 @@ struct PathBreakdownPeriods: BreakdownSource {
             FROM (
                 SELECT * FROM (\(RawEventBreakdown.sums(of: counted, question))) AS counted_sums
                 UNION ALL
-                SELECT p.value, u.pageviews, u.visitors, u.singles, u.duration_us
-                FROM path_breakdowns d
-                CROSS JOIN LATERAL unnest(d.path_ids, d.pageviews, d.visitors, d.singles, d.duration_us)
-                    AS u (path_id, pageviews, visitors, singles, duration_us)
-                JOIN stat_values p ON p.id = u.path_id
-                WHERE d.site_id = \(site) AND \(isPeriod)
+                SELECT v.value, u.pageviews, u.visitors, u.singles, u.duration_us
+                FROM filtered_breakdowns d
+                CROSS JOIN LATERAL unnest(d.value_ids, d.pageviews, d.visitors, d.singles, d.duration_us)
+                    AS u (value_id, pageviews, visitors, singles, duration_us)
+                JOIN stat_values v ON v.id = u.value_id
+                WHERE d.site_id = \(site) AND d.dimension = \(dimension.name) AND \(isPeriod)
                   AND d.filter = (SELECT id FROM stat_values
                                   WHERE dimension = \(filter.dimension.name) AND value_md5 = decode(md5(\(filter.value)), 'hex'))
             ) AS parts
