@@ -1,13 +1,16 @@
--- Every page-view dimension under a visitor-profile filter, by UTC day and hour (issue 14). After a
+-- Every other breakdown under a visitor-profile filter, by UTC day and hour (issue 14). After a
 -- click on a device, browser, OS, country or language, the dashboard's "show all" on referrers, UTM
--- values or hostnames was counted from the raw events (`dimension=referrer&filter=device:mobile`:
--- 363 ms at a million events, 3.5 s at ten million); 0026 had added up only paths.
+-- values, hostnames, entry or exit pages was counted from the raw events
+-- (`dimension=referrer&filter=device:mobile`: 363 ms at a million events, 3.5 s at ten million);
+-- 0026 had added up only paths.
 --
 -- A value's numbers per session come from that session's page views with the value, as a path's
--- do, so the same closing adds up any of them: the tables of 0026 and 0027 get a `dimension` and
--- lose "path" from their names, and each dimension of a day or hour is added up on its own (a day
--- of ten million events a month takes 8 s per dimension; six in one transaction would hold the
--- roll-up's folds back for a minute).
+-- do, and a session's entry (exit) page and numbers from its first (last) matching page view and
+-- all of them: for a session whose page views all lie in one day, from that day alone. So the same
+-- closing adds up any of them: the tables of 0026 and 0027 get a `dimension` (a `StatsDimension`
+-- name: `entry` is the API's `landing`) and lose "path" from their names, and each dimension of a
+-- day or hour is added up on its own (a day of ten million events a month takes 8 s per dimension;
+-- eight in one transaction would hold the roll-up's folds back for a minute).
 
 ALTER TABLE path_breakdown_closed RENAME TO filtered_breakdown_closed;
 ALTER TABLE filtered_breakdown_closed RENAME CONSTRAINT path_breakdown_closed_span_check TO filtered_breakdown_closed_span_check;
@@ -24,7 +27,7 @@ ALTER TABLE filtered_breakdowns DROP CONSTRAINT path_breakdowns_site_id_span_buc
 ALTER TABLE filtered_breakdown_closed DROP CONSTRAINT path_breakdown_closed_pkey,
     ADD COLUMN dimension text NOT NULL DEFAULT 'path'
         CONSTRAINT filtered_breakdown_closed_dimension_check
-        CHECK (dimension IN ('path', 'referrer', 'utm_source', 'utm_medium', 'utm_campaign', 'hostname'));
+        CHECK (dimension IN ('path', 'referrer', 'utm_source', 'utm_medium', 'utm_campaign', 'hostname', 'entry', 'exit'));
 ALTER TABLE filtered_breakdown_closed ALTER COLUMN dimension DROP DEFAULT,
     ADD PRIMARY KEY (site_id, dimension, span, bucket);
 ALTER TABLE filtered_breakdowns ADD COLUMN dimension text NOT NULL DEFAULT 'path';
@@ -41,7 +44,7 @@ ALTER FUNCTION path_breakdown_keeps_hours(timestamptz) RENAME TO filtered_breakd
 -- touched the period meanwhile: then it stays open.
 CREATE FUNCTION close_filtered_breakdown(site text, dimension text, span text, closing timestamptz) RETURNS boolean
 LANGUAGE plpgsql
--- Custom plans: the column chosen below by `dimension` is then a constant of the plan.
+-- Custom plans: the column and the grouping chosen below by `dimension` are then constants of the plan.
 SET plan_cache_mode = force_custom_plan SET jit = off SET work_mem = '64MB'
 AS $function$
 DECLARE
@@ -70,11 +73,12 @@ BEGIN
     ), closed AS (
         INSERT INTO filtered_breakdown_closed (site_id, dimension, span, bucket, crossing_sessions)
         SELECT site, dimension, span, closing, coalesce(array_agg(session_id ORDER BY session_id), '{}') FROM crossing
-    ), period_events AS (
-        SELECT e.session_id, e.occurred_at,
-               CASE dimension WHEN 'path' THEN e.path WHEN 'referrer' THEN e.referrer_host
+    ), period_events AS NOT MATERIALIZED (
+        SELECT e.id, e.session_id, e.occurred_at,
+               CASE close_filtered_breakdown.dimension WHEN 'path' THEN e.path WHEN 'referrer' THEN e.referrer_host
                               WHEN 'utm_source' THEN e.utm_source WHEN 'utm_medium' THEN e.utm_medium
-                              WHEN 'utm_campaign' THEN e.utm_campaign WHEN 'hostname' THEN e.hostname END AS value,
+                              WHEN 'utm_campaign' THEN e.utm_campaign WHEN 'hostname' THEN e.hostname
+                              WHEN 'entry' THEN e.path WHEN 'exit' THEN e.path END AS value,
                e.device, e.browser, e.os, e.country, e.language
         FROM events e
         WHERE e.site_id = site AND e.occurred_at >= closing AND e.occurred_at < closing + span_length
@@ -88,7 +92,19 @@ BEGIN
         FROM period_events e
         CROSS JOIN LATERAL (VALUES ('device', e.device), ('browser', e.browser), ('os', e.os),
                                    ('country', e.country), ('language', e.language)) AS f (dimension, value)
+        WHERE close_filtered_breakdown.dimension NOT IN ('entry', 'exit')
         GROUP BY e.session_id, f.dimension, f.value, e.value
+        UNION ALL
+        -- Per session and filter value: the path of the first (last) of its page views with the
+        -- value, in the order RawEventBreakdown reads them, and the numbers of them all.
+        SELECT f.dimension, f.value,
+               (array_agg(e.value ORDER BY e.occurred_at, e.id))[CASE close_filtered_breakdown.dimension WHEN 'entry' THEN 1 ELSE count(*)::integer END],
+               count(*), max(e.occurred_at) - min(e.occurred_at)
+        FROM period_events e
+        CROSS JOIN LATERAL (VALUES ('device', e.device), ('browser', e.browser), ('os', e.os),
+                                   ('country', e.country), ('language', e.language)) AS f (dimension, value)
+        WHERE close_filtered_breakdown.dimension IN ('entry', 'exit')
+        GROUP BY e.session_id, f.dimension, f.value
     ), sums AS (
         SELECT k.id AS filter, v.id AS value_id, sum(s.n)::integer AS pageviews, count(*)::integer AS visitors,
                count(*) FILTER (WHERE s.n = 1)::integer AS singles,
@@ -96,7 +112,9 @@ BEGIN
                sum(round(date_part('epoch', s.piece_span) * 1000000)::bigint)::bigint AS duration_us
         FROM pieces s
         JOIN stat_values k ON k.dimension = s.filter_dimension AND k.value_md5 = decode(md5(s.filter_value), 'hex')
-        JOIN stat_values v ON v.dimension = close_filtered_breakdown.dimension AND v.value_md5 = decode(md5(s.value), 'hex')
+        JOIN stat_values v ON v.dimension = CASE WHEN close_filtered_breakdown.dimension IN ('entry', 'exit') THEN 'path'
+                                                 ELSE close_filtered_breakdown.dimension END
+                          AND v.value_md5 = decode(md5(s.value), 'hex')
         GROUP BY 1, 2
     )
     INSERT INTO filtered_breakdowns (site_id, dimension, span, bucket, filter, value_ids, pageviews, visitors, singles, duration_us)
@@ -156,7 +174,8 @@ BEGIN
         ), days AS (
             SELECT DISTINCT site_id, date_bin('1 day', hour, 'epoch') AS bucket FROM hours
         ), dimensions (dimension, rank) AS (
-            VALUES ('path', 1), ('referrer', 2), ('utm_source', 3), ('utm_medium', 4), ('utm_campaign', 5), ('hostname', 6)
+            VALUES ('path', 1), ('entry', 2), ('exit', 3), ('referrer', 4), ('utm_source', 5), ('utm_medium', 6),
+                   ('utm_campaign', 7), ('hostname', 8)
         )
         SELECT site_id, dimension, span, bucket FROM (
             SELECT d.site_id, n.dimension, n.rank AS dimension_rank, 'day' AS span, d.bucket, 1 AS rank

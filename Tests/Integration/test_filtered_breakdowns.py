@@ -1,7 +1,7 @@
-"""Paths, referrers, UTM values and hostnames under one visitor-profile filter, read from the whole
-UTC days and hours the roll-up adds up (migrations/0026, 0029) and the raw events of the rest:
-exactly what the raw events give, before and after days and hours are added up, when a late page
-view reopens them, and when one is written while a day is being added up."""
+"""Paths, entry and exit pages, referrers, UTM values and hostnames under one visitor-profile
+filter, read from the whole UTC days and hours the roll-up adds up (migrations/0026, 0029) and the
+raw events of the rest: exactly what the raw events give, before and after days and hours are added
+up, when a late page view reopens them, and when one is written while a day is being added up."""
 from __future__ import annotations
 
 import datetime as dt
@@ -26,8 +26,9 @@ def site_days(stack, site_id: str) -> list[str]:
         f"SELECT DISTINCT date_bin('1 day', occurred_at, 'epoch') FROM events WHERE site_id = '{site_id}' ORDER BY 1")]
 
 
-# The dimensions added up under profile filters.
-DIMENSIONS = ["path", "referrer", "utm_source", "utm_medium", "utm_campaign", "hostname"]
+# The dimensions added up under profile filters, as the database and as the API name them.
+DIMENSIONS = ["path", "entry", "exit", "referrer", "utm_source", "utm_medium", "utm_campaign", "hostname"]
+BREAKDOWNS = ["landing" if dimension == "entry" else dimension for dimension in DIMENSIONS]
 
 
 def closed(stack, site_id: str, span: str = "day", dimension: str = "path") -> list[str]:
@@ -43,7 +44,7 @@ def add_up_every_day(stack, site_id: str):
     days = site_days(stack, site_id)
     while any(closed(stack, site_id, "day", dimension) != days for dimension in DIMENSIONS):
         assert time.monotonic() < deadline, "the site's days were not added up"
-        stack.sql("SELECT close_filtered_breakdowns(6)")
+        stack.sql("SELECT close_filtered_breakdowns(8)")
 
 
 class ClosingsHeld:
@@ -86,7 +87,7 @@ def check_questions(api, site, raw, rng, count: int, label: str):
                     f"&to={urllib.parse.quote(end.strftime('%Y-%m-%dT%H:%M:%SZ'))}")
         else:
             span = f"from={first}&to={first + dt.timedelta(days=rng.randrange(4))}"
-        order_by, order, dimension = rng.choice(ORDER_BY), rng.choice(["asc", "desc"]), rng.choice(DIMENSIONS)
+        order_by, order, dimension = rng.choice(ORDER_BY), rng.choice(["asc", "desc"]), rng.choice(BREAKDOWNS)
         query = (f"{span}&timezone={urllib.parse.quote(zone)}&dimension={dimension}&order_by={order_by}&order={order}"
                  f"&filter={column}:{value or '(none)'}")
         first_page = api.get(f"/api/sites/{site['id']}/stats/breakdown?{query}&page_size=1")
@@ -113,24 +114,30 @@ def test_breakdowns_under_a_profile_filter_agree_with_the_raw_events_before_and_
     day = closed(stack, site["id"])[1]
     date = day[:10]
     mobile = "(SELECT id FROM stat_values WHERE dimension = 'device' AND value = 'mobile')"
-    for dimension, column in [("path", "path"), ("referrer", "referrer_host"), ("utm_campaign", "utm_campaign")]:
+    for breakdown, dimension, column in [("path", "path", "path"), ("referrer", "referrer", "referrer_host"),
+                                         ("utm_campaign", "utm_campaign", "utm_campaign"), ("landing", "entry", None),
+                                         ("exit", "exit", None)]:
         stack.sql(f"UPDATE filtered_breakdowns SET pageviews = (SELECT array_agg(n + 1000) FROM unnest(pageviews) AS n) "
                   f"WHERE site_id = '{site['id']}' AND dimension = '{dimension}' AND span = 'day' AND bucket = '{day}' "
                   f"AND filter = {mobile}")
-        query = f"from={date}&to={date}&timezone=UTC&dimension={dimension}&filter=device:mobile"
+        query = f"from={date}&to={date}&timezone=UTC&dimension={breakdown}&filter=device:mobile"
         expected = {row["name"]: row["pageviews"] for row in expected_breakdown(
             raw, dt.datetime.fromisoformat(date + "T00:00:00+00:00"), dt.datetime.fromisoformat(date + "T00:00:00+00:00")
-            + dt.timedelta(days=1), {"device": "mobile"}, dimension)}
-        crossing_views = {row[0] or "(none)": int(row[1]) for row in stack.sql(
-            f"SELECT {column}, count(*) FROM events WHERE site_id = '{site['id']}' AND device = 'mobile' "
-            f"AND date_bin('1 day', occurred_at, 'epoch') = '{day}' AND session_id = ANY ("
-            f"SELECT unnest(crossing_sessions) FROM filtered_breakdown_closed WHERE site_id = '{site['id']}' "
-            f"AND dimension = '{dimension}' AND span = 'day' AND bucket = '{day}') "
-            "GROUP BY 1")}
+            + dt.timedelta(days=1), {"device": "mobile"}, breakdown)}
         tampered = {row["name"]: row["pageviews"] for row in breakdown_rows(api, site["id"], query)}
-        for name, pageviews in expected.items():
-            read_from_day = pageviews > crossing_views.get(name, 0)
-            assert tampered[name] == pageviews + (1000 if read_from_day else 0), (dimension, name, tampered, expected)
+        if column is None:
+            # A session's entry (exit) page comes from the day or from the raw events as a whole.
+            assert tampered.keys() == expected.keys() and sum(tampered.values()) >= sum(expected.values()) + 1000
+        else:
+            crossing_views = {row[0] or "(none)": int(row[1]) for row in stack.sql(
+                f"SELECT {column}, count(*) FROM events WHERE site_id = '{site['id']}' AND device = 'mobile' "
+                f"AND date_bin('1 day', occurred_at, 'epoch') = '{day}' AND session_id = ANY ("
+                f"SELECT unnest(crossing_sessions) FROM filtered_breakdown_closed WHERE site_id = '{site['id']}' "
+                f"AND dimension = '{dimension}' AND span = 'day' AND bucket = '{day}') "
+                "GROUP BY 1")}
+            for name, pageviews in expected.items():
+                read_from_day = pageviews > crossing_views.get(name, 0)
+                assert tampered[name] == pageviews + (1000 if read_from_day else 0), (dimension, name, tampered, expected)
         # Added up again, the day reads as its events.
         stack.sql(f"SELECT close_filtered_breakdown('{site['id']}', '{dimension}', 'day', '{day}')")
     check_questions(api, site, raw, random.Random(3), 6, "added up again")
