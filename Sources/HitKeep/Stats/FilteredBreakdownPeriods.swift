@@ -26,7 +26,8 @@ struct FilteredBreakdownPeriods: BreakdownSource {
     /// dimension yet (the roll-up adds up those migrations/0029 names). The periods are those of the
     /// request's snapshot.
     static func answering(_ question: BreakdownQuestion, database: any PostgresQuerying) throws -> FilteredBreakdownPeriods? {
-        guard !VisitorProfiles.dimensions.contains(question.dimension), question.filters.count == 1, VisitorProfiles.dimensions.contains(question.filters[0].dimension) else { return nil }
+        guard !VisitorProfiles.dimensions.contains(question.dimension), question.filters.count == 1,
+              VisitorProfiles.dimensions.contains(question.filters[0].dimension) else { return nil }
         let rows = try database.query("""
             SELECT span = 'day' AS is_day, bucket FROM filtered_breakdown_closed
             WHERE site_id = \(question.siteID) AND dimension = \(question.dimension.name) AND bucket >= \(question.range.from)
