@@ -106,22 +106,26 @@ BEGIN
         WHERE close_filtered_breakdown.dimension IN ('entry', 'exit')
         GROUP BY e.session_id, f.dimension, f.value
     ), sums AS (
-        SELECT k.id AS filter, v.id AS value_id, sum(s.n)::integer AS pageviews, count(*)::integer AS visitors,
+        -- Added up before the values' ids are looked up: a few thousand sums, not a row per piece.
+        SELECT s.filter_dimension, s.filter_value, s.value, sum(s.n)::integer AS pageviews, count(*)::integer AS visitors,
                count(*) FILTER (WHERE s.n = 1)::integer AS singles,
                -- As DurationSQL.microseconds, so that the sums equal the raw events' exactly.
                sum(round(date_part('epoch', s.piece_span) * 1000000)::bigint)::bigint AS duration_us
         FROM pieces s
+        GROUP BY 1, 2, 3
+    ), keyed AS (
+        SELECT k.id AS filter, v.id AS value_id, s.pageviews, s.visitors, s.singles, s.duration_us
+        FROM sums s
         JOIN stat_values k ON k.dimension = s.filter_dimension AND k.value_md5 = decode(md5(s.filter_value), 'hex')
         JOIN stat_values v ON v.dimension = CASE WHEN close_filtered_breakdown.dimension IN ('entry', 'exit') THEN 'path'
                                                  ELSE close_filtered_breakdown.dimension END
                           AND v.value_md5 = decode(md5(s.value), 'hex')
-        GROUP BY 1, 2
     )
     INSERT INTO filtered_breakdowns (site_id, dimension, span, bucket, filter, value_ids, pageviews, visitors, singles, duration_us)
     SELECT site, dimension, span, closing, filter, array_agg(value_id ORDER BY value_id), array_agg(pageviews ORDER BY value_id),
            array_agg(visitors ORDER BY value_id), array_agg(singles ORDER BY value_id),
            array_agg(duration_us ORDER BY value_id)
-    FROM sums
+    FROM keyed
     GROUP BY filter;
 
     -- The fold's lock, for a moment: a fold of the site that is running commits first, and its
