@@ -132,12 +132,6 @@ struct EdgeCorrectedStats: StatsSource {
         return points
     }
 
-    /// The top lists of `range`, whose whole hours are `inner` (for `FilteredRollupStats`, which
-    /// takes the totals and chart of a range of whole quarter hours from its own rollups).
-    func topLists(_ range: StatsRange, inner: StatsRange, limit: Int) throws -> TopLists {
-        try topLists(range, inner: inner, limit: limit, sessions: try edgeSessions(range, inner: inner))
-    }
-
     private func topLists(_ range: StatsRange, inner: StatsRange, limit: Int, sessions: [EdgeSession]) throws -> TopLists {
         // Landing and exit pages: the edge sessions' pages in the full range replace the ones the
         // rollups counted for them over the whole hours.

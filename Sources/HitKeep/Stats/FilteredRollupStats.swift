@@ -123,12 +123,6 @@ struct FilteredRollupStats: StatsSource {
 
     private func topLists(_ range: StatsRange, key: PostgresQuery, totals: StatsTotals, limit: Int) throws -> TopLists {
         let inner = EdgeCorrectedStats.wholeHours(of: range)
-        if filter == .none, let inner, inner != range {
-            // Without a filter the edge sessions' inner page views are in their session-hours: a
-            // few thousand rows, where `edgeCounts` reads every page view of those sessions (a day
-            // in Kolkata at ten million events a month: 20 ms against 78).
-            return try EdgeCorrectedStats(siteID: siteID, database: database).topLists(range, inner: inner, limit: limit)
-        }
         var parts: [PostgresQuery] = []
         if let inner {
             parts.append(try innerCounts(inner, key: key))
