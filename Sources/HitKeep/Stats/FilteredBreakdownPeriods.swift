@@ -112,8 +112,7 @@ struct FilteredBreakdownPeriods: BreakdownSource {
                     AS u (value_id, pageviews, visitors, singles, duration_us)
                 JOIN stat_values v ON v.id = u.value_id
                 WHERE d.site_id = \(site) AND d.dimension = \(dimension.name) AND \(isPeriod)
-                  AND d.filter = (SELECT id FROM stat_values
-                                  WHERE dimension = \(filter.dimension.name) AND value_md5 = decode(md5(\(filter.value)), 'hex'))
+                  AND d.filter = (\(RollupFilter.number(of: filter)))
             ) AS parts
             GROUP BY value
             """

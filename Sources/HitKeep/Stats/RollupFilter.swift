@@ -29,6 +29,14 @@ enum RollupFilter: Equatable {
         return nil
     }
 
+    /// `SELECT id` of `filter`'s value in `stat_values`: no row when no event ever had it.
+    static func number(of filter: StatsFilter) -> PostgresQuery {
+        """
+        SELECT id FROM stat_values
+        WHERE dimension = \(filter.dimension.name) AND value_md5 = decode(md5(\(filter.value)), 'hex') AND value = \(filter.value)
+        """
+    }
+
     var filters: [StatsFilter] {
         switch self {
         case .none: []
@@ -45,11 +53,7 @@ enum RollupFilter: Equatable {
         case .none:
             return [0]
         case .value(let filter):
-            let rows = try database.query("""
-                SELECT id FROM stat_values
-                WHERE dimension = \(filter.dimension.name) AND value_md5 = decode(md5(\(filter.value)), 'hex') AND value = \(filter.value)
-                """)
-            return try rows.map { try $0.decode(Int.self, "id") }
+            return try database.query(Self.number(of: filter)).map { try $0.decode(Int.self, "id") }
         case .profiles(let filters):
             return try VisitorProfiles.ids(matching: filters, on: database)
         }
