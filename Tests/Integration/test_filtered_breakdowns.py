@@ -1,7 +1,8 @@
-"""Paths, entry and exit pages, referrers, UTM values and hostnames under one visitor-profile
-filter, read from the whole UTC days and hours the roll-up adds up (migrations/0026, 0029) and the
-raw events of the rest: exactly what the raw events give, before and after days and hours are added
-up, when a late page view reopens them, and when one is written while a day is being added up."""
+"""Paths, entry and exit pages, referrers, UTM values and hostnames under one filter (on a visitor
+profile's dimension, or on a page view's own: path, referrer, UTM value, hostname), read from the
+whole UTC days and hours the roll-up adds up (migrations/0026, 0029, 0030) and the raw events of the
+rest: exactly what the raw events give, before and after days and hours are added up, when a late
+page view reopens them, and when one is written while a day is being added up."""
 from __future__ import annotations
 
 import datetime as dt
@@ -27,9 +28,11 @@ def site_days(stack, site_id: str) -> list[str]:
         f"SELECT DISTINCT date_bin('1 day', occurred_at, 'epoch') FROM events WHERE site_id = '{site_id}' ORDER BY 1")]
 
 
-# The dimensions added up under profile filters, as the database and as the API name them.
-DIMENSIONS = ["path", "entry", "exit", "referrer", "utm_source", "utm_medium", "utm_campaign", "hostname"]
+# The dimensions added up, as the database and as the API name them: the profile's own only under
+# the other filters (under a profile filter, they are the profiles' rollups').
+DIMENSIONS = ["path", "entry", "exit", "referrer", "utm_source", "utm_medium", "utm_campaign", "hostname", *PROFILE_COLUMNS]
 BREAKDOWNS = ["landing" if dimension == "entry" else dimension for dimension in DIMENSIONS]
+UNDER_PROFILE_FILTERS = [breakdown for breakdown in BREAKDOWNS if breakdown not in PROFILE_COLUMNS]
 
 
 def closed(stack, site_id: str, span: str = "day", dimension: str = "path") -> list[str]:
@@ -73,11 +76,31 @@ class ClosingsHeld:
         self.process.wait(timeout=30)
 
 
+# The page views' own filters and the values `profiled_site` gives them, by filter type: the type's
+# events column, and its values ('' for none; the hostname's is the site's domain).
+EVENT_FILTERS = {"path": ("path", ["/", "/a", "/b"]), "referrer": ("referrer_host", ["", "t.co", "bing.com"]),
+                 "utm_source": ("utm_source", ["", "news", "x"]), "utm_medium": ("utm_medium", ["", "email"]),
+                 "utm_campaign": ("utm_campaign", ["", "spring"]), "hostname": ("hostname", ["", "docs.example.org"])}
+
+
+def any_filter(rng, domain: str) -> tuple[str, str, str]:
+    """A filter of `profiled_site`'s values, half the time on a profile's dimension: the API's
+    `type:value`, and the events column and value it selects."""
+    if rng.random() < 0.5:
+        column = rng.choice(PROFILE_COLUMNS)
+        value = rng.choice(PROFILES)[PROFILE_COLUMNS.index(column)]
+        return f"{column}:{value or '(none)'}", column, value
+    kind = rng.choice(sorted(EVENT_FILTERS))
+    column, values = EVENT_FILTERS[kind]
+    value = rng.choice(values)
+    shown = domain if kind == "hostname" and not value else value or "(none)"
+    return f"{kind}:{urllib.parse.quote(shown)}", column, value
+
+
 def check_questions(api, site, raw, rng, count: int, label: str):
     failures = []
     for number in range(count):
-        column = rng.choice(PROFILE_COLUMNS)
-        value = rng.choice(PROFILES)[PROFILE_COLUMNS.index(column)]
+        shown, column, value = any_filter(rng, site["domain"])
         zone = rng.choice(ZONES)
         first = FIRST_DAY + dt.timedelta(days=rng.randrange(4))
         if rng.random() < 0.3:
@@ -88,16 +111,17 @@ def check_questions(api, site, raw, rng, count: int, label: str):
                     f"&to={urllib.parse.quote(end.strftime('%Y-%m-%dT%H:%M:%SZ'))}")
         else:
             span = f"from={first}&to={first + dt.timedelta(days=rng.randrange(4))}"
-        order_by, order, dimension = rng.choice(ORDER_BY), rng.choice(["asc", "desc"]), rng.choice(BREAKDOWNS)
+        order_by, order = rng.choice(ORDER_BY), rng.choice(["asc", "desc"])
+        dimension = rng.choice(UNDER_PROFILE_FILTERS if column in PROFILE_COLUMNS else BREAKDOWNS)
         query = (f"{span}&timezone={urllib.parse.quote(zone)}&dimension={dimension}&order_by={order_by}&order={order}"
-                 f"&filter={column}:{value or '(none)'}")
+                 f"&filter={shown}")
         found = breakdown_differences(api, site, raw, query, {column: value}, dimension, order_by, order, rng.choice([1, 2, 100]))
         if found:
             failures.append(f"{label} question {number}: {query}\n  " + "\n  ".join(found))
     assert not failures, "\n".join(failures)
 
 
-def test_breakdowns_under_a_profile_filter_agree_with_the_raw_events_before_and_after_days_are_added_up(stack, profiled_site):
+def test_breakdowns_under_one_filter_agree_with_the_raw_events_before_and_after_days_are_added_up(stack, profiled_site):
     api, site, raw = profiled_site
     check_questions(api, site, raw, random.Random(1), 8, "as they come")
     add_up_every_day(stack, site["id"])
@@ -107,36 +131,41 @@ def test_breakdowns_under_a_profile_filter_agree_with_the_raw_events_before_and_
     assert int(crossing) > 0
     check_questions(api, site, raw, random.Random(2), 30, "added up")
 
-    # The added-up days are what answers: numbers changed there show in the rows, in each dimension.
+    # The added-up days are what answers: numbers changed there show in the rows, in each dimension,
+    # under a profile's filter and a page view's own.
     day = closed(stack, site["id"])[1]
     date = day[:10]
-    mobile = "(SELECT id FROM stat_values WHERE dimension = 'device' AND value = 'mobile')"
-    for breakdown, dimension, column in [("path", "path", "path"), ("referrer", "referrer", "referrer_host"),
-                                         ("utm_campaign", "utm_campaign", "utm_campaign"), ("landing", "entry", None),
-                                         ("exit", "exit", None)]:
-        stack.sql(f"UPDATE filtered_breakdowns SET pageviews = (SELECT array_agg(n + 1000) FROM unnest(pageviews) AS n) "
-                  f"WHERE site_id = '{site['id']}' AND dimension = '{dimension}' AND span = 'day' AND bucket = '{day}' "
-                  f"AND filter = {mobile}")
-        query = f"from={date}&to={date}&timezone=UTC&dimension={breakdown}&filter=device:mobile"
-        expected = {row["name"]: row["pageviews"] for row in expected_breakdown(
-            raw, dt.datetime.fromisoformat(date + "T00:00:00+00:00"), dt.datetime.fromisoformat(date + "T00:00:00+00:00")
-            + dt.timedelta(days=1), {"device": "mobile"}, breakdown)}
-        tampered = {row["name"]: row["pageviews"] for row in breakdown_rows(api, site["id"], query)}
-        if column is None:
-            # A session's entry (exit) page comes from the day or from the raw events as a whole.
-            assert tampered.keys() == expected.keys() and sum(tampered.values()) >= sum(expected.values()) + 1000
-        else:
-            crossing_views = {row[0] or "(none)": int(row[1]) for row in stack.sql(
-                f"SELECT {column}, count(*) FROM events WHERE site_id = '{site['id']}' AND device = 'mobile' "
-                f"AND date_bin('1 day', occurred_at, 'epoch') = '{day}' AND session_id = ANY ("
-                f"SELECT unnest(crossing_sessions) FROM filtered_breakdown_closed WHERE site_id = '{site['id']}' "
-                f"AND dimension = '{dimension}' AND span = 'day' AND bucket = '{day}') "
-                "GROUP BY 1")}
-            for name, pageviews in expected.items():
-                read_from_day = pageviews > crossing_views.get(name, 0)
-                assert tampered[name] == pageviews + (1000 if read_from_day else 0), (dimension, name, tampered, expected)
-        # Added up again, the day reads as its events.
-        stack.sql(f"SELECT close_filtered_breakdown('{site['id']}', '{dimension}', 'day', '{day}')")
+    for kind, filter_column, filter_value, dimensions in [
+            ("device", "device", "mobile", [("path", "path", "path"), ("referrer", "referrer", "referrer_host"),
+                                            ("utm_campaign", "utm_campaign", "utm_campaign"), ("landing", "entry", None),
+                                            ("exit", "exit", None)]),
+            ("referrer", "referrer_host", "t.co", [("path", "path", "path"), ("hostname", "hostname", "hostname"),
+                                                   ("country", "country", "country"), ("landing", "entry", None)])]:
+        number = f"(SELECT id FROM stat_values WHERE dimension = '{kind}' AND value = '{filter_value}')"
+        for breakdown, dimension, column in dimensions:
+            stack.sql(f"UPDATE filtered_breakdowns SET pageviews = (SELECT array_agg(n + 1000) FROM unnest(pageviews) AS n) "
+                      f"WHERE site_id = '{site['id']}' AND dimension = '{dimension}' AND span = 'day' AND bucket = '{day}' "
+                      f"AND filter = {number}")
+            query = f"from={date}&to={date}&timezone=UTC&dimension={breakdown}&filter={kind}:{filter_value}"
+            expected = {row["name"]: row["pageviews"] for row in expected_breakdown(
+                raw, dt.datetime.fromisoformat(date + "T00:00:00+00:00"), dt.datetime.fromisoformat(date + "T00:00:00+00:00")
+                + dt.timedelta(days=1), {filter_column: filter_value}, breakdown)}
+            tampered = {row["name"]: row["pageviews"] for row in breakdown_rows(api, site["id"], query)}
+            if column is None:
+                # A session's entry (exit) page comes from the day or from the raw events as a whole.
+                assert tampered.keys() == expected.keys() and sum(tampered.values()) >= sum(expected.values()) + 1000
+            else:
+                crossing_views = {row[0] or ("(none)" if column != "hostname" else site["domain"]): int(row[1]) for row in stack.sql(
+                    f"SELECT {column}, count(*) FROM events WHERE site_id = '{site['id']}' AND {filter_column} = '{filter_value}' "
+                    f"AND date_bin('1 day', occurred_at, 'epoch') = '{day}' AND session_id = ANY ("
+                    f"SELECT unnest(crossing_sessions) FROM filtered_breakdown_closed WHERE site_id = '{site['id']}' "
+                    f"AND dimension = '{dimension}' AND span = 'day' AND bucket = '{day}') "
+                    "GROUP BY 1")}
+                for name, pageviews in expected.items():
+                    read_from_day = pageviews > crossing_views.get(name, 0)
+                    assert tampered[name] == pageviews + (1000 if read_from_day else 0), (kind, dimension, name, tampered, expected)
+            # Added up again, the day reads as its events.
+            stack.sql(f"SELECT close_filtered_breakdown('{site['id']}', '{dimension}', 'day', '{day}')")
     check_questions(api, site, raw, random.Random(3), 6, "added up again")
 
 
@@ -225,7 +254,8 @@ def test_the_hours_of_a_day_not_added_up_are_read_until_the_day_is(stack, profil
                   f"WHERE site_id = '{site['id']}' AND span = 'hour' AND bucket = '{busiest}'")
         assert breakdown_rows(api, site["id"], whole_day) == before   # no filter: not these rows
         column, value = stack.sql(f"SELECT v.dimension, v.value FROM filtered_breakdowns d JOIN stat_values v ON v.id = d.filter "
-                                  f"WHERE d.site_id = '{site['id']}' AND d.span = 'hour' AND d.bucket = '{busiest}' LIMIT 1")[0]
+                                  f"WHERE d.site_id = '{site['id']}' AND d.span = 'hour' AND d.bucket = '{busiest}' "
+                                  "AND v.dimension IN ('device', 'browser', 'os', 'country', 'language') ORDER BY d.filter LIMIT 1")[0]
         expected = expected_breakdown(raw, start, start + dt.timedelta(days=1), {column: value}, "path")
         tampered = breakdown_rows(api, site["id"], f"{whole_day}&filter={column}:{urllib.parse.quote(value or '(none)')}")
         assert sum(row["visitors"] for row in tampered) > sum(row["visitors"] for row in expected)

@@ -80,7 +80,7 @@ enum BreakdownController {
     /// view with quarter-hour ends, without a filter or, for the visitor profiles' dimensions, under
     /// filters on those alone; or unfiltered landing and exit pages, whose partial hours at the
     /// ends are read from the raw events), else the raw events, which answer every question whose
-    /// range they still hold (`RawEventHorizon`): for any other dimension under one profile filter,
+    /// range they still hold (`RawEventHorizon`): for any other dimension under one filter,
     /// only outside the whole days and hours added up (`FilteredBreakdownPeriods`).
     static func source(for question: BreakdownQuestion, database: any PostgresQuerying) throws -> any BreakdownSource {
         if let rollups = try RollupBreakdown.answering(question, database: database) {

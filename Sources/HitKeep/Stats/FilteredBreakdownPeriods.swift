@@ -1,10 +1,9 @@
 import Foundation
 import PostgresClient
 
-/// Paths, entry and exit pages, referrers, UTM values or hostnames under one filter on a visitor
-/// profile's dimension (`device`, `browser`, `os`, `country`, `language`), from the whole UTC days
-/// and hours the roll-up process added up (migrations/0026, 0029) and the raw events of the rest of
-/// the range. Exact for any range: a session whose page views all lie in one added-up period inside
+/// Any dimension under one filter of any type, but for a visitor profile's dimension under a profile
+/// filter (`RollupBreakdown`'s), from the whole UTC days and hours the roll-up process added up
+/// (migrations/0026, 0029, 0030) and the raw events of the rest of the range. Exact for any range: a session whose page views all lie in one added-up period inside
 /// the range is counted from that period's sums; every other session of the range (one in a partial
 /// or not yet added-up hour, or one of a period's "crossing" sessions, which also have page views
 /// outside it) from all its matching page views in the range.
@@ -21,13 +20,14 @@ struct FilteredBreakdownPeriods: BreakdownSource {
     /// The added-up periods inside the range: its days, and the hours of the other days; ascending.
     let periods: [Period]
 
-    /// The source for `question`, or nil when it is not a breakdown by a dimension other than the
-    /// profiles' under one profile filter or no whole day or hour of its range is added up for its
-    /// dimension yet (the roll-up adds up those migrations/0029 names). The periods are those of the
-    /// request's snapshot.
+    /// The source for `question`, or nil when it is not a breakdown under one filter (other than one
+    /// by a profile's dimension under a profile filter) or no whole day or hour of its range is added
+    /// up for its dimension yet (the roll-up adds up those `filtered_breakdown_dimensions()` names,
+    /// migrations/0030). The periods are those of the request's snapshot.
     static func answering(_ question: BreakdownQuestion, database: any PostgresQuerying) throws -> FilteredBreakdownPeriods? {
-        guard !VisitorProfiles.dimensions.contains(question.dimension), question.filters.count == 1,
-              VisitorProfiles.dimensions.contains(question.filters[0].dimension) else { return nil }
+        guard question.filters.count == 1,
+              !(VisitorProfiles.dimensions.contains(question.dimension)
+                  && VisitorProfiles.dimensions.contains(question.filters[0].dimension)) else { return nil }
         let rows = try database.query("""
             SELECT span = 'day' AS is_day, bucket FROM filtered_breakdown_closed
             WHERE site_id = \(question.siteID) AND dimension = \(question.dimension.name) AND bucket >= \(question.range.from)
