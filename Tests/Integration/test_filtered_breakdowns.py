@@ -6,7 +6,9 @@ page view reopens them, and when one is written while a day is being added up.""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
+import signal
 import subprocess
 import threading
 import time
@@ -14,9 +16,10 @@ import urllib.parse
 
 import pytest
 
-from accounts import People
+from accounts import People, deployment
 from conftest import APP_DATABASE
 
+from stack import wait_until
 from test_stats import RawEvents
 from test_stats_properties import ORDER_BY, ZONES, expected_breakdown
 from test_visitor_profiles import (FIRST_DAY, PROFILE_COLUMNS, PROFILES, breakdown_differences, breakdown_rows,  # noqa: F401
@@ -343,3 +346,38 @@ def check_default_and_partial_ranges(api, site, raw, today):
                 if found:
                     failures.append(f"{query}\n  " + "\n  ".join(found))
     assert not failures, "\n".join(failures)
+
+
+def test_the_roll_up_folds_while_a_day_or_hour_is_being_added_up(stack):
+    """A closing runs beside the folds: one that cannot finish (here: waiting for a lock on the
+    table it writes) holds back neither the page views of other sites nor those of its own."""
+    own = deployment(stack, fresh_database=True)
+    api = own.people.new()
+    closing_site, other_site = api.create_site(), api.create_site()
+    hour = dt.datetime.now(dt.timezone.utc).replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=3)
+    own.sql("INSERT INTO events (site_id, occurred_at, session_id, path, device) VALUES "
+            f"('{closing_site['id']}', '{(hour + dt.timedelta(minutes=5)).isoformat()}', 's1', '/', 'mobile')")
+    locker = stack.cluster.background_session(own.database)
+    try:
+        locker.send("BEGIN; LOCK TABLE filtered_breakdowns IN SHARE MODE;")
+        wait_until(lambda: own.sql("SELECT 1 FROM pg_locks WHERE relation = 'filtered_breakdowns'::regclass "
+                                   "AND mode = 'ShareLock' AND granted"), 5, "the lock was not taken")
+        # A new roll-up process adds up what is due as it starts: the hour above, which waits.
+        for pid in own.pool.roll_up_pids():
+            os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: own.sql("SELECT 1 FROM pg_locks WHERE relation = 'filtered_breakdowns'::regclass "
+                                   "AND NOT granted"), 15, "no closing started")
+        for site in (other_site, closing_site):
+            response = api.post("/api/ingest/server/pageview", json={
+                "site_id": site["id"], "url": "https://x.test/folded", "session_id": "late",
+                "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(),
+                "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0 Safari/537.36"})
+            assert response.status_code == 202, response.text
+        wait_until(lambda: own.sql("SELECT count(*) FROM events WHERE path = '/folded'") == [("2",)], 10,
+                   "the page views were not folded while a closing waited")
+        assert own.sql(f"SELECT count(*) FROM filtered_breakdown_closed WHERE site_id = '{closing_site['id']}'") == [("0",)]
+    finally:
+        locker.close()
+    # The closing goes on once the lock is gone.
+    wait_until(lambda: own.sql(f"SELECT count(*) FROM filtered_breakdown_closed WHERE site_id = '{closing_site['id']}'")
+               != [("0",)], 15, "nothing was added up")

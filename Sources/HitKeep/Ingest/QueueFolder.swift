@@ -25,10 +25,6 @@ public struct QueueFolder {
     public var retentionInterval: TimeInterval = 60
     /// Pause between looks at the rollup indexes (`RollupIndexUpkeep`).
     public var indexUpkeepInterval: TimeInterval = 3_600
-    /// How long, once a minute, the process adds up periods of breakdowns under profile filters one
-    /// after another before it folds again (`closeBreakdownPeriods`): per site and dimension a day
-    /// and 48 hours are due each day, so one a minute would fall behind.
-    public var breakdownClosingBudget: Duration = .seconds(2)
 
     /// Where the pool's scoreboard learns of each fold; nil outside a pool.
     public var record: RollUpRecord?
@@ -55,6 +51,7 @@ public struct QueueFolder {
     /// Folds until the process is stopped. A fold is one transaction, so stopping mid-fold (SIGTERM's
     /// default action) loses nothing: the queued rows are still there for the next one.
     public func run() -> Never {
+        BreakdownClosings(timeout: foldTimeout, configuration: configuration, logger: logger).start()
         var failing = false
         var nextPurge = Date()
         var nextRetention = Date()
@@ -77,9 +74,6 @@ public struct QueueFolder {
                     nextRetention = Date().addingTimeInterval(retentionInterval)
                     // Folding goes on whatever happens to these.
                     bestEffort("closing the filtered rollups' days failed; retrying in a minute") { try closeDays() }
-                    bestEffort("adding up a day or hour of breakdowns failed; retrying in a minute") {
-                        _ = try closeBreakdownPeriods(for: breakdownClosingBudget)
-                    }
                     bestEffort("raw-event retention failed; retrying in a minute") {
                         // A backlog of expired events goes on after the next fold, not in a minute.
                         if try !applyRetention() { nextRetention = Date() }
@@ -113,7 +107,8 @@ public struct QueueFolder {
     public func runOnce() throws {
         while try fold() >= batchSize {}
         try closeDays()
-        while try closeBreakdownPeriod() {}
+        let closings = BreakdownClosings(timeout: foldTimeout, configuration: configuration, logger: logger)
+        while try closings.closeOne(on: database) {}
         while try !applyRetention() {}
         try purge()
         try upkeepIndexes()
@@ -134,29 +129,6 @@ public struct QueueFolder {
         // A day of every site's quarters: more than a request's timeout on a large installation.
         _ = try database.transaction(begin: foldBegin) {
             try database.query("SELECT close_filtered_traffic_days()")
-        }
-    }
-
-    /// Adds up due days and hours of breakdowns under profile filters, one after another, until none
-    /// is left or `budget` has passed; returns how many it tried. The process does not fold meanwhile:
-    /// a day at ten million events takes seconds, so after an upgrade such days catch up one a minute
-    /// in the background with the queue a few seconds behind at most, and the hours, milliseconds to
-    /// half a second each, many a minute.
-    func closeBreakdownPeriods(for budget: Duration) throws -> Int {
-        let deadline = ContinuousClock.now.advanced(by: budget)
-        var tried = 0
-        while try closeBreakdownPeriod() {
-            tried += 1
-            if ContinuousClock.now >= deadline { break }
-        }
-        return tried
-    }
-
-    /// Adds up one dimension of the next UTC day or hour of breakdowns under profile filters
-    /// (migrations/0029: days first, newest first); returns whether there was one.
-    func closeBreakdownPeriod() throws -> Bool {
-        try database.transaction(begin: foldBegin) {
-            try database.query("SELECT close_filtered_breakdowns(1) AS tried")[0].decode(Int.self, "tried") > 0
         }
     }
 
