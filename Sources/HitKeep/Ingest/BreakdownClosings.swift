@@ -13,8 +13,9 @@ struct BreakdownClosings: Sendable {
     /// How long a pass adds up periods one after another (at least one): per site and dimension a
     /// day and up to 48 hours are due each day.
     var budget: Duration = .seconds(10)
-    /// Longest a closing may run, in place of the requests' statement timeout.
-    var timeout: Duration
+    /// How a closing's transaction begins: with the fold's statement timeout in place of the
+    /// requests' (`QueueFolder.foldBegin`).
+    let begin: String
 
     let configuration: Configuration
     let logger: Logger
@@ -50,7 +51,7 @@ struct BreakdownClosings: Sendable {
     /// Adds up one dimension of the next due UTC day or hour (days first, newest first); returns
     /// whether there was one.
     func closeOne(on database: Database) throws -> Bool {
-        try database.transaction(begin: "BEGIN; SET LOCAL statement_timeout = \(timeout.components.seconds * 1000)") {
+        try database.transaction(begin: begin) {
             try database.query("SELECT close_filtered_breakdowns(1) AS tried")[0].decode(Int.self, "tried") > 0
         }
     }

@@ -51,7 +51,7 @@ public struct QueueFolder {
     /// Folds until the process is stopped. A fold is one transaction, so stopping mid-fold (SIGTERM's
     /// default action) loses nothing: the queued rows are still there for the next one.
     public func run() -> Never {
-        BreakdownClosings(timeout: foldTimeout, configuration: configuration, logger: logger).start()
+        BreakdownClosings(begin: foldBegin, configuration: configuration, logger: logger).start()
         var failing = false
         var nextPurge = Date()
         var nextRetention = Date()
@@ -107,7 +107,7 @@ public struct QueueFolder {
     public func runOnce() throws {
         while try fold() >= batchSize {}
         try closeDays()
-        let closings = BreakdownClosings(timeout: foldTimeout, configuration: configuration, logger: logger)
+        let closings = BreakdownClosings(begin: foldBegin, configuration: configuration, logger: logger)
         while try closings.closeOne(on: database) {}
         while try !applyRetention() {}
         try purge()
@@ -152,7 +152,7 @@ public struct QueueFolder {
     /// Opens a transaction with the fold's timeout in place of the requests'. SET LOCAL, not a
     /// session setting: through a transaction-pooling PgBouncer the next transaction may run on
     /// another server session.
-    private var foldBegin: String {
+    var foldBegin: String {
         "BEGIN; SET LOCAL statement_timeout = \(foldTimeout.components.seconds * 1000)"
     }
 

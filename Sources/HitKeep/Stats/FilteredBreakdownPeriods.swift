@@ -3,10 +3,11 @@ import PostgresClient
 
 /// Any dimension under one filter of any type, but for a visitor profile's dimension under a profile
 /// filter (`RollupBreakdown`'s), from the whole UTC days and hours the roll-up process added up
-/// (migrations/0026, 0029, 0030) and the raw events of the rest of the range. Exact for any range: a session whose page views all lie in one added-up period inside
-/// the range is counted from that period's sums; every other session of the range (one in a partial
-/// or not yet added-up hour, or one of a period's "crossing" sessions, which also have page views
-/// outside it) from all its matching page views in the range.
+/// (migrations/0026, 0029, 0030) and the raw events of the rest of the range. Exact for any range:
+/// a session whose page views all lie in one added-up period inside the range is counted from that
+/// period's sums; every other session of the range (one in a partial or not yet added-up hour, or
+/// one of a period's "crossing" sessions, which also have page views outside it) from all its
+/// matching page views in the range.
 struct FilteredBreakdownPeriods: BreakdownSource {
     /// A UTC day or hour added up.
     struct Period: Sendable, Equatable {
