@@ -21,9 +21,9 @@ from conftest import APP_DATABASE
 
 from stack import wait_until
 from test_stats import RawEvents
-from test_stats_properties import ORDER_BY, ZONES, expected_breakdown
-from test_visitor_profiles import (FIRST_DAY, PROFILE_COLUMNS, PROFILES, breakdown_differences, breakdown_rows,  # noqa: F401
-                                   profiled_site)
+from test_stats_properties import FILTER_COLUMNS, ORDER_BY, ZONES, expected_breakdown
+from test_visitor_profiles import (FIRST_DAY, PAGE_VIEW_VALUES, PROFILE_COLUMNS, PROFILES, breakdown_differences,  # noqa: F401
+                                   breakdown_rows, profiled_site)
 
 
 def site_days(stack, site_id: str) -> list[str]:
@@ -79,11 +79,8 @@ class ClosingsHeld:
         self.process.wait(timeout=30)
 
 
-# The page views' own filters and the values `profiled_site` gives them, by filter type: the type's
-# events column, and its values ('' for none; the hostname's is the site's domain).
-EVENT_FILTERS = {"path": ("path", ["/", "/a", "/b"]), "referrer": ("referrer_host", ["", "t.co", "bing.com"]),
-                 "utm_source": ("utm_source", ["", "news", "x"]), "utm_medium": ("utm_medium", ["", "email"]),
-                 "utm_campaign": ("utm_campaign", ["", "spring"]), "hostname": ("hostname", ["", "docs.example.org"])}
+# The filter types on a page view's own values (not its profile's), by their events columns.
+EVENT_FILTERS = {kind: column for kind, column in FILTER_COLUMNS.items() if column in PAGE_VIEW_VALUES}
 
 
 def any_filter(rng, domain: str) -> tuple[str, str, str]:
@@ -94,8 +91,8 @@ def any_filter(rng, domain: str) -> tuple[str, str, str]:
         value = rng.choice(PROFILES)[PROFILE_COLUMNS.index(column)]
         return f"{column}:{value or '(none)'}", column, value
     kind = rng.choice(sorted(EVENT_FILTERS))
-    column, values = EVENT_FILTERS[kind]
-    value = rng.choice(values)
+    column = EVENT_FILTERS[kind]
+    value = rng.choice(PAGE_VIEW_VALUES[column])
     shown = domain if kind == "hostname" and not value else value or "(none)"
     return f"{kind}:{urllib.parse.quote(shown)}", column, value
 

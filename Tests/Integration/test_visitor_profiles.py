@@ -107,6 +107,11 @@ PROFILE_COLUMNS = ["device", "browser", "os", "country", "language"]
 FIRST_DAY = dt.date(2026, 3, 6)   # New York's summer time starts on the 8th
 
 
+# What `profiled_site` gives each page view beside its profile, by events column ('' for none).
+PAGE_VIEW_VALUES = {"path": ["/", "/a", "/b"], "referrer_host": ["", "t.co", "bing.com"], "utm_source": ["", "news", "x"],
+                    "utm_medium": ["", "email"], "utm_campaign": ["", "spring"], "hostname": ["", "docs.example.org"]}
+
+
 @pytest.fixture(scope="module")
 def profiled_site(stack):
     """Four days of sessions that each keep one profile (their page views' referrers, UTM values and
@@ -124,14 +129,13 @@ def profiled_site(stack):
             at = start + dt.timedelta(seconds=rng.randrange(4 * 86_400 - 7_200))
             for _ in range(rng.choice([1, 1, 2, 3, 6])):
                 at += dt.timedelta(seconds=rng.choice([0, 40, 500, 1_000, 3_700]))
-                values = [rng.choice(["/", "/a", "/b"]), rng.choice(["", "t.co", "bing.com"]), rng.choice(["", "news", "x"]),
-                          rng.choice(["", "email"]), rng.choice(["", "spring"]), rng.choice(["", "docs.example.org"]), *profile]
+                values = [*(rng.choice(choices) for choices in PAGE_VIEW_VALUES.values()), *profile]
                 quoted = ", ".join(f"'{value}'" for value in values)
                 rows.append(f"('{site['id']}', '{at.isoformat()}', 'p{number}', {quoted})")
         rng.shuffle(rows)
         for index in range(0, len(rows), 37):
-            stack.sql("INSERT INTO events (site_id, occurred_at, session_id, path, referrer_host, utm_source, utm_medium, "
-                      "utm_campaign, hostname, device, browser, os, country, language) VALUES " + ", ".join(rows[index:index + 37]))
+            stack.sql(f"INSERT INTO events (site_id, occurred_at, session_id, {', '.join([*PAGE_VIEW_VALUES, *PROFILE_COLUMNS])}) "
+                      "VALUES " + ", ".join(rows[index:index + 37]))
         yield api, site, RawEvents(stack, site["id"])
     finally:
         crowd.cleanup()
