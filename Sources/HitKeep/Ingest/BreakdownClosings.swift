@@ -30,7 +30,7 @@ struct BreakdownClosings: Sendable {
             let database = Database(configuration: configuration, applicationName: "hitkeep-breakdowns")
             while true {
                 do {
-                    _ = try pass(on: database)
+                    try pass(on: database)
                 } catch {
                     logger.warning("adding up a day or hour of breakdowns failed; retrying in a minute",
                                    metadata: ["error": "\(error)"])
@@ -40,16 +40,10 @@ struct BreakdownClosings: Sendable {
         }
     }
 
-    /// Adds up due periods one after another until none is left or `budget` has passed; returns how
-    /// many it tried.
-    func pass(on database: Database) throws -> Int {
+    /// Adds up due periods one after another until none is left or `budget` has passed.
+    func pass(on database: Database) throws {
         let deadline = ContinuousClock.now.advanced(by: budget)
-        var tried = 0
-        while try closeOne(on: database) {
-            tried += 1
-            if ContinuousClock.now >= deadline { break }
-        }
-        return tried
+        while try closeOne(on: database), ContinuousClock.now < deadline {}
     }
 
     /// Adds up one dimension of the next due UTC day or hour (days first, newest first); returns
