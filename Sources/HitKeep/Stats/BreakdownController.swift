@@ -71,9 +71,21 @@ enum BreakdownController {
         try EventStore.fold(siteID: site.id, on: context.database)
         return try context.readingLagTolerantly {
             try context.reads.transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY") {
-                try body(asked, try Self.source(for: question, database: context.reads))
+                var asked = asked
+                asked.question = try Self.withoutRedundantFilters(question, database: context.reads)
+                return try body(asked, try Self.source(for: asked.question, database: context.reads))
             }
         }
+    }
+
+    /// `question` without the filters every page view of its range matches (`RedundantFilters`),
+    /// when it has several that the profiles' rollups do not answer together.
+    static func withoutRedundantFilters(_ question: BreakdownQuestion, database: any PostgresQuerying) throws -> BreakdownQuestion {
+        guard question.filters.count > 1,
+              !(VisitorProfiles.cover(question.filters) && VisitorProfiles.dimensions.contains(question.dimension)) else { return question }
+        var reduced = question
+        reduced.filters = try RedundantFilters.removed(from: question.filters, in: question.range, siteID: question.siteID, on: database)
+        return reduced
     }
 
     /// The source that answers `question`: the rollups when they can (a dimension counted per page

@@ -147,8 +147,13 @@ enum StatsController {
     /// without a filter otherwise, from the hourly
     /// rollups corrected by the events of the partial hours; else from the events (README,
     /// "Performance"). The last two need raw events from the range's start (`RawEventHorizon`).
+    /// Filters that every page view of the range matches are left out first (`RedundantFilters`).
     static func report(site: Site, range: StatsRange, interval: StatsInterval, timezone: String, query: StatsRequest,
                        context: RequestContext, withTopLists: Bool = true) throws -> StatsPeriod {
+        var query = query
+        if RollupFilter(query.filters) == nil {
+            query.filters = try RedundantFilters.removed(from: query.filters, in: range, siteID: site.id, on: context.reads)
+        }
         let buckets = try ChartBucket.buckets(for: range, interval: interval, timezone: timezone, on: context.reads)
         let source: any StatsSource
         // The transaction (`respond`) starts without parallel workers, which suits a few thousand

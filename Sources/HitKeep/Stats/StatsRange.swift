@@ -30,6 +30,13 @@ public struct StatsRange: Sendable, Equatable {
         return start < end ? StatsRange(from: start, to: end) : nil
     }
 
+    /// The whole UTC units of `seconds` that hold the range: from the start of the one holding `from`
+    /// to the end of the one holding the last instant before `to`.
+    func covering(unitsOf seconds: TimeInterval) -> StatsRange {
+        StatsRange(from: Date(timeIntervalSince1970: (from.timeIntervalSince1970 / seconds).rounded(.down) * seconds),
+                   to: Date(timeIntervalSince1970: (to.timeIntervalSince1970 / seconds).rounded(.up) * seconds))
+    }
+
     /// The whole UTC days inside the range, [firstDay, lastDayEnd); empty (both `to`) when there are none.
     public var wholeDays: (from: Date, to: Date) {
         let start = (from.timeIntervalSince1970 / 86_400).rounded(.up) * 86_400

@@ -1,0 +1,100 @@
+"""A filter that every page view of the range matches changes no number, and is left out before a
+question is answered (`RedundantFilters`): `hostname:<domain>` beside another filter, on a site whose
+page views are all on its domain, is answered from the rollups like the other filter alone. Seen
+here through retention: without the raw events, such a question is still answered, and one whose
+filters all select is `422 raw_events_removed`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from accounts import assert_problem, deployment
+from test_partitions import OLD_DAY, roll_up_once, stats
+from test_stats import RawEvents, expected_response
+from test_stats_properties import expected_breakdown
+from test_visitor_profiles import PROFILE_COLUMNS, PROFILES, breakdown_rows
+
+# OLD_DAY's page views are all on the site's own domain; the next day's include a subdomain's.
+NEXT_DAY = (dt.date.fromisoformat(OLD_DAY) + dt.timedelta(days=1)).isoformat()
+ONE_HOST_DAY = f"from={OLD_DAY}&to={OLD_DAY}&timezone=UTC"
+BOTH_DAYS = f"from={OLD_DAY}&to={NEXT_DAY}&timezone=UTC"
+
+
+def insert_sessions(own, site_id: str, day: str, sessions: int, hostnames: list[str], rng: random.Random):
+    rows = []
+    start = dt.datetime.fromisoformat(f"{day}T00:00:00+00:00")
+    for number in range(sessions):
+        profile = rng.choice(PROFILES)
+        at = start + dt.timedelta(seconds=rng.randrange(86_400 - 7_200))
+        for _ in range(rng.choice([1, 1, 2, 3, 5])):
+            at += dt.timedelta(seconds=rng.choice([0, 30, 700, 3_000]))
+            values = [rng.choice(["/", "/a", "/b"]), rng.choice(["", "t.co"]), rng.choice(hostnames), *profile]
+            rows.append(f"('{site_id}', '{at.isoformat()}', '{day}-{number}', " + ", ".join(f"'{v}'" for v in values) + ")")
+    own.sql(f"INSERT INTO events (site_id, occurred_at, session_id, path, referrer_host, hostname, {', '.join(PROFILE_COLUMNS)}) "
+            "VALUES " + ", ".join(rows))
+
+
+def test_a_filter_every_page_view_matches_is_left_out_and_the_rest_answered_from_the_rollups(stack):
+    own = deployment(stack, fresh_database=True)
+    api = own.people.new()
+    site = api.create_site()
+    domain = site["domain"]
+    rng = random.Random(31)
+    insert_sessions(own, site["id"], OLD_DAY, 60, [""], rng)
+    insert_sessions(own, site["id"], NEXT_DAY, 60, ["", f"docs.{domain}"], rng)
+    raw = RawEvents(own, site["id"])
+
+    own_domain = {"hostname": ""}
+    # (query, filters as the oracle reads them)
+    redundant = [
+        (f"{ONE_HOST_DAY}&filter=hostname:{domain}&filter=path:/a", own_domain | {"path": "/a"}),
+        (f"{ONE_HOST_DAY}&filter=hostname:{domain}&filter=device:mobile&interval=hour&compare=none",
+         own_domain | {"device": "mobile"}),
+        # Three filters, two left: both on visitor profiles.
+        (f"{ONE_HOST_DAY}&filter=device:desktop&filter=hostname:{domain}&filter=browser:Chrome",
+         own_domain | {"device": "desktop", "browser": "Chrome"}),
+        # Ends inside quarter hours: the quarter hours that hold the range decide.
+        (f"from={OLD_DAY}T00:07:00Z&to={OLD_DAY}T20:52:00Z&timezone=Asia/Kolkata&filter=hostname:{domain}"
+         f"&filter=referrer:t.co", own_domain | {"referrer_host": "t.co"}),
+    ]
+    selecting = [
+        # The subdomain's page views of the next day fail the hostname filter.
+        (f"{BOTH_DAYS}&filter=hostname:{domain}&filter=path:/a", own_domain | {"path": "/a"}),
+        (f"{ONE_HOST_DAY}&filter=path:/a&filter=device:mobile", {"path": "/a", "device": "mobile"}),
+    ]
+    answers = {}
+    for query, filters in redundant + selecting:
+        body = stats(api, site["id"], query)
+        zone = "Asia/Kolkata" if "Kolkata" in query else "UTC"
+        for key, value in expected_response(raw, body, filters, 10, zone, from_is_date=f"from={OLD_DAY}&" in query).items():
+            assert body[key] == value, (query, key)
+        assert body["total_pageviews"] > 0, query
+        answers[query] = body
+    # The redundant filter changes nothing: the numbers are the other filters' alone.
+    alone = stats(api, site["id"], f"{ONE_HOST_DAY}&filter=path:/a")
+    assert answers[redundant[0][0]] == alone
+    with_subdomain = stats(api, site["id"], f"{BOTH_DAYS}&filter=path:/a")
+    assert answers[selecting[0][0]]["total_pageviews"] < with_subdomain["total_pageviews"]
+
+    start, end = dt.datetime.fromisoformat(f"{OLD_DAY}T00:00:00+00:00"), dt.datetime.fromisoformat(f"{NEXT_DAY}T00:00:00+00:00")
+    browsers = f"{ONE_HOST_DAY}&dimension=browser&filter=hostname:{domain}&filter=device:mobile"
+    browser_rows = breakdown_rows(api, site["id"], browsers)
+    assert browser_rows == expected_breakdown(raw, start, end, own_domain | {"device": "mobile"}, "browser")
+    assert browser_rows
+
+    # Without the raw events, the questions whose redundant filter is left out are the rollups'.
+    assert api.put(f"/api/sites/{site['id']}", json={"retention_days": 30}).status_code == 200
+    own.sql("SELECT advance_raw_event_horizons(NULL)")
+    while own.sql("SELECT remove_expired_events(1000)") != [("0",)]:
+        pass
+    roll_up_once(own)
+    assert own.sql(f"SELECT count(*) FROM events WHERE site_id = '{site['id']}'") == [("0",)]
+    for query, _ in redundant[:3]:
+        again = stats(api, site["id"], query)
+        assert again == answers[query] | {"live_visitors": again["live_visitors"]}, query
+    assert breakdown_rows(api, site["id"], browsers) == browser_rows
+    # A range end inside a quarter hour needs the raw events of its edges; so do filters that all select.
+    assert_problem(api.get(f"/api/sites/{site['id']}/stats?{redundant[3][0]}"), 422, "raw_events_removed")
+    for query, _ in selecting:
+        assert_problem(api.get(f"/api/sites/{site['id']}/stats?{query}"), 422, "raw_events_removed")
