@@ -78,7 +78,7 @@ enum BreakdownController {
         }
     }
 
-    /// `question` without the filters every page view of its range matches (`RedundantFilters`),
+    /// `question` with the filters that select its range's page views differently (`RedundantFilters`),
     /// when it has several that the profiles' rollups do not answer together.
     static func withoutRedundantFilters(_ question: BreakdownQuestion, database: any PostgresQuerying) throws -> BreakdownQuestion {
         guard question.filters.count > 1,

@@ -147,7 +147,8 @@ enum StatsController {
     /// without a filter otherwise, from the hourly
     /// rollups corrected by the events of the partial hours; else from the events (README,
     /// "Performance"). The last two need raw events from the range's start (`RawEventHorizon`).
-    /// Filters that every page view of the range matches are left out first (`RedundantFilters`).
+    /// Several filters are first reduced to those that select page views of the range differently
+    /// (`RedundantFilters`).
     static func report(site: Site, range: StatsRange, interval: StatsInterval, timezone: String, query: StatsRequest,
                        context: RequestContext, withTopLists: Bool = true) throws -> StatsPeriod {
         var query = query
