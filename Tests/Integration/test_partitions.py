@@ -147,7 +147,8 @@ def test_retention_removes_old_raw_events_in_batches_and_the_rollups_still_answe
     rollup_questions = [old, old + "&filter=device:mobile", old + "&filter=path:/a",
                         f"from={OLD_DAY}T10:00:00Z&to={OLD_DAY}T14:00:00Z&interval=hour",
                         old + "&filter=device:mobile&filter=browser:Safari"]   # visitor profiles (0024)
-    raw_question = old + "&filter=device:mobile&filter=referrer:(none)"
+    # Two filters that each leave out some of the page views the other selects: the raw events count them.
+    raw_question = old + "&filter=device:mobile&filter=path:/a"
     answers = [stats(api, site["id"], question) for question in rollup_questions]
     path_rows = assert_json(api.get(f"/api/sites/{site['id']}/stats/breakdown?dimension=path&{old}"))["rows"]
     landing_rows = assert_json(api.get(f"/api/sites/{site['id']}/stats/breakdown?dimension=landing&{old}"))["rows"]
