@@ -2,45 +2,92 @@ import Foundation
 import PostgresClient
 
 /// Filters that change no number of a question. Every number is counted over the page views that
-/// match all filters, so filters that select the same page views give the same answer: a filter
-/// that every page view of the range matches (`hostname:<domain>` on a site whose page views are
-/// all on its own domain, `language:en` on a site read only in English) can be left out, and a
-/// filter that none matches (a page not viewed in the range) selects nothing with or without the
-/// others. Several filters that are not all on visitor profiles are counted from the raw events
-/// (seconds at ten million events); what is left may be a question the rollups answer in
-/// milliseconds.
+/// match all filters, so filters that select the same page views give the same answer:
+/// - a filter that every page view of the range matches (`hostname:<domain>` on a site whose page
+///   views are all on its own domain, `language:en` on a site read only in English) can be left out;
+/// - so can one that every page view of another filter matches (`utm_medium:email` beside
+///   `utm_source:newsletter` when every newsletter link says email, `hostname:blog.example.com`
+///   beside a path only the blog has);
+/// - a filter that no page view matches (a page not viewed in the range) selects nothing with or
+///   without the others.
+/// Several filters that are not all on visitor profiles are counted from the raw events (seconds at
+/// ten million events); what is left may be a question the rollups answer in milliseconds.
 ///
-/// The quarter-hour rollups (migrations/0012) count each filter's page views and all page views
-/// over the whole quarter hours that hold the range. The fold writes the rollups in the transaction
-/// that writes the events, so in the question's snapshot they agree with the events: a filter that
-/// counts every page view there fails none in the range, one that counts none matches none.
+/// The rollups count each filter's page views, all page views, and each filter's page views by the
+/// values of the other dimensions (`filtered_counts`), over the whole hours that hold the range. The
+/// fold writes the rollups in the transaction that writes the events, so in the question's snapshot
+/// they agree with the events: a filter that counts every page view there fails none in the range,
+/// one that counts none matches none.
 enum RedundantFilters {
     /// Filters that select the same page views of `range` as `filters`: the first that matches none
-    /// alone, else `filters` without those that all match. As given when there is only one (a
-    /// single filter already has rollups), or when the rollups do not hold every event yet.
+    /// alone, else `filters` without those that all page views match and those that another kept
+    /// filter's page views all match. As given when there is only one (a single filter already has
+    /// rollups), or when the rollups do not hold every event yet.
     static func removed(from filters: [StatsFilter], in range: StatsRange, siteID: String,
                         on database: any PostgresQuerying) throws -> [StatsFilter] {
         guard filters.count > 1, try FilteredRollupStats.isComplete(on: database) else { return filters }
-        let cover = range.covering(unitsOf: 900)
-        // Position 0 counts every page view (the rollups' filter 0), position i the page views of filters[i - 1].
-        var keys: [PostgresQuery] = ["= 0"]
-        for filter in filters {
-            keys.append("= (\(RollupFilter.number(of: filter)))")
-        }
-        let counts = keys.enumerated().map { position, key -> PostgresQuery in
-            """
-            SELECT \(position) AS position, coalesce(sum(pageviews), 0) AS pageviews
-            FROM (\(FilteredTrafficRows.of([cover], siteID: siteID, key: key))) AS t
-            """
-        }
-        var pageviews: [Int: Int] = [:]
-        for row in try database.query(PostgresQuery.joined(counts, separator: "\nUNION ALL\n")) {
-            pageviews[try row.decode(Int.self, "position")] = try row.decode(Int.self, "pageviews")
-        }
-        let all = pageviews[0] ?? 0
-        if let empty = filters.indices.first(where: { pageviews[$0 + 1] ?? 0 == 0 }) {
+        let cover = range.covering(unitsOf: 3_600)
+        let counts = try Counts.read(filters, over: cover, siteID: siteID, on: database)
+        if let empty = filters.indices.first(where: { counts.pageviews[$0] == 0 }) {
             return [filters[empty]]
         }
-        return filters.enumerated().filter { index, _ in pageviews[index + 1] != all }.map(\.element)
+        var kept = filters.indices.filter { counts.pageviews[$0] != counts.all }
+        for index in kept {
+            let implied = kept.contains { other in
+                other != index && counts.together[other]?[index] == counts.pageviews[other]
+            }
+            if implied { kept.removeAll { $0 == index } }
+        }
+        return kept.map { filters[$0] }
+    }
+
+    /// Page views over a range of whole hours, from the rollups.
+    private struct Counts {
+        /// All of them.
+        var all = 0
+        /// Matching each filter, by the filter's position.
+        var pageviews: [Int: Int] = [:]
+        /// Matching two filters: `together[i][j]` are filter i's page views that also match filter j
+        /// (none when j is on i's own dimension, whose other values no page view of i has).
+        var together: [Int: [Int: Int]] = [:]
+
+        static func read(_ filters: [StatsFilter], over cover: StatsRange, siteID: String,
+                         on database: any PostgresQuerying) throws -> Counts {
+            // Position 0 counts every page view (the rollups' filter 0), position i the page views of filters[i - 1].
+            var totals: [PostgresQuery] = ["SELECT \(0)::bigint AS position, NULL::bigint AS other, \(sum(of: "= 0", over: cover, siteID: siteID)) AS pageviews"]
+            for (index, filter) in filters.enumerated() {
+                totals.append("SELECT \(index + 1)::bigint, NULL::bigint, \(sum(of: "= (\(RollupFilter.number(of: filter)))", over: cover, siteID: siteID))")
+            }
+            // Each filter's page views by the values of the other filters (`filtered_counts` numbers
+            // values as `stat_values` does: a filter's number is its value's).
+            let numbers: [PostgresQuery] = filters.map { "(\(RollupFilter.number(of: $0)))" }
+            let pairs: PostgresQuery = """
+                SELECT f.position, o.position, sum(u.n)::bigint
+                FROM unnest(ARRAY[\(PostgresQuery.joined(numbers, separator: ", "))]::integer[]) WITH ORDINALITY AS f (number, position)
+                JOIN filtered_counts c ON \(FilteredRollupStats.countSpans(cover, siteID: siteID)) AND c.filter = f.number
+                CROSS JOIN LATERAL unnest(c.value_ids, c.pageviews) AS u (id, n)
+                JOIN unnest(ARRAY[\(PostgresQuery.joined(numbers, separator: ", "))]::integer[]) WITH ORDINALITY AS o (number, position)
+                  ON o.number = u.id
+                GROUP BY 1, 2
+                """
+            var counts = Counts()
+            for row in try database.query("\(PostgresQuery.joined(totals, separator: "\nUNION ALL\n"))\nUNION ALL\n\(pairs)") {
+                let position = try row.decode(Int.self, "position")
+                let pageviews = try row.decode(Int.self, "pageviews")
+                if let other: Int = try row.decodeIfPresent(Int.self, "other") {
+                    counts.together[position - 1, default: [:]][other - 1] = pageviews
+                } else if position == 0 {
+                    counts.all = pageviews
+                } else {
+                    counts.pageviews[position - 1] = pageviews
+                }
+            }
+            return counts
+        }
+
+        /// The page views under `key` (following the `filter` column) over `cover`, from the quarter-hour rollups.
+        private static func sum(of key: PostgresQuery, over cover: StatsRange, siteID: String) -> PostgresQuery {
+            "(SELECT coalesce(sum(pageviews), 0) FROM (\(FilteredTrafficRows.of([cover], siteID: siteID, key: key))) AS t)"
+        }
     }
 }
