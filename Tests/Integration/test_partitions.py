@@ -196,11 +196,15 @@ def test_retention_removes_old_raw_events_in_batches_and_the_rollups_still_answe
             dt.datetime(2026, 1, 11, tzinfo=dt.timezone.utc)
     # From the horizon on, raw questions answer as before.
     since = assert_problem(api.get(f"/api/sites/{site['id']}/stats?{raw_question}"), 422)["available_from"]
-    until = (recent + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    until = (recent + dt.timedelta(hours=1)).replace(second=7).strftime("%Y-%m-%dT%H:%M:%SZ")
     fresh = stats(api, site["id"], f"from={since}&to={until}&filter=path:/a&filter=device:desktop")
     assert fresh["total_pageviews"] == 1
-    # Its previous period lies before the horizon: the period asked for answers, without comparison.
-    assert fresh["comparison"] is None
+    # Their previous period starts before the horizon, inside a quarter hour: the period asked for
+    # answers, without a comparison where that needs the raw events...
+    everything = stats(api, site["id"], f"from={since}&to={until}")
+    assert everything["total_pageviews"] == 3 and everything["comparison"] is None
+    # ...and with the numbers of no page views where the rollups show that none matches the filters.
+    assert fresh["comparison"]["total_pageviews"] == 0
 
     # Once every site is past a partition, it is dropped whole; the rollups stay.
     own.sql("UPDATE sites SET raw_events_since = '2100-01-01'")

@@ -1,8 +1,8 @@
 """Filters that select the same page views give the same numbers (`RedundantFilters`): a filter
 that every page view of the range matches is left out (`hostname:<domain>` beside another filter,
 on a site whose page views are all on its domain, is answered from the rollups like the other
-filter alone), so is one that every page view of another filter matches, and a filter that none
-matches stands for all of them. Seen here through retention:
+filter alone), so is one that every page view of another filter matches, and filters that no page
+view matches together are answered as nothing without reading any. Seen here through retention:
 without the raw events, such questions are still answered, and one whose filters all select part
 of the page views is `422 raw_events_removed`."""
 
@@ -54,7 +54,7 @@ def test_filters_that_change_nothing_are_left_out_and_the_rest_answered_from_the
 
     own_domain = {"hostname": ""}
     # (query, filters as the oracle reads them)
-    redundant = [
+    reduced = [
         (f"{ONE_HOST_DAY}&filter=hostname:{domain}&filter=path:/a", own_domain | {"path": "/a"}),
         (f"{ONE_HOST_DAY}&filter=hostname:{domain}&filter=device:mobile&interval=hour&compare=none",
          own_domain | {"device": "mobile"}),
@@ -66,6 +66,9 @@ def test_filters_that_change_nothing_are_left_out_and_the_rest_answered_from_the
         # A filter no page view of the range matches selects nothing, whatever the others.
         (f"{ONE_HOST_DAY}&filter=path:/c&filter=device:mobile", {"path": "/c", "device": "mobile"}),
         (f"{ONE_HOST_DAY}&filter=referrer:t.co&filter=utm_source:never-seen", {"referrer_host": "t.co", "utm_source": "never-seen"}),
+        # Two filters that each match page views, but none together: the digest never links to /b.
+        (f"{ONE_HOST_DAY}&filter=utm_source:digest&filter=path:/b&interval=hour", {"utm_source": "digest", "path": "/b"}),
+        (f"{ONE_HOST_DAY}&filter=path:/a&filter=path:/b&filter=device:mobile", {"path": "no page view has two"}),
         # Ends inside quarter hours: the quarter hours that hold the range decide.
         (f"from={OLD_DAY}T00:07:00Z&to={OLD_DAY}T20:52:00Z&timezone=Asia/Kolkata&filter=hostname:{domain}"
          f"&filter=referrer:t.co", own_domain | {"referrer_host": "t.co"}),
@@ -77,38 +80,44 @@ def test_filters_that_change_nothing_are_left_out_and_the_rest_answered_from_the
         # Not every email page view is the newsletter's.
         (f"{ONE_HOST_DAY}&filter=utm_medium:email&filter=path:/a", {"utm_medium": "email", "path": "/a"}),
     ]
+    matching_nothing = [query for query, _ in reduced[4:8]]
     answers = {}
-    for query, filters in redundant + selecting:
+    for query, filters in reduced + selecting:
         body = stats(api, site["id"], query)
         zone = "Asia/Kolkata" if "Kolkata" in query else "UTC"
         for key, value in expected_response(raw, body, filters, 10, zone, from_is_date=f"from={OLD_DAY}&" in query).items():
             assert body[key] == value, (query, key)
-        assert (body["total_pageviews"] > 0) == ("/c" not in query and "never" not in query), query
+        assert (body["total_pageviews"] > 0) == (query not in matching_nothing), query
         answers[query] = body
-    # The redundant filter changes nothing: the numbers are the other filters' alone.
-    assert answers[redundant[0][0]] == stats(api, site["id"], f"{ONE_HOST_DAY}&filter=path:/a")
-    assert answers[redundant[3][0]] == stats(api, site["id"], f"{ONE_HOST_DAY}&filter=utm_source:newsletter")
+    # A redundant filter changes nothing: the numbers are the other filters' alone.
+    assert answers[reduced[0][0]] == stats(api, site["id"], f"{ONE_HOST_DAY}&filter=path:/a")
+    assert answers[reduced[3][0]] == stats(api, site["id"], f"{ONE_HOST_DAY}&filter=utm_source:newsletter")
     with_subdomain = stats(api, site["id"], f"{BOTH_DAYS}&filter=path:/a")
     assert answers[selecting[0][0]]["total_pageviews"] < with_subdomain["total_pageviews"]
 
     start, end = dt.datetime.fromisoformat(f"{OLD_DAY}T00:00:00+00:00"), dt.datetime.fromisoformat(f"{NEXT_DAY}T00:00:00+00:00")
     browsers = f"{ONE_HOST_DAY}&dimension=browser&filter=hostname:{domain}&filter=device:mobile"
     browser_rows = breakdown_rows(api, site["id"], browsers)
+    disjoint = f"{ONE_HOST_DAY}&dimension=landing&filter=utm_source:digest&filter=path:/b"
+    assert breakdown_rows(api, site["id"], disjoint) == expected_breakdown(raw, start, end, {"utm_source": "digest", "path": "/b"}, "landing") == []
+    csv = api.get(f"/api/sites/{site['id']}/stats/breakdown?{disjoint}&format=csv")
+    assert csv.status_code == 200 and csv.text.strip() == "name,pageviews,visitors,bounce_rate,avg_session_duration"
     assert browser_rows == expected_breakdown(raw, start, end, own_domain | {"device": "mobile"}, "browser")
     assert browser_rows
 
-    # Without the raw events, the questions whose redundant filter is left out are the rollups'.
+    # Without the raw events, the questions whose filters shrink are the rollups'.
     assert api.put(f"/api/sites/{site['id']}", json={"retention_days": 30}).status_code == 200
     own.sql("SELECT advance_raw_event_horizons(NULL)")
     while own.sql("SELECT remove_expired_events(1000)") != [("0",)]:
         pass
     roll_up_once(own)
     assert own.sql(f"SELECT count(*) FROM events WHERE site_id = '{site['id']}'") == [("0",)]
-    for query, _ in redundant[:6]:
+    for query, _ in reduced[:8]:
         again = stats(api, site["id"], query)
         assert again == answers[query] | {"live_visitors": again["live_visitors"]}, query
     assert breakdown_rows(api, site["id"], browsers) == browser_rows
+    assert breakdown_rows(api, site["id"], disjoint) == []
     # A range end inside a quarter hour needs the raw events of its edges; so do filters that all select.
-    assert_problem(api.get(f"/api/sites/{site['id']}/stats?{redundant[6][0]}"), 422, "raw_events_removed")
+    assert_problem(api.get(f"/api/sites/{site['id']}/stats?{reduced[8][0]}"), 422, "raw_events_removed")
     for query, _ in selecting:
         assert_problem(api.get(f"/api/sites/{site['id']}/stats?{query}"), 422, "raw_events_removed")

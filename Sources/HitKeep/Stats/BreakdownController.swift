@@ -71,20 +71,26 @@ enum BreakdownController {
         try EventStore.fold(siteID: site.id, on: context.database)
         return try context.readingLagTolerantly {
             try context.reads.transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY") {
+                guard let reduced = try Self.withoutRedundantFilters(question, database: context.reads) else {
+                    return try body(asked, NoMatchingPageViews())
+                }
                 var asked = asked
-                asked.question = try Self.withoutRedundantFilters(question, database: context.reads)
-                return try body(asked, try Self.source(for: asked.question, database: context.reads))
+                asked.question = reduced
+                return try body(asked, try Self.source(for: reduced, database: context.reads))
             }
         }
     }
 
     /// `question` with the filters that select its range's page views differently (`RedundantFilters`),
-    /// when it has several that the profiles' rollups do not answer together.
-    static func withoutRedundantFilters(_ question: BreakdownQuestion, database: any PostgresQuerying) throws -> BreakdownQuestion {
+    /// when it has several that the profiles' rollups do not answer together; nil when no page view
+    /// matches them all.
+    static func withoutRedundantFilters(_ question: BreakdownQuestion, database: any PostgresQuerying) throws -> BreakdownQuestion? {
         guard question.filters.count > 1,
               !(VisitorProfiles.cover(question.filters) && VisitorProfiles.dimensions.contains(question.dimension)) else { return question }
+        guard let filters = try RedundantFilters.removed(from: question.filters, in: question.range, siteID: question.siteID,
+                                                         on: database) else { return nil }
         var reduced = question
-        reduced.filters = try RedundantFilters.removed(from: question.filters, in: question.range, siteID: question.siteID, on: database)
+        reduced.filters = filters
         return reduced
     }
 

@@ -65,8 +65,7 @@ struct FilteredRollupStats: StatsSource {
         // A value no event ever had has no number: nothing matches it.
         let keys = try filter.keys(on: database)
         guard !keys.isEmpty else {
-            return StatsPeriod(totals: StatsTotals(), chart: buckets.map { ChartPoint(bucket: $0, pageviews: 0, visitors: 0) },
-                               topLists: [:])
+            return .nothing(over: buckets)
         }
         let key = Self.condition(keys)
         var totals: StatsTotals

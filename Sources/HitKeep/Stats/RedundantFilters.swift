@@ -8,8 +8,9 @@ import PostgresClient
 /// - so can one that every page view of another filter matches (`utm_medium:email` beside
 ///   `utm_source:newsletter` when every newsletter link says email, `hostname:blog.example.com`
 ///   beside a path only the blog has);
-/// - a filter that no page view matches (a page not viewed in the range) selects nothing with or
-///   without the others.
+/// - and when one filter matches no page view, or two match none together (`path:/a` and `path:/b`,
+///   a campaign only ever sent by email and `utm_medium:cpc`), no page view matches them all: every
+///   number is 0 and nothing needs reading.
 /// Several filters that are not all on visitor profiles are counted from the raw events (seconds at
 /// ten million events); what is left may be a question the rollups answer in milliseconds.
 ///
@@ -17,19 +18,26 @@ import PostgresClient
 /// values of the other dimensions (`filtered_counts`), over the whole hours that hold the range. The
 /// fold writes the rollups in the transaction that writes the events, so in the question's snapshot
 /// they agree with the events: a filter that counts every page view there fails none in the range,
-/// one that counts none matches none.
+/// one that counts none matches none. They are kept for good and every pair of values is counted,
+/// so a count of 0 is no page view, never a value left out.
 enum RedundantFilters {
-    /// Filters that select the same page views of `range` as `filters`: the first that matches none
-    /// alone, else `filters` without those that all page views match and those that another kept
-    /// filter's page views all match. As given when there is only one (a single filter already has
+    /// Filters that select the same page views of `range` as `filters`: `filters` without those that
+    /// all page views match and those that another kept filter's page views all match; nil when no
+    /// page view matches them all. As given when there is only one (a single filter already has
     /// rollups), or when the rollups do not hold every event yet.
     static func removed(from filters: [StatsFilter], in range: StatsRange, siteID: String,
-                        on database: any PostgresQuerying) throws -> [StatsFilter] {
+                        on database: any PostgresQuerying) throws -> [StatsFilter]? {
         guard filters.count > 1, try FilteredRollupStats.isComplete(on: database) else { return filters }
-        let cover = range.covering(unitsOf: 3_600)
-        let counts = try Counts.read(filters, over: cover, siteID: siteID, on: database)
-        if let empty = filters.indices.first(where: { counts.pageviews[$0] == 0 }) {
-            return [filters[empty]]
+        let counts = try Counts.read(filters, over: range.covering(unitsOf: 3_600), siteID: siteID, on: database)
+        for first in filters.indices {
+            if counts.pageviews[first] == 0 { return nil }
+            for second in filters.indices where second != first {
+                // A page view has one value of each dimension.
+                let disjoint = filters[first].dimension == filters[second].dimension
+                    ? filters[first].value != filters[second].value
+                    : counts.together[first]?[second] == nil
+                if disjoint { return nil }
+            }
         }
         var kept = filters.indices.filter { counts.pageviews[$0] != counts.all }
         for index in kept {
@@ -47,8 +55,8 @@ enum RedundantFilters {
         var all = 0
         /// Matching each filter, by the filter's position.
         var pageviews: [Int: Int] = [:]
-        /// Matching two filters: `together[i][j]` are filter i's page views that also match filter j
-        /// (none when j is on i's own dimension, whose other values no page view of i has).
+        /// Matching two filters on different dimensions: `together[i][j]` are filter i's page views
+        /// that also match filter j, absent when there are none.
         var together: [Int: [Int: Int]] = [:]
 
         static func read(_ filters: [StatsFilter], over cover: StatsRange, siteID: String,

@@ -151,11 +151,14 @@ enum StatsController {
     /// (`RedundantFilters`).
     static func report(site: Site, range: StatsRange, interval: StatsInterval, timezone: String, query: StatsRequest,
                        context: RequestContext, withTopLists: Bool = true) throws -> StatsPeriod {
+        let buckets = try ChartBucket.buckets(for: range, interval: interval, timezone: timezone, on: context.reads)
         var query = query
         if RollupFilter(query.filters) == nil {
-            query.filters = try RedundantFilters.removed(from: query.filters, in: range, siteID: site.id, on: context.reads)
+            guard let filters = try RedundantFilters.removed(from: query.filters, in: range, siteID: site.id, on: context.reads) else {
+                return .nothing(over: buckets)
+            }
+            query.filters = filters
         }
-        let buckets = try ChartBucket.buckets(for: range, interval: interval, timezone: timezone, on: context.reads)
         let source: any StatsSource
         // The transaction (`respond`) starts without parallel workers, which suits a few thousand
         // rollup rows.

@@ -33,6 +33,11 @@ public struct StatsPeriod: Sendable, Equatable {
     public var totals: StatsTotals
     public var chart: [ChartPoint]
     public var topLists: TopLists
+
+    /// The numbers of no page views: zeros, a chart of `buckets` at zero, empty lists.
+    static func nothing(over buckets: [ChartBucket]) -> StatsPeriod {
+        StatsPeriod(totals: StatsTotals(), chart: buckets.map { ChartPoint(bucket: $0, pageviews: 0, visitors: 0) }, topLists: [:])
+    }
 }
 
 /// One chart bucket's numbers.
