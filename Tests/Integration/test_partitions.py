@@ -28,6 +28,17 @@ def stats(api, site_id, query, status=200):
     return assert_json(api.get(f"/api/sites/{site_id}/stats?{query}"), status)
 
 
+def remove_every_raw_event(own, api, site_id):
+    """A retention of 30 days for a site whose page views are all older, applied at once: only its
+    rollups remain."""
+    assert api.put(f"/api/sites/{site_id}", json={"retention_days": 30}).status_code == 200
+    own.sql("SELECT advance_raw_event_horizons(NULL)")
+    while own.sql("SELECT remove_expired_events(1000)") != [("0",)]:
+        pass
+    roll_up_once(own)
+    assert own.sql(f"SELECT count(*) FROM events WHERE site_id = '{site_id}'") == [("0",)]
+
+
 def partitions(own) -> dict[str, str]:
     return dict(own.sql("""
         SELECT c.relname, pg_get_expr(c.relpartbound, c.oid)

@@ -12,7 +12,7 @@ import datetime as dt
 import random
 
 from accounts import assert_problem, deployment
-from test_partitions import OLD_DAY, roll_up_once, stats
+from test_partitions import OLD_DAY, remove_every_raw_event, stats
 from test_stats import RawEvents, expected_response
 from test_stats_properties import expected_breakdown
 from test_visitor_profiles import PROFILE_COLUMNS, PROFILES, breakdown_rows
@@ -106,12 +106,7 @@ def test_filters_that_change_nothing_are_left_out_and_the_rest_answered_from_the
     assert browser_rows
 
     # Without the raw events, the questions whose filters shrink are the rollups'.
-    assert api.put(f"/api/sites/{site['id']}", json={"retention_days": 30}).status_code == 200
-    own.sql("SELECT advance_raw_event_horizons(NULL)")
-    while own.sql("SELECT remove_expired_events(1000)") != [("0",)]:
-        pass
-    roll_up_once(own)
-    assert own.sql(f"SELECT count(*) FROM events WHERE site_id = '{site['id']}'") == [("0",)]
+    remove_every_raw_event(own, api, site["id"])
     for query, _ in reduced[:8]:
         again = stats(api, site["id"], query)
         assert again == answers[query] | {"live_visitors": again["live_visitors"]}, query

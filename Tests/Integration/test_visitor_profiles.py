@@ -11,7 +11,7 @@ import urllib.parse
 import pytest
 
 from accounts import People, assert_problem, deployment
-from test_partitions import OLD_DAY, ingest, roll_up_once, stats
+from test_partitions import OLD_DAY, ingest, remove_every_raw_event, stats
 from test_stats import CHROME_ANDROID, CHROME_WINDOWS, FIREFOX_LINUX, SAFARI_IPHONE, RawEvents, expected_response
 from test_stats_properties import ORDER_BY, ZONES, differences, expected_breakdown
 
@@ -77,12 +77,7 @@ def test_profile_filters_are_answered_from_the_rollups_and_a_changed_profile_fro
     assert breakdown_rows(api, site["id"], path_under_profile) == expected_breakdown(raw, start, end, {"device": "mobile"}, "path")
 
     # Without the raw events, what the profiles hold is answered as before, the rest is 422.
-    assert api.put(f"/api/sites/{site['id']}", json={"retention_days": 30}).status_code == 200
-    own.sql("SELECT advance_raw_event_horizons(NULL)")
-    while own.sql("SELECT remove_expired_events(1000)") != [("0",)]:
-        pass
-    roll_up_once(own)
-    assert own.sql(f"SELECT count(*) FROM events WHERE site_id = '{site['id']}'") == [("0",)]
+    remove_every_raw_event(own, api, site["id"])
     for query, _ in FROM_PROFILES:
         again = stats(api, site["id"], query)
         assert again == answers[query] | {"live_visitors": again["live_visitors"]}, query
