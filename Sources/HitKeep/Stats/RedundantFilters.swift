@@ -29,6 +29,12 @@ enum RedundantFilters {
                         on database: any PostgresQuerying) throws -> [StatsFilter]? {
         guard filters.count > 1, try FilteredRollupStats.isComplete(on: database) else { return filters }
         let counts = try Counts.read(filters, over: range.covering(unitsOf: 3_600), siteID: siteID, on: database)
+        return kept(filters, given: counts).map { $0.map { filters[$0] } }
+    }
+
+    /// The positions of the filters to keep, by what `counts` say of them; nil when no page view
+    /// matches them all.
+    static func kept(_ filters: [StatsFilter], given counts: Counts) -> [Int]? {
         for first in filters.indices {
             if counts.pageviews[first] == 0 { return nil }
             for second in filters.indices where second != first {
@@ -42,15 +48,15 @@ enum RedundantFilters {
         var kept = filters.indices.filter { counts.pageviews[$0] != counts.all }
         for index in kept {
             let implied = kept.contains { other in
-                other != index && counts.together[other]?[index] == counts.pageviews[other]
+                other != index && (filters[other] == filters[index] || counts.together[other]?[index] == counts.pageviews[other])
             }
             if implied { kept.removeAll { $0 == index } }
         }
-        return kept.map { filters[$0] }
+        return kept
     }
 
     /// Page views over a range of whole hours, from the rollups.
-    private struct Counts {
+    struct Counts: Equatable {
         /// All of them.
         var all = 0
         /// Matching each filter, by the filter's position.
