@@ -67,25 +67,32 @@ enum RedundantFilters {
 
         static func read(_ filters: [StatsFilter], over cover: StatsRange, siteID: String,
                          on database: any PostgresQuerying) throws -> Counts {
-            // Position 0 counts every page view (the rollups' filter 0), position i the page views of filters[i - 1].
-            var totals: [PostgresQuery] = ["SELECT \(0)::bigint AS position, NULL::bigint AS other, \(sum(of: "= 0", over: cover, siteID: siteID)) AS pageviews"]
-            for (index, filter) in filters.enumerated() {
-                totals.append("SELECT \(index + 1)::bigint, NULL::bigint, \(sum(of: "= (\(RollupFilter.number(of: filter)))", over: cover, siteID: siteID))")
-            }
-            // Each filter's page views by the values of the other filters (`filtered_counts` numbers
-            // values as `stat_values` does: a filter's number is its value's).
+            // Each filter's value number (`stat_values`, as the rollups number filters and values),
+            // looked up once, by the filter's position from 1; NULL for a value no event ever had.
             let numbers: [PostgresQuery] = filters.map { "(\(RollupFilter.number(of: $0)))" }
-            let pairs: PostgresQuery = """
+            let numbered: PostgresQuery = """
+                WITH numbered AS MATERIALIZED (
+                    SELECT * FROM unnest(ARRAY[\(PostgresQuery.joined(numbers, separator: ", "))]::integer[])
+                        WITH ORDINALITY AS n (number, position)
+                )
+                """
+            // Position 0 counts every page view (the rollups' filter 0), position i the page views of filters[i - 1].
+            var parts: [PostgresQuery] = ["SELECT \(0)::bigint AS position, NULL::bigint AS other, \(sum(of: "= 0", over: cover, siteID: siteID)) AS pageviews"]
+            for position in 1...filters.count {
+                let key: PostgresQuery = "= (SELECT number FROM numbered WHERE position = \(position))"
+                parts.append("SELECT \(position)::bigint, NULL::bigint, \(sum(of: key, over: cover, siteID: siteID))")
+            }
+            // Each filter's page views by the values of the other filters (`filtered_counts`).
+            parts.append("""
                 SELECT f.position, o.position, sum(u.n)::bigint
-                FROM unnest(ARRAY[\(PostgresQuery.joined(numbers, separator: ", "))]::integer[]) WITH ORDINALITY AS f (number, position)
+                FROM numbered f
                 JOIN filtered_counts c ON \(FilteredRollupStats.countSpans(cover, siteID: siteID)) AND c.filter = f.number
                 CROSS JOIN LATERAL unnest(c.value_ids, c.pageviews) AS u (id, n)
-                JOIN unnest(ARRAY[\(PostgresQuery.joined(numbers, separator: ", "))]::integer[]) WITH ORDINALITY AS o (number, position)
-                  ON o.number = u.id
+                JOIN numbered o ON o.number = u.id
                 GROUP BY 1, 2
-                """
+                """)
             var counts = Counts()
-            for row in try database.query("\(PostgresQuery.joined(totals, separator: "\nUNION ALL\n"))\nUNION ALL\n\(pairs)") {
+            for row in try database.query("\(numbered)\n\(PostgresQuery.joined(parts, separator: "\nUNION ALL\n"))") {
                 let position = try row.decode(Int.self, "position")
                 let pageviews = try row.decode(Int.self, "pageviews")
                 if let other: Int = try row.decodeIfPresent(Int.self, "other") {
