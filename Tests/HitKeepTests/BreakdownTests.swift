@@ -188,8 +188,17 @@ import Testing
 @Suite struct FilteredBreakdownPeriodsTests {
     private let day: TimeInterval = 86_400
     private func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: 1_772_755_200 + seconds) }
-    private func day(_ number: Double) -> FilteredBreakdownPeriods.Period { .init(start: at(number * day), isDay: true) }
-    private func hour(_ number: Double) -> FilteredBreakdownPeriods.Period { .init(start: at(number * 3_600), isDay: false) }
+    private func day(_ number: Double) -> FilteredBreakdownPeriods.Period {
+        .init(start: at(number * day), end: at((number + 1) * day), isDay: true)
+    }
+    private func hour(_ number: Double) -> FilteredBreakdownPeriods.Period {
+        .init(start: at(number * 3_600), end: at((number + 1) * 3_600), isDay: false)
+    }
+    /// A day of a zone `offset` hours ahead of UTC, `hours` long.
+    private func localDay(_ number: Double, offset: Double, hours: Double = 24) -> FilteredBreakdownPeriods.Period {
+        let start = number * day - offset * 3_600
+        return .init(start: at(start), end: at(start + hours * 3_600), isDay: true)
+    }
 
     @Test func theRemainderIsTheRangeOutsideThePeriodsInOrder() {
         // 10:30 on the first day to 05:00 on the fifth; days 2 and 3 added up, and hours 1 and 2 of the fourth.
@@ -209,5 +218,22 @@ import Testing
     @Test func aDayTakesThePlaceOfItsHours() {
         let closed = [day(0), hour(3), hour(23), hour(24), day(2), hour(50)]
         #expect(FilteredBreakdownPeriods.disjoint(closed) == [day(0), hour(24), day(2)])
+    }
+
+    @Test func aDayOfTheSitesZoneIsReadWhateverItsLength() {
+        // Europe/Berlin's last day of summer time: 25 hours from 22:00 UTC.
+        let autumn = localDay(1, offset: 2, hours: 25)
+        let range = StatsRange(from: autumn.start, to: at(2 * day + 2 * 3_600))
+        #expect(FilteredBreakdownPeriods.remainder(of: range, outside: [autumn])
+                == [StatsRange(from: at(2 * day - 3_600), to: at(2 * day + 2 * 3_600))])
+    }
+
+    @Test func daysOfAnotherZoneGiveWayToTheFirstAndHoursADayHoldsPartlyAreRead() {
+        // A site moved from UTC to Asia/Kolkata (+05:30): its UTC day 1 overlaps its local days 1 and 2.
+        let kolkata = [localDay(1, offset: 5.5), localDay(2, offset: 5.5)]
+        // 18:00–19:00 UTC: half in each local day.
+        let closed = [kolkata[0], day(1), hour(42), kolkata[1], hour(66)]
+        #expect(FilteredBreakdownPeriods.disjoint(closed) == [kolkata[0], kolkata[1]])
+        #expect(FilteredBreakdownPeriods.disjoint([day(1), kolkata[1], hour(66)]) == [day(1), hour(66)])
     }
 }

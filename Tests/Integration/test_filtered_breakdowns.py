@@ -23,12 +23,14 @@ from stack import wait_until
 from test_stats import RawEvents
 from test_stats_properties import FILTER_COLUMNS, ORDER_BY, ZONES, expected_breakdown
 from test_visitor_profiles import (FIRST_DAY, PAGE_VIEW_VALUES, PROFILE_COLUMNS, PROFILES, breakdown_differences,  # noqa: F401
-                                   breakdown_rows, profiled_site)
+                                   breakdown_rows, profiled_site, write_profiled_traffic)
 
 
-def site_days(stack, site_id: str) -> list[str]:
+def site_days(stack, site_id: str, zone: str = "UTC") -> list[str]:
+    """The first instants of the days in `zone` that hold the site's page views."""
     return [row[0] for row in stack.sql(
-        f"SELECT DISTINCT date_bin('1 day', occurred_at, 'epoch') FROM events WHERE site_id = '{site_id}' ORDER BY 1")]
+        f"SELECT DISTINCT local_to_instant((occurred_at AT TIME ZONE '{zone}')::date::timestamp, '{zone}') "
+        f"FROM events WHERE site_id = '{site_id}' ORDER BY 1")]
 
 
 # The dimensions added up, as the database and as the API name them: the profile's own only under
@@ -44,11 +46,11 @@ def closed(stack, site_id: str, span: str = "day", dimension: str = "path") -> l
         f"AND span = '{span}' ORDER BY 1")]
 
 
-def add_up_every_day(stack, site_id: str):
-    """What the roll-up process does once a minute, until the site's days are all added up in every
-    dimension (other sites' days may come first: newest first)."""
+def add_up_every_day(stack, site_id: str, zone: str = "UTC"):
+    """What the roll-up process does once a minute, until the site's days (in its zone, `zone`) are
+    all added up in every dimension (other sites' days may come first: newest first)."""
     deadline = time.monotonic() + 180
-    days = site_days(stack, site_id)
+    days = site_days(stack, site_id, zone)
     while any(closed(stack, site_id, "day", dimension) != days for dimension in DIMENSIONS):
         assert time.monotonic() < deadline, "the site's days were not added up"
         stack.sql("SELECT close_filtered_breakdowns(8)")
@@ -97,11 +99,13 @@ def any_filter(rng, domain: str) -> tuple[str, str, str]:
     return f"{kind}:{urllib.parse.quote(shown)}", column, value
 
 
-def check_questions(api, site, raw, rng, count: int, label: str):
+def check_questions(api, site, raw, rng, count: int, label: str, zones=ZONES):
+    """`count` random breakdowns under one filter, over dates and odd times in one of `zones` (None:
+    the site's own, the request naming none)."""
     failures = []
     for number in range(count):
         shown, column, value = any_filter(rng, site["domain"])
-        zone = rng.choice(ZONES)
+        zone = rng.choice(zones)
         first = FIRST_DAY + dt.timedelta(days=rng.randrange(4))
         if rng.random() < 0.3:
             # Odd times: partial days at both ends.
@@ -113,8 +117,9 @@ def check_questions(api, site, raw, rng, count: int, label: str):
             span = f"from={first}&to={first + dt.timedelta(days=rng.randrange(4))}"
         order_by, order = rng.choice(ORDER_BY), rng.choice(["asc", "desc"])
         dimension = rng.choice(UNDER_PROFILE_FILTERS if column in PROFILE_COLUMNS else BREAKDOWNS)
-        query = (f"{span}&timezone={urllib.parse.quote(zone)}&dimension={dimension}&order_by={order_by}&order={order}"
-                 f"&filter={shown}")
+        if zone is not None:
+            span += f"&timezone={urllib.parse.quote(zone)}"
+        query = f"{span}&dimension={dimension}&order_by={order_by}&order={order}&filter={shown}"
         found = breakdown_differences(api, site, raw, query, {column: value}, dimension, order_by, order, rng.choice([1, 2, 100]))
         if found:
             failures.append(f"{label} question {number}: {query}\n  " + "\n  ".join(found))
@@ -266,6 +271,105 @@ def test_the_hours_of_a_day_not_added_up_are_read_until_the_day_is(stack, profil
     finally:
         held.close()
     check_questions(api, site, raw, random.Random(9), 6, "the day again")
+
+
+# --- the days of the site's zone (migrations/0032) -------------------------------------------------
+
+@pytest.fixture(scope="module", params=["America/New_York", "Asia/Kolkata"])
+def zoned_site(request, stack):
+    """`profiled_site`'s page views on a site in another zone than UTC: New York, whose summer time
+    starts on the page views' third day (a day of 23 hours), or Kolkata, half an hour off UTC."""
+    crowd = People(stack)
+    try:
+        api = crowd.new()
+        site = api.create_site(timezone=request.param)
+        write_profiled_traffic(stack, site["id"])
+        yield api, site, RawEvents(stack, site["id"])
+    finally:
+        crowd.cleanup()
+
+
+def local_days(stack, site_id: str, zone: str) -> dict[str, float]:
+    """The days added up for paths, as local start → hours long."""
+    return {row[0]: float(row[1]) / 3_600 for row in stack.sql(
+        f"SELECT (bucket AT TIME ZONE '{zone}')::text, extract(epoch FROM ends - bucket) FROM filtered_breakdown_closed "
+        f"WHERE site_id = '{site_id}' AND dimension = 'path' AND span = 'day'")}
+
+
+def test_a_sites_days_are_added_up_in_its_zone_and_answer_its_dates(stack, zoned_site):
+    api, site, raw = zoned_site
+    zone = site["timezone"]
+    add_up_every_day(stack, site["id"], zone)
+    days = local_days(stack, site["id"], zone)
+    # The first page views, at midnight UTC, are the evening before in New York.
+    first = (FIRST_DAY - dt.timedelta(days=1)) if zone == "America/New_York" else FIRST_DAY
+    assert sorted(days) == [f"{first + dt.timedelta(days=number)} 00:00:00" for number in range(len(days))]
+    assert len(days) >= 4
+    if zone == "America/New_York":
+        assert days == {day: (23 if day.startswith("2026-03-08") else 24) for day in days}
+    else:
+        assert set(days.values()) == {24}
+        # The UTC hour each day starts inside (23:30 in Kolkata) lies in two days: it is added up as an
+        # hour, and no other hour is kept beside the days.
+        boundary_hours = [row[0] for row in stack.sql(
+            f"SELECT DISTINCT date_bin('1 hour', occurred_at, 'epoch') FROM events WHERE site_id = '{site['id']}' "
+            "AND extract(hour FROM occurred_at AT TIME ZONE 'UTC') = 18 ORDER BY 1")]
+        deadline = time.monotonic() + 120
+        while closed(stack, site["id"], "hour") != boundary_hours:
+            assert time.monotonic() < deadline, (closed(stack, site["id"], "hour"), boundary_hours)
+            stack.sql("SELECT close_filtered_breakdowns(8)")
+    check_questions(api, site, raw, random.Random(20), 20, f"dates in {zone}", zones=[None])
+    check_questions(api, site, raw, random.Random(21), 8, f"{zone}'s days, other zones")
+
+    # The local days are what answers a date of the site: their numbers changed show in the rows.
+    device = PROFILES[2][0]
+    number = f"(SELECT id FROM stat_values WHERE dimension = 'device' AND value = '{device}')"
+    for local_start in sorted(days)[1:3]:
+        date = local_start[:10]
+        bucket, ends = stack.sql(f"SELECT bucket, ends FROM filtered_breakdown_closed WHERE site_id = '{site['id']}' "
+                                 f"AND dimension = 'path' AND span = 'day' AND bucket AT TIME ZONE '{zone}' = '{local_start}'")[0]
+        stack.sql(f"UPDATE filtered_breakdowns SET pageviews = (SELECT array_agg(n + 1000) FROM unnest(pageviews) AS n) "
+                  f"WHERE site_id = '{site['id']}' AND dimension = 'path' AND span = 'day' AND bucket = '{bucket}' "
+                  f"AND filter = {number}")
+        start, end = (dt.datetime.fromisoformat(text.replace("+00", "+00:00")) for text in (bucket, ends))
+        expected = {row["name"]: row["pageviews"]
+                    for row in expected_breakdown(raw, start, end, {"device": device}, "path")}
+        crossing_views = {row[0]: int(row[1]) for row in stack.sql(
+            f"SELECT path, count(*) FROM events WHERE site_id = '{site['id']}' AND device = '{device}' "
+            f"AND occurred_at >= '{bucket}' AND occurred_at < '{ends}' AND session_id = ANY ("
+            f"SELECT unnest(crossing_sessions) FROM filtered_breakdown_closed WHERE site_id = '{site['id']}' "
+            f"AND dimension = 'path' AND span = 'day' AND bucket = '{bucket}') GROUP BY 1")}
+        tampered = {row["name"]: row["pageviews"] for row in breakdown_rows(
+            api, site["id"], f"from={date}&to={date}&dimension=path&filter=device:{device}")}
+        assert tampered == {name: pageviews + (1000 if pageviews > crossing_views.get(name, 0) else 0)
+                            for name, pageviews in expected.items()}, (date, crossing_views)
+        stack.sql(f"SELECT close_filtered_breakdown('{site['id']}', 'path', 'day', '{bucket}')")
+    check_questions(api, site, raw, random.Random(22), 6, f"{zone}'s days added up again", zones=[None])
+
+
+def test_a_late_page_view_reopens_the_day_of_the_sites_zone_it_lies_in(stack, zoned_site):
+    api, site, _ = zoned_site
+    zone = site["timezone"]
+    add_up_every_day(stack, site["id"], zone)
+    local_start = sorted(local_days(stack, site["id"], zone))[1]
+    bucket, ends = stack.sql(f"SELECT bucket, ends FROM filtered_breakdown_closed WHERE site_id = '{site['id']}' "
+                             f"AND dimension = 'path' AND span = 'day' AND bucket AT TIME ZONE '{zone}' = '{local_start}'")[0]
+    # A session of that day alone, and a page view late in its evening: in the next UTC day in New
+    # York, in the hour the next day starts inside in Kolkata.
+    session, profile = stack.sql(f"""
+        SELECT session_id, min(device || '|' || browser || '|' || os || '|' || country || '|' || language)
+        FROM events WHERE site_id = '{site['id']}' GROUP BY 1
+        HAVING min(occurred_at) >= '{bucket}' AND max(occurred_at) < '{ends}'::timestamptz - interval '1 hour'
+        ORDER BY 1 LIMIT 1""")[0]
+    quoted = ", ".join(f"'{value}'" for value in profile.split("|"))
+    stack.sql("INSERT INTO events (site_id, occurred_at, session_id, path, device, browser, os, country, language) "
+              f"VALUES ('{site['id']}', '{ends}'::timestamptz - interval '10 minutes', '{session}', '/late', {quoted})")
+    assert local_start not in local_days(stack, site["id"], zone)
+    raw = RawEvents(stack, site["id"])
+    check_questions(api, site, raw, random.Random(23), 8, f"reopened in {zone}", zones=[None])
+    add_up_every_day(stack, site["id"], zone)
+    assert local_start in local_days(stack, site["id"], zone)
+    check_questions(api, site, raw, random.Random(24), 8, f"added up again in {zone}", zones=[None])
 
 
 @pytest.fixture(scope="module")

@@ -116,24 +116,29 @@ def profiled_site(stack):
     try:
         api = crowd.new()
         site = api.create_site()
-        rng = random.Random(240)
-        rows = []
-        start = dt.datetime.combine(FIRST_DAY, dt.time(), dt.timezone.utc)
-        for number in range(400):
-            profile = rng.choice(PROFILES)
-            at = start + dt.timedelta(seconds=rng.randrange(4 * 86_400 - 7_200))
-            for _ in range(rng.choice([1, 1, 2, 3, 6])):
-                at += dt.timedelta(seconds=rng.choice([0, 40, 500, 1_000, 3_700]))
-                values = [*(rng.choice(choices) for choices in PAGE_VIEW_VALUES.values()), *profile]
-                quoted = ", ".join(f"'{value}'" for value in values)
-                rows.append(f"('{site['id']}', '{at.isoformat()}', 'p{number}', {quoted})")
-        rng.shuffle(rows)
-        for index in range(0, len(rows), 37):
-            stack.sql(f"INSERT INTO events (site_id, occurred_at, session_id, {', '.join([*PAGE_VIEW_VALUES, *PROFILE_COLUMNS])}) "
-                      "VALUES " + ", ".join(rows[index:index + 37]))
+        write_profiled_traffic(stack, site["id"])
         yield api, site, RawEvents(stack, site["id"])
     finally:
         crowd.cleanup()
+
+
+def write_profiled_traffic(stack, site_id: str):
+    """`profiled_site`'s page views, for the site `site_id`."""
+    rng = random.Random(240)
+    rows = []
+    start = dt.datetime.combine(FIRST_DAY, dt.time(), dt.timezone.utc)
+    for number in range(400):
+        profile = rng.choice(PROFILES)
+        at = start + dt.timedelta(seconds=rng.randrange(4 * 86_400 - 7_200))
+        for _ in range(rng.choice([1, 1, 2, 3, 6])):
+            at += dt.timedelta(seconds=rng.choice([0, 40, 500, 1_000, 3_700]))
+            values = [*(rng.choice(choices) for choices in PAGE_VIEW_VALUES.values()), *profile]
+            quoted = ", ".join(f"'{value}'" for value in values)
+            rows.append(f"('{site_id}', '{at.isoformat()}', 'p{number}', {quoted})")
+    rng.shuffle(rows)
+    for index in range(0, len(rows), 37):
+        stack.sql(f"INSERT INTO events (site_id, occurred_at, session_id, {', '.join([*PAGE_VIEW_VALUES, *PROFILE_COLUMNS])}) "
+                  "VALUES " + ", ".join(rows[index:index + 37]))
 
 
 @pytest.mark.parametrize("seed", range(4))

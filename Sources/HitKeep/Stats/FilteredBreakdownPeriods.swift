@@ -2,19 +2,20 @@ import Foundation
 import PostgresClient
 
 /// Any dimension under one filter of any type, but for a visitor profile's dimension under a profile
-/// filter (`RollupBreakdown`'s), from the whole UTC days and hours the roll-up process added up
-/// (migrations/0026, 0029, 0030) and the raw events of the rest of the range. Exact for any range:
+/// filter (`RollupBreakdown`'s), from the whole days (of the site's zone) and UTC hours the roll-up
+/// process added up (migrations/0026, 0029, 0030, 0032) and the raw events of the rest of the range. Exact for any range:
 /// a session whose page views all lie in one added-up period inside the range is counted from that
 /// period's sums; every other session of the range (one in a partial or not yet added-up hour, or
 /// one of a period's "crossing" sessions, which also have page views outside it) from all its
 /// matching page views in the range.
 struct FilteredBreakdownPeriods: BreakdownSource {
-    /// A UTC day or hour added up.
+    /// A day of the site's zone (23 to 25 hours) or a UTC hour, added up.
     struct Period: Sendable, Equatable {
         var start: Date
+        var end: Date
         var isDay: Bool
 
-        var end: Date { start.addingTimeInterval(isDay ? 86_400 : 3_600) }
+        func overlaps(_ other: Period) -> Bool { start < other.end && other.start < end }
     }
 
     let database: any PostgresQuerying
@@ -30,23 +31,31 @@ struct FilteredBreakdownPeriods: BreakdownSource {
               !(VisitorProfiles.dimensions.contains(question.dimension)
                   && VisitorProfiles.dimensions.contains(question.filters[0].dimension)) else { return nil }
         let rows = try database.query("""
-            SELECT span = 'day' AS is_day, bucket FROM filtered_breakdown_closed
+            SELECT span = 'day' AS is_day, bucket, ends FROM filtered_breakdown_closed
             WHERE site_id = \(question.siteID) AND dimension = \(question.dimension.name) AND bucket >= \(question.range.from)
-              AND bucket + CASE span WHEN 'day' THEN interval '1 day' ELSE interval '1 hour' END <= \(question.range.to)
+              AND ends <= \(question.range.to)
             ORDER BY bucket
             """)
-        let closed = try rows.map { Period(start: try $0.decode(Date.self, "bucket"), isDay: try $0.decode(Bool.self, "is_day")) }
+        let closed = try rows.map {
+            Period(start: try $0.decode(Date.self, "bucket"), end: try $0.decode(Date.self, "ends"),
+                   isDay: try $0.decode(Bool.self, "is_day"))
+        }
         let periods = Self.disjoint(closed)
         return periods.isEmpty ? nil : FilteredBreakdownPeriods(database: database, periods: periods)
     }
 
-    /// The days of `closed` (ascending), and its hours outside them: the days a default range starts
-    /// in keep their hours (migrations/0027), and a snapshot may hold a day and the hours it drops.
+    /// Periods of `closed` (ascending) that do not overlap: its days, but one that overlaps an
+    /// earlier one (days of the zone a site had before, until the closings drop them), and its hours
+    /// outside those days. The days a default range starts in keep their hours (migrations/0027), a
+    /// snapshot may hold a day and the hours it drops, and in a zone a half hour off UTC the hour a
+    /// day starts inside is in no day.
     static func disjoint(_ closed: [Period]) -> [Period] {
-        let days = closed.filter(\.isDay)
-        return closed.filter { period in
-            period.isDay || !days.contains { $0.start <= period.start && period.start < $0.end }
+        var days: [Period] = []
+        for day in closed where day.isDay && !days.contains(where: day.overlaps) {
+            days.append(day)
         }
+        let hours = closed.filter { !$0.isDay && !days.contains(where: $0.overlaps) }
+        return (days + hours).sorted { $0.start < $1.start }
     }
 
     /// The parts of `range` outside `periods` (disjoint, inside it, ascending).
@@ -81,6 +90,7 @@ struct FilteredBreakdownPeriods: BreakdownSource {
         }
         let days = periods.filter(\.isDay).map(\.start)
         let hours = periods.filter { !$0.isDay }.map(\.start)
+        let (starts, ends) = (periods.map(\.start), periods.map(\.end))
         let isPeriod: PostgresQuery = """
             ((span = 'day' AND bucket = ANY (\(days)::timestamptz[])) OR (span = 'hour' AND bucket = ANY (\(hours)::timestamptz[])))
             """
@@ -97,8 +107,8 @@ struct FilteredBreakdownPeriods: BreakdownSource {
             SELECT id, session_id, occurred_at, \(dimension.columnSQL) FROM events
             WHERE site_id = \(site) AND hashtext(session_id) = ANY (ARRAY(SELECT hashtext(session_id) FROM crossing))
               AND session_id IN (SELECT session_id FROM crossing)
-              AND (date_bin('1 day', occurred_at, 'epoch') = ANY (\(days)::timestamptz[])
-                   OR date_bin('1 hour', occurred_at, 'epoch') = ANY (\(hours)::timestamptz[]))
+              AND EXISTS (SELECT FROM unnest(\(starts)::timestamptz[], \(ends)::timestamptz[]) AS p (starts, ends)
+                          WHERE occurred_at >= p.starts AND occurred_at < p.ends)
               AND \(matches)
             """
         return """
