@@ -372,6 +372,37 @@ def test_a_late_page_view_reopens_the_day_of_the_sites_zone_it_lies_in(stack, zo
     check_questions(api, site, raw, random.Random(24), 8, f"added up again in {zone}", zones=[None])
 
 
+def test_a_site_that_changes_its_zone_reads_its_old_days_until_its_new_ones_are_added_up(stack):
+    crowd = People(stack)
+    try:
+        api = crowd.new()
+        site = api.create_site(timezone="America/New_York")
+        write_profiled_traffic(stack, site["id"])
+        raw = RawEvents(stack, site["id"])
+        add_up_every_day(stack, site["id"], "America/New_York")
+        new_york = closed(stack, site["id"])
+        response = api.put(f"/api/sites/{site['id']}", json={"timezone": "Asia/Kolkata"})
+        assert response.status_code == 200, response.text
+        site = response.json()
+        check_questions(api, site, raw, random.Random(30), 8, "New York's days, Kolkata's dates", zones=[None])
+
+        # One of Kolkata's days added up: it drops the two New York days it overlaps, and the others stay.
+        kolkata = site_days(stack, site["id"], "Asia/Kolkata")
+        held = ClosingsHeld(stack)
+        try:
+            assert held.query(f"SELECT close_filtered_breakdown('{site['id']}', 'path', 'day', '{kolkata[2]}')") == "t"
+        finally:
+            held.close()
+        assert closed(stack, site["id"]) == sorted([kolkata[2], *new_york[:2], *new_york[4:]])
+        check_questions(api, site, raw, random.Random(31), 8, "both zones' days", zones=[None, "America/New_York"])
+
+        add_up_every_day(stack, site["id"], "Asia/Kolkata")
+        assert closed(stack, site["id"]) == kolkata
+        check_questions(api, site, raw, random.Random(32), 8, "Kolkata's days", zones=[None, "America/New_York"])
+    finally:
+        crowd.cleanup()
+
+
 @pytest.fixture(scope="module")
 def range_start_site(stack):
     """Sessions on the days around the one a default range starts in (30 days back), some across
