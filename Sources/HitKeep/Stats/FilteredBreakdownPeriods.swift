@@ -90,7 +90,6 @@ struct FilteredBreakdownPeriods: BreakdownSource {
         }
         let days = periods.filter(\.isDay).map(\.start)
         let hours = periods.filter { !$0.isDay }.map(\.start)
-        let (starts, ends) = (periods.map(\.start), periods.map(\.end))
         let isPeriod: PostgresQuery = """
             ((span = 'day' AND bucket = ANY (\(days)::timestamptz[])) OR (span = 'hour' AND bucket = ANY (\(hours)::timestamptz[])))
             """
@@ -107,8 +106,9 @@ struct FilteredBreakdownPeriods: BreakdownSource {
             SELECT id, session_id, occurred_at, \(dimension.columnSQL) FROM events
             WHERE site_id = \(site) AND hashtext(session_id) = ANY (ARRAY(SELECT hashtext(session_id) FROM crossing))
               AND session_id IN (SELECT session_id FROM crossing)
-              AND EXISTS (SELECT FROM unnest(\(starts)::timestamptz[], \(ends)::timestamptz[]) AS p (starts, ends)
-                          WHERE occurred_at >= p.starts AND occurred_at < p.ends)
+              -- In a period: in the range, not outside them. Times alone, not the events' hour index:
+              -- the sessions are what picks the events here.
+              AND occurred_at >= \(question.range.from) AND occurred_at < \(question.range.to) AND NOT (\(outside))
               AND \(matches)
             """
         return """
