@@ -228,6 +228,21 @@ import Testing
                 == [StatsRange(from: at(2 * day - 3_600), to: at(2 * day + 2 * 3_600))])
     }
 
+    @Test func aDayTheRangeHoldsMoreOfThanNotIsReadWholeLessItsOutsidePart() {
+        // Europe/Berlin's days (+01:00) asked in UTC: 00:00 on day 1 to 00:00 on day 4.
+        let berlin = (0...4).map { localDay(Double($0), offset: 1) }
+        let range = StatsRange(from: at(day), to: at(4 * day))
+        let periods = [berlin[2], berlin[3]]
+        let partial = FilteredBreakdownPeriods.partialDays(berlin, of: range, besides: periods)
+        // Day 1 of Berlin holds 23 hours of the range and one before it; day 4 holds one hour of it.
+        #expect(partial == [FilteredBreakdownPeriods.PartialDay(day: berlin[1], inside: StatsRange(from: at(day), to: berlin[1].end),
+                                                                outside: StatsRange(from: berlin[1].start, to: at(day)))])
+        // Not a day a period overlaps, nor one that holds the whole range.
+        #expect(FilteredBreakdownPeriods.partialDays(berlin, of: range, besides: periods + [hour(23)]) == [])
+        #expect(FilteredBreakdownPeriods.partialDays(berlin, of: StatsRange(from: at(day + 3_600), to: at(day + 7_200)),
+                                                     besides: []) == [])
+    }
+
     @Test func daysOfAnotherZoneGiveWayToTheFirstAndHoursADayHoldsPartlyAreRead() {
         // A site moved from UTC to Asia/Kolkata (+05:30): its UTC day 1 overlaps its local days 1 and 2.
         let kolkata = [localDay(1, offset: 5.5), localDay(2, offset: 5.5)]

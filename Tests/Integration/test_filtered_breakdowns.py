@@ -347,6 +347,44 @@ def test_a_sites_days_are_added_up_in_its_zone_and_answer_its_dates(stack, zoned
     check_questions(api, site, raw, random.Random(22), 6, f"{zone}'s days added up again", zones=[None])
 
 
+# A zone whose days start a little later or earlier than the site's.
+NEIGHBOUR_ZONES = {"America/New_York": "America/Chicago", "Asia/Kolkata": "Asia/Kathmandu"}
+
+
+def test_a_range_in_another_zone_reads_a_day_it_holds_nearly_whole_as_that_day_less_the_rest(stack, zoned_site):
+    api, site, raw = zoned_site
+    add_up_every_day(stack, site["id"], site["timezone"])
+    device = PROFILES[2][0]
+    first = FIRST_DAY + dt.timedelta(days=1)
+    query = (f"from={first}&to={first + dt.timedelta(days=1)}&timezone={urllib.parse.quote(NEIGHBOUR_ZONES[site['timezone']])}"
+             f"&dimension=path&filter=device:{device}")
+    page = api.get(f"/api/sites/{site['id']}/stats/breakdown?{query}&page_size=1").json()
+    start, end = (dt.datetime.fromisoformat(page[key].replace("Z", "+00:00")) for key in ("from", "to"))
+    assert not breakdown_differences(api, site, raw, query, {"device": device}, "path")
+    # The two days in the neighbouring zone hold one day of the site's zone whole and all but an
+    # hour (New York in Chicago) or a quarter of an hour (Kolkata in Kathmandu) of another.
+    number = f"(SELECT id FROM stat_values WHERE dimension = 'device' AND value = '{device}')"
+    inside = f"(least(c.ends, '{end.isoformat()}') - greatest(c.bucket, '{start.isoformat()}'))"
+    nearly_whole = stack.sql(f"""
+        SELECT c.bucket, cardinality(b.value_ids) FROM filtered_breakdown_closed c
+        JOIN filtered_breakdowns b USING (site_id, dimension, span, bucket)
+        WHERE c.site_id = '{site['id']}' AND c.dimension = 'path' AND c.span = 'day' AND b.filter = {number}
+          AND c.bucket < '{end.isoformat()}' AND c.ends > '{start.isoformat()}'
+          AND NOT (c.bucket >= '{start.isoformat()}' AND c.ends <= '{end.isoformat()}')
+          AND {inside} > 4 * (c.ends - c.bucket - {inside})""")
+    assert len(nearly_whole) == 1
+    bucket, values = nearly_whole[0][0], int(nearly_whole[0][1])
+    stack.sql(f"UPDATE filtered_breakdowns SET pageviews = (SELECT array_agg(n + 1000) FROM unnest(pageviews) AS n) "
+              f"WHERE site_id = '{site['id']}' AND dimension = 'path' AND span = 'day' AND bucket = '{bucket}' AND filter = {number}")
+    expected = sum(row["pageviews"] for row in expected_breakdown(raw, start, end, {"device": device}, "path"))
+    tampered = sum(row["pageviews"] for row in breakdown_rows(api, site["id"], query))
+    assert tampered == expected + 1000 * values
+    stack.sql(f"SELECT close_filtered_breakdown('{site['id']}', 'path', 'day', '{bucket}')")
+    assert not breakdown_differences(api, site, raw, query, {"device": device}, "path")
+    check_questions(api, site, raw, random.Random(25), 12, "neighbouring zones",
+                    zones=[NEIGHBOUR_ZONES[site["timezone"]], "UTC"])
+
+
 def test_a_late_page_view_reopens_the_day_of_the_sites_zone_it_lies_in(stack, zoned_site):
     api, site, _ = zoned_site
     zone = site["timezone"]

@@ -18,9 +18,22 @@ struct FilteredBreakdownPeriods: BreakdownSource {
         func overlaps(_ other: Period) -> Bool { start < other.end && other.start < end }
     }
 
+    /// A day added up that the range holds only partly, read as its sums less what its sessions
+    /// with page views outside the range count there, plus what they count inside: the raw events of
+    /// those sessions instead of every event of the part inside (a range in Asia/Kolkata on a
+    /// Europe/Berlin site ends 19.5 hours into a day of the site: the sessions of its last 4.5 hours).
+    struct PartialDay: Sendable, Equatable {
+        var day: Period
+        /// The day's part inside the range, and the part outside it (at one end).
+        var inside: StatsRange
+        var outside: StatsRange
+    }
+
     let database: any PostgresQuerying
     /// The added-up periods inside the range: its days, and the hours of the other days; ascending.
     let periods: [Period]
+    /// Days at the range's ends that it holds more of than not, and no period overlaps.
+    let partialDays: [PartialDay]
 
     /// The source for `question`, or nil when it is not a breakdown under one filter (other than one
     /// by a profile's dimension under a profile filter) or no whole day or hour of its range is added
@@ -30,18 +43,43 @@ struct FilteredBreakdownPeriods: BreakdownSource {
         guard question.filters.count == 1,
               !(VisitorProfiles.dimensions.contains(question.dimension)
                   && VisitorProfiles.dimensions.contains(question.filters[0].dimension)) else { return nil }
+        // Every period that overlaps the range; none is longer than a day of 25 hours.
         let rows = try database.query("""
             SELECT span = 'day' AS is_day, bucket, ends FROM filtered_breakdown_closed
-            WHERE site_id = \(question.siteID) AND dimension = \(question.dimension.name) AND bucket >= \(question.range.from)
-              AND ends <= \(question.range.to)
+            WHERE site_id = \(question.siteID) AND dimension = \(question.dimension.name)
+              AND bucket >= \(question.range.from)::timestamptz - interval '25 hours' AND bucket < \(question.range.to)
+              AND ends > \(question.range.from)
             ORDER BY bucket
             """)
-        let closed = try rows.map {
+        let overlapping = try rows.map {
             Period(start: try $0.decode(Date.self, "bucket"), end: try $0.decode(Date.self, "ends"),
                    isDay: try $0.decode(Bool.self, "is_day"))
         }
-        let periods = Self.disjoint(closed)
-        return periods.isEmpty ? nil : FilteredBreakdownPeriods(database: database, periods: periods)
+        let range = question.range
+        let periods = Self.disjoint(overlapping.filter { range.from <= $0.start && $0.end <= range.to })
+        let partialDays = Self.partialDays(overlapping, of: range, besides: periods)
+        guard !periods.isEmpty || !partialDays.isEmpty else { return nil }
+        return FilteredBreakdownPeriods(database: database, periods: periods, partialDays: partialDays)
+    }
+
+    /// The days of `closed` that `range` holds partly, at one end, which no period overlaps; of two
+    /// overlapping (a site's days before and after it changed its zone), the first. Only days whose
+    /// part outside is less than a quarter of the part inside: a session found there costs, through
+    /// the index on sessions, about what five page views of a plain range read cost.
+    static func partialDays(_ closed: [Period], of range: StatsRange, besides periods: [Period]) -> [PartialDay] {
+        var chosen: [PartialDay] = []
+        for day in closed where day.isDay && day.start < range.to && range.from < day.end {
+            let startsBefore = day.start < range.from, endsAfter = day.end > range.to
+            // Inside the range (a period), or holding the whole of it.
+            guard startsBefore != endsAfter,
+                  !periods.contains(where: day.overlaps), !chosen.contains(where: { day.overlaps($0.day) }) else { continue }
+            let inside = StatsRange(from: max(day.start, range.from), to: min(day.end, range.to))
+            let outside = startsBefore ? StatsRange(from: day.start, to: range.from) : StatsRange(from: range.to, to: day.end)
+            if outside.seconds * 4 < inside.seconds {
+                chosen.append(PartialDay(day: day, inside: inside, outside: outside))
+            }
+        }
+        return chosen
     }
 
     /// Periods of `closed` (ascending) that do not overlap: its days, but one that overlaps an
@@ -84,22 +122,26 @@ struct FilteredBreakdownPeriods: BreakdownSource {
         let dimension = question.dimension
         let filter = question.filters[0]
         let matches: PostgresQuery = "\(filter.dimension.columnSQL) = \(filter.value)"
+        // The parts of partial days inside the range are no more raw than the periods are.
+        let counted = periods + partialDays.map { Period(start: $0.inside.from, end: $0.inside.to, isDay: true) }
         var outside: PostgresQuery = "false"
-        for part in Self.remainder(of: question.range, outside: periods) {
+        for part in Self.remainder(of: question.range, outside: counted.sorted { $0.start < $1.start }) {
             outside.append(" OR \(EventTimeCondition.within(part))")
         }
-        let days = periods.filter(\.isDay).map(\.start)
+        let days = periods.filter(\.isDay).map(\.start) + partialDays.map(\.day.start)
         let hours = periods.filter { !$0.isDay }.map(\.start)
         let isPeriod: PostgresQuery = """
             ((span = 'day' AND bucket = ANY (\(days)::timestamptz[])) OR (span = 'hour' AND bucket = ANY (\(hours)::timestamptz[])))
             """
-        // The page views counted from the raw events: those outside the periods, and the crossing
-        // sessions' in them (found by session, `events_session_idx`: a few among the periods' events).
-        let counted: PostgresQuery = """
+        var sessions: PostgresQuery = """
             WITH crossing AS MATERIALIZED (
                 SELECT DISTINCT unnest(crossing_sessions) AS session_id FROM filtered_breakdown_closed
                 WHERE site_id = \(site) AND dimension = \(dimension.name) AND \(isPeriod)
             )
+            """
+        // The page views counted from the raw events: those outside the periods, and the crossing
+        // sessions' in them (found by session, `events_session_idx`: a few among the periods' events).
+        let raw: PostgresQuery = """
             SELECT id, session_id, occurred_at, \(dimension.columnSQL) FROM events
             WHERE site_id = \(site) AND (\(outside)) AND \(matches)
             UNION ALL
@@ -111,11 +153,48 @@ struct FilteredBreakdownPeriods: BreakdownSource {
               AND occurred_at >= \(question.range.from) AND occurred_at < \(question.range.to) AND NOT (\(outside))
               AND \(matches)
             """
+        var partialDaySums: PostgresQuery = ""
+        if !partialDays.isEmpty {
+            // The partial days' sessions with page views outside the range (not crossing: all of
+            // theirs lie in the day): what the day's sums count for them goes, and what they count
+            // inside the range comes in.
+            let inOutside = PostgresQuery.joined(partialDays.map { EventTimeCondition.within($0.outside) }, separator: " OR ")
+            let inDays = PostgresQuery.joined(partialDays.map { EventTimeCondition.within(StatsRange(from: $0.day.start, to: $0.day.end)) },
+                                              separator: " OR ")
+            // Session by session (a nested loop on the index, whatever the planner guesses of their
+            // number: as a semi-join against thousands it once compared every pair, for 50 s).
+            sessions.append("""
+                , outside_sessions AS MATERIALIZED (
+                    SELECT DISTINCT session_id FROM events
+                    WHERE site_id = \(site) AND (\(inOutside)) AND \(matches)
+                      AND session_id NOT IN (SELECT session_id FROM crossing)
+                ), outside_sessions_events AS MATERIALIZED (
+                    SELECT e.* FROM outside_sessions o
+                    CROSS JOIN LATERAL (
+                        SELECT id, session_id, occurred_at, \(dimension.columnSQL) FROM events
+                        WHERE site_id = \(site) AND hashtext(session_id) = hashtext(o.session_id) AND session_id = o.session_id
+                          AND (\(inDays)) AND \(matches)
+                    ) AS e
+                )
+                """)
+            let inRange: PostgresQuery = """
+                SELECT * FROM outside_sessions_events WHERE occurred_at >= \(question.range.from) AND occurred_at < \(question.range.to)
+                """
+            partialDaySums = """
+
+                UNION ALL
+                SELECT value, -pageviews, -visitors, -bounces, -duration_us
+                FROM (\(RawEventBreakdown.sums(of: "SELECT * FROM outside_sessions_events", question))) AS counted_by_the_days
+                UNION ALL
+                SELECT * FROM (\(RawEventBreakdown.sums(of: inRange, question))) AS counted_in_the_range
+                """
+        }
         return """
+            \(sessions)
             SELECT value, sum(pageviews)::bigint AS pageviews, sum(visitors)::bigint AS visitors,
                    sum(bounces)::bigint AS bounces, sum(duration_us)::bigint AS duration_us
             FROM (
-                SELECT * FROM (\(RawEventBreakdown.sums(of: counted, question))) AS counted_sums
+                SELECT * FROM (\(RawEventBreakdown.sums(of: raw, question))) AS counted_sums\(partialDaySums)
                 UNION ALL
                 SELECT v.value, u.pageviews, u.visitors, u.singles, u.duration_us
                 FROM filtered_breakdowns d
@@ -126,6 +205,8 @@ struct FilteredBreakdownPeriods: BreakdownSource {
                   AND d.filter = (\(RollupFilter.number(of: filter)))
             ) AS parts
             GROUP BY value
+            -- A value only the subtracted sessions had.
+            HAVING sum(pageviews) > 0
             """
     }
 }
