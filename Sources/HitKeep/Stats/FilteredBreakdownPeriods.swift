@@ -32,12 +32,12 @@ struct FilteredBreakdownPeriods: BreakdownSource {
     let database: any PostgresQuerying
     /// The added-up periods inside the range: its days, and the hours of the other days; ascending.
     let periods: [Period]
-    /// Days at the range's ends that it holds more of than not, and no period overlaps.
+    /// Days at the range's ends that it holds nearly whole, and no period overlaps.
     let partialDays: [PartialDay]
 
     /// The source for `question`, or nil when it is not a breakdown under one filter (other than one
-    /// by a profile's dimension under a profile filter) or no whole day or hour of its range is added
-    /// up for its dimension yet (the roll-up adds up those `filtered_breakdown_dimensions()` names,
+    /// by a profile's dimension under a profile filter) or nothing of its range is added up for its
+    /// dimension yet (the roll-up adds up those `filtered_breakdown_dimensions()` names,
     /// migrations/0030). The periods are those of the request's snapshot.
     static func answering(_ question: BreakdownQuestion, database: any PostgresQuerying) throws -> FilteredBreakdownPeriods? {
         guard question.filters.count == 1,
@@ -70,7 +70,7 @@ struct FilteredBreakdownPeriods: BreakdownSource {
         var chosen: [PartialDay] = []
         for day in closed where day.isDay && day.start < range.to && range.from < day.end {
             let startsBefore = day.start < range.from, endsAfter = day.end > range.to
-            // Inside the range (a period), or holding the whole of it.
+            // A day inside the range is a period; one that holds all of it is left to the raw events.
             guard startsBefore != endsAfter,
                   !periods.contains(where: day.overlaps), !chosen.contains(where: { day.overlaps($0.day) }) else { continue }
             let inside = StatsRange(from: max(day.start, range.from), to: min(day.end, range.to))
