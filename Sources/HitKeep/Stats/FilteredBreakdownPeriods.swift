@@ -133,7 +133,7 @@ struct FilteredBreakdownPeriods: BreakdownSource {
         let isPeriod: PostgresQuery = """
             ((span = 'day' AND bucket = ANY (\(days)::timestamptz[])) OR (span = 'hour' AND bucket = ANY (\(hours)::timestamptz[])))
             """
-        var sessions: PostgresQuery = """
+        var commonTables: PostgresQuery = """
             WITH crossing AS MATERIALIZED (
                 SELECT DISTINCT unnest(crossing_sessions) AS session_id FROM filtered_breakdown_closed
                 WHERE site_id = \(site) AND dimension = \(dimension.name) AND \(isPeriod)
@@ -166,7 +166,7 @@ struct FilteredBreakdownPeriods: BreakdownSource {
                                               separator: " OR ")
             // Session by session, as the crossing ones: as a semi-join, the planner once guessed 94
             // of 20 000 sessions and compared every pair, for 50 s.
-            sessions.append("""
+            commonTables.append("""
                 , outside_sessions AS MATERIALIZED (
                     SELECT DISTINCT session_id FROM events
                     WHERE site_id = \(site) AND (\(inOutside)) AND \(matches)
@@ -193,7 +193,7 @@ struct FilteredBreakdownPeriods: BreakdownSource {
                 """
         }
         return """
-            \(sessions)
+            \(commonTables)
             SELECT value, sum(pageviews)::bigint AS pageviews, sum(visitors)::bigint AS visitors,
                    sum(bounces)::bigint AS bounces, sum(duration_us)::bigint AS duration_us
             FROM (
