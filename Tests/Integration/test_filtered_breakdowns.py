@@ -56,6 +56,18 @@ def add_up_every_day(stack, site_id: str, zone: str = "UTC"):
         stack.sql("SELECT close_filtered_breakdowns(8)")
 
 
+def value_number(kind: str, value: str) -> str:
+    """SQL for the number `stat_values` gives a filter's value (the rollups' `filter`)."""
+    return f"(SELECT id FROM stat_values WHERE dimension = '{kind}' AND value = '{value}')"
+
+
+def add_to_day(stack, site_id: str, dimension: str, bucket: str, filter_number: str, pageviews: int = 1000):
+    """Adds `pageviews` to every value's page views in an added-up day's row under a filter."""
+    stack.sql(f"UPDATE filtered_breakdowns SET pageviews = (SELECT array_agg(n + {pageviews}) FROM unnest(pageviews) AS n) "
+              f"WHERE site_id = '{site_id}' AND dimension = '{dimension}' AND span = 'day' AND bucket = '{bucket}' "
+              f"AND filter = {filter_number}")
+
+
 class ClosingsHeld:
     """One database session that holds the closings' lock (migrations/0026): the pool's roll-up
     process adds up nothing meanwhile (its `close_filtered_breakdowns` finds the lock taken), and the
@@ -146,11 +158,9 @@ def test_breakdowns_under_one_filter_agree_with_the_raw_events_before_and_after_
                                             ("exit", "exit", None)]),
             ("referrer", "referrer_host", "t.co", [("path", "path", "path"), ("hostname", "hostname", "hostname"),
                                                    ("country", "country", "country"), ("landing", "entry", None)])]:
-        number = f"(SELECT id FROM stat_values WHERE dimension = '{kind}' AND value = '{filter_value}')"
+        number = value_number(kind, filter_value)
         for breakdown, dimension, column in dimensions:
-            stack.sql(f"UPDATE filtered_breakdowns SET pageviews = (SELECT array_agg(n + 1000) FROM unnest(pageviews) AS n) "
-                      f"WHERE site_id = '{site['id']}' AND dimension = '{dimension}' AND span = 'day' AND bucket = '{day}' "
-                      f"AND filter = {number}")
+            add_to_day(stack, site["id"], dimension, day, number)
             query = f"from={date}&to={date}&timezone=UTC&dimension={breakdown}&filter={kind}:{filter_value}"
             expected = {row["name"]: row["pageviews"] for row in expected_breakdown(
                 raw, dt.datetime.fromisoformat(date + "T00:00:00+00:00"), dt.datetime.fromisoformat(date + "T00:00:00+00:00")
@@ -289,6 +299,12 @@ def zoned_site(request, stack):
         crowd.cleanup()
 
 
+def closed_day(stack, site_id: str, zone: str, local_start: str) -> tuple[str, str]:
+    """Where the day added up for paths that starts at `local_start` in `zone` starts and ends."""
+    return stack.sql(f"SELECT bucket, ends FROM filtered_breakdown_closed WHERE site_id = '{site_id}' AND dimension = 'path' "
+                     f"AND span = 'day' AND bucket AT TIME ZONE '{zone}' = '{local_start}'")[0]
+
+
 def local_days(stack, site_id: str, zone: str) -> dict[str, float]:
     """The days added up for paths, as local start → hours long."""
     return {row[0]: float(row[1]) / 3_600 for row in stack.sql(
@@ -323,14 +339,11 @@ def test_a_sites_days_are_added_up_in_its_zone_and_answer_its_dates(stack, zoned
 
     # The local days are what answers a date of the site: their numbers changed show in the rows.
     device = PROFILES[2][0]
-    number = f"(SELECT id FROM stat_values WHERE dimension = 'device' AND value = '{device}')"
+    number = value_number("device", device)
     for local_start in sorted(days)[1:3]:
         date = local_start[:10]
-        bucket, ends = stack.sql(f"SELECT bucket, ends FROM filtered_breakdown_closed WHERE site_id = '{site['id']}' "
-                                 f"AND dimension = 'path' AND span = 'day' AND bucket AT TIME ZONE '{zone}' = '{local_start}'")[0]
-        stack.sql(f"UPDATE filtered_breakdowns SET pageviews = (SELECT array_agg(n + 1000) FROM unnest(pageviews) AS n) "
-                  f"WHERE site_id = '{site['id']}' AND dimension = 'path' AND span = 'day' AND bucket = '{bucket}' "
-                  f"AND filter = {number}")
+        bucket, ends = closed_day(stack, site["id"], zone, local_start)
+        add_to_day(stack, site["id"], "path", bucket, number)
         start, end = (dt.datetime.fromisoformat(text.replace("+00", "+00:00")) for text in (bucket, ends))
         expected = {row["name"]: row["pageviews"]
                     for row in expected_breakdown(raw, start, end, {"device": device}, "path")}
@@ -363,7 +376,7 @@ def test_a_range_in_another_zone_reads_a_day_it_holds_nearly_whole_as_that_day_l
     assert not breakdown_differences(api, site, raw, query, {"device": device}, "path")
     # The two days in the neighbouring zone hold one day of the site's zone whole and all but an
     # hour (New York in Chicago) or a quarter of an hour (Kolkata in Kathmandu) of another.
-    number = f"(SELECT id FROM stat_values WHERE dimension = 'device' AND value = '{device}')"
+    number = value_number("device", device)
     inside = f"(least(c.ends, '{end.isoformat()}') - greatest(c.bucket, '{start.isoformat()}'))"
     nearly_whole = stack.sql(f"""
         SELECT c.bucket, cardinality(b.value_ids) FROM filtered_breakdown_closed c
@@ -374,8 +387,7 @@ def test_a_range_in_another_zone_reads_a_day_it_holds_nearly_whole_as_that_day_l
           AND {inside} > 4 * (c.ends - c.bucket - {inside})""")
     assert len(nearly_whole) == 1
     bucket, values = nearly_whole[0][0], int(nearly_whole[0][1])
-    stack.sql(f"UPDATE filtered_breakdowns SET pageviews = (SELECT array_agg(n + 1000) FROM unnest(pageviews) AS n) "
-              f"WHERE site_id = '{site['id']}' AND dimension = 'path' AND span = 'day' AND bucket = '{bucket}' AND filter = {number}")
+    add_to_day(stack, site["id"], "path", bucket, number)
     expected = sum(row["pageviews"] for row in expected_breakdown(raw, start, end, {"device": device}, "path"))
     tampered = sum(row["pageviews"] for row in breakdown_rows(api, site["id"], query))
     assert tampered == expected + 1000 * values
@@ -390,8 +402,7 @@ def test_a_late_page_view_reopens_the_day_of_the_sites_zone_it_lies_in(stack, zo
     zone = site["timezone"]
     add_up_every_day(stack, site["id"], zone)
     local_start = sorted(local_days(stack, site["id"], zone))[1]
-    bucket, ends = stack.sql(f"SELECT bucket, ends FROM filtered_breakdown_closed WHERE site_id = '{site['id']}' "
-                             f"AND dimension = 'path' AND span = 'day' AND bucket AT TIME ZONE '{zone}' = '{local_start}'")[0]
+    bucket, ends = closed_day(stack, site["id"], zone, local_start)
     # A session of that day alone, and a page view late in its evening: in the next UTC day in New
     # York, in the hour the next day starts inside in Kolkata.
     session, profile = stack.sql(f"""
