@@ -43,4 +43,25 @@ import Testing
         let twice = RedundantFilters.Counts(all: 100, pageviews: [0: 40, 1: 40], together: [:])
         #expect(RedundantFilters.kept([Self.path, Self.path], given: twice)?.count == 1)
     }
+
+    @Test func callsFiltersSelectiveWhenTheyHoldFewOfThePageViewsTogether() {
+        // Two filters: what they hold together, against one page view in 200.
+        let rare = RedundantFilters.Counts(all: 20_000, pageviews: [0: 4_000, 1: 9_000], together: [0: [1: 100], 1: [0: 100]])
+        #expect(RedundantFilters.isSelective([0, 1], given: rare))
+        let common = RedundantFilters.Counts(all: 20_000, pageviews: [0: 4_000, 1: 9_000], together: [0: [1: 101], 1: [0: 101]])
+        #expect(!RedundantFilters.isSelective([0, 1], given: common))
+        // One filter the index holds (the other is on an empty value): its own page views.
+        #expect(!RedundantFilters.isSelective([0], given: rare))
+        #expect(RedundantFilters.isSelective([0], given: RedundantFilters.Counts(all: 20_000, pageviews: [0: 100])))
+        #expect(!RedundantFilters.isSelective([], given: rare))
+    }
+
+    @Test func estimatesThreeFiltersFromTheirPairs() {
+        // Filter 0's 1 000 page views: a fifth with filter 1, a tenth with filter 2, so about 20 with
+        // both, though each pair holds more than one page view in 200.
+        let counts = RedundantFilters.Counts(all: 10_000, pageviews: [0: 1_000, 1: 3_000, 2: 2_000],
+                                             together: [0: [1: 200, 2: 100], 1: [0: 200, 2: 900], 2: [0: 100, 1: 900]])
+        #expect(RedundantFilters.isSelective([0, 1, 2], given: counts))
+        #expect(!RedundantFilters.isSelective([1, 2], given: counts))
+    }
 }

@@ -71,27 +71,31 @@ enum BreakdownController {
         try EventStore.fold(siteID: site.id, on: context.database)
         return try context.readingLagTolerantly {
             try context.reads.transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY") {
-                guard let reduced = try Self.withoutRedundantFilters(question, database: context.reads) else {
+                guard let reduction = try Self.withoutRedundantFilters(question, database: context.reads) else {
                     return try body(asked, NoMatchingPageViews())
                 }
                 var asked = asked
-                asked.question = reduced
-                return try body(asked, try Self.source(for: reduced, database: context.reads))
+                asked.question = reduction.question
+                return try body(asked, try Self.source(for: reduction.question, selective: reduction.isSelective,
+                                                       database: context.reads))
             }
         }
     }
 
     /// `question` with the filters that select its range's page views differently (`RedundantFilters`),
-    /// when it has several that the profiles' rollups do not answer together; nil when no page view
-    /// matches them all.
-    static func withoutRedundantFilters(_ question: BreakdownQuestion, database: any PostgresQuerying) throws -> BreakdownQuestion? {
+    /// when it has several that the profiles' rollups do not answer together, and whether they are
+    /// selective; nil when no page view matches them all.
+    static func withoutRedundantFilters(_ question: BreakdownQuestion,
+                                        database: any PostgresQuerying) throws -> (question: BreakdownQuestion, isSelective: Bool)? {
         guard question.filters.count > 1,
-              !(VisitorProfiles.cover(question.filters) && VisitorProfiles.dimensions.contains(question.dimension)) else { return question }
-        guard let filters = try RedundantFilters.removed(from: question.filters, in: question.range, siteID: question.siteID,
-                                                         on: database) else { return nil }
+              !(VisitorProfiles.cover(question.filters) && VisitorProfiles.dimensions.contains(question.dimension)) else {
+            return (question, false)
+        }
+        guard let reduction = try RedundantFilters.reduced(question.filters, in: question.range, siteID: question.siteID,
+                                                           on: database) else { return nil }
         var reduced = question
-        reduced.filters = filters
-        return reduced
+        reduced.filters = reduction.filters
+        return (reduced, reduction.isSelective)
     }
 
     /// The source that answers `question`: the rollups when they can (a dimension counted per page
@@ -100,7 +104,10 @@ enum BreakdownController {
     /// ends are read from the raw events), else the raw events, which answer every question whose
     /// range they still hold (`RawEventHorizon`): for any other dimension under one filter,
     /// only outside the whole days and hours added up (`FilteredBreakdownPeriods`).
-    static func source(for question: BreakdownQuestion, database: any PostgresQuerying) throws -> any BreakdownSource {
+    /// `selective`: whether the raw events that match the filters are few enough to be found through
+    /// the index of values (`RedundantFilters.Reduction`).
+    static func source(for question: BreakdownQuestion, selective: Bool = false,
+                       database: any PostgresQuerying) throws -> any BreakdownSource {
         if let rollups = try RollupBreakdown.answering(question, database: database) {
             return rollups
         }
@@ -114,7 +121,7 @@ enum BreakdownController {
         if let periods = try FilteredBreakdownPeriods.answering(question, database: database) {
             return periods
         }
-        return RawEventBreakdown(database: database)
+        return RawEventBreakdown(database: database, throughValueIndex: selective)
     }
 
     static func page(of question: BreakdownQuestion, after position: BreakdownPosition?, size: Int, from source: any BreakdownSource,

@@ -8,19 +8,23 @@ struct RawEventStats: StatsSource {
     let siteID: String
     let filters: [StatsFilter]
     let database: any PostgresQuerying
+    /// Whether to find the matching events through the index of values (`StatsFilter.conditions`).
+    var throughValueIndex = false
 
     func period(_ range: StatsRange, buckets: [ChartBucket], limit: Int?) throws -> StatsPeriod {
         // A comparison period (no `limit`) has no lists: its events need no dimension columns, and
-        // its sessions no entry and exit pages, whose ordered aggregates would sort every event.
+        // its sessions no entry and exit pages, which sort every event.
         let columns: PostgresQuery = limit == nil ? "" : ", \(TopListSQL.dimensionColumns)"
+        let conditions = StatsFilter.conditions(filters, valueIndexSite: throughValueIndex ? siteID : nil)
         let matching: PostgresQuery = """
             SELECT id, occurred_at, session_id\(columns)
             FROM events
-            WHERE site_id = \(siteID) AND \(EventTimeCondition.within(range))\(StatsFilter.conditions(filters))
+            WHERE site_id = \(siteID) AND \(EventTimeCondition.within(range))\(conditions)
             """
-        // Per session, the value of each session-end dimension (entry and exit page), as a column
-        // named after it; and the lists' counts.
-        var sessionEnds: [PostgresQuery] = []
+        // The lists' counts; a session-end dimension (entry and exit page) counts each session's
+        // first (last) matching page view, picked by one sort of the events rather than by an
+        // ordered aggregate per session, which sorts each session's few page views on its own (two
+        // selective filters at ten million page views a month: 330 ms, now 275).
         var listsPart: PostgresQuery = ""
         if let limit {
             var counts: PostgresQuery = TopListSQL.eventDimensions(from: "e", where: "true")
@@ -31,8 +35,13 @@ struct RawEventStats: StatsSource {
                 case .sessionEntry: order = "occurred_at, id"
                 case .sessionExit: order = "occurred_at DESC, id DESC"
                 }
-                sessionEnds.append(",\n       (array_agg(\(dimension.columnSQL) ORDER BY \(unescaped: order)))[1] AS \(unescaped: dimension.name)")
-                counts.append("\nUNION ALL\nSELECT \(dimension.nameLiteral), \(unescaped: dimension.name), count(*) FROM s GROUP BY 2")
+                counts.append("""
+
+                    UNION ALL
+                    SELECT \(dimension.nameLiteral), value, count(*)
+                    FROM (SELECT DISTINCT ON (session_id) \(dimension.columnSQL) AS value FROM e ORDER BY session_id, \(unescaped: order)) AS ends
+                    GROUP BY 2
+                    """)
             }
             listsPart = """
 
@@ -44,7 +53,7 @@ struct RawEventStats: StatsSource {
             WITH e AS MATERIALIZED (\(matching)),
             s AS MATERIALIZED (
                 SELECT count(*) AS pageviews,
-                       \(DurationSQL.microseconds("max(occurred_at) - min(occurred_at)")) AS duration_us\(PostgresQuery.joined(sessionEnds, separator: ""))
+                       \(DurationSQL.microseconds("max(occurred_at) - min(occurred_at)")) AS duration_us
                 FROM e GROUP BY session_id
             ),
             per_bucket AS (

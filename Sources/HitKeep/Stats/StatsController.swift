@@ -153,11 +153,13 @@ enum StatsController {
                        context: RequestContext, withTopLists: Bool = true) throws -> StatsPeriod {
         let buckets = try ChartBucket.buckets(for: range, interval: interval, timezone: timezone, on: context.reads)
         var query = query
+        var isSelective = false
         if RollupFilter(query.filters) == nil {
-            guard let filters = try RedundantFilters.removed(from: query.filters, in: range, siteID: site.id, on: context.reads) else {
+            guard let reduction = try RedundantFilters.reduced(query.filters, in: range, siteID: site.id, on: context.reads) else {
                 return .nothing(over: buckets)
             }
-            query.filters = filters
+            query.filters = reduction.filters
+            isSelective = reduction.isSelective
         }
         let source: any StatsSource
         // The transaction (`respond`) starts without parallel workers, which suits a few thousand
@@ -183,7 +185,8 @@ enum StatsController {
             try RawEventReading.configure(context.reads, parallel: false)
         } else {
             try RawEventHorizon.check(range, siteID: site.id, on: context.reads)
-            source = RawEventStats(siteID: site.id, filters: query.filters, database: context.reads)
+            source = RawEventStats(siteID: site.id, filters: query.filters, database: context.reads,
+                                   throughValueIndex: isSelective)
             try RawEventReading.configure(context.reads, parallel: true)
         }
         return try source.period(range, buckets: buckets, limit: withTopLists ? query.limit : nil)
