@@ -252,8 +252,9 @@ def test_an_upgrade_adds_hostnames_and_keeps_long_sessions_stored(stack, tmp_pat
     indexes = stack.sql("SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), "
                         "(SELECT count(*) FROM pg_inherits WHERE inhparent = i.indexrelid) > 0 "
                         "FROM pg_index i WHERE i.indrelid = 'events'::regclass ORDER BY 1", database=name)
-    assert [(index, "date_bin" in definition or "hashtext" in definition, parted) for index, definition, parted in indexes] == \
-        [("events_session_idx", True, "t"), ("events_site_hour_idx", True, "t")]
+    keys = {"events_session_idx": "hashtext(session_id)", "events_site_hour_idx": "date_bin(", "events_values_idx": "gin (event_value_keys("}
+    assert [(index, keys.get(index, "?") in definition, parted) for index, definition, parted in indexes] == \
+        [("events_session_idx", True, "t"), ("events_site_hour_idx", True, "t"), ("events_values_idx", True, "t")]
 
     # New events join the old sessions, long ones among them, through the trigger.
     for _ in range(3):
