@@ -140,21 +140,15 @@ struct FilteredBreakdownPeriods: BreakdownSource {
             )
             """
         // The page views counted from the raw events: those outside the periods, and the crossing
-        // sessions' in them (a few among the periods' events), session by session through
-        // `events_session_idx`: a nested loop whatever the planner guesses of their number (as a
-        // semi-join against thousands of sessions it may compare every pair; see below).
+        // sessions' in them (a few among the periods' events: in the range, not outside them).
+        let inPeriods: PostgresQuery = """
+            occurred_at >= \(question.range.from) AND occurred_at < \(question.range.to) AND NOT (\(outside))
+            """
         let raw: PostgresQuery = """
-            SELECT id, session_id, occurred_at, \(dimension.columnSQL) FROM events
+            SELECT \(RawEventBreakdown.countedColumns(question)) FROM events
             WHERE site_id = \(site) AND (\(outside)) AND \(matches)
             UNION ALL
-            SELECT e.* FROM crossing c
-            CROSS JOIN LATERAL (
-                SELECT id, session_id, occurred_at, \(dimension.columnSQL) FROM events
-                WHERE site_id = \(site) AND hashtext(session_id) = hashtext(c.session_id) AND session_id = c.session_id
-                  -- In a period: in the range, not outside them.
-                  AND occurred_at >= \(question.range.from) AND occurred_at < \(question.range.to) AND NOT (\(outside))
-                  AND \(matches)
-            ) AS e
+            \(Self.pageViews(ofSessionsIn: "crossing", where: inPeriods, matching: matches, question))
             """
         var partialDaySums: PostgresQuery = ""
         if !partialDays.isEmpty {
@@ -164,20 +158,13 @@ struct FilteredBreakdownPeriods: BreakdownSource {
             let inOutside = PostgresQuery.joined(partialDays.map { EventTimeCondition.within($0.outside) }, separator: " OR ")
             let inDays = PostgresQuery.joined(partialDays.map { EventTimeCondition.within(StatsRange(from: $0.day.start, to: $0.day.end)) },
                                               separator: " OR ")
-            // Session by session, as the crossing ones: as a semi-join, the planner once guessed 94
-            // of 20 000 sessions and compared every pair, for 50 s.
             commonTables.append("""
                 , outside_sessions AS MATERIALIZED (
                     SELECT DISTINCT session_id FROM events
                     WHERE site_id = \(site) AND (\(inOutside)) AND \(matches)
                       AND session_id NOT IN (SELECT session_id FROM crossing)
                 ), outside_sessions_events AS MATERIALIZED (
-                    SELECT e.* FROM outside_sessions o
-                    CROSS JOIN LATERAL (
-                        SELECT id, session_id, occurred_at, \(dimension.columnSQL) FROM events
-                        WHERE site_id = \(site) AND hashtext(session_id) = hashtext(o.session_id) AND session_id = o.session_id
-                          AND (\(inDays)) AND \(matches)
-                    ) AS e
+                    \(Self.pageViews(ofSessionsIn: "outside_sessions", where: "(\(inDays))", matching: matches, question))
                 )
                 """)
             let inRange: PostgresQuery = """
@@ -210,6 +197,22 @@ struct FilteredBreakdownPeriods: BreakdownSource {
             GROUP BY value
             -- A value only the subtracted sessions had.
             HAVING sum(pageviews) > 0
+            """
+    }
+
+    /// The page views of each session the common table `sessions` names that meet `condition` (a
+    /// time) and `matches` (the filter): session by session through `events_session_idx`, a nested
+    /// loop whatever the planner guesses of their number. As a semi-join, it once guessed 94 of
+    /// 20 000 sessions and compared every pair, for 50 s.
+    private static func pageViews(ofSessionsIn sessions: String, where condition: PostgresQuery,
+                                  matching matches: PostgresQuery, _ question: BreakdownQuestion) -> PostgresQuery {
+        """
+            SELECT e.* FROM \(unescaped: sessions) listed
+            CROSS JOIN LATERAL (
+                SELECT \(RawEventBreakdown.countedColumns(question)) FROM events
+                WHERE site_id = \(question.siteID) AND hashtext(session_id) = hashtext(listed.session_id) AND session_id = listed.session_id
+                  AND \(condition) AND \(matches)
+            ) AS e
             """
     }
 }

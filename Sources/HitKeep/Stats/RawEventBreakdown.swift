@@ -23,10 +23,15 @@ struct RawEventBreakdown: BreakdownSource {
                           throughValueIndex: Bool = false) -> PostgresQuery {
         let conditions = StatsFilter.conditions(question.filters, valueIndexSite: throughValueIndex ? question.siteID : nil)
         let matching: PostgresQuery = """
-            SELECT id, session_id, occurred_at, \(question.dimension.columnSQL) FROM events
+            SELECT \(countedColumns(question)) FROM events
             WHERE site_id = \(question.siteID) AND \(EventTimeCondition.within(question.range))\(conditions)
             """
         return ordered(rounded(sums(of: matching, question), question), question, after: position, limit: limit)
+    }
+
+    /// The columns of `events` that `sums(of:_:)` counts, for the statements that pick its page views.
+    static func countedColumns(_ question: BreakdownQuestion) -> PostgresQuery {
+        "id, session_id, occurred_at, \(question.dimension.columnSQL)"
     }
 
     /// `(value, pageviews, visitors, bounces, duration_us)` per value of the question's dimension
