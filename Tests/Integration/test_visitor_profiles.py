@@ -207,3 +207,104 @@ def test_random_profile_breakdowns_agree_with_the_raw_events(stack, profiled_sit
         if found:
             failures.append(f"seed {seed} question {number}: {query}\n  " + "\n  ".join(found))
     assert not failures, "\n".join(failures)
+
+
+def write_script_session(sql, site_id: str, session: str, start: dt.datetime, profiles: list[tuple], statements: list[int]):
+    """A session of the kind one script sends under a single id: page views a minute apart, written
+    `statements[i]` at a time, the i-th statement with profile `profiles[i]`. Past 128 page views
+    the fold keeps it as a long session (migrations/0014)."""
+    at = start
+    for count, profile in zip(statements, profiles):
+        rows = []
+        for _ in range(count):
+            rows.append(f"('{site_id}', '{at.isoformat()}', '{session}', '/api', "
+                        + ", ".join(f"'{value}'" for value in profile) + ")")
+            at += dt.timedelta(minutes=1)
+        sql(f"INSERT INTO events (site_id, occurred_at, session_id, path, {', '.join(PROFILE_COLUMNS)}) "
+            "VALUES " + ", ".join(rows))
+
+
+def test_a_long_session_keeps_the_profiles_answering_until_it_has_two_profiles(stack):
+    own = deployment(stack, fresh_database=True)
+    api = own.people.new()
+    site = api.create_site()
+    pure_day = dt.date.fromisoformat(OLD_DAY)
+    mixed_day = pure_day + dt.timedelta(days=1)
+    rng = random.Random(34)
+    rows = []
+    for number in range(120):
+        day = pure_day if number % 2 else mixed_day
+        at = dt.datetime.combine(day, dt.time(8), dt.timezone.utc) + dt.timedelta(seconds=rng.randrange(5 * 3600))
+        profile = rng.choice(PROFILES)
+        for step in range(rng.choice([1, 2, 3])):
+            rows.append(f"('{site['id']}', '{(at + dt.timedelta(seconds=300 * step)).isoformat()}', 'v{number}', "
+                        f"'{rng.choice(['/', '/a', '/b'])}', " + ", ".join(f"'{value}'" for value in profile) + ")")
+    own.sql(f"INSERT INTO events (site_id, occurred_at, session_id, path, {', '.join(PROFILE_COLUMNS)}) VALUES "
+            + ", ".join(rows))
+    # One script's session a day, across hours: short, then long, then written to as a long one.
+    # The first keeps its profile; the second's last page views come from another system.
+    write_script_session(own.sql, site["id"], "script-1", dt.datetime.combine(pure_day, dt.time(9, 10), dt.timezone.utc),
+                         [PROFILES[0]] * 3, [100, 60, 30])
+    write_script_session(own.sql, site["id"], "script-2", dt.datetime.combine(mixed_day, dt.time(9, 10), dt.timezone.utc),
+                         [PROFILES[0], PROFILES[0], PROFILES[5]], [100, 60, 20])
+    assert own.sql("SELECT count(DISTINCT session_id) FROM filtered_session_quarters") == [("2",)]
+    raw = RawEvents(own, site["id"])
+
+    filters = {"device": "desktop", "country": "DE"}
+    asked = "&filter=device:desktop&filter=country:DE"
+    answers, breakdowns = {}, {}
+    for day in (pure_day, mixed_day):
+        query = f"from={day}&to={day}&timezone=UTC{asked}"
+        body = stats(api, site["id"], query)
+        for key, value in expected_response(raw, body, filters, 10, "UTC", True).items():
+            assert body[key] == value, (query, key)
+        answers[day] = body
+        start = dt.datetime.combine(day, dt.time(), dt.timezone.utc)
+        breakdown = f"from={day}&to={day}&timezone=UTC&dimension=browser{asked}"
+        breakdowns[day] = breakdown_rows(api, site["id"], breakdown)
+        assert breakdowns[day] == expected_breakdown(raw, start, start + dt.timedelta(days=1), filters, "browser"), day
+    assert answers[pure_day]["total_pageviews"] > 190 and answers[mixed_day]["total_pageviews"] > 160
+
+    # Without the raw events, the day whose long session kept one profile is still answered, from
+    # the profiles' rollups; the other day needed the raw events.
+    remove_every_raw_event(own, api, site["id"])
+    again = stats(api, site["id"], f"from={pure_day}&to={pure_day}&timezone=UTC{asked}")
+    assert again == answers[pure_day] | {"live_visitors": again["live_visitors"]}
+    assert breakdown_rows(api, site["id"], f"from={pure_day}&to={pure_day}&timezone=UTC&dimension=browser{asked}") \
+        == breakdowns[pure_day]
+    assert_problem(api.get(f"/api/sites/{site['id']}/stats?from={mixed_day}&to={mixed_day}&timezone=UTC{asked}"),
+                   422, "raw_events_removed")
+    assert_problem(api.get(f"/api/sites/{site['id']}/stats/breakdown?from={mixed_day}&to={mixed_day}&timezone=UTC"
+                           f"&dimension=browser{asked}"), 422, "raw_events_removed")
+
+
+def test_an_upgrade_takes_out_the_markers_of_long_sessions_with_one_profile(stack, tmp_path):
+    """0034 counts the marker again where long sessions left theirs: what stays is what the fold
+    of a new installation marks for the same page views."""
+    def write(database: str):
+        def sql(statement: str):
+            return stack.sql(statement, database=database)
+        sql("INSERT INTO users (id, email, password_hash) VALUES ('u1', 'a@x.test', 'x'); "
+            "INSERT INTO sites (id, domain, name, owner_id) VALUES ('site1', 'x.test', 'X', 'u1')")
+        start = dt.datetime(2026, 2, 3, 9, 10, tzinfo=dt.timezone.utc)
+        write_script_session(sql, "site1", "script", start, [PROFILES[0]] * 3, [100, 60, 30])
+        # Short sessions that changed profile: one in the long session's quarters, one outside them.
+        write_script_session(sql, "site1", "changed", start + dt.timedelta(minutes=20), [PROFILES[1], PROFILES[2]], [2, 2])
+        write_script_session(sql, "site1", "elsewhere", start + dt.timedelta(hours=6), [PROFILES[3], PROFILES[4]], [1, 1])
+        write_script_session(sql, "site1", "kept", start + dt.timedelta(minutes=40), [PROFILES[1]], [3])
+        return sql("SELECT quarter, prev_quarter, next_quarter, session_quarters, pageviews FROM filtered_traffic "
+                   "WHERE filter = -1 AND (session_quarters <> 0 OR pageviews <> 0) ORDER BY 1, 2, 3")
+
+    directory = tmp_path / "migrations"
+    upgraded, url = stack.installation_before(34, directory)
+    before = write(upgraded)
+    assert len(before) > 4, before  # the long session's quarters were marked
+    result = stack.upgrade(directory, url)
+    assert result.returncode == 0, result.stderr
+    after = stack.sql("SELECT quarter, prev_quarter, next_quarter, session_quarters, pageviews FROM filtered_traffic "
+                      "WHERE filter = -1 AND (session_quarters <> 0 OR pageviews <> 0) ORDER BY 1, 2, 3", database=upgraded)
+
+    fresh = f"fresh_{upgraded}"
+    assert stack.migrate(database_url=stack.create_database(fresh)).returncode == 0
+    assert after == write(fresh)
+    assert {row[0][:16] for row in after} == {"2026-02-03 09:30", "2026-02-03 15:00"}, after

@@ -26,15 +26,24 @@ enum VisitorProfiles {
             .map { try $0.decode(Int.self, "id") }
     }
 
-    /// Whether a session with page views of more than one profile (or a long session, whose
-    /// profiles the rollups do not tell apart) has page views in the range: the rollups' marker
-    /// rows, filter -1, in its quarters. Such a session would be counted once per profile.
+    /// Whether a session with page views of more than one profile has page views in the range:
+    /// such a session would be counted once per profile. A short one is told by the rollups'
+    /// marker rows, filter -1, in its quarters; a long one (migrations/0014) by its stored
+    /// quarters, which name each profile it had (0034).
     static func haveMixedSessions(siteID: String, in range: StatsRange, on database: any PostgresQuerying) throws -> Bool {
         try database.query("""
             SELECT EXISTS (
-                SELECT 1 FROM filtered_traffic
-                WHERE site_id = \(siteID) AND filter = -1 AND quarter >= \(range.from) AND quarter < \(range.to)
-                  AND (session_quarters <> 0 OR pageviews <> 0)) AS mixed
+                       SELECT 1 FROM filtered_traffic
+                       WHERE site_id = \(siteID) AND filter = -1 AND quarter >= \(range.from) AND quarter < \(range.to)
+                         AND (session_quarters <> 0 OR pageviews <> 0))
+                OR EXISTS (
+                       SELECT 1
+                       FROM (SELECT DISTINCT session_id FROM filtered_session_quarters
+                             WHERE site_id = \(siteID) AND dimension = 12
+                               AND quarter >= \(range.from) AND quarter < \(range.to)) AS long_sessions
+                       WHERE (SELECT count(DISTINCT filter) FROM filtered_session_quarters q
+                              WHERE q.site_id = \(siteID) AND q.session_id = long_sessions.session_id
+                                AND q.dimension = 12) > 1) AS mixed
             """)[0].decode(Bool.self, "mixed")
     }
 }
