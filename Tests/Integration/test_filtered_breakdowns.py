@@ -16,14 +16,14 @@ import urllib.parse
 
 import pytest
 
-from accounts import People, deployment
+from accounts import People, deployment, people  # noqa: F401 (people: a fixture)
 from conftest import APP_DATABASE
 
 from stack import wait_until
 from test_stats import RawEvents
 from test_stats_properties import FILTER_COLUMNS, ORDER_BY, ZONES, expected_breakdown
 from test_visitor_profiles import (FIRST_DAY, PAGE_VIEW_VALUES, PROFILE_COLUMNS, PROFILES, breakdown_differences,  # noqa: F401
-                                   breakdown_rows, profiled_site, write_profiled_traffic)
+                                   breakdown_rows, profiled_site, write_profiled_traffic, write_script_session)
 
 
 def site_days(stack, site_id: str, zone: str = "UTC") -> list[str]:
@@ -562,3 +562,38 @@ def test_the_roll_up_folds_while_a_day_or_hour_is_being_added_up(stack):
     # The closing goes on once the lock is gone.
     wait_until(lambda: own.sql(f"SELECT count(*) FROM filtered_breakdown_closed WHERE site_id = '{closing_site['id']}'")
                != [("0",)], 15, "nothing was added up")
+
+
+def test_long_sessions_across_midnight_count_under_the_filters_they_match(stack, people):
+    """A long session (a script's, migrations/0014) that crosses an added-up day's midnight is read
+    from the raw events under a filter its stored quarters match, and left out under one they do
+    not (its page views were read whatever the filter)."""
+    api = people.new()
+    site = api.create_site()
+    first = dt.datetime(2026, 4, 10, tzinfo=dt.timezone.utc)
+    write_script_session(stack.sql, site["id"], "desktop-script", first + dt.timedelta(hours=22), [PROFILES[0]] * 2, [100, 100])
+    write_script_session(stack.sql, site["id"], "phone-script", first + dt.timedelta(hours=23), [PROFILES[2]] * 2, [90, 90])
+    rng = random.Random(2026)
+    for number in range(60):
+        at = first + dt.timedelta(hours=20, seconds=rng.randrange(6 * 3600))
+        write_script_session(stack.sql, site["id"], f"visit-{number}", at, [rng.choice(PROFILES)], [rng.choice([1, 2, 3])])
+    add_up_every_day(stack, site["id"])
+    crossing = stack.sql(f"SELECT DISTINCT unnest(crossing_sessions) FROM filtered_breakdown_closed "
+                         f"WHERE site_id = '{site['id']}' AND span = 'day' ORDER BY 1")
+    assert ("desktop-script",) in crossing and ("phone-script",) in crossing
+
+    raw = RawEvents(stack, site["id"])
+    checked = 0
+    for filters in [{"device": "desktop"}, {"device": "mobile"}, {"os": "Linux"}, {"country": "US"}, {"path": "/api"}]:
+        kind, value = next(iter(filters.items()))
+        for start, days in [(first, 2), (first, 1), (first + dt.timedelta(days=1), 1)]:
+            end = start + dt.timedelta(days=days)
+            for dimension in ["path", "landing", "browser"]:
+                if dimension == "browser" and kind in PROFILE_COLUMNS:
+                    continue
+                query = (f"from={start.date()}&to={(end - dt.timedelta(days=1)).date()}&timezone=UTC"
+                         f"&dimension={dimension}&filter={kind}:{value}")
+                rows = breakdown_rows(api, site["id"], query)
+                assert rows == expected_breakdown(raw, start, end, {"path" if kind == "path" else kind: value}, dimension), query
+                checked += bool(rows)
+    assert checked > 20

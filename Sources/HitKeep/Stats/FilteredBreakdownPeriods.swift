@@ -137,6 +137,17 @@ struct FilteredBreakdownPeriods: BreakdownSource {
             WITH crossing AS MATERIALIZED (
                 SELECT DISTINCT unnest(crossing_sessions) AS session_id FROM filtered_breakdown_closed
                 WHERE site_id = \(site) AND dimension = \(dimension.name) AND \(isPeriod)
+            ), crossing_to_read AS MATERIALIZED (
+                -- A long session (migrations/0014: one script's page views, up to millions) is read
+                -- only when its stored quarters say it has page views of the filter in the range.
+                SELECT session_id FROM crossing c
+                WHERE NOT EXISTS (SELECT 1 FROM filtered_session_quarters q
+                                  WHERE q.site_id = \(site) AND q.session_id = c.session_id AND q.filter = 0)
+                   OR EXISTS (SELECT 1 FROM filtered_session_quarters q
+                              WHERE q.site_id = \(site) AND q.session_id = c.session_id
+                                AND q.filter = (\(RollupFilter.number(of: filter)))
+                                AND q.quarter >= date_bin('15 minutes', \(question.range.from)::timestamptz, 'epoch')
+                                AND q.quarter < \(question.range.to))
             )
             """
         // The page views counted from the raw events: those outside the periods, and the crossing
@@ -148,7 +159,7 @@ struct FilteredBreakdownPeriods: BreakdownSource {
             SELECT \(RawEventBreakdown.countedColumns(question)) FROM events
             WHERE site_id = \(site) AND (\(outside)) AND \(matches)
             UNION ALL
-            \(Self.pageViews(ofSessionsIn: "crossing", where: inPeriods, matching: matches, question))
+            \(Self.pageViews(ofSessionsIn: "crossing_to_read", where: inPeriods, matching: matches, question))
             """
         var partialDaySums: PostgresQuery = ""
         if !partialDays.isEmpty {
