@@ -14,7 +14,7 @@ struct RawEventBreakdown: BreakdownSource {
         // reduces the rows (sessions are a few page views), so the final grouping redoes it. At
         // 10 million events (`path` under `device:mobile`, 3.6 M page views) the serial plan took
         // 5.5–5.8 s against 6.6–7.3 s, at 1 million the same.
-        try RawEventReading.configure(database, parallel: false)
+        try RawEventReading.configure(database, parallel: false, compiled: true)
         return try Self.decode(try database.query(Self.statement(question, after: position, limit: limit,
                                                                     throughValueIndex: throughValueIndex)))
     }

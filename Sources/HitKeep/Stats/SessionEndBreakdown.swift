@@ -25,7 +25,7 @@ struct SessionEndBreakdown: BreakdownSource {
 
     func rows(_ question: BreakdownQuestion, after position: BreakdownPosition?, limit: Int?) throws -> [BreakdownRow] {
         // As before, parallel workers may scan the range's session-hours.
-        try RawEventReading.configure(database, parallel: true)
+        try RawEventReading.configure(database, parallel: true, compiled: true)
         let statement = RawEventBreakdown.ordered(RawEventBreakdown.rounded(Self.sums(question), question), question,
                                                   after: position, limit: limit)
         return try RawEventBreakdown.decode(try database.query(statement))
