@@ -26,6 +26,11 @@ enum VisitorProfiles {
             .map { try $0.decode(Int.self, "id") }
     }
 
+    /// The profile's number among the dimensions of a long session's stored quarters
+    /// (`filtered_session_quarters.dimension`: 0 for no filter, 1 for path, … 12 for the profile),
+    /// written into the statement so that the partial indexes of 0034 apply to every plan.
+    private static let storedQuarterDimension = PostgresQuery(unescaped: "12")
+
     /// Whether a session with page views of more than one profile has page views in the range:
     /// such a session would be counted once per profile. A short one is told by the rollups'
     /// marker rows, filter -1, in its quarters; a long one (migrations/0014) by its stored
@@ -39,11 +44,11 @@ enum VisitorProfiles {
                 OR EXISTS (
                        SELECT 1
                        FROM (SELECT DISTINCT session_id FROM filtered_session_quarters
-                             WHERE site_id = \(siteID) AND dimension = 12
+                             WHERE site_id = \(siteID) AND dimension = \(storedQuarterDimension)
                                AND quarter >= \(range.from) AND quarter < \(range.to)) AS long_sessions
                        WHERE (SELECT count(DISTINCT filter) FROM filtered_session_quarters q
                               WHERE q.site_id = \(siteID) AND q.session_id = long_sessions.session_id
-                                AND q.dimension = 12) > 1) AS mixed
+                                AND q.dimension = \(storedQuarterDimension)) > 1) AS mixed
             """)[0].decode(Bool.self, "mixed")
     }
 }
