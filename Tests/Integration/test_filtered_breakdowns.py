@@ -597,3 +597,56 @@ def test_long_sessions_across_midnight_count_under_the_filters_they_match(stack,
                 assert rows == expected_breakdown(raw, start, end, {"path" if kind == "path" else kind: value}, dimension), query
                 checked += bool(rows)
     assert checked > 20
+
+
+def check_session_ends(api, site, raw, rng, count: int, label: str):
+    """`count` random landing and exit breakdowns without a filter, over dates (in a zone, or the
+    site's own) and odd times."""
+    failures = []
+    for number in range(count):
+        first = FIRST_DAY + dt.timedelta(days=rng.randrange(4))
+        if rng.random() < 0.3:
+            start = dt.datetime.combine(first, dt.time(rng.randrange(24), rng.randrange(60)), dt.timezone.utc)
+            end = start + dt.timedelta(seconds=rng.randrange(3_600, 4 * 86_400))
+            span = (f"from={urllib.parse.quote(start.strftime('%Y-%m-%dT%H:%M:%SZ'))}"
+                    f"&to={urllib.parse.quote(end.strftime('%Y-%m-%dT%H:%M:%SZ'))}")
+        else:
+            span = f"from={first}&to={first + dt.timedelta(days=rng.randrange(4))}"
+            zone = rng.choice(ZONES)
+            if zone is not None:
+                span += f"&timezone={urllib.parse.quote(zone)}"
+        dimension = rng.choice(["landing", "exit"])
+        order_by, order = rng.choice(ORDER_BY), rng.choice(["asc", "desc"])
+        query = f"{span}&dimension={dimension}&order_by={order_by}&order={order}"
+        found = breakdown_differences(api, site, raw, query, {}, dimension, order_by, order, rng.choice([1, 2, 100]))
+        if found:
+            failures.append(f"{label} question {number}: {query}\n  " + "\n  ".join(found))
+    assert not failures, "\n".join(failures)
+
+
+def test_landing_and_exit_pages_without_a_filter_are_read_from_the_added_up_days(stack, profiled_site):
+    api, site, _ = profiled_site
+    raw = RawEvents(stack, site["id"])  # with what the tests before added
+    check_session_ends(api, site, raw, random.Random(35), 8, "as they come")
+    add_up_every_day(stack, site["id"])
+    # The closings added the rows of no filter (0035's filter 0) to every landing and exit day.
+    days = closed(stack, site["id"])
+    for dimension in ["entry", "exit"]:
+        assert stack.sql(f"SELECT count(DISTINCT bucket) FROM filtered_breakdowns WHERE site_id = '{site['id']}' "
+                         f"AND dimension = '{dimension}' AND span = 'day' AND filter = 0") == [(str(len(days)),)]
+    check_session_ends(api, site, raw, random.Random(36), 24, "added up")
+
+    # The day's rows are what answers: a number changed there shows.
+    day = days[1]
+    query = f"from={day[:10]}&to={day[:10]}&timezone=UTC&dimension=landing"
+    before = {row["name"]: row["pageviews"] for row in breakdown_rows(api, site["id"], query)}
+    add_to_day(stack, site["id"], "entry", day, "0")
+    after = {row["name"]: row["pageviews"] for row in breakdown_rows(api, site["id"], query)}
+    assert after.keys() == before.keys() and sum(after.values()) >= sum(before.values()) + 1000
+
+    # A day added up before 0035 (no rows of no filter) is not read for them: the session-hours answer.
+    stack.sql(f"DELETE FROM filtered_breakdowns WHERE site_id = '{site['id']}' AND dimension = 'entry' "
+              f"AND span = 'day' AND bucket = '{day}' AND filter = 0")
+    assert {row["name"]: row["pageviews"] for row in breakdown_rows(api, site["id"], query)} == before
+    stack.sql(f"SELECT close_filtered_breakdown('{site['id']}', 'entry', 'day', '{day}')")
+    check_session_ends(api, site, raw, random.Random(37), 6, "added up again")

@@ -36,21 +36,40 @@ struct FilteredBreakdownPeriods: BreakdownSource {
     let partialDays: [PartialDay]
 
     /// The source for `question`, or nil when it is not a breakdown under one filter (other than one
-    /// by a profile's dimension under a profile filter) or nothing of its range is added up for its
-    /// dimension yet (the roll-up adds up those `filtered_breakdown_dimensions()` names,
-    /// migrations/0030). The periods are those of the request's snapshot.
+    /// by a profile's dimension under a profile filter) nor one by landing or exit page without a
+    /// filter, or nothing of its range is added up for its dimension yet (the roll-up adds up those
+    /// `filtered_breakdown_dimensions()` names, migrations/0030). The periods are those of the
+    /// request's snapshot. Without a filter, every period must hold the rows of no filter (0035):
+    /// one added up before has none, and its sessions would go uncounted.
     static func answering(_ question: BreakdownQuestion, database: any PostgresQuerying) throws -> FilteredBreakdownPeriods? {
-        guard question.filters.count == 1,
-              !(VisitorProfiles.dimensions.contains(question.dimension)
-                  && VisitorProfiles.dimensions.contains(question.filters[0].dimension)) else { return nil }
+        let unfiltered = question.filters.isEmpty
+        if unfiltered {
+            guard SessionEndBreakdown.canAnswer(question) else { return nil }
+        } else {
+            guard question.filters.count == 1,
+                  !(VisitorProfiles.dimensions.contains(question.dimension)
+                      && VisitorProfiles.dimensions.contains(question.filters[0].dimension)) else { return nil }
+        }
+        // A period without sums (no session lay inside it) counts nothing under any filter.
+        let holdsUnfiltered: PostgresQuery = unfiltered ? """
+            EXISTS (SELECT 1 FROM filtered_breakdowns d
+                    WHERE d.site_id = c.site_id AND d.dimension = c.dimension AND d.span = c.span AND d.bucket = c.bucket
+                      AND d.filter = 0)
+            OR NOT EXISTS (SELECT 1 FROM filtered_breakdowns d
+                           WHERE d.site_id = c.site_id AND d.dimension = c.dimension AND d.span = c.span AND d.bucket = c.bucket)
+            """ : "true"
         // Every period that overlaps the range; none is longer than a day of 25 hours.
         let rows = try database.query("""
-            SELECT span = 'day' AS is_day, bucket, ends FROM filtered_breakdown_closed
+            SELECT span = 'day' AS is_day, bucket, ends, \(holdsUnfiltered) AS unfiltered
+            FROM filtered_breakdown_closed c
             WHERE site_id = \(question.siteID) AND dimension = \(question.dimension.name)
               AND bucket >= \(question.range.from)::timestamptz - interval '25 hours' AND bucket < \(question.range.to)
               AND ends > \(question.range.from)
             ORDER BY bucket
             """)
+        if unfiltered, try rows.contains(where: { try !$0.decode(Bool.self, "unfiltered") }) {
+            return nil
+        }
         let overlapping = try rows.map {
             Period(start: try $0.decode(Date.self, "bucket"), end: try $0.decode(Date.self, "ends"),
                    isDay: try $0.decode(Bool.self, "is_day"))
@@ -120,8 +139,10 @@ struct FilteredBreakdownPeriods: BreakdownSource {
     private func sums(_ question: BreakdownQuestion) -> PostgresQuery {
         let site = question.siteID
         let dimension = question.dimension
-        let filter = question.filters[0]
-        let matches: PostgresQuery = "\(filter.dimension.columnSQL) = \(filter.value)"
+        // No filter (a landing or exit breakdown) is the rollups' filter 0, which every page view matches.
+        let filter = question.filters.first
+        let matches: PostgresQuery = filter.map { "\($0.dimension.columnSQL) = \($0.value)" } ?? "true"
+        let filterNumber = filter.map(RollupFilter.number(of:)) ?? "SELECT 0"
         // The parts of partial days inside the range are no more raw than the periods are.
         let counted = periods + partialDays.map { Period(start: $0.inside.from, end: $0.inside.to, isDay: true) }
         var outside: PostgresQuery = "false"
@@ -145,7 +166,7 @@ struct FilteredBreakdownPeriods: BreakdownSource {
                                   WHERE q.site_id = \(site) AND q.session_id = c.session_id AND q.filter = 0)
                    OR EXISTS (SELECT 1 FROM filtered_session_quarters q
                               WHERE q.site_id = \(site) AND q.session_id = c.session_id
-                                AND q.filter = (\(RollupFilter.number(of: filter)))
+                                AND q.filter = (\(filterNumber))
                                 AND q.quarter >= date_bin('15 minutes', \(question.range.from)::timestamptz, 'epoch')
                                 AND q.quarter < \(question.range.to))
             )
@@ -203,7 +224,7 @@ struct FilteredBreakdownPeriods: BreakdownSource {
                     AS u (value_id, pageviews, visitors, singles, duration_us)
                 JOIN stat_values v ON v.id = u.value_id
                 WHERE d.site_id = \(site) AND d.dimension = \(dimension.name) AND \(isPeriod)
-                  AND d.filter = (\(RollupFilter.number(of: filter)))
+                  AND d.filter = (\(filterNumber))
             ) AS parts
             GROUP BY value
             -- A value only the subtracted sessions had.
