@@ -111,26 +111,32 @@ def any_filter(rng, domain: str) -> tuple[str, str, str]:
     return f"{kind}:{urllib.parse.quote(shown)}", column, value
 
 
+def random_span(rng, zones) -> str:
+    """`from` and `to` over `profiled_site`'s days: dates, or 30 % of the time odd times (partial days
+    at both ends), in one of `zones` (None: the site's own, the request naming none)."""
+    zone = rng.choice(zones)
+    first = FIRST_DAY + dt.timedelta(days=rng.randrange(4))
+    if rng.random() < 0.3:
+        start = dt.datetime.combine(first, dt.time(rng.randrange(24), rng.randrange(60)), dt.timezone.utc)
+        end = start + dt.timedelta(seconds=rng.randrange(3_600, 4 * 86_400))
+        span = (f"from={urllib.parse.quote(start.strftime('%Y-%m-%dT%H:%M:%SZ'))}"
+                f"&to={urllib.parse.quote(end.strftime('%Y-%m-%dT%H:%M:%SZ'))}")
+    else:
+        span = f"from={first}&to={first + dt.timedelta(days=rng.randrange(4))}"
+    if zone is not None:
+        span += f"&timezone={urllib.parse.quote(zone)}"
+    return span
+
+
 def check_questions(api, site, raw, rng, count: int, label: str, zones=ZONES):
     """`count` random breakdowns under one filter, over dates and odd times in one of `zones` (None:
     the site's own, the request naming none)."""
     failures = []
     for number in range(count):
         shown, column, value = any_filter(rng, site["domain"])
-        zone = rng.choice(zones)
-        first = FIRST_DAY + dt.timedelta(days=rng.randrange(4))
-        if rng.random() < 0.3:
-            # Odd times: partial days at both ends.
-            start = dt.datetime.combine(first, dt.time(rng.randrange(24), rng.randrange(60)), dt.timezone.utc)
-            end = start + dt.timedelta(seconds=rng.randrange(3_600, 4 * 86_400))
-            span = (f"from={urllib.parse.quote(start.strftime('%Y-%m-%dT%H:%M:%SZ'))}"
-                    f"&to={urllib.parse.quote(end.strftime('%Y-%m-%dT%H:%M:%SZ'))}")
-        else:
-            span = f"from={first}&to={first + dt.timedelta(days=rng.randrange(4))}"
+        span = random_span(rng, zones)
         order_by, order = rng.choice(ORDER_BY), rng.choice(["asc", "desc"])
         dimension = rng.choice(UNDER_PROFILE_FILTERS if column in PROFILE_COLUMNS else BREAKDOWNS)
-        if zone is not None:
-            span += f"&timezone={urllib.parse.quote(zone)}"
         query = f"{span}&dimension={dimension}&order_by={order_by}&order={order}&filter={shown}"
         found = breakdown_differences(api, site, raw, query, {column: value}, dimension, order_by, order, rng.choice([1, 2, 100]))
         if found:
@@ -600,21 +606,10 @@ def test_long_sessions_across_midnight_count_under_the_filters_they_match(stack,
 
 
 def check_session_ends(api, site, raw, rng, count: int, label: str):
-    """`count` random landing and exit breakdowns without a filter, over dates (in a zone, or the
-    site's own) and odd times."""
+    """`count` random landing and exit breakdowns without a filter (`random_span`'s ranges)."""
     failures = []
     for number in range(count):
-        first = FIRST_DAY + dt.timedelta(days=rng.randrange(4))
-        if rng.random() < 0.3:
-            start = dt.datetime.combine(first, dt.time(rng.randrange(24), rng.randrange(60)), dt.timezone.utc)
-            end = start + dt.timedelta(seconds=rng.randrange(3_600, 4 * 86_400))
-            span = (f"from={urllib.parse.quote(start.strftime('%Y-%m-%dT%H:%M:%SZ'))}"
-                    f"&to={urllib.parse.quote(end.strftime('%Y-%m-%dT%H:%M:%SZ'))}")
-        else:
-            span = f"from={first}&to={first + dt.timedelta(days=rng.randrange(4))}"
-            zone = rng.choice(ZONES)
-            if zone is not None:
-                span += f"&timezone={urllib.parse.quote(zone)}"
+        span = random_span(rng, ZONES)
         dimension = rng.choice(["landing", "exit"])
         order_by, order = rng.choice(ORDER_BY), rng.choice(["asc", "desc"])
         query = f"{span}&dimension={dimension}&order_by={order_by}&order={order}"
