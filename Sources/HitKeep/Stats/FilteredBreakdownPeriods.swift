@@ -70,6 +70,12 @@ struct FilteredBreakdownPeriods: BreakdownSource {
         if unfiltered, try rows.contains(where: { try !$0.decode(Bool.self, "unfiltered") }) {
             return nil
         }
+        // A long session (a script's) in the range would be read page view by page view when it
+        // crosses a period, which the session-hours hold as a row per hour: 418 000 page views of
+        // one session took a landing breakdown of a million page views a month from 10 to 700 ms.
+        if unfiltered, try Self.holdsLongSessions(question, database: database) {
+            return nil
+        }
         let overlapping = try rows.map {
             Period(start: try $0.decode(Date.self, "bucket"), end: try $0.decode(Date.self, "ends"),
                    isDay: try $0.decode(Bool.self, "is_day"))
@@ -79,6 +85,17 @@ struct FilteredBreakdownPeriods: BreakdownSource {
         let partialDays = Self.partialDays(overlapping, of: range, besides: periods)
         guard !periods.isEmpty || !partialDays.isEmpty else { return nil }
         return FilteredBreakdownPeriods(database: database, periods: periods, partialDays: partialDays)
+    }
+
+    /// Whether a long session (migrations/0014) has page views in the question's range: its stored
+    /// quarters' profile rows, through their partial index (0034).
+    private static func holdsLongSessions(_ question: BreakdownQuestion, database: any PostgresQuerying) throws -> Bool {
+        try database.query("""
+            SELECT EXISTS (SELECT 1 FROM filtered_session_quarters
+                           WHERE site_id = \(question.siteID) AND dimension = \(VisitorProfiles.storedQuarterDimension)
+                             AND quarter >= date_bin('15 minutes', \(question.range.from)::timestamptz, 'epoch')
+                             AND quarter < \(question.range.to)) AS held
+            """)[0].decode(Bool.self, "held")
     }
 
     /// The days of `closed` that `range` holds partly, at one end, which no period overlaps; of two

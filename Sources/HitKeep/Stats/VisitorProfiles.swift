@@ -29,7 +29,7 @@ enum VisitorProfiles {
     /// The profile's number among the dimensions of a long session's stored quarters
     /// (`filtered_session_quarters.dimension`: 0 for no filter, 1 for path, … 12 for the profile),
     /// written into the statement so that the partial indexes of 0034 apply to every plan.
-    private static let storedQuarterDimension = PostgresQuery(unescaped: "12")
+    static let storedQuarterDimension = PostgresQuery(unescaped: "12")
 
     /// Whether a session with page views of more than one profile has page views in the range:
     /// such a session would be counted once per profile. A short one is told by the rollups'
