@@ -114,8 +114,8 @@ enum BreakdownController {
             return rollups
         }
         if SessionEndBreakdown.canAnswer(question) {
-            // The added-up days and hours when every raw event of the range is kept (the rest of
-            // the range is read from them), else the session-hours, which retention keeps.
+            // The added-up days and hours while every raw event of the range is kept (what they do
+            // not hold is read from those), else the session-hours, which retention keeps.
             if try RawEventHorizon.removed(before: question.range, siteID: question.siteID, on: database) == nil,
                let periods = try FilteredBreakdownPeriods.answering(question, database: database) {
                 return periods

@@ -2,9 +2,9 @@ import Foundation
 import PostgresClient
 
 /// Any dimension under one filter of any type, but for a visitor profile's dimension under a profile
-/// filter (`RollupBreakdown`'s), from the whole days (of the site's zone) and UTC hours the roll-up
-/// process added up (migrations/0026, 0029, 0030, 0032) and the raw events of the rest of the
-/// range. Exact for any range: a session whose page views all lie in one added-up period inside the
+/// filter (`RollupBreakdown`'s), and landing and exit pages without a filter, from the whole days (of
+/// the site's zone) and UTC hours the roll-up process added up (migrations/0026, 0029, 0030, 0032,
+/// 0035) and the raw events of the rest of the range. Exact for any range: a session whose page views all lie in one added-up period inside the
 /// range is counted from that period's sums; every other session of the range (one in a partial or
 /// not yet added-up hour, or one of a period's "crossing" sessions, which also have page views
 /// outside it) from all its matching page views in the range.
