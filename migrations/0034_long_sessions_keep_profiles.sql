@@ -26,21 +26,37 @@ CREATE INDEX filtered_session_quarters_profile_quarters_idx ON filtered_session_
 CREATE INDEX filtered_session_quarters_profiles_idx ON filtered_session_quarters (site_id, session_id, filter)
     WHERE dimension = 12;
 
+-- Rewrites a function in place: each [text, replacement] pair of `replacements` in its stored
+-- definition, which must hold the text exactly once (else this function was not the one the
+-- migration was written against). For a migration that changes a few lines of a long function:
+-- the rest stays byte for byte what the migration before wrote.
+CREATE FUNCTION rewrite_function_text(target regprocedure, replacements text[]) RETURNS void
+LANGUAGE plpgsql AS $function$
+DECLARE
+    definition text := pg_get_functiondef(target);
+BEGIN
+    FOR i IN 1 .. array_length(replacements, 1) LOOP
+        IF array_length(string_to_array(definition, replacements[i][1]), 1) IS DISTINCT FROM 2 THEN
+            RAISE EXCEPTION 'rewrite_function_text: % does not hold this text exactly once: %', target, replacements[i][1];
+        END IF;
+        definition := replace(definition, replacements[i][1], replacements[i][2]);
+    END LOOP;
+    EXECUTE definition;
+END
+$function$;
+
 -- The fold's marker leaves the long sessions out: those written to as long ones (the sessions of
 -- `fresh_quarters`), those with stored quarters that a backfill adds as short ones, and those that
 -- become long in the statement, whose earlier marker is taken out. So a session's marker is the
--- same however its page views were written. The function is 0024's; only its marker changes,
--- replaced in its stored text so that the rest stays byte for byte what 0024 wrote.
-DO $migration$
-DECLARE
-    definition text := pg_get_functiondef('roll_up_filtered(bigint[], bigint, text, timestamptz, timestamptz)'::regprocedure);
-    marker constant text := $old$
+-- same however its page views were written. The function is 0024's; only its marker changes.
+SELECT rewrite_function_text('roll_up_filtered(bigint[], bigint, text, timestamptz, timestamptz)', ARRAY[[
+    $old$
               -- The profile-mixed marker (above): the session-quarters of sessions whose page views
               -- have more than one profile, and of long sessions, under filter -1.
               SELECT site_id, -1, quarter, prev_quarter, next_quarter, sign, sign * pageviews, 0, 0, 0
               FROM rest_linked
-              WHERE dimension = 12 AND part_has_dimension(part, 12)) AS contributions$old$;
-    short_sessions_marker constant text := $new$
+              WHERE dimension = 12 AND part_has_dimension(part, 12)) AS contributions$old$,
+    $new$
               -- The profile-mixed marker (above): the session-quarters of short sessions whose page
               -- views have more than one profile, under filter -1. A long session has none, its
               -- stored quarters tell (0034); one that becomes long here loses what it had.
@@ -53,14 +69,7 @@ DECLARE
                             WHERE q.site_id = r.site_id AND q.session_id = r.session_id AND q.filter = 0)
                     OR (through IS NULL AND (site_id, session_id) IN (
                             SELECT site_id, session_id FROM history WHERE NOT long
-                            GROUP BY 1, 2 HAVING count(*) >= large_session_events()))))) AS contributions$new$;
-BEGIN
-    IF array_length(string_to_array(definition, marker), 1) IS DISTINCT FROM 2 THEN
-        RAISE EXCEPTION '0034: roll_up_filtered is not the function 0024 wrote';
-    END IF;
-    EXECUTE replace(definition, marker, short_sessions_marker);
-END
-$migration$;
+                            GROUP BY 1, 2 HAVING count(*) >= large_session_events()))))) AS contributions$new$]]);
 
 -- Take out the markers the long sessions left: in every quarter holding a long session's page
 -- views, the marker is counted again from the short sessions with page views there that have

@@ -9,17 +9,14 @@
 -- `FilteredBreakdownPeriods` then reads as it reads a filter's: a twelfth of a closing's work more.
 --
 -- The function is 0032's with that one more "filter" in its landing and exit branch; only the
--- three places of its stored text that say so change. The landing and exit periods added up before this
+-- three places of its stored text that say so change (`rewrite_function_text`, 0034). The landing and exit periods added up before this
 -- migration have no such rows: those whose page views are all still kept are dropped here and
 -- added up again by the roll-up process, newest first (`hitkeep roll-up --once` does it at once),
 -- their filtered breakdowns reading the raw events meanwhile; older ones (retention removed some of
 -- their page views) stay as they are, and an unfiltered question over them reads the session-hours
 -- as before.
 
-DO $migration$
-DECLARE
-    definition text := pg_get_functiondef('close_filtered_breakdown(text, text, text, timestamptz)'::regprocedure);
-    replacements constant text[][] := ARRAY[
+SELECT rewrite_function_text('close_filtered_breakdown(text, text, text, timestamptz)', ARRAY[
         [$old$
                                    ('country', e.country), ('language', e.language)) AS f (dimension, value)
         WHERE close_filtered_breakdown.dimension IN ('entry', 'exit')$old$,
@@ -44,17 +41,7 @@ DECLARE
                           AND v.value_md5 = decode(md5(s.value), 'hex')
         -- A filter value without a number is still left out, as the inner join left it.
         WHERE k.id IS NOT NULL OR s.filter_dimension = ''
-    )$new$]];
-BEGIN
-    FOR i IN 1 .. array_length(replacements, 1) LOOP
-        IF array_length(string_to_array(definition, replacements[i][1]), 1) IS DISTINCT FROM 2 THEN
-            RAISE EXCEPTION '0035: close_filtered_breakdown is not the function 0032 wrote';
-        END IF;
-        definition := replace(definition, replacements[i][1], replacements[i][2]);
-    END LOOP;
-    EXECUTE definition;
-END
-$migration$;
+    )$new$]]);
 
 -- The landing and exit periods whose page views are all kept are added up again, with the rows
 -- without a filter.

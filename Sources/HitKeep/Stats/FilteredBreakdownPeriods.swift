@@ -87,14 +87,10 @@ struct FilteredBreakdownPeriods: BreakdownSource {
         return FilteredBreakdownPeriods(database: database, periods: periods, partialDays: partialDays)
     }
 
-    /// Whether a long session (migrations/0014) has page views in the question's range: its stored
-    /// quarters' profile rows, through their partial index (0034).
+    /// Whether a long session (migrations/0014) has page views in the question's range.
     private static func holdsLongSessions(_ question: BreakdownQuestion, database: any PostgresQuerying) throws -> Bool {
         try database.query("""
-            SELECT EXISTS (SELECT 1 FROM filtered_session_quarters
-                           WHERE site_id = \(question.siteID) AND dimension = \(VisitorProfiles.storedQuarterDimension)
-                             AND quarter >= date_bin('15 minutes', \(question.range.from)::timestamptz, 'epoch')
-                             AND quarter < \(question.range.to)) AS held
+            SELECT EXISTS (\(VisitorProfiles.longSessions(siteID: question.siteID, in: question.range))) AS held
             """)[0].decode(Bool.self, "held")
     }
 

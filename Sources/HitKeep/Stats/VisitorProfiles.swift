@@ -26,15 +26,21 @@ enum VisitorProfiles {
             .map { try $0.decode(Int.self, "id") }
     }
 
-    /// The profile's number among the dimensions of a long session's stored quarters
-    /// (`filtered_session_quarters.dimension`: 0 for no filter, 1 for path, … 12 for the profile),
-    /// written into the statement so that the partial indexes of 0034 apply to every plan.
-    static let storedQuarterDimension = PostgresQuery(unescaped: "12")
+    /// The long sessions (migrations/0014) with page views in `range`, a row per session and
+    /// stored quarter: their stored quarters' profile rows, which the partial indexes of 0034 hold
+    /// (the profile's dimension, 12, is written into the statement so that they apply to every plan).
+    static func longSessions(siteID: String, in range: StatsRange) -> PostgresQuery {
+        """
+        SELECT session_id FROM filtered_session_quarters
+        WHERE site_id = \(siteID) AND dimension = 12
+          AND quarter >= date_bin('15 minutes', \(range.from)::timestamptz, 'epoch') AND quarter < \(range.to)
+        """
+    }
 
     /// Whether a session with page views of more than one profile has page views in the range:
     /// such a session would be counted once per profile. A short one is told by the rollups'
-    /// marker rows, filter -1, in its quarters; a long one (migrations/0014) by its stored
-    /// quarters, which name each profile it had (0034).
+    /// marker rows, filter -1, in its quarters; a long one by its stored quarters, which name each
+    /// profile it had (0034).
     static func haveMixedSessions(siteID: String, in range: StatsRange, on database: any PostgresQuerying) throws -> Bool {
         try database.query("""
             SELECT EXISTS (
@@ -43,12 +49,10 @@ enum VisitorProfiles {
                          AND (session_quarters <> 0 OR pageviews <> 0))
                 OR EXISTS (
                        SELECT 1
-                       FROM (SELECT DISTINCT session_id FROM filtered_session_quarters
-                             WHERE site_id = \(siteID) AND dimension = \(storedQuarterDimension)
-                               AND quarter >= \(range.from) AND quarter < \(range.to)) AS long_sessions
+                       FROM (SELECT DISTINCT session_id FROM (\(longSessions(siteID: siteID, in: range))) AS held) AS long_sessions
                        WHERE (SELECT count(DISTINCT filter) FROM filtered_session_quarters q
                               WHERE q.site_id = \(siteID) AND q.session_id = long_sessions.session_id
-                                AND q.dimension = \(storedQuarterDimension)) > 1) AS mixed
+                                AND q.dimension = 12) > 1) AS mixed
             """)[0].decode(Bool.self, "mixed")
     }
 }
