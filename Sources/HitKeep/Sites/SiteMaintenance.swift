@@ -27,7 +27,8 @@ enum SiteMaintenance {
     }
 
     /// Deletes the site with its members, invitations, client restrictions, its own API clients and
-    /// analytics data (ON DELETE CASCADE). Its clients' tokens are kept as revoked, so that the next
+    /// analytics data (ON DELETE CASCADE; its page views, session-hours and queue by triggers on
+    /// `sites`, migrations/0008 and 0036). Its clients' tokens are kept as revoked, so that the next
     /// request with one is told so.
     static func delete(_ site: Site, by author: AuditLog.Author, on database: some PostgresQuerying) throws {
         try database.transaction(begin: "BEGIN") {
