@@ -90,13 +90,4 @@ enum TopListSQL {
         }
         return "(\(PostgresQuery.joined(conditions, separator: " OR ")))"
     }
-
-    /// `(start, lo, hi)` per bucket: `[lo, hi)` its stretch of the range (`ChartBucket.bounds`).
-    static func bucketBounds(_ buckets: [ChartBucket], _ range: StatsRange) -> PostgresQuery {
-        let bounds = ChartBucket.bounds(of: buckets, in: range)
-        return """
-            SELECT * FROM unnest(\(buckets.map(\.start))::timestamptz[], \(bounds.map(\.from))::timestamptz[],
-                                 \(bounds.map(\.to))::timestamptz[]) AS b (start, lo, hi)
-            """
-    }
 }
