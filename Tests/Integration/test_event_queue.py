@@ -3,15 +3,17 @@ roll-up process, or the next stats request for its site, moves it into the event
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import json
 import os
 import signal
+import time
 
 import pytest
 import requests
 
-from accounts import assert_json, deployment, people  # noqa: F401 (people: a fixture)
+from accounts import assert_json, deployment, one_value, people  # noqa: F401 (people: a fixture)
 from stack import REQUEST_TIMEOUT, StackError, wait_until
 
 
@@ -90,6 +92,32 @@ def test_deleting_a_site_deletes_its_queued_events(stack, site):
         assert counts(stack, created) == (1, 0)
         assert api.delete(f"/api/sites/{created['id']}").status_code == 204
         assert counts(stack, created) == (0, 0)
+
+
+def test_a_fold_waits_for_a_deletion_of_its_site_under_way_and_then_moves_nothing(stack, site):
+    # A deletion locks the site's row, then empties its queue (0008's trigger); a fold that took the
+    # queued page views before the site's lock deadlocked with it. Since 0037 it waits for the site.
+    api, created = site
+    with roll_up_paused(stack.pool):
+        track(stack, created, "/deleting")
+        assert counts(stack, created) == (1, 0)
+        deleter = stack.cluster.background_session("hitkeep")
+        try:
+            deleter.send("BEGIN;")
+            deleter.send(f"SELECT 1 FROM sites WHERE id = '{created['id']}' FOR UPDATE;")
+            wait_until(lambda: one_value(stack, "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' "
+                                                "AND query LIKE 'SELECT 1 FROM sites WHERE id%FOR UPDATE%'") != "0",
+                       10, "the deletion did not start")
+            with concurrent.futures.ThreadPoolExecutor(1) as background:
+                folded = background.submit(stack.sql, f"SELECT fold_queued_events('{created['id']}')")
+                time.sleep(1)
+                assert not folded.done(), "the fold did not wait for the site's deletion"
+                deleter.send(f"DELETE FROM sites WHERE id = '{created['id']}';")
+                deleter.send("COMMIT;")
+                assert folded.result(timeout=20) == [("0",)]
+        finally:
+            assert deleter.close() == 0, "the deletion failed"
+    assert counts(stack, created) == (0, 0)
 
 
 def test_a_backlog_is_folded_in_order_and_in_batches(stack, site):
