@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import uuid
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
@@ -291,16 +292,29 @@ class PsqlSession:
     """An interactive psql fed statement by statement: holds locks or transactions open on command."""
 
     def __init__(self, cluster: PostgresCluster, database: str):
+        self.cluster = cluster
+        self.database = database
+        # Its own application name, by which `begin` finds its backend.
+        self.name = f"psql-session-{uuid.uuid4().hex[:12]}"
         self.process = subprocess.Popen(
             [str(cluster.bindir / "psql"), "--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1",
              "--dbname", cluster.url(database)],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "PGAPPNAME": self.name},
         )
 
     def send(self, sql: str) -> None:
         assert self.process.stdin is not None
         self.process.stdin.write(sql.rstrip() + "\n")
         self.process.stdin.flush()
+
+    def begin(self, sql: str, timeout: float = 10) -> None:
+        """Runs `sql` in a transaction left open, and returns once it has run: its locks are held
+        until the test sends COMMIT or ROLLBACK."""
+        self.send(f"BEGIN; {sql.rstrip().rstrip(';')};")
+        wait_until(lambda: self.cluster.psql(f"SELECT 1 FROM pg_stat_activity WHERE application_name = '{self.name}' "
+                                             "AND state = 'idle in transaction'", database=self.database),
+                   timeout, f"the session did not run: {sql}")
 
     def close(self, timeout: float = 10) -> int:
         if self.process.poll() is None:

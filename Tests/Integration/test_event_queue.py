@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from accounts import assert_json, deployment, one_value, people  # noqa: F401 (people: a fixture)
+from accounts import assert_json, deployment, people  # noqa: F401 (people: a fixture)
 from stack import REQUEST_TIMEOUT, StackError, wait_until
 
 
@@ -103,11 +103,7 @@ def test_a_fold_waits_for_a_deletion_of_its_site_under_way_and_then_moves_nothin
         assert counts(stack, created) == (1, 0)
         deleter = stack.cluster.background_session("hitkeep")
         try:
-            deleter.send("BEGIN;")
-            deleter.send(f"SELECT 1 FROM sites WHERE id = '{created['id']}' FOR UPDATE;")
-            wait_until(lambda: one_value(stack, "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' "
-                                                "AND query LIKE 'SELECT 1 FROM sites WHERE id%FOR UPDATE%'") != "0",
-                       10, "the deletion did not start")
+            deleter.begin(f"SELECT 1 FROM sites WHERE id = '{created['id']}' FOR UPDATE")
             with concurrent.futures.ThreadPoolExecutor(1) as background:
                 folded = background.submit(stack.sql, f"SELECT fold_queued_events('{created['id']}')")
                 time.sleep(1)
