@@ -77,11 +77,11 @@ struct FilteredRollupStats: StatsSource {
             chart = correction.applied(to: try self.chart(buckets, quarters, key: key))
         } else {
             // Without a filter, a range of whole hours (the default 30 days, in any zone) has its
-            // totals in the hourly rollups, which hold a quarter as many rows; only its chart needs quarters.
-            totals = filter == .none && range.isWholeHours
-                ? try RollupStats(siteID: siteID, database: database).totals(range)
-                : try self.totals(range, key: key)
-            chart = try self.chart(buckets, range, key: key)
+            // totals in the hourly rollups, which hold a quarter as many rows, and any chart its
+            // whole hours there, quarters only for the hours that two buckets share.
+            let unfiltered = RollupStats(siteID: siteID, database: database)
+            totals = filter == .none && range.isWholeHours ? try unfiltered.totals(range) : try self.totals(range, key: key)
+            chart = filter == .none ? try unfiltered.chart(buckets, range) : try self.chart(buckets, range, key: key)
         }
         return StatsPeriod(totals: totals, chart: chart,
                            topLists: try limit.map { try topLists(range, key: key, totals: totals, limit: $0) } ?? [:])
