@@ -35,6 +35,12 @@ struct RawEventStats: StatsSource {
                 case .sessionEntry: order = "occurred_at, id"
                 case .sessionExit: order = "occurred_at DESC, id DESC"
                 }
+                // Under a filter on its column, every session enters (leaves) on the filter's value:
+                // no sort of the events (4.7 s of 12 for `path:/&device:mobile` at ten million page views).
+                if let filter = filters.first(where: { $0.dimension.column == dimension.column }) {
+                    counts.append("\nUNION ALL\nSELECT \(dimension.nameLiteral), \(filter.value)::text, count(*) FROM s")
+                    continue
+                }
                 counts.append("""
 
                     UNION ALL
