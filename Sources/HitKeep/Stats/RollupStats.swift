@@ -2,8 +2,8 @@ import Foundation
 import PostgresClient
 
 /// Numbers from the rollups (migrations/0004): exact for unfiltered ranges whose ends, and chart
-/// buckets, are whole UTC hours (and charts of buckets of whole quarter hours, `chart`). A 30-day query reads a few thousand rollup rows, however many
-/// events the site has.
+/// buckets, are whole UTC hours. A 30-day query reads a few thousand rollup rows, however many
+/// events the site has. `chart` also takes buckets of whole quarter hours, for `FilteredRollupStats`.
 struct RollupStats: StatsSource {
     let siteID: String
     let database: any PostgresQuerying
@@ -42,7 +42,8 @@ struct RollupStats: StatsSource {
     /// A session is counted in a bucket once: at its first whole hour there that follows no page
     /// view in the bucket (`prev_hour` before the first whole hour: one in the leading quarters lies
     /// in the hour before), at its last leading quarter when it has no page view in the whole hours,
-    /// and at its first trailing quarter when it has none before it in the bucket.
+    /// and at its first trailing quarter when it has none before it in the bucket. Buckets of whole
+    /// hours read no quarters; others need the quarter rows complete (`FilteredRollupStats.filter`).
     func chart(_ buckets: [ChartBucket], _ range: StatsRange) throws -> [ChartPoint] {
         let bounds = ChartBucket.bounds(of: buckets, in: range)
         // A bucket's whole hours; one without any is all leading quarters.
