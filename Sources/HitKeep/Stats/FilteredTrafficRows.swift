@@ -11,8 +11,8 @@ enum FilteredTrafficRows {
     /// SQL of the rows of each range, numbered from 1 in `number`, with `filtered_traffic`'s columns
     /// (`quarter` is a day row's day). `key` follows the `filter` column (`= 7`, `= ANY (…)`, `= v.id`).
     static func of(_ ranges: [StatsRange], siteID: String, key: PostgresQuery) -> PostgresQuery {
-        var quarters = Spans()
-        var days = Spans()
+        var quarters = NumberedSpans()
+        var days = NumberedSpans()
         for (index, range) in ranges.enumerated() {
             let number = index + 1
             let whole = range.wholeDays
@@ -44,19 +44,5 @@ enum FilteredTrafficRows {
             JOIN filtered_traffic_days d ON d.site_id = \(siteID) AND d.filter \(key) AND d.day >= s.lo
                                          AND d.day < least(s.hi, c.closed_before)
             """
-    }
-
-    /// Stretches of time to read, as the parallel arrays the SQL unnests; empty ones are left out.
-    private struct Spans {
-        var from: [Date] = []
-        var to: [Date] = []
-        var number: [Int] = []
-
-        mutating func add(_ start: Date, _ end: Date, _ range: Int) {
-            guard start < end else { return }
-            from.append(start)
-            to.append(end)
-            number.append(range)
-        }
     }
 }

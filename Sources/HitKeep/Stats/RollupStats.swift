@@ -48,13 +48,10 @@ struct RollupStats: StatsSource {
         let bounds = ChartBucket.bounds(of: buckets, in: range)
         // A bucket's whole hours; one without any is all leading quarters.
         let wholeHours = bounds.map { $0.whole(unitsOf: 3600) ?? StatsRange(from: $0.to, to: $0.to) }
-        var split = (from: [Date](), to: [Date](), number: [Int]())
+        var split = NumberedSpans()
         for (index, (bucket, whole)) in zip(bounds, wholeHours).enumerated() {
-            for (start, end) in [(bucket.from, whole.from), (whole.to, bucket.to)] where start < end {
-                split.from.append(start)
-                split.to.append(end)
-                split.number.append(index + 1)
-            }
+            split.add(bucket.from, whole.from, index + 1)
+            split.add(whole.to, bucket.to, index + 1)
         }
         let rows = try database.query("""
             SELECT b.number, h.pageviews + coalesce(sum(q.pageviews), 0) AS pageviews,
