@@ -311,9 +311,13 @@ class PsqlSession:
     def begin(self, sql: str, timeout: float = 10) -> None:
         """Runs `sql` in a transaction left open, and returns once it has run: its locks are held
         until the test sends COMMIT or ROLLBACK."""
-        self.send(f"BEGIN; {sql.rstrip().rstrip(';')};")
+        # psql sends each statement on its own, and the session is idle in transaction between BEGIN
+        # and `sql` too: a marker statement after `sql` says that `sql` has run.
+        marker = f"ran-{uuid.uuid4().hex[:12]}"
+        self.send(f"BEGIN; {sql.rstrip().rstrip(';')}; SELECT '{marker}';")
         wait_until(lambda: self.cluster.psql(f"SELECT 1 FROM pg_stat_activity WHERE application_name = '{self.name}' "
-                                             "AND state = 'idle in transaction'", database=self.database),
+                                             f"AND state = 'idle in transaction' AND query LIKE '%{marker}%'",
+                                             database=self.database),
                    timeout, f"the session did not run: {sql}")
 
     def close(self, timeout: float = 10) -> int:
