@@ -16,7 +16,7 @@ import urllib.parse
 
 import pytest
 
-from accounts import People, deployment, people  # noqa: F401 (people: a fixture)
+from accounts import PASSWORD, People, deployment, people, run_cli, unique, unique_domain, unique_email  # noqa: F401 (people: a fixture)
 from conftest import APP_DATABASE
 
 from stack import wait_until
@@ -568,6 +568,48 @@ def test_the_roll_up_folds_while_a_day_or_hour_is_being_added_up(stack):
     # The closing goes on once the lock is gone.
     wait_until(lambda: own.sql(f"SELECT count(*) FROM filtered_breakdown_closed WHERE site_id = '{closing_site['id']}'")
                != [("0",)], 15, "nothing was added up")
+
+
+def test_roll_up_once_adds_up_every_closing_ahead_and_shows_its_progress(stack):
+    """After a bulk load (`hitkeep dev seed` over past days, no pool running), `hitkeep roll-up
+    --once` folds the page views, counts the closings ahead (days, and the hours no day due will
+    cover), draws their progress on standard error and adds them all up."""
+    database = unique("hk_")
+    database_url = stack.create_database(database)
+    assert stack.migrate(database_url=database_url).returncode == 0
+    email = unique_email()
+    created = run_cli(stack, "user", "create", "--email", email, "--password-stdin", input=PASSWORD + "\n",
+                      database_url=database_url)
+    assert created.returncode == 0, created.stderr
+    site = run_cli(stack, "site", "create", "--owner", email, "--domain", unique_domain(), "--name", "Bulk",
+                   database_url=database_url)
+    assert site.returncode == 0, site.stderr
+    site_id = site.stdout.strip()
+    seeded = run_cli(stack, "dev", "seed", "--site", site_id, "--events", "3000", "--days", "3", database_url=database_url)
+    assert seeded.returncode == 0, seeded.stderr
+    # The seed folds as it writes: its ended days and today's ended hours are due.
+    before = int(stack.sql("SELECT filtered_breakdown_closings_ahead()", database=database)[0][0])
+    assert before > 0
+
+    rolled = run_cli(stack, "roll-up", "--once", database_url=database_url, timeout=120)
+    assert rolled.returncode == 0, rolled.stderr
+    assert "adding up breakdowns under filters by day and hour" in rolled.stderr
+    finished = [line for line in rolled.stderr.splitlines() if " closings in " in line]
+    assert len(finished) == 1, rolled.stderr
+    ahead = int(finished[0].split(" closings in ")[0].replace(",", ""))
+    assert ahead == before
+    # Every closing it counted is there, no more (the day closings removed the hours they cover),
+    # and none is left: the seed's ended days in all 13 dimensions, and today's hours.
+    days = stack.sql(f"SELECT count(*) FROM filtered_breakdown_closed WHERE site_id = '{site_id}' AND span = 'day'",
+                     database=database)[0][0]
+    hours = stack.sql(f"SELECT count(*) FROM filtered_breakdown_closed WHERE site_id = '{site_id}' AND span = 'hour'",
+                      database=database)[0][0]
+    assert int(days) >= 2 * len(DIMENSIONS) and int(days) % len(DIMENSIONS) == 0
+    assert int(days) + int(hours) == ahead
+    assert stack.sql("SELECT filtered_breakdown_closings_ahead()", database=database) == [("0",)]
+    # With nothing due, it says nothing about closings.
+    again = run_cli(stack, "roll-up", "--once", database_url=database_url)
+    assert again.returncode == 0 and "closings" not in again.stderr, again.stderr
 
 
 def test_long_sessions_across_midnight_count_under_the_filters_they_match(stack, people):

@@ -67,6 +67,12 @@ struct BreakdownClosings: Sendable {
         return after.idleShare(since: before) >= idleShare
     }
 
+    /// How many days and hours of dimensions are due, less the hours that a day due will cover
+    /// (`filtered_breakdown_closings_ahead`, migrations/0038).
+    func due(on database: Database) throws -> Int {
+        try database.query("SELECT filtered_breakdown_closings_ahead() AS due")[0].decode(Int.self, "due")
+    }
+
     /// Adds up one dimension of the next due UTC day or hour (days first, newest first); returns
     /// whether there was one.
     func closeOne(on database: Database) throws -> Bool {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import CSupport
 import HitKeep
 import Logging
@@ -27,7 +28,15 @@ struct RollUpCommand: ParsableCommand {
         let logger = LoggingSetup.logger("hitkeep.roll-up")
         var folder = QueueFolder(configuration: database.configuration, logger: logger)
         if once {
-            try folder.runOnce()
+            var progress: ProgressBar?
+            try folder.runOnce { done, due in
+                if progress == nil {
+                    FileHandle.standardError.write(Data("adding up breakdowns under filters by day and hour\n".utf8))
+                    progress = ProgressBar(total: due, unit: "closings")
+                }
+                progress?.update(done, force: done == due)
+            }
+            progress?.finish()
             return
         }
         if scoreboard {
