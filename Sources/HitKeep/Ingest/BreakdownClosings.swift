@@ -69,8 +69,8 @@ struct BreakdownClosings: Sendable {
 
     /// How many days and hours of dimensions are due, less the hours that a day due will cover
     /// (`filtered_breakdown_closings_ahead`, migrations/0038).
-    func due(on database: Database) throws -> Int {
-        try database.query("SELECT filtered_breakdown_closings_ahead() AS due")[0].decode(Int.self, "due")
+    func closingsAhead(on database: Database) throws -> Int {
+        try database.query("SELECT filtered_breakdown_closings_ahead() AS ahead")[0].decode(Int.self, "ahead")
     }
 
     /// Adds up one dimension of the next due UTC day or hour (days first, newest first); returns

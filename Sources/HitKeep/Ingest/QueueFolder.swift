@@ -104,19 +104,19 @@ public struct QueueFolder {
     /// One pass of everything `run` does periodically, then returns: the queue folded to the end,
     /// ended days added up, partitions created, retention applied, expired rows purged, loose rollup
     /// indexes rebuilt (`hitkeep roll-up --once`, for an operator's cron job or a test).
-    /// `closingsProgress` hears, when breakdown closings are due, how many of them are done out
-    /// of how many were due at first (after a bulk load or an upgrade, the part that takes long).
-    public func runOnce(closingsProgress: ((_ done: Int, _ due: Int) -> Void)? = nil) throws {
+    /// `closingsProgress` hears, when breakdown closings are due, how many are done of those that
+    /// were ahead at first (after a bulk load or an upgrade, the part that takes long).
+    public func runOnce(closingsProgress: ((_ done: Int, _ ahead: Int) -> Void)? = nil) throws {
         while try fold() >= batchSize {}
         try closeDays()
         let closings = BreakdownClosings(begin: foldBegin, configuration: configuration, logger: logger)
-        let due = closingsProgress == nil ? 0 : try closings.due(on: database)
+        let ahead = closingsProgress == nil ? 0 : try closings.closingsAhead(on: database)
         var done = 0
-        if due > 0 { closingsProgress?(0, due) }
+        if ahead > 0 { closingsProgress?(0, ahead) }
         while try closings.closeOne(on: database) {
             done += 1
-            // Periods that fall due meanwhile (or are closed again after a write) are added up too.
-            if due > 0 { closingsProgress?(min(done, due), due) }
+            // Periods that fall due meanwhile (or open again after a write) are added up too.
+            if ahead > 0 { closingsProgress?(min(done, ahead), ahead) }
         }
         while try !applyRetention() {}
         try purge()

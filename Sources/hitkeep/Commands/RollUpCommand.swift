@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import CSupport
+import Foundation
 import HitKeep
 import Logging
 import Scoreboard
@@ -29,12 +29,12 @@ struct RollUpCommand: ParsableCommand {
         var folder = QueueFolder(configuration: database.configuration, logger: logger)
         if once {
             var progress: ProgressBar?
-            try folder.runOnce { done, due in
+            try folder.runOnce { done, ahead in
                 if progress == nil {
                     FileHandle.standardError.write(Data("adding up breakdowns under filters by day and hour\n".utf8))
-                    progress = ProgressBar(total: due, unit: "closings")
+                    progress = ProgressBar(total: ahead, unit: "closings")
                 }
-                progress?.update(done, force: done == due)
+                progress?.update(done, force: done == ahead)
             }
             progress?.finish()
             return
