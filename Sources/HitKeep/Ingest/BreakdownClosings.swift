@@ -19,7 +19,7 @@ struct BreakdownClosings: Sendable {
     var budget: Duration = .seconds(2)
     /// Past the budget, a pass goes on while the host is otherwise idle: after a bulk load or an
     /// upgrade a site of ten million page views has 390 closings due (30 days of 13 dimensions),
-    /// six and a half hours at one a minute, its breakdowns reading raw events meanwhile. Before
+    /// about seven hours at one a minute, its breakdowns reading raw events meanwhile. Before
     /// each further closing the pass looks at the host's CPU for `idleProbe`, and goes on only if
     /// at least `idleShare` of it was idle (with a busy pool or ingestion it is not, and the
     /// budget holds as before).
