@@ -612,6 +612,34 @@ def test_roll_up_once_adds_up_every_closing_ahead_and_shows_its_progress(stack):
     assert again.returncode == 0 and "closings" not in again.stderr, again.stderr
 
 
+def test_roll_up_once_says_so_when_another_process_is_adding_up_the_closings(stack):
+    """While another roll-up's closing holds the closings' lock, `roll-up --once` leaves them to it
+    and does not claim to have added them up."""
+    database = unique("hk_")
+    database_url = stack.create_database(database)
+    assert stack.migrate(database_url=database_url).returncode == 0
+    email = unique_email()
+    assert run_cli(stack, "user", "create", "--email", email, "--password-stdin", input=PASSWORD + "\n",
+                   database_url=database_url).returncode == 0
+    site_id = run_cli(stack, "site", "create", "--owner", email, "--domain", unique_domain(), "--name", "Held",
+                      database_url=database_url).stdout.strip()
+    assert run_cli(stack, "dev", "seed", "--site", site_id, "--events", "500", "--days", "2",
+                   database_url=database_url).returncode == 0
+    ahead = int(stack.sql("SELECT filtered_breakdown_closings_ahead()", database=database)[0][0])
+    holder = stack.cluster.background_session(database)
+    try:
+        holder.send("SELECT pg_advisory_lock(72712, 0);")
+        wait_until(lambda: stack.sql("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = 0 AND classid = 72712 "
+                                     "AND granted", database=database), 5, "the lock was not taken")
+        rolled = run_cli(stack, "roll-up", "--once", database_url=database_url, timeout=120)
+    finally:
+        holder.close()
+    assert rolled.returncode == 0, rolled.stderr
+    assert f"0 of {ahead} closings added up; the rest are another roll-up process's" in rolled.stderr
+    assert " closings in " not in rolled.stderr
+    assert stack.sql(f"SELECT count(*) FROM filtered_breakdown_closed WHERE site_id = '{site_id}'", database=database) == [("0",)]
+
+
 def test_long_sessions_across_midnight_count_under_the_filters_they_match(stack, people):
     """A long session (a script's, migrations/0014) that crosses an added-up day's midnight is read
     from the raw events under a filter its stored quarters match, and left out under one they do
