@@ -570,10 +570,9 @@ def test_the_roll_up_folds_while_a_day_or_hour_is_being_added_up(stack):
                != [("0",)], 15, "nothing was added up")
 
 
-def test_roll_up_once_adds_up_every_closing_ahead_and_shows_its_progress(stack):
-    """After a bulk load (`hitkeep dev seed` over past days, no pool running), `hitkeep roll-up
-    --once` folds the page views, counts the closings ahead (days, and the hours no day due will
-    cover), draws their progress on standard error and adds them all up."""
+def seeded_database(stack, events: int, days: int) -> tuple[str, str, str]:
+    """A fresh migrated database holding one site that `hitkeep dev seed` filled with `events` page
+    views over the last `days` days, no pool running: (database, its URL, the site's id)."""
     database = unique("hk_")
     database_url = stack.create_database(database)
     assert stack.migrate(database_url=database_url).returncode == 0
@@ -585,8 +584,17 @@ def test_roll_up_once_adds_up_every_closing_ahead_and_shows_its_progress(stack):
                    database_url=database_url)
     assert site.returncode == 0, site.stderr
     site_id = site.stdout.strip()
-    seeded = run_cli(stack, "dev", "seed", "--site", site_id, "--events", "3000", "--days", "3", database_url=database_url)
+    seeded = run_cli(stack, "dev", "seed", "--site", site_id, "--events", str(events), "--days", str(days),
+                     database_url=database_url)
     assert seeded.returncode == 0, seeded.stderr
+    return database, database_url, site_id
+
+
+def test_roll_up_once_adds_up_every_closing_ahead_and_shows_its_progress(stack):
+    """After a bulk load (`hitkeep dev seed` over past days, no pool running), `hitkeep roll-up
+    --once` folds the page views, counts the closings ahead (days, and the hours no day due will
+    cover), draws their progress on standard error and adds them all up."""
+    database, database_url, site_id = seeded_database(stack, events=3000, days=3)
     # The seed folds as it writes: its ended days and today's ended hours are due.
     before = int(stack.sql("SELECT filtered_breakdown_closings_ahead()", database=database)[0][0])
     assert before > 0
@@ -615,16 +623,7 @@ def test_roll_up_once_adds_up_every_closing_ahead_and_shows_its_progress(stack):
 def test_roll_up_once_says_so_when_another_process_is_adding_up_the_closings(stack):
     """While another roll-up's closing holds the closings' lock, `roll-up --once` leaves them to it
     and does not claim to have added them up."""
-    database = unique("hk_")
-    database_url = stack.create_database(database)
-    assert stack.migrate(database_url=database_url).returncode == 0
-    email = unique_email()
-    assert run_cli(stack, "user", "create", "--email", email, "--password-stdin", input=PASSWORD + "\n",
-                   database_url=database_url).returncode == 0
-    site_id = run_cli(stack, "site", "create", "--owner", email, "--domain", unique_domain(), "--name", "Held",
-                      database_url=database_url).stdout.strip()
-    assert run_cli(stack, "dev", "seed", "--site", site_id, "--events", "500", "--days", "2",
-                   database_url=database_url).returncode == 0
+    database, database_url, site_id = seeded_database(stack, events=500, days=2)
     ahead = int(stack.sql("SELECT filtered_breakdown_closings_ahead()", database=database)[0][0])
     holder = stack.cluster.background_session(database)
     try:
