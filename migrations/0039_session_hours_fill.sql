@@ -3,14 +3,16 @@
 -- 0004 left a fifth of every page free so that a fold's update of a session's current hour stays on
 -- its page (a HOT update: no new index entry). A row is updated only while its session goes on in
 -- that hour, and only one new version at a time needs the room: the old one is pruned away when the
--- page is next read. The rows of every earlier hour kept the fifth for good, 11 % of the heap, about
--- 9 bytes an event at ten million, which puts the total over the 500 budgeted once every day's
--- breakdowns are added up (506).
+-- page is next read. The pages of every earlier hour kept the fifth for good (21 % of the heap free,
+-- pgstattuple), which puts the total over the 500 bytes an event budgeted once every day's
+-- breakdowns are added up (about 506 at ten million). At a tenth the heap is 11 % smaller: 9.6 bytes
+-- an event at 11.3 million.
 --
--- Measured on a live-like load (500 page views a second queued in 2 000 concurrent sessions of
--- 20 s, a minute each, two thirds of the writes updates): HOT updates 98.1 and 95.8 % of them at a
--- fifth free, 100 % at a tenth, 93.2 % at a twentieth, 72.3 % with full pages. Bursts of new
--- sessions (`scripts/bench-rollup`) barely update the table at all.
+-- Measured with scripts/bench-live-updates (about 350 page views a second queued in 2 000
+-- concurrent sessions of 20 s, two of three writes to this table updates of a row already there):
+-- 93.9–98.1 % of the updates HOT at a fifth free (3 runs), 87.6–100 % at a tenth (4 runs, median
+-- 91.8), 93.2 % at a twentieth, 72.3 % with full pages. The few more that leave their page add
+-- entries to `session_hours_pkey`, which the index upkeep (`RollupIndexUpkeep`) rebuilds away.
 --
 -- New pages fill to nine tenths, and inserts top up the existing pages to nine tenths as VACUUM
 -- records their free space. `VACUUM FULL session_hours` at a quiet time rewrites the rest at once
