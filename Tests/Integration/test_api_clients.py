@@ -403,6 +403,30 @@ def test_update_changes_scopes_sites_expiry_and_description_at_once(stack, peopl
     assert bearer.get("/api/sites").status_code == 200
 
 
+def test_a_token_limited_to_sites_after_use_sees_only_those_in_every_worker(stack, people):
+    """Workers read a token that last acted for its owner unrestricted in a form without the site
+    restriction (`MemberTokens`); once restricted, the next request of each worker must not show the rest."""
+    api = people.new()
+    first, second = api.create_site(), api.create_site()
+    client = api.create_client()
+    path, token = f"/api/user/api-clients/{client['id']}", client["token"]
+    for response in _through_every_worker(stack, api, token):
+        assert {site["id"] for site in assert_json(response)} == {first["id"], second["id"]}
+
+    assert assert_json(api.put(path, json={"site_ids": [first["id"]]}))["site_ids"] == [first["id"]]
+    for response in _through_every_worker(stack, api, token):
+        assert [site["id"] for site in assert_json(response)] == [first["id"]]
+    bearer = api.with_token(token)
+    for _ in range(12):
+        assert_problem(bearer.get(f"/api/sites/{second['id']}"), 404, "not_found")
+        assert_problem(bearer.get(f"/api/sites/{second['id']}/stats"), 404, "not_found")
+        assert assert_json(bearer.get(f"/api/sites/{first['id']}"))["id"] == first["id"]
+
+    assert assert_json(api.put(path, json={"site_ids": None}))["site_ids"] is None
+    for response in _through_every_worker(stack, api, token):
+        assert {site["id"] for site in assert_json(response)} == {first["id"], second["id"]}
+
+
 # --- rotation -----------------------------------------------------------------------------------------
 
 def _through_every_worker(stack, api: Api, token: str, extra_base: str | None = None, times: int = 12):

@@ -49,7 +49,17 @@ enum APIClientAuthenticator {
         guard APIToken.isWellFormed(token) else { throw Authenticator.invalidToken("invalid") }
         let hash = SecretDigest.sha256(token)
         let lookup = lookup(hash: hash, now: context.now, scope: scope)
-        let rows = try context.database.query(read?.query(joinedTo: lookup) ?? "SELECT \(grantColumns) FROM (\(lookup)) principal")
+        let asMember = read?.memberBody != nil && context.memberTokens?.contains(hash) == true
+        var rows = try context.database.query(read?.query(joinedTo: lookup, asMember: asMember)
+                                              ?? "SELECT \(grantColumns) FROM (\(lookup)) principal")
+        if let row = rows.first, let memberTokens = context.memberTokens {
+            let isMember = try !row.decode(Bool.self, "token_restricted") && row["token_site_id"] == nil
+            memberTokens.record(hash, isMember: isMember)
+            if asMember, !isMember, let read {
+                // The client changed since its last request here: its read in the general form.
+                rows = try context.database.query(read.query(joinedTo: lookup))
+            }
+        }
         guard let row = rows.first else {
             let revoked = try context.database.query("SELECT 1 FROM api_client_revoked_tokens WHERE token_hash = \(hash)")
             throw Authenticator.invalidToken(revoked.isEmpty ? "invalid" : "revoked")

@@ -16,6 +16,7 @@ public final class Application {
     let logger: Logger
     /// Page views this worker answered 202 and did not store, not yet written (`DroppedPageViews`).
     let droppedPageViews = DroppedPageViews()
+    private let memberTokens = MemberTokens()
     /// The route of the last request, a position in `router.routes`; nil when it matched none.
     /// The worker counts requests by it.
     private(set) var lastRoute: Int?
@@ -113,7 +114,8 @@ public final class Application {
                 return (HTTPProblem(refusal).response, nil, now)
             }
             let context = RequestContext(lagTolerantReads: lagTolerantReads, configuration: configuration, logger: logger,
-                                         now: now, rateLimiter: rateLimiter, droppedPageViews: droppedPageViews)
+                                         now: now, rateLimiter: rateLimiter, memberTokens: memberTokens,
+                                         droppedPageViews: droppedPageViews)
             return (run(endpoint.handle, parameters: parameters, for: request, in: context), context.apiClientID, now)
         }
     }

@@ -24,9 +24,12 @@ public final class RequestContext {
     var apiClientID: String?
     /// The pool's rate limiter for API clients; nil outside a worker.
     let rateLimiter: ClientRateLimiter?
+    /// The worker's memory of which tokens are members' (`MemberTokens`); nil outside a worker.
+    let memberTokens: MemberTokens?
 
     init(lagTolerantReads: LagTolerantReads, configuration: Configuration, logger: Logger, now: Date,
-         rateLimiter: ClientRateLimiter? = nil, droppedPageViews: DroppedPageViews = DroppedPageViews()) {
+         rateLimiter: ClientRateLimiter? = nil, memberTokens: MemberTokens? = nil,
+         droppedPageViews: DroppedPageViews = DroppedPageViews()) {
         self.database = lagTolerantReads.primary
         self.reads = lagTolerantReads.primary
         self.lagTolerantReads = lagTolerantReads
@@ -35,6 +38,7 @@ public final class RequestContext {
         self.logger = logger
         self.now = now
         self.rateLimiter = rateLimiter
+        self.memberTokens = memberTokens
     }
 
     /// The principal of the request under `policy`, or the 401/403 problem to answer with.

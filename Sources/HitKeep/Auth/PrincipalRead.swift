@@ -11,17 +11,31 @@ import PostgresClient
 /// lookup (`APIClientAuthenticator`) in one statement: one round trip and one snapshot instead of a
 /// lookup and then a read, and PostgreSQL runs the read only for a token that is valid and holds the
 /// scope. Either way the caller gets typed rows.
+///
+/// A read may also come in a second form, for a member: a person acting with nothing restricting
+/// what they see (a session, or their own unrestricted client's token). Handling the other
+/// principals costs the general form plan nodes (a site's client's made-up membership, a client's
+/// list of sites) that PostgreSQL sets up at every execution even where they are switched off; for
+/// the site list, a third of the statement's time. A token's form is chosen before its grant is
+/// known, from what its last request showed (`MemberTokens`), and the member form runs only for a
+/// grant that is a member's: for any other it returns no rows, and the request is read again in the
+/// general form. So the choice costs a second statement at worst, never a row the principal may not see.
 struct PrincipalRead<Row>: Sendable {
     /// A `SELECT` that refers to `principal.user_id`, `principal.restricting_client_id` and
     /// `principal.site_id`, with the read's own parameters. Its column names must not start with `token_`.
     let body: PostgresQuery
+    /// The same read for a member: it refers to `principal.user_id` alone, and gives the rows
+    /// `body` gives when the other two are NULL. Nil when the read has one form only.
+    let memberBody: PostgresQuery?
     /// The order of the rows, over the body's column names; applied to the whole statement, as a
     /// subquery's order is not kept by the query around it.
     let orderBy: String?
     let decode: @Sendable (PostgresRow) throws -> Row
 
-    init(_ body: PostgresQuery, orderBy: String? = nil, decode: @escaping @Sendable (PostgresRow) throws -> Row) {
+    init(_ body: PostgresQuery, member memberBody: PostgresQuery? = nil, orderBy: String? = nil,
+         decode: @escaping @Sendable (PostgresRow) throws -> Row) {
         self.body = body
+        self.memberBody = memberBody
         self.orderBy = orderBy
         self.decode = decode
     }
@@ -29,7 +43,10 @@ struct PrincipalRead<Row>: Sendable {
     /// The read for a known person, limited by the sites of `clientID` if given; or, with no person,
     /// for the client `clientID` that the site `siteID` owns.
     func query(forUser userID: String?, restrictedBy clientID: String?, ownedBy siteID: String? = nil) -> PostgresQuery {
-        ordered("""
+        if let memberBody, userID != nil, clientID == nil, siteID == nil {
+            return ordered("SELECT read.* FROM (SELECT \(userID)::text AS user_id) principal CROSS JOIN LATERAL (\(memberBody)) read")
+        }
+        return ordered("""
             SELECT read.* FROM (SELECT \(userID)::text AS user_id, \(clientID)::text AS restricting_client_id,
                                        \(siteID)::text AS site_id) principal
             CROSS JOIN LATERAL (\(body)) read
@@ -38,13 +55,16 @@ struct PrincipalRead<Row>: Sendable {
 
     /// The read joined to a token's lookup, a one-row relation with the grant's columns
     /// (`APIClientAuthenticator.lookup`). The first row carries the grant in `token_*` columns; it is
-    /// a row of the read only if `token_read_row` is not NULL.
-    func query(joinedTo lookup: PostgresQuery) -> PostgresQuery {
-        ordered("""
+    /// a row of the read only if `token_read_row` is not NULL. `asMember` reads in the member form,
+    /// if the read has one, which gives no rows unless the grant is a member's.
+    func query(joinedTo lookup: PostgresQuery, asMember: Bool = false) -> PostgresQuery {
+        let member = asMember ? memberBody : nil
+        let memberOnly = member == nil ? "" : " AND principal.restricting_client_id IS NULL AND principal.site_id IS NULL"
+        return ordered("""
             SELECT \(APIClientAuthenticator.grantColumns), read.*
             FROM (\(lookup)) principal
-            LEFT JOIN LATERAL (SELECT true AS token_read_row, body.* FROM (\(body)) body) read
-                ON principal.refusal IS NULL AND principal.holds_scope IS NOT FALSE
+            LEFT JOIN LATERAL (SELECT true AS token_read_row, body.* FROM (\(member ?? body)) body) read
+                ON principal.refusal IS NULL AND principal.holds_scope IS NOT FALSE\(unescaped: memberOnly)
             """)
     }
 

@@ -11,10 +11,10 @@ enum SiteStore {
     /// A site's client (no user, limited to sites, with `principal.site_id`) holds one membership of
     /// its own: its site, as an admin. Within its scopes it may read and change the site and send it
     /// page views, but not delete it (the owner's right). That membership is a row made from the
-    /// principal, not read from a table, so for everyone else it costs a NULL test and no lookup.
+    /// principal, not read from a table. A member's requests read `visibleToMember` instead, which
+    /// has neither that row nor the restriction.
     private static let visible: PostgresQuery = """
-        SELECT s.id, s.domain, s.name, s.timezone, s.created_at, m.role, s.retention_days,
-               nullif(s.raw_events_since, '-infinity') AS raw_events_since
+        SELECT \(columns)
         FROM (SELECT site_id, role FROM site_members WHERE user_id = principal.user_id
               UNION ALL SELECT principal.site_id, 'admin' WHERE principal.site_id IS NOT NULL) m
         JOIN sites s ON s.id = m.site_id
@@ -22,12 +22,26 @@ enum SiteStore {
                OR s.id IN (SELECT site_id FROM api_client_sites WHERE client_id = principal.restricting_client_id))
         """
 
+    /// `visible` for a member (`PrincipalRead.memberBody`): their memberships alone.
+    private static let visibleToMember: PostgresQuery = """
+        SELECT \(columns)
+        FROM site_members m JOIN sites s ON s.id = m.site_id
+        WHERE m.user_id = principal.user_id
+        """
+
+    private static let columns: PostgresQuery = """
+        s.id, s.domain, s.name, s.timezone, s.created_at, m.role, s.retention_days,
+        nullif(s.raw_events_since, '-infinity') AS raw_events_since
+        """
+
     /// Every site the principal may see, newest first.
-    static let visibleSites = PrincipalRead(visible, orderBy: "created_at DESC, id DESC", decode: Site.init(row:))
+    static let visibleSites = PrincipalRead(visible, member: visibleToMember, orderBy: "created_at DESC, id DESC",
+                                            decode: Site.init(row:))
 
     /// The site `id`, if the principal may see it.
     private static func visibleSite(_ id: String) -> PrincipalRead<Site> {
-        PrincipalRead("\(visible) AND s.id = \(possibleID(id))", decode: Site.init(row:))
+        let id = possibleID(id)
+        return PrincipalRead("\(visible) AND s.id = \(id)", member: "\(visibleToMember) AND s.id = \(id)", decode: Site.init(row:))
     }
 
     /// The site, if the principal may see it and holds at least `role` on it; otherwise 404
