@@ -15,11 +15,12 @@ import PostgresClient
 /// A read may also come in a second form, for a member: a person acting with nothing restricting
 /// what they see (a session, or their own unrestricted client's token). Handling the other
 /// principals costs the general form plan nodes (a site's client's made-up membership, a client's
-/// list of sites) that PostgreSQL sets up at every execution even where they are switched off; for
-/// the site list, a third of the statement's time. A token's form is chosen before its grant is
-/// known, from what its last request showed (`MemberTokens`), and the member form runs only for a
-/// grant that is a member's: for any other it returns no rows, and the request is read again in the
-/// general form. So the choice costs a second statement at worst, never a row the principal may not see.
+/// list of sites) that PostgreSQL sets up at every execution even where they are switched off (the
+/// site list joined to a token's lookup: 11 % more statements a second without them, README). A
+/// token's form is chosen before its grant is known, from what its last request showed
+/// (`MemberTokens`), and the member form runs only for a grant that is a member's: for any other it
+/// returns no rows, and the request is read again in the general form. So the choice costs a second
+/// statement at worst, never a row the principal may not see.
 struct PrincipalRead<Row>: Sendable {
     /// A `SELECT` that refers to `principal.user_id`, `principal.restricting_client_id` and
     /// `principal.site_id`, with the read's own parameters. Its column names must not start with `token_`.
