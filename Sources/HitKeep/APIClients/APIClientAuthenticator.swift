@@ -50,16 +50,8 @@ enum APIClientAuthenticator {
         let hash = SecretDigest.sha256(token)
         let lookup = lookup(hash: hash, now: context.now, scope: scope)
         let asMember = read?.memberBody != nil && context.memberTokens?.contains(hash) == true
-        var rows = try context.database.query(read?.query(joinedTo: lookup, asMember: asMember)
+        let rows = try context.database.query(read?.query(joinedTo: lookup, asMember: asMember)
                                               ?? "SELECT \(grantColumns) FROM (\(lookup)) principal")
-        if let row = rows.first, let memberTokens = context.memberTokens {
-            let isMember = try !row.decode(Bool.self, "token_restricted") && row["token_site_id"] == nil
-            memberTokens.record(hash, isMember: isMember)
-            if asMember, !isMember, let read {
-                // The client changed since its last request here: its read in the general form.
-                rows = try context.database.query(read.query(joinedTo: lookup))
-            }
-        }
         guard let row = rows.first else {
             let revoked = try context.database.query("SELECT 1 FROM api_client_revoked_tokens WHERE token_hash = \(hash)")
             throw Authenticator.invalidToken(revoked.isEmpty ? "invalid" : "revoked")
@@ -78,6 +70,7 @@ enum APIClientAuthenticator {
             .user(try row.decode(String.self, "token_user_id"))
         }
         let grant = APIClientGrant(clientID: clientID, owner: owner, restrictedToSites: try row.decode(Bool.self, "token_restricted"))
+        context.memberTokens?.record(hash, isMember: grant.actsAsMember)
         if try row.decode(Bool.self, "token_last_use_stale") {
             // At most one write a minute per client; the condition keeps concurrent workers from
             // writing it twice.
@@ -90,6 +83,11 @@ enum APIClientAuthenticator {
         if let scope, try !row.decode(Bool.self, "token_holds_scope") {
             throw Authenticator.insufficientScope(scope)
         }
-        return (grant, try read?.rows(ofJoined: rows) ?? [])
+        guard let read else { return (grant, []) }
+        if asMember, !grant.actsAsMember {
+            // The client changed since its last request here: the member form gave it no rows.
+            return (grant, try read.rows(ofJoined: context.database.query(read.query(joinedTo: lookup))))
+        }
+        return (grant, try read.rows(ofJoined: rows))
     }
 }

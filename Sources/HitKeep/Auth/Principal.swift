@@ -66,4 +66,8 @@ public struct APIClientGrant: Sendable {
     /// Whether the client may use only the sites listed for it, rather than every site its owner can
     /// access (always, for a site's client). The list itself is read by the queries that need it.
     public var restrictedToSites: Bool
+
+    /// Whether the client acts for its owner with nothing restricting what it sees: the principal a
+    /// read's member form (`PrincipalRead.memberBody`) is for.
+    var actsAsMember: Bool { !restrictedToSites && owner.userID != nil }
 }
