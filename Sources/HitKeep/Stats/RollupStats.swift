@@ -44,6 +44,9 @@ struct RollupStats: StatsSource {
     /// in the hour before), at its last leading quarter when it has no page view in the whole hours,
     /// and at its first trailing quarter when it has none before it in the bucket. Buckets of whole
     /// hours read no quarters; others need the quarter rows complete (`FilteredRollupStats.filter`).
+    /// Each split hour's quarters are one index range, kept so by the fence (`OFFSET 0`): as a join,
+    /// the planner read every unfiltered quarter row of the site once and compared each with every
+    /// split hour (110 ms at a million page views a month, against 2).
     func chart(_ buckets: [ChartBucket], _ range: StatsRange) throws -> [ChartPoint] {
         let bounds = ChartBucket.bounds(of: buckets, in: range)
         // A bucket's whole hours; one without any is all leading quarters.
@@ -68,8 +71,11 @@ struct RollupStats: StatsSource {
             LEFT JOIN (SELECT s.number, t.quarter, t.prev_quarter, t.next_quarter, t.session_quarters, t.pageviews
                        FROM unnest(\(split.from)::timestamptz[], \(split.to)::timestamptz[], \(split.number)::integer[])
                             AS s (lo, hi, number)
-                       JOIN filtered_traffic t ON t.site_id = \(siteID) AND t.filter = 0
-                                              AND t.quarter >= s.lo AND t.quarter < s.hi) AS q ON q.number = b.number
+                       CROSS JOIN LATERAL (
+                           SELECT t.quarter, t.prev_quarter, t.next_quarter, t.session_quarters, t.pageviews
+                           FROM filtered_traffic t
+                           WHERE t.site_id = \(siteID) AND t.filter = 0 AND t.quarter >= s.lo AND t.quarter < s.hi
+                           OFFSET 0) AS t) AS q ON q.number = b.number
             GROUP BY b.number, h.pageviews, h.visitors
             ORDER BY b.number
             """)
