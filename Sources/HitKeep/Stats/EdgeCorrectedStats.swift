@@ -156,17 +156,9 @@ struct EdgeCorrectedStats: StatsSource {
                 }
             }
         }
-        let days = inner.wholeDays
-        let spans: PostgresQuery = """
-            site_id = \(siteID) AND ((span = 'day' AND bucket >= \(days.from) AND bucket < \(days.to))
-                OR (span = 'hour' AND ((bucket >= \(inner.from) AND bucket < \(days.from)) OR (bucket >= \(days.to) AND bucket < \(inner.to)))))
-            """
         let counts: PostgresQuery = """
             SELECT list, value, sum(n) AS n FROM (
-                SELECT dimension AS list, value, pageviews AS n FROM dimension_counts WHERE \(spans)
-                UNION ALL
-                SELECT kind, path, sessions FROM entry_exit_counts
-                WHERE \(spans) AND \(TopListSQL.sessionEnds(in: inner))
+                \(RollupCountRows.unfiltered(over: inner, siteID: siteID))
                 UNION ALL
                 \(TopListSQL.eventDimensions(from: "events", where: "site_id = \(siteID) AND \(EventTimeCondition.edges(of: range, outside: inner))"))
                 UNION ALL

@@ -143,32 +143,14 @@ struct FilteredRollupStats: StatsSource {
         return try Self.topLists(from: rows)
     }
 
-    /// The condition on the hourly and daily count tables (`dimension_counts`, `filtered_counts`,
-    /// …) that selects the rows of `inner`, a range of whole hours: its whole UTC days as days, the
-    /// hours before and after them as hours.
-    static func countSpans(_ inner: StatsRange, siteID: String) -> PostgresQuery {
-        let days = inner.wholeDays
-        return """
-            site_id = \(siteID)
-            AND ((span = 'day' AND bucket >= \(days.from) AND bucket < \(days.to))
-                 OR (span = 'hour' AND ((bucket >= \(inner.from) AND bucket < \(days.from)) OR (bucket >= \(days.to) AND bucket < \(inner.to)))))
-            """
-    }
-
     private static let sessionEndLists = StatsDimension.lists.filter { !$0.isEventColumn }
 
     /// `(list, value, n)` over whole hours: 0004's tables without a filter, else the filtered ones.
     private func innerCounts(_ inner: StatsRange, key: PostgresQuery) throws -> PostgresQuery {
-        let spans = Self.countSpans(inner, siteID: siteID)
         if filter == .none {
-            return """
-                SELECT dimension AS list, value, sum(pageviews) AS n FROM dimension_counts WHERE \(spans) GROUP BY 1, 2
-                UNION ALL
-                SELECT kind, path, sum(sessions) FROM entry_exit_counts
-                WHERE \(spans) AND \(TopListSQL.sessionEnds(in: inner))
-                GROUP BY 1, 2
-                """
+            return RollupCountRows.unfiltered(over: inner, siteID: siteID)
         }
+        let spans = RollupCountRows.spans(of: inner, siteID: siteID)
         // Other dimensions' values under the filter, by their numbers (under profiles, every
         // dimension's: 0024 counts their own too).
         var counts: PostgresQuery = """

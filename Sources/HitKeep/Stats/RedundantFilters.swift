@@ -121,7 +121,7 @@ enum RedundantFilters {
             parts.append("""
                 SELECT f.position, o.position, sum(u.n)::bigint
                 FROM numbered f
-                JOIN filtered_counts c ON \(FilteredRollupStats.countSpans(cover, siteID: siteID)) AND c.filter = f.number
+                JOIN filtered_counts c ON \(RollupCountRows.spans(of: cover, siteID: siteID)) AND c.filter = f.number
                 CROSS JOIN LATERAL unnest(c.value_ids, c.pageviews) AS u (id, n)
                 JOIN numbered o ON o.number = u.id
                 GROUP BY 1, 2

@@ -83,18 +83,9 @@ struct RollupStats: StatsSource {
     }
 
     func topLists(_ range: StatsRange, limit: Int) throws -> TopLists {
-        // Whole UTC days from the day rows, the hours before and after them from the hour rows.
-        let days = range.wholeDays
-        let spans: PostgresQuery = """
-            site_id = \(siteID) AND ((span = 'day' AND bucket >= \(days.from) AND bucket < \(days.to))
-                OR (span = 'hour' AND ((bucket >= \(range.from) AND bucket < \(days.from)) OR (bucket >= \(days.to) AND bucket < \(range.to)))))
-            """
         let counts: PostgresQuery = """
-            SELECT dimension AS list, value, sum(pageviews) AS n FROM dimension_counts WHERE \(spans) GROUP BY 1, 2
-            UNION ALL
-            SELECT kind, path, sum(sessions) FROM entry_exit_counts
-            WHERE \(spans) AND \(TopListSQL.sessionEnds(in: range))
-            GROUP BY 1, 2
+            SELECT list, value, sum(n) AS n FROM (\(RollupCountRows.unfiltered(over: range, siteID: siteID))) AS count_rows
+            GROUP BY list, value
             """
         let rows = try database.query(TopListSQL.ranked(counts, limit: limit, siteID: siteID))
         return try Self.topLists(from: rows)

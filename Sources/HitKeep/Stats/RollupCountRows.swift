@@ -1,0 +1,31 @@
+import PostgresClient
+
+/// The rows of the hourly and daily count tables (`dimension_counts`, `entry_exit_counts`,
+/// `filtered_counts`, …) that a range of whole hours reads: its whole UTC days as days, the hours
+/// before and after them as hours.
+enum RollupCountRows {
+    /// The condition on a count table that selects the rows of `inner`, a range of whole hours.
+    static func spans(of inner: StatsRange, siteID: String) -> PostgresQuery {
+        let days = inner.wholeDays
+        return """
+            site_id = \(siteID)
+            AND ((span = 'day' AND bucket >= \(days.from) AND bucket < \(days.to))
+                 OR (span = 'hour' AND ((bucket >= \(inner.from) AND bucket < \(days.from)) OR (bucket >= \(days.to) AND bucket < \(inner.to)))))
+            """
+    }
+
+    /// `(list, value, n)` rows of 0004's tables over `inner`, not yet summed: page views per value of
+    /// each event dimension, and sessions per entry and exit page. The caller sums them per list
+    /// and value with whatever else it counts, in one hash aggregate: summing each table on its own
+    /// first let the planner sort the entry and exit rows, whose count it underestimates (a
+    /// 30-day default range at ten million page views a month: 11 ms for the lists, 8.4 ms now).
+    static func unfiltered(over inner: StatsRange, siteID: String) -> PostgresQuery {
+        let spans = spans(of: inner, siteID: siteID)
+        return """
+            SELECT dimension AS list, value, pageviews AS n FROM dimension_counts WHERE \(spans)
+            UNION ALL
+            SELECT kind, path, sessions FROM entry_exit_counts
+            WHERE \(spans) AND \(TopListSQL.sessionEnds(in: inner))
+            """
+    }
+}
