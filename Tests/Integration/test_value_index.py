@@ -93,3 +93,24 @@ def test_selective_filters_are_found_through_the_index_and_counted_exactly(stack
     assert body["total_pageviews"] > 500
     for key, value in expected_response(raw, body, broad[1], 10, "UTC", from_is_date=True).items():
         assert body[key] == value, key
+
+
+def test_events_are_analysed_as_autovacuum_analyses_them(stack):
+    # Autovacuum (and a restore of pg_dump's output) evaluates the index's expression with an empty
+    # search_path; until 0043 that failed, and the partitions of `events` were never analysed.
+    own = deployment(stack, fresh_database=True)
+    site = own.people.new().create_site()
+    insert_traffic(own, site["id"])
+    expression_statistics = """
+        SELECT count(*) FROM pg_stats
+        WHERE schemaname = 'public'
+          AND tablename IN (SELECT inhrelid::regclass::text FROM pg_inherits
+                            WHERE inhparent = 'events_values_idx'::regclass)
+        """
+    own.sql("DELETE FROM pg_statistic WHERE starelid IN "
+            "(SELECT inhrelid FROM pg_inherits WHERE inhparent = 'events_values_idx'::regclass)")
+    assert own.sql(expression_statistics) == [("0",)]
+
+    own.sql("SET search_path TO ''; ANALYZE public.events")
+
+    assert int(own.sql(expression_statistics)[0][0]) > 0
