@@ -28,13 +28,15 @@ struct FilteredRollupStats: StatsSource {
     /// The rollups' view of `filters` for a question over `range` that `canAnswer` accepts, or nil
     /// when the rollups do not hold it yet (a backfill of `hitkeep migrate` is still adding the
     /// events from before a migration) or cannot add it up exactly (a session in the range with
-    /// page views of two profiles).
+    /// page views of two of the profiles that match).
     static func filter(for filters: [StatsFilter], range: StatsRange, siteID: String,
                        on database: any PostgresQuerying) throws -> RollupFilter? {
         guard let filter = RollupFilter(filters) else { return nil }
         let profiles = if case .profiles = filter { true } else { false }
         guard try isComplete(on: database, profiles: profiles) else { return nil }
-        if profiles, try VisitorProfiles.haveMixedSessions(siteID: siteID, in: range, on: database) { return nil }
+        if profiles, try VisitorProfiles.haveMixedSessions(siteID: siteID, in: range, matching: filters, on: database) {
+            return nil
+        }
         return filter
     }
 

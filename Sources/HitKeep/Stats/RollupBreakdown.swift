@@ -33,7 +33,8 @@ struct RollupBreakdown: BreakdownSource {
         guard let position = VisitorProfiles.dimensions.firstIndex(of: question.dimension),
               VisitorProfiles.cover(question.filters),
               try FilteredRollupStats.isComplete(on: database, profiles: true),
-              try !VisitorProfiles.haveMixedSessions(siteID: question.siteID, in: question.range, on: database)
+              try !VisitorProfiles.haveMixedSessions(siteID: question.siteID, in: question.range, matching: question.filters,
+                                                    on: database)
         else { return nil }
         let keys = try VisitorProfiles.ids(matching: question.filters, on: database)
         return RollupBreakdown(rowsFrom: .profiles(keys, position: position), database: database)

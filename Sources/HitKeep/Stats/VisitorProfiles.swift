@@ -16,14 +16,18 @@ enum VisitorProfiles {
     /// The rollup filter numbers of the profiles whose values match every filter. Two filters on
     /// one dimension with different values match none.
     static func ids(matching filters: [StatsFilter], on database: any PostgresQuerying) throws -> [Int] {
+        try database.query("\(numbers(matching: filters)) ORDER BY id").map { try $0.decode(Int.self, "id") }
+    }
+
+    /// `SELECT id` of the profiles whose values match every filter.
+    static func numbers(matching filters: [StatsFilter]) -> PostgresQuery {
         var conditions = PostgresQuery(unescaped: "")
         for filter in filters {
             // The element's position is the registry's, never the client's.
             let position = dimensions.firstIndex(of: filter.dimension)!
             conditions.append(" AND (value::json ->> \(unescaped: String(position))) = \(filter.value)")
         }
-        return try database.query("SELECT id FROM stat_values WHERE dimension = 'profile'\(conditions) ORDER BY id")
-            .map { try $0.decode(Int.self, "id") }
+        return "SELECT id FROM stat_values WHERE dimension = 'profile'\(conditions)"
     }
 
     /// The long sessions (migrations/0014) with page views in `range`, a row per session and
@@ -37,11 +41,16 @@ enum VisitorProfiles {
         """
     }
 
-    /// Whether a session with page views of more than one profile has page views in the range:
-    /// such a session would be counted once per profile. A short one is told by the rollups'
-    /// marker rows, filter -1, in its quarters; a long one by its stored quarters, which name each
-    /// profile it had (0034).
-    static func haveMixedSessions(siteID: String, in range: StatsRange, on database: any PostgresQuerying) throws -> Bool {
+    /// Whether a session with page views of more than one of the profiles that match `filters` has
+    /// page views in the range: such a session would be counted once per matching profile. A
+    /// session's page views of one matching profile are what that profile's rows count of it, and
+    /// its other profiles' are not asked about, so only a second matching profile spoils the sum.
+    /// A short session is told by the rollups' marker rows, filter -1, in its quarters, which do
+    /// not say which profiles it had; a long one by its stored quarters, which name each (0034):
+    /// one script's session that also sent page views as another system no longer sends every
+    /// question on profiles to the raw events, only those both of its systems match.
+    static func haveMixedSessions(siteID: String, in range: StatsRange, matching filters: [StatsFilter],
+                                  on database: any PostgresQuerying) throws -> Bool {
         try database.query("""
             SELECT EXISTS (
                        SELECT 1 FROM filtered_traffic
@@ -52,7 +61,7 @@ enum VisitorProfiles {
                        FROM (SELECT DISTINCT session_id FROM (\(longSessions(siteID: siteID, in: range))) AS held) AS long_sessions
                        WHERE (SELECT count(DISTINCT filter) FROM filtered_session_quarters q
                               WHERE q.site_id = \(siteID) AND q.session_id = long_sessions.session_id
-                                AND q.dimension = 12) > 1) AS mixed
+                                AND q.dimension = 12 AND q.filter IN (\(numbers(matching: filters)))) > 1) AS mixed
             """)[0].decode(Bool.self, "mixed")
     }
 }
