@@ -262,9 +262,12 @@ def test_a_long_session_keeps_the_profiles_answering_unless_two_of_its_profiles_
                 assert body[key] == value, (query, key)
             answers[day, asked] = body
             start = dt.datetime.combine(day, dt.time(), dt.timezone.utc)
-            breakdowns[day, asked] = breakdown_rows(api, site["id"], f"from={day}&to={day}&timezone=UTC&dimension=browser{asked}")
-            assert breakdowns[day, asked] == expected_breakdown(raw, start, start + dt.timedelta(days=1), filters, "browser"), query
-    assert answers[pure_day, both[1]]["total_pageviews"] > 190 and answers[mixed_day, both[1]]["total_pageviews"] > 160
+            breakdown = f"from={day}&to={day}&timezone=UTC&dimension=browser{asked}"
+            breakdowns[day, asked] = breakdown_rows(api, site["id"], breakdown)
+            expected = expected_breakdown(raw, start, start + dt.timedelta(days=1), filters, "browser")
+            assert breakdowns[day, asked] == expected, breakdown
+    assert answers[pure_day, both[1]]["total_pageviews"] > 190
+    assert answers[mixed_day, both[1]]["total_pageviews"] > 160
     assert answers[mixed_day, one[1]]["total_pageviews"] >= 160
 
     # Without the raw events, what the profiles' rollups answer is still answered: every question

@@ -46,9 +46,9 @@ enum VisitorProfiles {
     /// session's page views of one matching profile are what that profile's rows count of it, and
     /// its other profiles' are not asked about, so only a second matching profile spoils the sum.
     /// A short session is told by the rollups' marker rows, filter -1, in its quarters, which do
-    /// not say which profiles it had; a long one by its stored quarters, which name each (0034):
-    /// one script's session that also sent page views as another system no longer sends every
-    /// question on profiles to the raw events, only those both of its systems match.
+    /// not say which profiles it had; a long one by its stored quarters, which name each (0034), so
+    /// that one script's session that also sent page views as another system sends to the raw
+    /// events only the questions that both its systems match.
     static func haveMixedSessions(siteID: String, in range: StatsRange, matching filters: [StatsFilter],
                                   on database: any PostgresQuerying) throws -> Bool {
         try database.query("""
