@@ -1,6 +1,7 @@
 """Several filters on who the visitor is — device, browser, os, country, language — are answered
 from the rollups' visitor profiles (migrations/0024): exactly, after the raw events are gone, and
-from the raw events when a session in the range changed its profile on the way."""
+from the raw events when a session in the range changed its profile on the way between two profiles
+that both match (0044)."""
 
 from __future__ import annotations
 
@@ -35,9 +36,13 @@ FROM_PROFILES = [
 # same one, two filters, a filter no profile matches.
 PROFILE_BREAKDOWNS = [("browser", {"device": "mobile"}), ("device", {"device": "desktop"}),
                       ("country", {"device": "desktop", "browser": "Chrome"}), ("os", {"device": "tablet", "os": "Android"})]
-# The whole day holds the session that changed device: the raw events answer it.
-WITH_MIXED_SESSION = (f"from={OLD_DAY}&to={OLD_DAY}&timezone=UTC&filter=device:desktop&filter=browser:Chrome",
-                      {"device": "desktop", "browser": "Chrome"})
+# The whole day holds the session that changed device, from Chrome on Windows to Chrome on Android:
+# both its profiles match the first question, which the raw events answer; one matches the second,
+# which that profile's rows answer.
+WITH_MIXED_SESSION = (f"from={OLD_DAY}&to={OLD_DAY}&timezone=UTC&filter=browser:Chrome&filter=country:(none)",
+                      {"browser": "Chrome", "country": ""})
+WITH_PART_OF_MIXED_SESSION = (f"from={OLD_DAY}&to={OLD_DAY}&timezone=UTC&filter=device:desktop&filter=browser:Chrome",
+                              {"device": "desktop", "browser": "Chrome"})
 
 
 def test_profile_filters_are_answered_from_the_rollups_and_a_changed_profile_from_the_raw_events(stack):
@@ -57,7 +62,7 @@ def test_profile_filters_are_answered_from_the_rollups_and_a_changed_profile_fro
     raw = RawEvents(own, site["id"])  # reads the deployment's own database
 
     answers = {}
-    for query, filters in FROM_PROFILES + [WITH_MIXED_SESSION]:
+    for query, filters in FROM_PROFILES + [WITH_MIXED_SESSION, WITH_PART_OF_MIXED_SESSION]:
         body = stats(api, site["id"], query)
         zone = "Asia/Kolkata" if "Kolkata" in query else "UTC"
         for key, value in expected_response(raw, body, filters, 10, zone, f"from={OLD_DAY}&" in query).items():
@@ -65,6 +70,7 @@ def test_profile_filters_are_answered_from_the_rollups_and_a_changed_profile_fro
         answers[query] = body
     assert answers[FROM_PROFILES[0][0]]["total_pageviews"] > 0
     assert answers[WITH_MIXED_SESSION[0]]["unique_sessions"] > 0
+    assert answers[WITH_PART_OF_MIXED_SESSION[0]]["unique_sessions"] > 0
     # A breakdown of a profile's dimension under profile filters, as the raw events count it.
     start, end = dt.datetime.fromisoformat(f"{OLD_DAY}T08:00:00+00:00"), dt.datetime.fromisoformat(f"{OLD_DAY}T13:00:00+00:00")
     profile_breakdowns = {}
@@ -73,22 +79,30 @@ def test_profile_filters_are_answered_from_the_rollups_and_a_changed_profile_fro
         profile_breakdowns[query] = breakdown_rows(api, site["id"], query)
         assert profile_breakdowns[query] == expected_breakdown(raw, start, end, filters, dimension), query
     assert profile_breakdowns[next(iter(profile_breakdowns))]
+    day_start = dt.datetime.fromisoformat(f"{OLD_DAY}T00:00:00+00:00")
+    desktop_browsers = breakdown_rows(api, site["id"], f"from={OLD_DAY}&to={OLD_DAY}&timezone=UTC&dimension=browser"
+                                      f"&filter=device:desktop")
+    assert desktop_browsers == expected_breakdown(raw, day_start, day_start + dt.timedelta(days=1), {"device": "desktop"},
+                                                  "browser")
+    assert desktop_browsers
     path_under_profile = f"{PURE_HOURS}&dimension=path&filter=device:mobile"
     assert breakdown_rows(api, site["id"], path_under_profile) == expected_breakdown(raw, start, end, {"device": "mobile"}, "path")
 
     # Without the raw events, what the profiles hold is answered as before, the rest is 422.
     remove_every_raw_event(own, api, site["id"])
-    for query, _ in FROM_PROFILES:
+    for query, _ in FROM_PROFILES + [WITH_PART_OF_MIXED_SESSION]:
         again = stats(api, site["id"], query)
         assert again == answers[query] | {"live_visitors": again["live_visitors"]}, query
     assert_problem(api.get(f"/api/sites/{site['id']}/stats?{WITH_MIXED_SESSION[0]}"), 422, "raw_events_removed")
     for query, rows in profile_breakdowns.items():
         assert breakdown_rows(api, site["id"], query) == rows, query
     # Paths under a profile filter are counted from the raw events; so is a range holding the
-    # session that changed device.
+    # session that changed device when both its profiles match, not when one does.
     assert_problem(api.get(f"/api/sites/{site['id']}/stats/breakdown?{path_under_profile}"), 422, "raw_events_removed")
     assert_problem(api.get(f"/api/sites/{site['id']}/stats/breakdown?from={OLD_DAY}&to={OLD_DAY}&timezone=UTC"
-                           f"&dimension=browser&filter=device:desktop"), 422, "raw_events_removed")
+                           f"&dimension=device&filter=browser:Chrome"), 422, "raw_events_removed")
+    assert breakdown_rows(api, site["id"], f"from={OLD_DAY}&to={OLD_DAY}&timezone=UTC&dimension=browser"
+                          f"&filter=device:desktop") == desktop_browsers
     # One filter alone never needed the raw events.
     assert stats(api, site["id"], f"from={OLD_DAY}&to={OLD_DAY}&timezone=UTC&filter=device:desktop")["total_pageviews"] > 0
 
@@ -122,15 +136,34 @@ def profiled_site(stack):
         crowd.cleanup()
 
 
-def write_profiled_traffic(stack, site_id: str):
-    """`profiled_site`'s page views, for the site `site_id`."""
+@pytest.fixture(scope="module")
+def profile_changing_site(stack):
+    """As `profiled_site`, but a fifth of the sessions of more than one page view change some of
+    their profile's values on the way (a country, a browser), as a visitor on a phone between
+    networks does."""
+    crowd = People(stack)
+    try:
+        api = crowd.new()
+        site = api.create_site()
+        write_profiled_traffic(stack, site["id"], changing=0.2)
+        yield api, site, RawEvents(stack, site["id"])
+    finally:
+        crowd.cleanup()
+
+
+def write_profiled_traffic(stack, site_id: str, changing: float = 0):
+    """`profiled_site`'s page views, for the site `site_id`; a share `changing` of the sessions
+    takes some values of another profile after their first page view."""
     rng = random.Random(240)
     rows = []
     start = dt.datetime.combine(FIRST_DAY, dt.time(), dt.timezone.utc)
     for number in range(400):
         profile = rng.choice(PROFILES)
         at = start + dt.timedelta(seconds=rng.randrange(4 * 86_400 - 7_200))
-        for _ in range(rng.choice([1, 1, 2, 3, 6])):
+        for step in range(rng.choice([1, 1, 2, 3, 6])):
+            if step == 1 and changing and rng.random() < changing:
+                other = rng.choice(PROFILES)
+                profile = tuple(theirs if rng.random() < 0.5 else ours for ours, theirs in zip(profile, other))
             at += dt.timedelta(seconds=rng.choice([0, 40, 500, 1_000, 3_700]))
             values = [*(rng.choice(choices) for choices in PAGE_VIEW_VALUES.values()), *profile]
             quoted = ", ".join(f"'{value}'" for value in values)
@@ -146,6 +179,23 @@ def test_random_profile_questions_agree_with_the_raw_events(stack, profiled_site
     api, site, raw = profiled_site
     # No session changed profile: every question below is the profiles' rollups'.
     assert stack.sql(f"SELECT count(*) FROM filtered_traffic WHERE site_id = '{site['id']}' AND filter = -1") == [("0",)]
+    ask_random_profile_questions(api, site, raw, seed)
+
+
+@pytest.mark.parametrize("seed", range(4, 7))
+def test_random_profile_questions_agree_with_the_raw_events_where_sessions_change_profile(stack, profile_changing_site,
+                                                                                          seed):
+    api, site, raw = profile_changing_site
+    # The rollups answer the questions that no changing session's two profiles match.
+    changed = stack.sql(f"SELECT count(DISTINCT session_id) FROM mixed_session_quarters WHERE site_id = '{site['id']}'")
+    assert int(changed[0][0]) > 20, changed
+    ask_random_profile_questions(api, site, raw, seed)
+
+
+def ask_random_profile_questions(api, site, raw, seed: int):
+    """Fifteen questions with two or three filters on profiles' dimensions, mostly values that one
+    profile has together, over random days, zones and intervals, each checked against the raw
+    events."""
     rng = random.Random(seed)
     for number in range(15):
         profile = rng.choice(PROFILES)
@@ -191,6 +241,17 @@ def breakdown_differences(api, site, raw, query: str, filters: dict, dimension: 
 @pytest.mark.parametrize("seed", range(2))
 def test_random_profile_breakdowns_agree_with_the_raw_events(stack, profiled_site, seed):
     api, site, raw = profiled_site
+    check_random_profile_breakdowns(api, site, raw, seed)
+
+
+def test_random_profile_breakdowns_agree_with_the_raw_events_where_sessions_change_profile(stack, profile_changing_site):
+    api, site, raw = profile_changing_site
+    check_random_profile_breakdowns(api, site, raw, 2)
+
+
+def check_random_profile_breakdowns(api, site, raw, seed: int):
+    """Twelve breakdowns by profiles' dimensions under one to three filters on them, over random
+    days, zones, orders and page sizes, each checked against the raw events."""
     rng = random.Random(100 + seed)
     failures = []
     for number in range(12):
@@ -315,3 +376,42 @@ def test_an_upgrade_takes_out_the_markers_of_long_sessions_with_one_profile(stac
     assert stack.migrate(database_url=stack.create_database(fresh)).returncode == 0
     assert after == write(fresh)
     assert {row[0][:16] for row in after} == {"2026-02-03 09:30", "2026-02-03 15:00"}, after
+
+
+@pytest.mark.parametrize("before", [24, 44])
+def test_an_upgrade_names_the_profiles_of_the_sessions_that_changed_profile(stack, tmp_path, before):
+    """0044 names the profiles of the short sessions the marker counts, as the fold of a new
+    installation does for the same page views: from the marker's quarters (before 0044), or, for
+    the events an installation had before profiles (0024), through their backfill."""
+    def write(database: str):
+        def sql(statement: str):
+            return stack.sql(statement, database=database)
+        sql("INSERT INTO users (id, email, password_hash) VALUES ('u1', 'a@x.test', 'x'); "
+            "INSERT INTO sites (id, domain, name, owner_id) VALUES ('site1', 'x.test', 'X', 'u1')")
+        start = dt.datetime(2026, 2, 3, 9, 10, tzinfo=dt.timezone.utc)
+        write_script_session(sql, "site1", "changed", start, [PROFILES[1], PROFILES[2]], [2, 2])
+        write_script_session(sql, "site1", "back", start + dt.timedelta(hours=3), [PROFILES[0], PROFILES[5], PROFILES[0]],
+                             [1, 20, 1])
+        write_script_session(sql, "site1", "kept", start + dt.timedelta(minutes=40), [PROFILES[1]], [3])
+        # Changed profile, then became long: no longer counted as a short one.
+        write_script_session(sql, "site1", "grown", start + dt.timedelta(hours=6), [PROFILES[3], PROFILES[4], PROFILES[3]],
+                             [2, 2, 130])
+
+    def named(database: str):
+        return stack.sql("SELECT m.session_id, v.value, m.quarter, m.pageviews FROM mixed_session_quarters m "
+                         "JOIN stat_values v ON v.id = m.profile WHERE m.pageviews <> 0 ORDER BY 1, 2, 3", database=database)
+
+    directory = tmp_path / "migrations"
+    upgraded, url = stack.installation_before(before, directory, prefix=f"mixed_{before}")
+    write(upgraded)
+    result = stack.upgrade(directory, url)
+    assert result.returncode == 0, result.stderr
+
+    fresh = f"fresh_{upgraded}"
+    assert stack.migrate(database_url=stack.create_database(fresh)).returncode == 0
+    write(fresh)
+    rows = named(fresh)
+    assert named(upgraded) == rows
+    assert {row[0] for row in rows} == {"changed", "back"}, rows
+    # "back" returned to its first profile: page views of two profiles in its first and last quarters.
+    assert sorted(int(row[3]) for row in rows if row[0] == "back") == [1, 1, 1, 4, 15], rows
