@@ -248,13 +248,15 @@ def test_delete_site_removes_it_and_everything_hanging_on_it(stack, people):
     owner.add_member(site["id"], member.user.email, "viewer")
     owner.create_client(site_ids=[site["id"]])
     member.create_client(site_ids=[site["id"]])
-    # Today's page views, and one of a day long over (added up into filtered_traffic_days and for breakdowns).
+    # Today's page views, one visit that changed device, and one of a day long over (added up into
+    # filtered_traffic_days and for breakdowns).
     stack.sql("INSERT INTO events (site_id, occurred_at, session_id, path, device) VALUES "
               f"('{site['id']}', now() - interval '1 hour', 's1', '/', 'mobile'), ('{site['id']}', now(), 's1', '/a', 'mobile'), "
+              f"('{site['id']}', now() - interval '9 minutes', 's2', '/', 'mobile'), ('{site['id']}', now(), 's2', '/', 'desktop'), "
               f"('{site['id']}', '2026-03-01 12:00+00', 's0', '/', 'desktop')")
     rollups = ("events", "session_hours", "traffic_hourly", "dimension_counts", "entry_exit_counts", "filtered_traffic",
                "filtered_traffic_days", "filtered_counts", "filtered_session_ends", "filtered_breakdown_closed",
-               "filtered_breakdowns", "filtered_breakdown_touches")
+               "filtered_breakdowns", "filtered_breakdown_touches", "mixed_session_quarters")
     # The old day added up for paths, then touched by a late page view of its session.
     stack.sql(f"SELECT close_filtered_breakdown('{site['id']}', 'path', 'day', '2026-03-01')")
     stack.sql("INSERT INTO events (site_id, occurred_at, session_id, path, device) VALUES "
