@@ -91,36 +91,33 @@ CREATE TEMPORARY TABLE marked_quarters ON COMMIT DROP AS
     SELECT DISTINCT site_id, quarter FROM filtered_traffic
     WHERE filter = -1 AND (session_quarters <> 0 OR pageviews <> 0);
 
-WITH short_sessions AS MATERIALIZED (
-    SELECT DISTINCT e.site_id, e.session_id
-    FROM marked_quarters m
-    JOIN events e ON e.site_id = m.site_id
-                 AND date_bin('1 hour', e.occurred_at, 'epoch') = date_bin('1 hour', m.quarter, 'epoch')
-                 AND date_bin('15 minutes', e.occurred_at, 'epoch') = m.quarter
-    WHERE NOT EXISTS (SELECT 1 FROM filtered_session_quarters q
-                      WHERE q.site_id = e.site_id AND q.session_id = e.session_id AND q.filter = 0)
-), session_events AS MATERIALIZED (
-    SELECT e.site_id, e.session_id, e.id, visitor_profile(e.device, e.browser, e.os, e.country, e.language) AS profile,
-           date_bin('15 minutes', e.occurred_at, 'epoch') AS quarter,
-           min(e.id) OVER (PARTITION BY e.site_id, e.session_id) AS first_id
-    FROM short_sessions s
-    JOIN events e ON hashtext(e.session_id) = hashtext(s.session_id) AND e.session_id = s.session_id
-                 AND e.site_id = s.site_id
-), states AS (
-    SELECT 1 AS sign, site_id, session_id, profile, quarter FROM session_events
-    UNION ALL
-    SELECT -1, e.site_id, e.session_id, e.profile, e.quarter
-    FROM session_events e
-    JOIN profile_rollups_backfill b ON e.first_id BETWEEN b.next_id AND b.through AND e.id <= b.through
-), profile_quarters AS MATERIALIZED (
-    SELECT sign, site_id, session_id, profile, quarter, count(*) AS pageviews FROM states GROUP BY 1, 2, 3, 4, 5
-), mixed_states AS (
-    SELECT sign, site_id, session_id FROM profile_quarters GROUP BY 1, 2, 3 HAVING count(DISTINCT profile) > 1
-)
 INSERT INTO mixed_session_quarters (site_id, session_id, profile, quarter, pageviews)
-SELECT p.site_id, p.session_id, v.id, p.quarter, sum(p.sign * p.pageviews)
-FROM profile_quarters p
-JOIN mixed_states m ON m.sign = p.sign AND m.site_id = p.site_id AND m.session_id = p.session_id
-JOIN stat_values v ON v.dimension = 'profile' AND v.value = p.profile
-GROUP BY 1, 2, 3, 4
-HAVING sum(p.sign * p.pageviews) <> 0;
+SELECT site_id, session_id,
+       (SELECT v.id FROM stat_values v WHERE v.dimension = 'profile' AND v.value_md5 = decode(md5(profile), 'hex')),
+       quarter, pageviews
+FROM (SELECT site_id, session_id, profile, quarter, sum(sign * pageviews) AS pageviews
+      FROM (SELECT *, min(profile) OVER state <> max(profile) OVER state AS mixed
+            FROM (SELECT e.site_id, e.session_id, visitor_profile(e.device, e.browser, e.os, e.country, e.language) AS profile,
+                         date_bin('15 minutes', e.occurred_at, 'epoch') AS quarter, s.sign, count(*) AS pageviews
+                  FROM (SELECT e.*, min(e.id) OVER (PARTITION BY e.site_id, e.session_id) AS first_id
+                        FROM (SELECT DISTINCT e.site_id, e.session_id
+                              FROM marked_quarters m
+                              JOIN events e ON e.site_id = m.site_id
+                                           AND date_bin('1 hour', e.occurred_at, 'epoch') = date_bin('1 hour', m.quarter, 'epoch')
+                                           AND date_bin('15 minutes', e.occurred_at, 'epoch') = m.quarter
+                              WHERE NOT EXISTS (SELECT 1 FROM filtered_session_quarters q
+                                                WHERE q.site_id = e.site_id AND q.session_id = e.session_id AND q.filter = 0)
+                             ) AS marked_sessions
+                        JOIN events e ON hashtext(e.session_id) = hashtext(marked_sessions.session_id)
+                                     AND e.session_id = marked_sessions.session_id AND e.site_id = marked_sessions.site_id
+                       ) AS e
+                  -- Counted now (+1), and, where a pending backfill will add it, taken out as it will (-1).
+                  CROSS JOIN LATERAL (SELECT 1 AS sign
+                                      UNION ALL
+                                      SELECT -1 FROM profile_rollups_backfill b
+                                      WHERE e.first_id BETWEEN b.next_id AND b.through AND e.id <= b.through) AS s
+                  GROUP BY 1, 2, 3, 4, 5) AS counted
+            WINDOW state AS (PARTITION BY site_id, session_id, sign)) AS states
+      WHERE mixed
+      GROUP BY 1, 2, 3, 4
+      HAVING sum(sign * pageviews) <> 0) AS named;
