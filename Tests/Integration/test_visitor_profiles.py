@@ -346,14 +346,21 @@ def test_a_long_session_keeps_the_profiles_answering_unless_two_of_its_profiles_
                            f"&dimension=browser{both[1]}"), 422, "raw_events_removed")
 
 
+def site_one(stack, database: str):
+    """Statements on `database`, whose tables get a user and the site `site1` written directly, as
+    an installation of an older migration holds them."""
+    def sql(statement: str):
+        return stack.sql(statement, database=database)
+    sql("INSERT INTO users (id, email, password_hash) VALUES ('u1', 'a@x.test', 'x'); "
+        "INSERT INTO sites (id, domain, name, owner_id) VALUES ('site1', 'x.test', 'X', 'u1')")
+    return sql
+
+
 def test_an_upgrade_takes_out_the_markers_of_long_sessions_with_one_profile(stack, tmp_path):
     """0034 counts the marker again where long sessions left theirs: what stays is what the fold
     of a new installation marks for the same page views."""
     def write(database: str):
-        def sql(statement: str):
-            return stack.sql(statement, database=database)
-        sql("INSERT INTO users (id, email, password_hash) VALUES ('u1', 'a@x.test', 'x'); "
-            "INSERT INTO sites (id, domain, name, owner_id) VALUES ('site1', 'x.test', 'X', 'u1')")
+        sql = site_one(stack, database)
         start = dt.datetime(2026, 2, 3, 9, 10, tzinfo=dt.timezone.utc)
         write_script_session(sql, "site1", "script", start, [PROFILES[0]] * 3, [100, 60, 30])
         # Short sessions that changed profile: one in the long session's quarters, one outside them.
@@ -384,10 +391,7 @@ def test_an_upgrade_names_the_profiles_of_the_sessions_that_changed_profile(stac
     installation does for the same page views: from the marker's quarters (before 0044), or, for
     the events an installation had before profiles (0024), through their backfill."""
     def write(database: str):
-        def sql(statement: str):
-            return stack.sql(statement, database=database)
-        sql("INSERT INTO users (id, email, password_hash) VALUES ('u1', 'a@x.test', 'x'); "
-            "INSERT INTO sites (id, domain, name, owner_id) VALUES ('site1', 'x.test', 'X', 'u1')")
+        sql = site_one(stack, database)
         start = dt.datetime(2026, 2, 3, 9, 10, tzinfo=dt.timezone.utc)
         write_script_session(sql, "site1", "changed", start, [PROFILES[1], PROFILES[2]], [2, 2])
         write_script_session(sql, "site1", "back", start + dt.timedelta(hours=3), [PROFILES[0], PROFILES[5], PROFILES[0]],
