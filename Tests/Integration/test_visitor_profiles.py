@@ -126,14 +126,7 @@ def profiled_site(stack):
     """Four days of sessions that each keep one profile (their page views' referrers, UTM values and
     hostnames vary), some across quarter hours, hours and midnight, written out of order in
     statements of a few dozen page views."""
-    crowd = People(stack)
-    try:
-        api = crowd.new()
-        site = api.create_site()
-        write_profiled_traffic(stack, site["id"])
-        yield api, site, RawEvents(stack, site["id"])
-    finally:
-        crowd.cleanup()
+    yield from site_with_profiled_traffic(stack)
 
 
 @pytest.fixture(scope="module")
@@ -141,11 +134,17 @@ def profile_changing_site(stack):
     """As `profiled_site`, but a fifth of the sessions of more than one page view change some of
     their profile's values on the way (a country, a browser), as a visitor on a phone between
     networks does."""
+    yield from site_with_profiled_traffic(stack, changing=0.2)
+
+
+def site_with_profiled_traffic(stack, changing: float = 0):
+    """(api, site, raw events) of a new owner's site with `write_profiled_traffic`'s page views,
+    the owner removed afterwards."""
     crowd = People(stack)
     try:
         api = crowd.new()
         site = api.create_site()
-        write_profiled_traffic(stack, site["id"], changing=0.2)
+        write_profiled_traffic(stack, site["id"], changing)
         yield api, site, RawEvents(stack, site["id"])
     finally:
         crowd.cleanup()
