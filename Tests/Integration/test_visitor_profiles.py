@@ -1,7 +1,7 @@
 """Several filters on who the visitor is — device, browser, os, country, language — are answered
 from the rollups' visitor profiles (migrations/0024): exactly, after the raw events are gone, and
-from the raw events when a session in the range changed its profile on the way between two profiles
-that both match (0044)."""
+corrected by its own raw events for a session in the range that changed its profile on the way
+between two profiles that both match (0044, `MixedSessionCorrection`)."""
 
 from __future__ import annotations
 
@@ -37,15 +37,15 @@ FROM_PROFILES = [
 PROFILE_BREAKDOWNS = [("browser", {"device": "mobile"}), ("device", {"device": "desktop"}),
                       ("country", {"device": "desktop", "browser": "Chrome"}), ("os", {"device": "tablet", "os": "Android"})]
 # The whole day holds the session that changed device, from Chrome on Windows to Chrome on Android:
-# both its profiles match the first question, which the raw events answer; one matches the second,
-# which that profile's rows answer.
+# both its profiles match the first question, which that session's raw events correct; one matches
+# the second, which that profile's rows answer.
 WITH_MIXED_SESSION = (f"from={OLD_DAY}&to={OLD_DAY}&timezone=UTC&filter=browser:Chrome&filter=country:(none)",
                       {"browser": "Chrome", "country": ""})
 WITH_PART_OF_MIXED_SESSION = (f"from={OLD_DAY}&to={OLD_DAY}&timezone=UTC&filter=device:desktop&filter=browser:Chrome",
                               {"device": "desktop", "browser": "Chrome"})
 
 
-def test_profile_filters_are_answered_from_the_rollups_and_a_changed_profile_from_the_raw_events(stack):
+def test_profile_filters_are_answered_from_the_rollups_and_a_changed_profile_corrected_by_its_raw_events(stack):
     own = deployment(stack, fresh_database=True)
     api = own.people.new()
     site = api.create_site()
@@ -69,7 +69,7 @@ def test_profile_filters_are_answered_from_the_rollups_and_a_changed_profile_fro
             assert body[key] == value, (query, key)
         answers[query] = body
     assert answers[FROM_PROFILES[0][0]]["total_pageviews"] > 0
-    assert answers[WITH_MIXED_SESSION[0]]["unique_sessions"] > 0
+    assert answers[WITH_MIXED_SESSION[0]]["unique_sessions"] > 1
     assert answers[WITH_PART_OF_MIXED_SESSION[0]]["unique_sessions"] > 0
     # A breakdown of a profile's dimension under profile filters, as the raw events count it.
     start, end = dt.datetime.fromisoformat(f"{OLD_DAY}T08:00:00+00:00"), dt.datetime.fromisoformat(f"{OLD_DAY}T13:00:00+00:00")
@@ -88,6 +88,20 @@ def test_profile_filters_are_answered_from_the_rollups_and_a_changed_profile_fro
     path_under_profile = f"{PURE_HOURS}&dimension=path&filter=device:mobile"
     assert breakdown_rows(api, site["id"], path_under_profile) == expected_breakdown(raw, start, end, {"device": "mobile"}, "path")
 
+    # So for a breakdown: the changed visit is one Chrome visitor from no known country, where its
+    # two profiles' rows count two.
+    chrome_countries_query = f"from={OLD_DAY}&to={OLD_DAY}&timezone=UTC&dimension=country&filter=browser:Chrome"
+    chrome_countries = breakdown_rows(api, site["id"], chrome_countries_query)
+    assert chrome_countries == expected_breakdown(raw, day_start, day_start + dt.timedelta(days=1),
+                                                  {"browser": "Chrome"}, "country")
+    # Where both profiles of the changed visit match, its own page views are read and no others:
+    # with every other session's raw events gone the answers stay, where the raw events alone
+    # would count one visit.
+    own.sql(f"DELETE FROM events WHERE site_id = '{site['id']}' AND session_id <> 'changed'")
+    again = stats(api, site["id"], WITH_MIXED_SESSION[0])
+    assert again == answers[WITH_MIXED_SESSION[0]] | {"live_visitors": again["live_visitors"]}
+    assert breakdown_rows(api, site["id"], chrome_countries_query) == chrome_countries
+
     # Without the raw events, what the profiles hold is answered as before, the rest is 422.
     remove_every_raw_event(own, api, site["id"])
     for query, _ in FROM_PROFILES + [WITH_PART_OF_MIXED_SESSION]:
@@ -96,11 +110,10 @@ def test_profile_filters_are_answered_from_the_rollups_and_a_changed_profile_fro
     assert_problem(api.get(f"/api/sites/{site['id']}/stats?{WITH_MIXED_SESSION[0]}"), 422, "raw_events_removed")
     for query, rows in profile_breakdowns.items():
         assert breakdown_rows(api, site["id"], query) == rows, query
-    # Paths under a profile filter are counted from the raw events; so is a range holding the
-    # session that changed device when both its profiles match, not when one does.
+    # Paths under a profile filter are counted from the raw events; a range holding the session
+    # that changed device needs its raw events when both its profiles match, not when one does.
     assert_problem(api.get(f"/api/sites/{site['id']}/stats/breakdown?{path_under_profile}"), 422, "raw_events_removed")
-    assert_problem(api.get(f"/api/sites/{site['id']}/stats/breakdown?from={OLD_DAY}&to={OLD_DAY}&timezone=UTC"
-                           f"&dimension=device&filter=browser:Chrome"), 422, "raw_events_removed")
+    assert_problem(api.get(f"/api/sites/{site['id']}/stats/breakdown?{chrome_countries_query}"), 422, "raw_events_removed")
     assert breakdown_rows(api, site["id"], f"from={OLD_DAY}&to={OLD_DAY}&timezone=UTC&dimension=browser"
                           f"&filter=device:desktop") == desktop_browsers
     # One filter alone never needed the raw events.

@@ -11,14 +11,10 @@ import PostgresClient
 /// `FilteredRollupStats.edgeCounts` finds them) and each contributes the difference between what it
 /// counts in the full range and what the rollups counted for it in the whole quarters: at most a
 /// quarter hour's sessions at each end, where reading the range's matching events took seconds.
-struct FilteredEdgeCorrection {
-    var totals = StatsTotals()
-    /// Page views and visitors to add, by bucket index.
-    var chart: [Int: (pageviews: Int, visitors: Int)] = [:]
-
+enum FilteredEdgeCorrection {
     /// `quarters` is the range's whole quarter hours (`StatsRange.whole(unitsOf:)`), `buckets` the chart's.
     static func read(siteID: String, filter: StatsFilter, range: StatsRange, quarters: StatsRange,
-                     buckets: [ChartBucket], on database: any PostgresQuerying) throws -> FilteredEdgeCorrection {
+                     buckets: [ChartBucket], on database: any PostgresQuerying) throws -> StatsCorrection {
         let matching = StatsFilter.conditions([filter])
         let rows = try database.query("""
             WITH edge_sessions AS MATERIALIZED (
@@ -49,7 +45,7 @@ struct FilteredEdgeCorrection {
             SELECT bucket, sum(edge_pageviews)::bigint, count(*) FILTER (WHERE edge_pageviews > 0 AND quarter_pageviews = 0), 0, 0
             FROM per_bucket GROUP BY bucket
             """)
-        var correction = FilteredEdgeCorrection()
+        var correction = StatsCorrection()
         for row in rows {
             let bucket = try row.decode(Int.self, "bucket")
             let pageviews = try row.decode(Int.self, "pageviews"), visitors = try row.decode(Int.self, "visitors")
@@ -62,19 +58,5 @@ struct FilteredEdgeCorrection {
             }
         }
         return correction
-    }
-
-    func applied(to totals: StatsTotals) -> StatsTotals {
-        StatsTotals(pageviews: totals.pageviews + self.totals.pageviews, sessions: totals.sessions + self.totals.sessions,
-                    bounces: totals.bounces + self.totals.bounces,
-                    durationMicroseconds: totals.durationMicroseconds + self.totals.durationMicroseconds)
-    }
-
-    func applied(to points: [ChartPoint]) -> [ChartPoint] {
-        points.enumerated().map { index, point in
-            guard let added = chart[index] else { return point }
-            return ChartPoint(bucket: point.bucket, pageviews: point.pageviews + added.pageviews,
-                              visitors: point.visitors + added.visitors)
-        }
     }
 }

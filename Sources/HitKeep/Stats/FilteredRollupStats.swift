@@ -5,7 +5,8 @@ import PostgresClient
 /// of the matching profiles' rows, `VisitorProfiles`), from the quarter-hour rollups of
 /// migrations/0012: exact for ranges whose ends, and chart buckets, are whole UTC quarter hours,
 /// which days and hours in every time zone are (India's +05:30, Nepal's +05:45). A 30-day question
-/// reads a few thousand rollup rows per filter value, however many events match. Under one filter,
+/// reads a few thousand rollup rows per filter value, however many events match; a set of profiles
+/// is corrected by its sessions with page views of two of them (`MixedSessionCorrection`). Under one filter,
 /// a range whose ends fall inside a quarter hour is answered for its whole quarters and corrected
 /// by the sessions with matching page views in the partial ones (`FilteredEdgeCorrection`).
 ///
@@ -25,18 +26,13 @@ struct FilteredRollupStats: StatsSource {
         return isWholeQuarters(range)
     }
 
-    /// The rollups' view of `filters` for a question over `range` that `canAnswer` accepts, or nil
+    /// The rollups' view of `filters` for a question that `canAnswer` accepts, or nil
     /// when the rollups do not hold it yet (a backfill of `hitkeep migrate` is still adding the
-    /// events from before a migration) or cannot add it up exactly (a session in the range with
-    /// page views of two of the profiles that match).
-    static func filter(for filters: [StatsFilter], range: StatsRange, siteID: String,
-                       on database: any PostgresQuerying) throws -> RollupFilter? {
+    /// events from before a migration).
+    static func filter(for filters: [StatsFilter], on database: any PostgresQuerying) throws -> RollupFilter? {
         guard let filter = RollupFilter(filters) else { return nil }
         let profiles = if case .profiles = filter { true } else { false }
         guard try isComplete(on: database, profiles: profiles) else { return nil }
-        if profiles, try VisitorProfiles.haveMixedSessions(siteID: siteID, in: range, matching: filters, on: database) {
-            return nil
-        }
         return filter
     }
 
@@ -72,11 +68,12 @@ struct FilteredRollupStats: StatsSource {
         let key = Self.condition(keys)
         var totals: StatsTotals
         var chart: [ChartPoint]
+        var correction: StatsCorrection?
         if case .value(let filter) = filter, !Self.isWholeQuarters(range), let quarters = Self.wholeQuarters(of: range) {
-            let correction = try FilteredEdgeCorrection.read(siteID: siteID, filter: filter, range: range, quarters: quarters,
-                                                             buckets: buckets, on: database)
-            totals = correction.applied(to: try self.totals(quarters, key: key))
-            chart = correction.applied(to: try self.chart(buckets, quarters, key: key))
+            let edges = try FilteredEdgeCorrection.read(siteID: siteID, filter: filter, range: range, quarters: quarters,
+                                                        buckets: buckets, on: database)
+            totals = edges.applied(to: try self.totals(quarters, key: key))
+            chart = edges.applied(to: try self.chart(buckets, quarters, key: key))
         } else {
             // Without a filter, a range of whole hours (the default 30 days, in any zone) has its
             // totals in the hourly rollups, which hold a quarter as many rows, and any chart its
@@ -84,9 +81,20 @@ struct FilteredRollupStats: StatsSource {
             let unfiltered = RollupStats(siteID: siteID, database: database)
             totals = filter == .none && range.isWholeHours ? try unfiltered.totals(range) : try self.totals(range, key: key)
             chart = filter == .none ? try unfiltered.chart(buckets, range) : try self.chart(buckets, range, key: key)
+            if case .profiles(let filters) = filter {
+                correction = try MixedSessionCorrection.read(siteID: siteID, filters: filters, range: range,
+                                                             inner: EdgeCorrectedStats.wholeHours(of: range),
+                                                             buckets: buckets, on: database)
+                if let correction {
+                    totals = correction.applied(to: totals)
+                    chart = correction.applied(to: chart)
+                }
+            }
         }
         return StatsPeriod(totals: totals, chart: chart,
-                           topLists: try limit.map { try topLists(range, key: key, totals: totals, limit: $0) } ?? [:])
+                           topLists: try limit.map {
+                               try topLists(range, key: key, totals: totals, limit: $0, sessionEnds: correction?.sessionEndCounts)
+                           } ?? [:])
     }
 
     /// `= key` or `= ANY (keys)`, to follow a `filter` column: one value's rows are read as before
@@ -122,11 +130,17 @@ struct FilteredRollupStats: StatsSource {
         return try Self.points(buckets, from: rows)
     }
 
-    private func topLists(_ range: StatsRange, key: PostgresQuery, totals: StatsTotals, limit: Int) throws -> TopLists {
+    /// `sessionEnds`: corrections to the entry and exit pages that the rollups count in the whole
+    /// hours (`StatsCorrection.sessionEndCounts`).
+    private func topLists(_ range: StatsRange, key: PostgresQuery, totals: StatsTotals, limit: Int,
+                          sessionEnds: PostgresQuery?) throws -> TopLists {
         let inner = EdgeCorrectedStats.wholeHours(of: range)
         var parts: [PostgresQuery] = []
         if let inner {
             parts.append(try innerCounts(inner, key: key))
+        }
+        if let sessionEnds {
+            parts.append(sessionEnds)
         }
         if inner != range {
             parts.append(edgeCounts(range, inner: inner))

@@ -7,8 +7,8 @@ import PostgresClient
 ///   whose sums `filtered_traffic` keeps, so each row is one filter value's totals over the range,
 ///   as `FilteredRollupStats` computes them;
 /// - under filters on visitor profiles' dimensions alone, a row of one of those dimensions is the
-///   sum of the matching profiles that hold its value (`VisitorProfiles`): every page view of a
-///   session in the range has one profile, or the rollups cannot tell and the raw events answer.
+///   sum of the matching profiles that hold its value (`VisitorProfiles`), corrected by the
+///   sessions in the range with page views of two of them (`MixedSessionCorrection`).
 /// Other filters, and the session-end dimensions (landing, exit), are counted elsewhere.
 struct RollupBreakdown: BreakdownSource {
     /// Which `stat_values` rows hold the breakdown's values, and how a row names its value.
@@ -23,8 +23,8 @@ struct RollupBreakdown: BreakdownSource {
     let database: any PostgresQuerying
 
     /// The source for `question`, or nil when the rollups cannot answer it: not every event is
-    /// rolled up yet (a backfill is running), a range end inside a quarter hour, filters the
-    /// profiles do not cover, or a session in the range whose profile changed.
+    /// rolled up yet (a backfill is running), a range end inside a quarter hour, or filters the
+    /// profiles do not cover.
     static func answering(_ question: BreakdownQuestion, database: any PostgresQuerying) throws -> RollupBreakdown? {
         guard question.dimension.isEventColumn, FilteredRollupStats.isWholeQuarters(question.range) else { return nil }
         if question.filters.isEmpty {
@@ -32,9 +32,7 @@ struct RollupBreakdown: BreakdownSource {
         }
         guard let position = VisitorProfiles.dimensions.firstIndex(of: question.dimension),
               VisitorProfiles.cover(question.filters),
-              try FilteredRollupStats.isComplete(on: database, profiles: true),
-              try !VisitorProfiles.haveMixedSessions(siteID: question.siteID, in: question.range, matching: question.filters,
-                                                    on: database)
+              try FilteredRollupStats.isComplete(on: database, profiles: true)
         else { return nil }
         let keys = try VisitorProfiles.ids(matching: question.filters, on: database)
         return RollupBreakdown(rowsFrom: .profiles(keys, position: position), database: database)
@@ -44,6 +42,7 @@ struct RollupBreakdown: BreakdownSource {
         let range = question.range
         let value: PostgresQuery
         let selected: PostgresQuery
+        var mixedSessions: [String] = []
         switch rowsFrom {
         case .values:
             value = "v.value"
@@ -53,10 +52,12 @@ struct RollupBreakdown: BreakdownSource {
             guard !keys.isEmpty else { return [] }
             value = "(v.value::json ->> \(unescaped: String(element)))"
             selected = "v.id = ANY (\(keys)::integer[])"
+            mixedSessions = try MixedSessionCorrection.sessions(siteID: question.siteID, filters: question.filters,
+                                                                range: range, on: database)
         }
         // Per value: its page views, and its sessions, bounces and durations as `FilteredRollupStats`
         // counts them under one filter value or a set of profiles.
-        let sums: PostgresQuery = """
+        var sums: PostgresQuery = """
             SELECT \(value) AS value, sum(t.pageviews)::bigint AS pageviews,
                    coalesce(sum(t.session_quarters) FILTER (WHERE t.prev_quarter < \(range.from)), 0)::bigint AS visitors,
                    coalesce(sum(t.singles) FILTER (WHERE t.prev_quarter < \(range.from) AND t.next_quarter >= \(range.to)), 0)::bigint AS bounces,
@@ -67,6 +68,16 @@ struct RollupBreakdown: BreakdownSource {
             GROUP BY 1
             HAVING sum(t.pageviews) > 0
             """
+        if !mixedSessions.isEmpty {
+            sums = """
+                SELECT value, sum(pageviews)::bigint AS pageviews, sum(visitors)::bigint AS visitors,
+                       sum(bounces)::bigint AS bounces, sum(duration_us) AS duration_us
+                FROM ((\(sums))
+                      UNION ALL
+                      (SELECT * FROM (\(MixedSessionCorrection.breakdownSums(question, sessions: mixedSessions))) AS corrections)) AS corrected
+                GROUP BY value
+                """
+        }
         let statement = RawEventBreakdown.ordered(RawEventBreakdown.rounded(sums, question), question, after: position, limit: limit)
         return try RawEventBreakdown.decode(try database.query(statement))
     }

@@ -167,8 +167,7 @@ enum StatsController {
         if RollupStats.canAnswer(range, buckets: buckets, filters: query.filters) {
             source = RollupStats(siteID: site.id, database: context.reads)
         } else if FilteredRollupStats.canAnswer(range, buckets: buckets, filters: query.filters),
-                  let filter = try FilteredRollupStats.filter(for: query.filters, range: range, siteID: site.id,
-                                                              on: context.reads) {
+                  let filter = try FilteredRollupStats.filter(for: query.filters, on: context.reads) {
             if !FilteredRollupStats.isWholeQuarters(range) {
                 try RawEventHorizon.check(range, siteID: site.id, on: context.reads)
             }

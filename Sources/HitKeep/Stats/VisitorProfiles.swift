@@ -3,7 +3,8 @@ import PostgresClient
 /// Visitor profiles (migrations/0024): a page view's device, browser, os, country and language
 /// together, a filter dimension of the filtered rollups. Filters on those five dimensions alone
 /// select the page views of a set of profiles, which the rollups answer by adding the profiles'
-/// rows up, exactly as long as no session in the range has page views of two of those profiles.
+/// rows up, and correcting the few sessions in the range with page views of two of those profiles
+/// (`MixedSessionCorrection`).
 enum VisitorProfiles {
     /// The dimensions of a profile, in the order of its JSON array (`visitor_profile`).
     static let dimensions: [StatsDimension] = [.device, .browser, .os, .country, .language]
@@ -41,30 +42,36 @@ enum VisitorProfiles {
         """
     }
 
-    /// Whether a session with page views of more than one of the profiles that match `filters` has
-    /// page views in the range: such a session would be counted once per matching profile. A
-    /// session's page views of one matching profile are what that profile's rows count of it, and
-    /// its other profiles' are not asked about, so only a second matching profile spoils the sum.
-    /// A short session's profiles per quarter are in `mixed_session_quarters` (0044), a long one's in
-    /// its stored quarters (0034), so that a visit whose country changed on the way, or one script's
-    /// session that also sent page views as another system, sends to the raw events only the
-    /// questions that two of its profiles match.
+    /// `SELECT session_id` of the sessions that may have page views of more than one of the
+    /// profiles that match `filters` in the range: the rollups count such a session once per
+    /// matching profile. A session's page views of one matching profile are what that profile's rows
+    /// count of it, and its other profiles' are not asked about, so only a second matching profile
+    /// makes a difference. A short session's profiles per quarter are in `mixed_session_quarters`
+    /// (0044), a long one's in its stored quarters (0034): a visit whose country changed on the way,
+    /// or one script's session that also sent page views as another system. A long session is
+    /// named when two of its profiles match anywhere in it, so some named sessions may have page
+    /// views of one of them alone in the range.
+    static func mixedSessions(siteID: String, in range: StatsRange, matching filters: [StatsFilter]) -> PostgresQuery {
+        """
+        WITH matching AS MATERIALIZED (\(numbers(matching: filters)))
+        SELECT m.session_id FROM mixed_session_quarters m
+        WHERE m.site_id = \(siteID) AND m.profile IN (SELECT id FROM matching)
+          AND m.quarter >= \(range.from) AND m.quarter < \(range.to) AND m.pageviews > 0
+        GROUP BY m.session_id
+        HAVING count(DISTINCT m.profile) > 1
+        UNION
+        SELECT long_sessions.session_id
+        FROM (SELECT DISTINCT session_id FROM (\(longSessions(siteID: siteID, in: range))) AS held) AS long_sessions
+        WHERE (SELECT count(DISTINCT filter) FROM filtered_session_quarters q
+               WHERE q.site_id = \(siteID) AND q.session_id = long_sessions.session_id
+                 AND q.dimension = 12 AND q.filter IN (SELECT id FROM matching)) > 1
+        """
+    }
+
+    /// Whether any session of `mixedSessions` has page views in the range.
     static func haveMixedSessions(siteID: String, in range: StatsRange, matching filters: [StatsFilter],
                                   on database: any PostgresQuerying) throws -> Bool {
-        try database.query("""
-            WITH matching AS MATERIALIZED (\(numbers(matching: filters)))
-            SELECT EXISTS (
-                       SELECT 1 FROM mixed_session_quarters m
-                       WHERE m.site_id = \(siteID) AND m.profile IN (SELECT id FROM matching)
-                         AND m.quarter >= \(range.from) AND m.quarter < \(range.to) AND m.pageviews > 0
-                       GROUP BY m.session_id
-                       HAVING count(DISTINCT m.profile) > 1)
-                OR EXISTS (
-                       SELECT 1
-                       FROM (SELECT DISTINCT session_id FROM (\(longSessions(siteID: siteID, in: range))) AS held) AS long_sessions
-                       WHERE (SELECT count(DISTINCT filter) FROM filtered_session_quarters q
-                              WHERE q.site_id = \(siteID) AND q.session_id = long_sessions.session_id
-                                AND q.dimension = 12 AND q.filter IN (SELECT id FROM matching)) > 1) AS mixed
-            """)[0].decode(Bool.self, "mixed")
+        try database.query("SELECT EXISTS (\(mixedSessions(siteID: siteID, in: range, matching: filters))) AS mixed")[0]
+            .decode(Bool.self, "mixed")
     }
 }
