@@ -82,8 +82,9 @@ struct FilteredRollupStats: StatsSource {
             totals = filter == .none && range.isWholeHours ? try unfiltered.totals(range) : try self.totals(range, key: key)
             chart = filter == .none ? try unfiltered.chart(buckets, range) : try self.chart(buckets, range, key: key)
             if case .profiles(let filters) = filter {
+                // A period without lists (a comparison) needs no entry and exit pages corrected.
                 correction = try MixedSessionCorrection.read(siteID: siteID, filters: filters, range: range,
-                                                             inner: EdgeCorrectedStats.wholeHours(of: range),
+                                                             inner: limit == nil ? nil : EdgeCorrectedStats.wholeHours(of: range),
                                                              buckets: buckets, on: database)
                 if let correction {
                     totals = correction.applied(to: totals)

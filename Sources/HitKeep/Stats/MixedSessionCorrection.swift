@@ -42,7 +42,8 @@ enum MixedSessionCorrection {
     private static let profile: PostgresQuery = "device, browser, os, country, language"
 
     /// Nil when no session in `range` may have page views of two of the profiles `filters` match.
-    /// `inner` is the whole hours whose entry and exit pages the lists read from the rollups.
+    /// `inner` is the whole hours whose entry and exit pages the lists read from the rollups (nil:
+    /// none, or no lists are asked for).
     static func read(siteID: String, filters: [StatsFilter], range: StatsRange, inner: StatsRange?,
                      buckets: [ChartBucket], on database: any PostgresQuerying) throws -> StatsCorrection? {
         let sessions = try sessions(siteID: siteID, filters: filters, range: range, on: database)
