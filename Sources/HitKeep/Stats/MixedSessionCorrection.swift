@@ -74,12 +74,7 @@ enum MixedSessionCorrection {
         // Per session, one entry (exit) page of its matching page views in the whole hours, in place
         // of one per profile.
         for dimension in StatsDimension.lists {
-            let order: PostgresQuery
-            switch dimension.source {
-            case .event: continue
-            case .sessionEntry: order = "occurred_at, id"
-            case .sessionExit: order = "occurred_at DESC, id DESC"
-            }
+            guard let order = dimension.sessionEndOrder else { continue }
             statement.append("""
 
                 UNION ALL

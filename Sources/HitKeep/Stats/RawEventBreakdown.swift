@@ -43,16 +43,14 @@ struct RawEventBreakdown: BreakdownSource {
         // the session ends, the value is that of the session's first (last) matching page view,
         // and the numbers are those of all its matching page views.
         let perSession: PostgresQuery
-        switch question.dimension.source {
-        case .event:
-            perSession = "SELECT \(column) AS value, count(*) AS n, max(occurred_at) - min(occurred_at) AS span FROM e GROUP BY \(column), session_id"
-        case .sessionEntry, .sessionExit:
-            let order = if case .sessionEntry = question.dimension.source { "occurred_at, id" } else { "occurred_at DESC, id DESC" }
+        if let order = question.dimension.sessionEndOrder {
             perSession = """
-                SELECT (array_agg(\(column) ORDER BY \(unescaped: order)))[1] AS value, count(*) AS n,
+                SELECT (array_agg(\(column) ORDER BY \(order)))[1] AS value, count(*) AS n,
                        max(occurred_at) - min(occurred_at) AS span
                 FROM e GROUP BY session_id
                 """
+        } else {
+            perSession = "SELECT \(column) AS value, count(*) AS n, max(occurred_at) - min(occurred_at) AS span FROM e GROUP BY \(column), session_id"
         }
         return """
             WITH e AS (\(events)),

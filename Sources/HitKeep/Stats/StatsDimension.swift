@@ -80,6 +80,17 @@ public struct StatsDimension: Sendable, Hashable {
         if case .event = source { return true }
         return false
     }
+
+    /// For a session-end dimension, the order of a session's page views that puts the one whose
+    /// value counts first (the earliest for the entry page, the latest for the exit page; the id
+    /// breaks ties between equal times), as SQL; nil for an event column.
+    var sessionEndOrder: PostgresQuery? {
+        switch source {
+        case .event: nil
+        case .sessionEntry: "occurred_at, id"
+        case .sessionExit: "occurred_at DESC, id DESC"
+        }
+    }
 }
 
 extension StatsDimension {
