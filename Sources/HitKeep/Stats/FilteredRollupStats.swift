@@ -122,10 +122,10 @@ struct FilteredRollupStats: StatsSource {
     private func chart(_ buckets: [ChartBucket], _ range: StatsRange, key: PostgresQuery) throws -> [ChartPoint] {
         let bounds = ChartBucket.bounds(of: buckets, in: range)
         let rows = try database.query("""
-            SELECT b.number, coalesce(sum(t.pageviews), 0) AS pageviews,
-                   coalesce(sum(t.session_quarters) FILTER (WHERE t.prev_quarter < b.lo), 0) AS visitors
+            SELECT b.number, coalesce(sum(t.sign * t.pageviews), 0) AS pageviews,
+                   coalesce(sum(t.sign * t.session_quarters) FILTER (WHERE t.prev_quarter < b.lo), 0) AS visitors
             FROM unnest(\(bounds.map(\.from))::timestamptz[]) WITH ORDINALITY AS b (lo, number)
-            LEFT JOIN (\(FilteredTrafficRows.of(bounds, siteID: siteID, key: key))) AS t ON t.number = b.number
+            LEFT JOIN (\(FilteredTrafficRows.of(bounds, siteID: siteID, key: key, cuttingDays: true))) AS t ON t.number = b.number
             GROUP BY b.number, b.lo ORDER BY b.number
             """)
         return try Self.points(buckets, from: rows)

@@ -9,12 +9,30 @@ import PostgresClient
 /// (`RollupUnit.quarter`) apply to both; a 30-day range reads 30 rows per profile instead of 2 880.
 enum FilteredTrafficRows {
     /// SQL of the rows of each range, numbered from 1 in `number`, with `filtered_traffic`'s columns
-    /// (`quarter` is a day row's day). `key` follows the `filter` column (`= 7`, `= ANY (…)`, `= v.id`).
-    static func of(_ ranges: [StatsRange], siteID: String, key: PostgresQuery) -> PostgresQuery {
+    /// (`quarter` is a day row's day) and `sign`, 1 for a row to add. `key` follows the `filter`
+    /// column (`= 7`, `= ANY (…)`, `= v.id`).
+    ///
+    /// `cuttingDays`: a range that ends more than 12 hours into a closed UTC day that it holds from
+    /// its start (a chart's day in a zone ahead of UTC: Berlin's from 23:00 to 23:00) reads that
+    /// day's rows and, with `sign` -1, the quarters after its end, instead of the quarters before
+    /// it. Only for sums of page views and of first session-quarters (`prev_quarter < from`): a
+    /// session whose first quarter of the day lies after the range's end has none in the range
+    /// that day, so the day's rows count it just where those quarters do. Sums over a visit's last
+    /// quarter, bounces and durations, would not come out right, so they read the quarters.
+    static func of(_ ranges: [StatsRange], siteID: String, key: PostgresQuery, cuttingDays: Bool = false) -> PostgresQuery {
         var quarters = NumberedSpans()
         var days = NumberedSpans()
-        for (index, range) in ranges.enumerated() {
+        var cutDays = NumberedSpans(), cuts: [Date] = []
+        for (index, var range) in ranges.enumerated() {
             let number = index + 1
+            if cuttingDays {
+                let day = Date(timeIntervalSince1970: (range.to.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
+                if day >= range.from, range.to.timeIntervalSince(day) > 12 * 3600 {
+                    cutDays.add(day, day.addingTimeInterval(86_400), number)
+                    cuts.append(range.to)
+                    range = StatsRange(from: range.from, to: day)
+                }
+            }
             let whole = range.wholeDays
             guard whole.from < whole.to else {
                 quarters.add(range.from, range.to, number)
@@ -26,9 +44,9 @@ enum FilteredTrafficRows {
         }
         // Days not added up yet (the current one, and any before the roll-up process closed them)
         // are read as quarters.
-        return """
+        var statement: PostgresQuery = """
             SELECT s.number, t.quarter, t.prev_quarter, t.next_quarter, t.session_quarters, t.pageviews, t.singles,
-                   t.first_offset_us, t.last_offset_us
+                   t.first_offset_us, t.last_offset_us, 1 AS sign
             FROM (SELECT * FROM unnest(\(quarters.from)::timestamptz[], \(quarters.to)::timestamptz[], \(quarters.number)::integer[])
                   UNION ALL
                   SELECT greatest(lo, c.closed_before), hi, number
@@ -38,11 +56,34 @@ enum FilteredTrafficRows {
             JOIN filtered_traffic t ON t.site_id = \(siteID) AND t.filter \(key) AND t.quarter >= s.lo AND t.quarter < s.hi
             UNION ALL
             SELECT s.number, d.day, d.prev_quarter, d.next_quarter, d.session_quarters, d.pageviews, d.singles,
-                   d.first_offset_us, d.last_offset_us
+                   d.first_offset_us, d.last_offset_us, 1
             FROM unnest(\(days.from)::timestamptz[], \(days.to)::timestamptz[], \(days.number)::integer[]) AS s (lo, hi, number)
             CROSS JOIN filtered_traffic_days_closed c
             JOIN filtered_traffic_days d ON d.site_id = \(siteID) AND d.filter \(key) AND d.day >= s.lo
                                          AND d.day < least(s.hi, c.closed_before)
             """
+        guard !cuts.isEmpty else { return statement }
+        // A cut day not closed yet is read as its quarters up to the cut.
+        let cutSpans: PostgresQuery = """
+            unnest(\(cutDays.from)::timestamptz[], \(cuts)::timestamptz[], \(cutDays.to)::timestamptz[], \(cutDays.number)::integer[])
+                AS s (lo, cut, hi, number)
+            CROSS JOIN filtered_traffic_days_closed c
+            """
+        statement.append("""
+
+            UNION ALL
+            SELECT s.number, d.day, d.prev_quarter, d.next_quarter, d.session_quarters, d.pageviews, d.singles,
+                   d.first_offset_us, d.last_offset_us, 1
+            FROM \(cutSpans)
+            JOIN filtered_traffic_days d ON d.site_id = \(siteID) AND d.filter \(key) AND d.day = s.lo AND s.hi <= c.closed_before
+            UNION ALL
+            SELECT s.number, t.quarter, t.prev_quarter, t.next_quarter, t.session_quarters, t.pageviews, t.singles,
+                   t.first_offset_us, t.last_offset_us, CASE WHEN s.hi <= c.closed_before THEN -1 ELSE 1 END
+            FROM \(cutSpans)
+            JOIN filtered_traffic t ON t.site_id = \(siteID) AND t.filter \(key)
+                                    AND t.quarter >= CASE WHEN s.hi <= c.closed_before THEN s.cut ELSE s.lo END
+                                    AND t.quarter < CASE WHEN s.hi <= c.closed_before THEN s.hi ELSE s.cut END
+            """)
+        return statement
     }
 }
