@@ -67,11 +67,4 @@ enum VisitorProfiles {
                  AND q.dimension = 12 AND q.filter IN (SELECT id FROM matching)) > 1
         """
     }
-
-    /// Whether any session of `mixedSessions` has page views in the range.
-    static func haveMixedSessions(siteID: String, in range: StatsRange, matching filters: [StatsFilter],
-                                  on database: any PostgresQuerying) throws -> Bool {
-        try database.query("SELECT EXISTS (\(mixedSessions(siteID: siteID, in: range, matching: filters))) AS mixed")[0]
-            .decode(Bool.self, "mixed")
-    }
 }
