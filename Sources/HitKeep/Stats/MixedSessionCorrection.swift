@@ -39,7 +39,8 @@ enum MixedSessionCorrection {
         """
     }
 
-    private static let profile: PostgresQuery = "device, browser, os, country, language"
+    /// The columns that make a page view's profile.
+    private static let profile = PostgresQuery.joined(VisitorProfiles.dimensions.map(\.columnSQL), separator: ", ")
 
     /// Nil when no session in `range` may have page views of two of the profiles `filters` match.
     /// `inner` is the whole hours whose entry and exit pages the lists read from the rollups (nil:
