@@ -51,23 +51,13 @@ enum MixedSessionCorrection {
         guard !sessions.isEmpty else { return nil }
         let isInner: PostgresQuery = inner.map { "occurred_at >= \($0.from) AND occurred_at < \($0.to)" } ?? "false"
         let columns: PostgresQuery = """
-            id, path, width_bucket(occurred_at, \(buckets.map(\.start))::timestamptz[]) AS bucket, \(isInner) AS inner_hour
+            id, path, '' AS value, width_bucket(occurred_at, \(buckets.map(\.start))::timestamptz[]) AS bucket,
+            \(isInner) AS inner_hour
             """
         var statement: PostgresQuery = """
-            WITH e AS MATERIALIZED (\(pageViews(columns, siteID: siteID, filters: filters, range: range, sessions: sessions))),
-            visits AS (
-                SELECT count(*) AS pageviews, \(DurationSQL.microseconds("max(occurred_at) - min(occurred_at)")) AS duration_us
-                FROM e GROUP BY session_id
-            ), profile_visits AS (
-                SELECT count(*) AS pageviews, \(DurationSQL.microseconds("max(occurred_at) - min(occurred_at)")) AS duration_us
-                FROM e GROUP BY session_id, \(profile)
-            )
-            SELECT 'total' AS part, '' AS name,
-                   (SELECT count(*) FROM visits) - (SELECT count(*) FROM profile_visits) AS sessions,
-                   (SELECT count(*) FILTER (WHERE pageviews = 1) FROM visits)
-                     - (SELECT count(*) FILTER (WHERE pageviews = 1) FROM profile_visits) AS bounces,
-                   ((SELECT coalesce(sum(duration_us), 0) FROM visits)
-                     - (SELECT coalesce(sum(duration_us), 0) FROM profile_visits))::bigint AS duration_us
+            WITH e AS MATERIALIZED (\(pageViews(columns, siteID: siteID, filters: filters, range: range, sessions: sessions)))
+            SELECT 'total' AS part, '' AS name, visitors::bigint AS sessions, bounces::bigint, duration_us::bigint
+            FROM (\(differences)) AS totals
             UNION ALL
             SELECT 'chart', bucket::text, count(DISTINCT session_id) - count(DISTINCT (session_id, \(profile))), 0, 0
             FROM e GROUP BY bucket
@@ -92,17 +82,17 @@ enum MixedSessionCorrection {
         var correction = StatsCorrection()
         for row in try database.query(statement) {
             let part = try row.decode(String.self, "part")
-            let first = try row.decode(Int.self, "sessions")
+            let sessions = try row.decode(Int.self, "sessions")
             switch part {
             case "total":
-                correction.totals = StatsTotals(pageviews: 0, sessions: first, bounces: try row.decode(Int.self, "bounces"),
+                correction.totals = StatsTotals(pageviews: 0, sessions: sessions, bounces: try row.decode(Int.self, "bounces"),
                                                 durationMicroseconds: try row.decode(Int.self, "duration_us"))
             case "chart":
                 // width_bucket numbers the buckets from 1.
                 let bucket = try row.decode(Int.self, "name")
-                if bucket >= 1, first != 0 { correction.chart[bucket - 1] = (0, first) }
+                if bucket >= 1, sessions != 0 { correction.chart[bucket - 1] = (0, sessions) }
             default:
-                correction.sessionEnds.append((part, try row.decode(String.self, "name"), first))
+                correction.sessionEnds.append((part, try row.decode(String.self, "name"), sessions))
             }
         }
         return correction
@@ -114,20 +104,24 @@ enum MixedSessionCorrection {
     static func breakdownSums(_ question: BreakdownQuestion, sessions: [String]) -> PostgresQuery {
         """
         WITH e AS MATERIALIZED (\(pageViews("\(question.dimension.columnSQL) AS value", siteID: question.siteID,
-                                            filters: question.filters, range: question.range, sessions: sessions))),
-        visits AS (
-            SELECT value, count(*) AS n, \(DurationSQL.microseconds("max(occurred_at) - min(occurred_at)")) AS duration_us
-            FROM e GROUP BY session_id, value
-        ), profile_visits AS (
-            SELECT value, count(*) AS n, \(DurationSQL.microseconds("max(occurred_at) - min(occurred_at)")) AS duration_us
-            FROM e GROUP BY session_id, value, \(profile)
-        )
-        SELECT value, 0::bigint AS pageviews, sum(visitors)::bigint AS visitors, sum(bounces)::bigint AS bounces,
-               sum(duration_us)::bigint AS duration_us
-        FROM (SELECT value, 1 AS visitors, (n = 1)::integer AS bounces, duration_us FROM visits
-              UNION ALL
-              SELECT value, -1, -(n = 1)::integer, -duration_us FROM profile_visits) AS differences
-        GROUP BY value
+                                            filters: question.filters, range: question.range, sessions: sessions)))
+        SELECT value, 0::bigint AS pageviews, visitors::bigint, bounces::bigint, duration_us::bigint
+        FROM (\(differences)) AS corrections
         """
     }
+
+    /// `(value, visitors, bounces, duration_us)` per `value` of the page views `e` holds (columns
+    /// `session_id`, `occurred_at`, `value` and the profile's): what each session counts as one
+    /// visit of the value less what its profiles' rows counted, a visit for each profile.
+    private static let differences: PostgresQuery = """
+        SELECT value, sum(visitors) AS visitors, sum(bounces) AS bounces, sum(duration_us) AS duration_us
+        FROM (SELECT value, 1 AS visitors, (count(*) = 1)::integer AS bounces,
+                     \(DurationSQL.microseconds("max(occurred_at) - min(occurred_at)")) AS duration_us
+              FROM e GROUP BY session_id, value
+              UNION ALL
+              SELECT value, -1, -(count(*) = 1)::integer,
+                     -\(DurationSQL.microseconds("max(occurred_at) - min(occurred_at)"))
+              FROM e GROUP BY session_id, value, \(profile)) AS visits
+        GROUP BY value
+        """
 }
