@@ -21,24 +21,18 @@ struct EdgeCorrectedStats: StatsSource {
         filters.isEmpty && wholeHours(of: range) != nil
     }
 
-    /// An event as the corrections need it: when (µs since 1970) and where.
-    struct Moment {
-        var microseconds: Int
-        var path: String
-    }
-
-    /// What is known of a session with events in the partial hours.
+    /// What is known of a session with events in the partial hours. Times are microseconds after
+    /// the range's start.
     struct EdgeSession {
         var headCount = 0, tailCount = 0
-        var headFirst: Moment?, headLast: Moment?, tailFirst: Moment?, tailLast: Moment?
+        var headFirst: Int?, headLast: Int?, tailFirst: Int?, tailLast: Int?
         /// Its page views in the whole hours, and its first and last event there (nil: none there).
         var innerPageviews = 0
-        var innerFirst: Moment?, innerLast: Moment?
+        var innerFirst: Int?, innerLast: Int?
 
-        var isInInner: Bool { innerFirst != nil }
         /// First and last event in the full range: head, then whole hours, then tail.
-        var first: Moment { headFirst ?? innerFirst ?? tailFirst! }
-        var last: Moment { tailLast ?? innerLast ?? headLast! }
+        var first: Int { headFirst ?? innerFirst ?? tailFirst! }
+        var last: Int { tailLast ?? innerLast ?? headLast! }
         var pageviews: Int { headCount + innerPageviews + tailCount }
     }
 
@@ -54,12 +48,12 @@ struct EdgeCorrectedStats: StatsSource {
             totals.pageviews += session.headCount + session.tailCount
             totals.sessions += 1
             totals.bounces += session.pageviews == 1 ? 1 : 0
-            totals.durationMicroseconds += session.last.microseconds - session.first.microseconds
+            totals.durationMicroseconds += session.last - session.first
             if let first = session.innerFirst, let last = session.innerLast {
                 // The rollups counted it over the whole hours only.
                 totals.sessions -= 1
                 totals.bounces -= session.innerPageviews == 1 ? 1 : 0
-                totals.durationMicroseconds -= last.microseconds - first.microseconds
+                totals.durationMicroseconds -= last - first
             }
         }
 
@@ -67,7 +61,7 @@ struct EdgeCorrectedStats: StatsSource {
 
         var lists: TopLists = [:]
         if let limit {
-            lists = try topLists(range, inner: inner, limit: limit, sessions: sessions)
+            lists = try topLists(range, inner: inner, limit: limit)
         }
         return StatsPeriod(totals: totals, chart: chart, topLists: lists)
     }
@@ -132,37 +126,12 @@ struct EdgeCorrectedStats: StatsSource {
         return points
     }
 
-    private func topLists(_ range: StatsRange, inner: StatsRange, limit: Int, sessions: [EdgeSession]) throws -> TopLists {
-        // Landing and exit pages: the edge sessions' pages in the full range replace the ones the
-        // rollups counted for them over the whole hours.
-        var kinds: [String] = [], paths: [String] = [], deltas: [Int] = []
-        func add(_ kind: String, _ path: String, _ delta: Int) {
-            kinds.append(kind)
-            paths.append(path)
-            deltas.append(delta)
-        }
-        // The session-end dimensions read the path (the only column `entry_exit_counts` keeps).
-        for session in sessions {
-            for dimension in StatsDimension.lists {
-                switch dimension.source {
-                case .event:
-                    continue
-                case .sessionEntry:
-                    add(dimension.name, session.first.path, 1)
-                    if let first = session.innerFirst { add(dimension.name, first.path, -1) }
-                case .sessionExit:
-                    add(dimension.name, session.last.path, 1)
-                    if let last = session.innerLast { add(dimension.name, last.path, -1) }
-                }
-            }
-        }
+    private func topLists(_ range: StatsRange, inner: StatsRange, limit: Int) throws -> TopLists {
         let counts: PostgresQuery = """
             SELECT list, value, sum(n) AS n FROM (
                 \(RollupCountRows.unfiltered(over: inner, siteID: siteID))
                 UNION ALL
-                \(TopListSQL.eventDimensions(from: "events", where: "site_id = \(siteID) AND \(EventTimeCondition.edges(of: range, outside: inner))"))
-                UNION ALL
-                SELECT kind, path, delta FROM unnest(\(kinds)::text[], \(paths)::text[], \(deltas)::bigint[]) AS c (kind, path, delta)
+                \(edgeCounts(range, inner: inner))
             ) AS parts
             GROUP BY list, value
             """
@@ -170,53 +139,80 @@ struct EdgeCorrectedStats: StatsSource {
         return try Self.topLists(from: rows)
     }
 
+    /// `(list, value, n)` that the partial hours add to the whole hours' lists: their events'
+    /// values, and each edge session's entry and exit page in the full range in place of the ones
+    /// the rollups counted for it over the whole hours (its first and last session-hour there).
+    ///
+    /// Only the partial hours' events are read, grouped by session and end with one sort per group
+    /// (an `array_agg` in order, whose ends are the first and last page; a sorted aggregate for
+    /// each of the four pages sorted four times), and each session's hours inside by its key.
+    func edgeCounts(_ range: StatsRange, inner: StatsRange) -> PostgresQuery {
+        """
+        \(TopListSQL.eventDimensions(from: "events", where: "site_id = \(siteID) AND \(EventTimeCondition.edges(of: range, outside: inner))"))
+        UNION ALL
+        SELECT x.list, x.value, sum(x.n) FROM (
+            SELECT session_id,
+                   max(paths[1]) FILTER (WHERE head) AS head_first, max(paths[cardinality(paths)]) FILTER (WHERE head) AS head_last,
+                   max(paths[1]) FILTER (WHERE NOT head) AS tail_first, max(paths[cardinality(paths)]) FILTER (WHERE NOT head) AS tail_last
+            FROM (SELECT session_id, occurred_at < \(inner.from) AS head, array_agg(path ORDER BY occurred_at, id) AS paths
+                  FROM events
+                  WHERE site_id = \(siteID) AND \(EventTimeCondition.edges(of: range, outside: inner))
+                  GROUP BY 1, 2) AS ends
+            GROUP BY session_id
+        ) AS s
+        LEFT JOIN LATERAL (
+            SELECT (array_agg(first_path) FILTER (WHERE prev_hour < \(inner.from)))[1] AS first_path,
+                   (array_agg(last_path) FILTER (WHERE next_hour >= \(inner.to)))[1] AS last_path
+            FROM session_hours
+            WHERE site_id = \(siteID) AND session_id = s.session_id AND hour >= \(inner.from) AND hour < \(inner.to)
+        ) AS h ON true
+        CROSS JOIN LATERAL (VALUES (\(StatsDimension.entry.nameLiteral), coalesce(s.head_first, h.first_path, s.tail_first), 1),
+                                   (\(StatsDimension.entry.nameLiteral), h.first_path, -1),
+                                   (\(StatsDimension.exit.nameLiteral), coalesce(s.tail_last, h.last_path, s.head_last), 1),
+                                   (\(StatsDimension.exit.nameLiteral), h.last_path, -1)) AS x (list, value, n)
+        WHERE x.value IS NOT NULL
+        GROUP BY 1, 2
+        """
+    }
+
     /// The sessions with events in [from, inner.from) or [inner.to, to), with what the corrections need.
     private func edgeSessions(_ range: StatsRange, inner: StatsRange) throws -> [EdgeSession] {
+        func offset(_ time: PostgresQuery) -> PostgresQuery {
+            DurationSQL.microseconds("\(time) - \(range.from)::timestamptz")
+        }
         func part(_ name: String, _ condition: PostgresQuery) -> PostgresQuery {
             """
             count(*) FILTER (WHERE \(condition)) AS \(unescaped: name)_count,
-            (array_agg(us ORDER BY occurred_at, id) FILTER (WHERE \(condition)))[1] AS \(unescaped: name)_first_us,
-            (array_agg(path ORDER BY occurred_at, id) FILTER (WHERE \(condition)))[1] AS \(unescaped: name)_first_path,
-            (array_agg(us ORDER BY occurred_at DESC, id DESC) FILTER (WHERE \(condition)))[1] AS \(unescaped: name)_last_us,
-            (array_agg(path ORDER BY occurred_at DESC, id DESC) FILTER (WHERE \(condition)))[1] AS \(unescaped: name)_last_path
+            \(offset("min(occurred_at) FILTER (WHERE \(condition))")) AS \(unescaped: name)_first,
+            \(offset("max(occurred_at) FILTER (WHERE \(condition))")) AS \(unescaped: name)_last
             """
         }
         let rows = try database.query("""
-            WITH edge AS (
-                SELECT id, occurred_at, session_id, path, (extract(epoch FROM occurred_at) * 1000000)::bigint AS us
+            WITH sessions AS (
+                SELECT session_id, \(part("head", "occurred_at < \(inner.from)")), \(part("tail", "occurred_at >= \(inner.to)"))
                 FROM events
                 WHERE site_id = \(siteID) AND \(EventTimeCondition.edges(of: range, outside: inner))
-            ), sessions AS (
-                SELECT session_id, \(part("head", "occurred_at < \(inner.from)")), \(part("tail", "occurred_at >= \(inner.to)"))
-                FROM edge GROUP BY session_id
+                GROUP BY session_id
             )
-            SELECT s.*, coalesce(h.pageviews, 0) AS inner_pageviews, h.first_us, h.first_path, h.last_us, h.last_path
+            SELECT s.*, coalesce(h.pageviews, 0) AS inner_pageviews, h.inner_first, h.inner_last
             FROM sessions s
             LEFT JOIN LATERAL (
-                SELECT sum(pageviews) AS pageviews,
-                       (array_agg((extract(epoch FROM first_at) * 1000000)::bigint) FILTER (WHERE prev_hour < \(inner.from)))[1] AS first_us,
-                       (array_agg(first_path) FILTER (WHERE prev_hour < \(inner.from)))[1] AS first_path,
-                       (array_agg((extract(epoch FROM last_at) * 1000000)::bigint) FILTER (WHERE next_hour >= \(inner.to)))[1] AS last_us,
-                       (array_agg(last_path) FILTER (WHERE next_hour >= \(inner.to)))[1] AS last_path
+                SELECT sum(pageviews) AS pageviews, \(offset("min(first_at)")) AS inner_first, \(offset("max(last_at)")) AS inner_last
                 FROM session_hours
                 WHERE site_id = \(siteID) AND session_id = s.session_id AND hour >= \(inner.from) AND hour < \(inner.to)
             ) AS h ON true
             """)
         return try rows.map { row in
-            func moment(_ prefix: String) throws -> Moment? {
-                guard let microseconds = try row.decodeIfPresent(Int.self, "\(prefix)_us") else { return nil }
-                return Moment(microseconds: microseconds, path: try row.decode(String.self, "\(prefix)_path"))
-            }
             var session = EdgeSession()
             session.headCount = try row.decode(Int.self, "head_count")
             session.tailCount = try row.decode(Int.self, "tail_count")
-            session.headFirst = try moment("head_first")
-            session.headLast = try moment("head_last")
-            session.tailFirst = try moment("tail_first")
-            session.tailLast = try moment("tail_last")
+            session.headFirst = try row.decodeIfPresent(Int.self, "head_first")
+            session.headLast = try row.decodeIfPresent(Int.self, "head_last")
+            session.tailFirst = try row.decodeIfPresent(Int.self, "tail_first")
+            session.tailLast = try row.decodeIfPresent(Int.self, "tail_last")
             session.innerPageviews = try row.decode(Int.self, "inner_pageviews")
-            session.innerFirst = try moment("first")
-            session.innerLast = try moment("last")
+            session.innerFirst = try row.decodeIfPresent(Int.self, "inner_first")
+            session.innerLast = try row.decodeIfPresent(Int.self, "inner_last")
             return session
         }
     }

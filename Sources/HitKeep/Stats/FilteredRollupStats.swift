@@ -13,7 +13,8 @@ import PostgresClient
 /// Top lists come from the hourly and daily rollups over the whole hours inside the range; when
 /// its ends are not whole hours, the page views of the partial hours at its two ends are added, and
 /// the sessions with page views there get their entry and exit pages in the full range instead of
-/// the ones the rollups counted for the whole hours (as `EdgeCorrectedStats` does without a filter).
+/// the ones the rollups counted for the whole hours (without a filter, `EdgeCorrectedStats` finds
+/// those from the sessions' hours).
 struct FilteredRollupStats: StatsSource {
     let siteID: String
     let filter: RollupFilter
@@ -144,7 +145,7 @@ struct FilteredRollupStats: StatsSource {
             parts.append(sessionEnds)
         }
         if inner != range {
-            parts.append(edgeCounts(range, inner: inner))
+            parts.append(try edgeCounts(range, inner: inner))
         }
         // Sessions under a path filter enter and leave on that path, wherever the range ends.
         if let path = filter.path {
@@ -201,7 +202,12 @@ struct FilteredRollupStats: StatsSource {
     /// holds no whole hour): their matching page views, and for each session with matching page
     /// views there, its entry (exit) page in the range in place of the one counted in the whole
     /// hours. Raw events, but an hour's worth at most at each end.
-    private func edgeCounts(_ range: StatsRange, inner: StatsRange?) -> PostgresQuery {
+    private func edgeCounts(_ range: StatsRange, inner: StatsRange?) throws -> PostgresQuery {
+        if filter == .none, let inner {
+            // Without a filter, `session_hours` tells where each edge session was first and last
+            // in the whole hours, so only the partial hours' events are read.
+            return EdgeCorrectedStats(siteID: siteID, database: database).edgeCounts(range, inner: inner)
+        }
         let matching = StatsFilter.conditions(filter.filters)
         let edges: PostgresQuery
         let isInner: PostgresQuery
