@@ -63,12 +63,27 @@ enum FilteredTrafficRows {
                                          AND d.day < least(s.hi, c.closed_before)
             """
         guard !cuts.isEmpty else { return statement }
-        // A cut day not closed yet is read as its quarters up to the cut.
+        // A cut day not closed yet is read as its quarters up to the cut. Each case has a branch with
+        // plain bounds: with one branch whose bounds were `CASE` expressions, the planner read every
+        // quarter of every profile once per cut day (a chart by Berlin days under two profile
+        // filters at ten million page views a month: 1.3 s against 90 ms).
         let cutSpans: PostgresQuery = """
             unnest(\(cutDays.from)::timestamptz[], \(cuts)::timestamptz[], \(cutDays.to)::timestamptz[], \(cutDays.number)::integer[])
                 AS s (lo, cut, hi, number)
             CROSS JOIN filtered_traffic_days_closed c
             """
+        // A cut day's quarters in [lo, hi) (columns of `s`) with `sign`, for the days `state` picks.
+        func cutQuarters(_ lo: PostgresQuery, _ hi: PostgresQuery, sign: PostgresQuery, where state: PostgresQuery) -> PostgresQuery {
+            """
+
+            UNION ALL
+            SELECT s.number, t.quarter, t.prev_quarter, t.next_quarter, t.session_quarters, t.pageviews, t.singles,
+                   t.first_offset_us, t.last_offset_us, \(sign)
+            FROM \(cutSpans)
+            JOIN filtered_traffic t ON t.site_id = \(siteID) AND t.filter \(key) AND t.quarter >= \(lo) AND t.quarter < \(hi)
+            WHERE \(state)
+            """
+        }
         statement.append("""
 
             UNION ALL
@@ -76,14 +91,10 @@ enum FilteredTrafficRows {
                    d.first_offset_us, d.last_offset_us, 1
             FROM \(cutSpans)
             JOIN filtered_traffic_days d ON d.site_id = \(siteID) AND d.filter \(key) AND d.day = s.lo AND s.hi <= c.closed_before
-            UNION ALL
-            SELECT s.number, t.quarter, t.prev_quarter, t.next_quarter, t.session_quarters, t.pageviews, t.singles,
-                   t.first_offset_us, t.last_offset_us, CASE WHEN s.hi <= c.closed_before THEN -1 ELSE 1 END
-            FROM \(cutSpans)
-            JOIN filtered_traffic t ON t.site_id = \(siteID) AND t.filter \(key)
-                                    AND t.quarter >= CASE WHEN s.hi <= c.closed_before THEN s.cut ELSE s.lo END
-                                    AND t.quarter < CASE WHEN s.hi <= c.closed_before THEN s.hi ELSE s.cut END
             """)
+        // A closed day less its quarters after the cut; an open one, its quarters up to the cut.
+        statement.append(cutQuarters("s.cut", "s.hi", sign: "-1", where: "s.hi <= c.closed_before"))
+        statement.append(cutQuarters("s.lo", "s.cut", sign: "1", where: "s.hi > c.closed_before"))
         return statement
     }
 }
