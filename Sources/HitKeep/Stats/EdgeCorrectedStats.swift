@@ -144,8 +144,9 @@ struct EdgeCorrectedStats: StatsSource {
     /// the rollups counted for it over the whole hours (its first and last session-hour there).
     ///
     /// Only the partial hours' events are read, grouped by session and end with one sort per group
-    /// (an `array_agg` in order, whose ends are the first and last page; a sorted aggregate for
-    /// each of the four pages sorted four times), and each session's hours inside by its key.
+    /// (an `array_agg` in order, whose ends are the first and last page, where a sorted aggregate
+    /// for each of the four pages sorts every group four times), and each session's hours inside
+    /// by their key.
     func edgeCounts(_ range: StatsRange, inner: StatsRange) -> PostgresQuery {
         """
         \(TopListSQL.eventDimensions(from: "events", where: "site_id = \(siteID) AND \(EventTimeCondition.edges(of: range, outside: inner))"))
