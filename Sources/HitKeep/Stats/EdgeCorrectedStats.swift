@@ -148,31 +148,27 @@ struct EdgeCorrectedStats: StatsSource {
     /// for each of the four pages sorts every group four times), and each session's hours inside
     /// by their key.
     func edgeCounts(_ range: StatsRange, inner: StatsRange) -> PostgresQuery {
-        """
+        let sessions: PostgresQuery = """
+            (SELECT session_id,
+                    max(paths[1]) FILTER (WHERE head) AS head_first, max(paths[cardinality(paths)]) FILTER (WHERE head) AS head_last,
+                    max(paths[1]) FILTER (WHERE NOT head) AS tail_first, max(paths[cardinality(paths)]) FILTER (WHERE NOT head) AS tail_last
+             FROM (SELECT session_id, occurred_at < \(inner.from) AS head, array_agg(path ORDER BY occurred_at, id) AS paths
+                   FROM events
+                   WHERE site_id = \(siteID) AND \(EventTimeCondition.edges(of: range, outside: inner))
+                   GROUP BY 1, 2) AS ends
+             GROUP BY session_id) AS s
+            LEFT JOIN LATERAL (
+                SELECT (array_agg(first_path) FILTER (WHERE prev_hour < \(inner.from)))[1] AS first_path,
+                       (array_agg(last_path) FILTER (WHERE next_hour >= \(inner.to)))[1] AS last_path
+                FROM session_hours
+                WHERE site_id = \(siteID) AND session_id = s.session_id AND hour >= \(inner.from) AND hour < \(inner.to)
+            ) AS h ON true
+            """
+        return """
         \(TopListSQL.eventDimensions(from: "events", where: "site_id = \(siteID) AND \(EventTimeCondition.edges(of: range, outside: inner))"))
         UNION ALL
-        SELECT x.list, x.value, sum(x.n) FROM (
-            SELECT session_id,
-                   max(paths[1]) FILTER (WHERE head) AS head_first, max(paths[cardinality(paths)]) FILTER (WHERE head) AS head_last,
-                   max(paths[1]) FILTER (WHERE NOT head) AS tail_first, max(paths[cardinality(paths)]) FILTER (WHERE NOT head) AS tail_last
-            FROM (SELECT session_id, occurred_at < \(inner.from) AS head, array_agg(path ORDER BY occurred_at, id) AS paths
-                  FROM events
-                  WHERE site_id = \(siteID) AND \(EventTimeCondition.edges(of: range, outside: inner))
-                  GROUP BY 1, 2) AS ends
-            GROUP BY session_id
-        ) AS s
-        LEFT JOIN LATERAL (
-            SELECT (array_agg(first_path) FILTER (WHERE prev_hour < \(inner.from)))[1] AS first_path,
-                   (array_agg(last_path) FILTER (WHERE next_hour >= \(inner.to)))[1] AS last_path
-            FROM session_hours
-            WHERE site_id = \(siteID) AND session_id = s.session_id AND hour >= \(inner.from) AND hour < \(inner.to)
-        ) AS h ON true
-        CROSS JOIN LATERAL (VALUES (\(StatsDimension.entry.nameLiteral), coalesce(s.head_first, h.first_path, s.tail_first), 1),
-                                   (\(StatsDimension.entry.nameLiteral), h.first_path, -1),
-                                   (\(StatsDimension.exit.nameLiteral), coalesce(s.tail_last, h.last_path, s.head_last), 1),
-                                   (\(StatsDimension.exit.nameLiteral), h.last_path, -1)) AS x (list, value, n)
-        WHERE x.value IS NOT NULL
-        GROUP BY 1, 2
+        \(TopListSQL.sessionEndChanges(of: sessions, entry: "coalesce(s.head_first, h.first_path, s.tail_first)", countedEntry: "h.first_path",
+                                       exit: "coalesce(s.tail_last, h.last_path, s.head_last)", countedExit: "h.last_path"))
         """
     }
 

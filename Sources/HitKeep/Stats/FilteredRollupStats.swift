@@ -230,28 +230,22 @@ struct FilteredRollupStats: StatsSource {
             // The edge sessions' events are found by the hash of the session id as well as the id:
             // the index on the events' sessions holds the hash (migrations/0022), and without it
             // this reads every event of the range.
-            counts.append("""
-
-                UNION ALL
-                SELECT x.list, x.value, sum(x.n) FROM (
-                    SELECT session_id,
-                           (array_agg(path ORDER BY occurred_at, id))[1] AS first_path,
-                           (array_agg(path ORDER BY occurred_at DESC, id DESC))[1] AS last_path,
-                           (array_agg(path ORDER BY occurred_at, id) FILTER (WHERE \(isInner)))[1] AS inner_first,
-                           (array_agg(path ORDER BY occurred_at DESC, id DESC) FILTER (WHERE \(isInner)))[1] AS inner_last
-                    FROM events
-                    WHERE site_id = \(siteID) AND \(EventTimeCondition.within(range))\(matching)
-                      AND hashtext(session_id) IN (SELECT hashtext(session_id) FROM events
-                                                   WHERE site_id = \(siteID) AND \(edges)\(matching))
-                      AND session_id IN (SELECT session_id FROM events WHERE site_id = \(siteID) AND \(edges)\(matching))
-                    GROUP BY session_id
-                ) AS s
-                CROSS JOIN LATERAL (VALUES (\(StatsDimension.entry.nameLiteral), s.first_path, 1), (\(StatsDimension.entry.nameLiteral), s.inner_first, -1),
-                                           (\(StatsDimension.exit.nameLiteral), s.last_path, 1), (\(StatsDimension.exit.nameLiteral), s.inner_last, -1))
-                    AS x (list, value, n)
-                WHERE x.value IS NOT NULL
-                GROUP BY 1, 2
-                """)
+            let sessions: PostgresQuery = """
+                (SELECT session_id,
+                        (array_agg(path ORDER BY occurred_at, id))[1] AS first_path,
+                        (array_agg(path ORDER BY occurred_at DESC, id DESC))[1] AS last_path,
+                        (array_agg(path ORDER BY occurred_at, id) FILTER (WHERE \(isInner)))[1] AS inner_first,
+                        (array_agg(path ORDER BY occurred_at DESC, id DESC) FILTER (WHERE \(isInner)))[1] AS inner_last
+                 FROM events
+                 WHERE site_id = \(siteID) AND \(EventTimeCondition.within(range))\(matching)
+                   AND hashtext(session_id) IN (SELECT hashtext(session_id) FROM events
+                                                WHERE site_id = \(siteID) AND \(edges)\(matching))
+                   AND session_id IN (SELECT session_id FROM events WHERE site_id = \(siteID) AND \(edges)\(matching))
+                 GROUP BY session_id) AS s
+                """
+            counts.append("\nUNION ALL\n")
+            counts.append(TopListSQL.sessionEndChanges(of: sessions, entry: "s.first_path", countedEntry: "s.inner_first",
+                                                       exit: "s.last_path", countedExit: "s.inner_last"))
         }
         return counts
     }

@@ -54,6 +54,21 @@ enum TopListSQL {
         return "CASE WHEN list IN (\(lists)) THEN (SELECT domain FROM sites WHERE id = \(siteID)) ELSE \(StatsFilter.noneName)::text END"
     }
 
+    /// `(list, value, n)` that move each session of `sessions` (a `FROM` list) from the entry and
+    /// exit page the whole hours' rollups counted for it (`countedEntry`, `countedExit`; NULL when
+    /// they counted none) to its entry and exit page in the full range (`entry`, `exit`).
+    static func sessionEndChanges(of sessions: PostgresQuery, entry: PostgresQuery, countedEntry: PostgresQuery,
+                                  exit: PostgresQuery, countedExit: PostgresQuery) -> PostgresQuery {
+        """
+        SELECT x.list, x.value, sum(x.n) FROM \(sessions)
+        CROSS JOIN LATERAL (VALUES (\(StatsDimension.entry.nameLiteral), \(entry), 1), (\(StatsDimension.entry.nameLiteral), \(countedEntry), -1),
+                                   (\(StatsDimension.exit.nameLiteral), \(exit), 1), (\(StatsDimension.exit.nameLiteral), \(countedExit), -1))
+            AS x (list, value, n)
+        WHERE x.value IS NOT NULL
+        GROUP BY 1, 2
+        """
+    }
+
     /// Page views per value of each listed event dimension (`StatsDimension.eventLists`), as
     /// `(list, value, n)`, over `source` (a table or CTE with the event columns) filtered by
     /// `condition`: one pass, one grouping set per list.
