@@ -175,6 +175,14 @@ ROLLUP_ROWS = {
     "filtered_session_quarters": """
         SELECT session_id, filter, dimension, quarter, pageviews, first_key[1], first_key[3], last_key[1], last_key[3]
         FROM filtered_session_quarters WHERE site_id = '{site}' ORDER BY 1, 2, 4""",
+    "quarter_counts": """
+        SELECT quarter, u.value_id, u.n
+        FROM quarter_counts, unnest(value_ids, pageviews) AS u (value_id, n)
+        WHERE site_id = '{site}' AND u.n <> 0 ORDER BY 1, 2""",
+    "quarter_session_ends": """
+        SELECT span, bucket, kind, boundary, u.path_id, u.n
+        FROM quarter_session_ends, unnest(path_ids, sessions) AS u (path_id, n)
+        WHERE site_id = '{site}' AND u.n <> 0 ORDER BY 1, 2, 3, 4, 5""",
     "mixed_session_quarters": """
         SELECT session_id, profile, quarter, pageviews
         FROM mixed_session_quarters WHERE site_id = '{site}' AND pageviews <> 0 ORDER BY 1, 2, 3""",
@@ -241,7 +249,9 @@ def test_an_upgrade_adds_hostnames_and_keeps_long_sessions_stored(stack, tmp_pat
     assert "adding existing events' hostnames to the filtered rollups" in result.stderr
     assert "adding existing events' visitor profiles to the filtered rollups" in result.stderr
     assert "filtered rollups hold every event" in result.stdout
-    for table in ["filtered_rollups_backfill", "hostname_rollups_backfill", "profile_rollups_backfill"]:
+    assert "adding existing events to the top lists by quarter hour" in result.stderr
+    for table in ["filtered_rollups_backfill", "hostname_rollups_backfill", "profile_rollups_backfill",
+                  "quarter_lists_backfill"]:
         assert stack.sql(f"SELECT count(*) FROM {table}", database=name) == [("0",)]
     # The long sessions have their stored quarters, with hostnames (0021), before anything is
     # written to them: their next fold merges into them instead of rereading every event, which for

@@ -256,7 +256,8 @@ def test_delete_site_removes_it_and_everything_hanging_on_it(stack, people):
               f"('{site['id']}', '2026-03-01 12:00+00', 's0', '/', 'desktop')")
     rollups = ("events", "session_hours", "traffic_hourly", "dimension_counts", "entry_exit_counts", "filtered_traffic",
                "filtered_traffic_days", "filtered_counts", "filtered_session_ends", "filtered_breakdown_closed",
-               "filtered_breakdowns", "filtered_breakdown_touches", "mixed_session_quarters")
+               "filtered_breakdowns", "filtered_breakdown_touches", "mixed_session_quarters", "quarter_counts",
+               "quarter_session_ends")
     # The old day added up for paths, then touched by a late page view of its session.
     stack.sql(f"SELECT close_filtered_breakdown('{site['id']}', 'path', 'day', '2026-03-01')")
     stack.sql("INSERT INTO events (site_id, occurred_at, session_id, path, device) VALUES "

@@ -11,10 +11,12 @@ import PostgresClient
 /// by the sessions with matching page views in the partial ones (`FilteredEdgeCorrection`).
 ///
 /// Top lists come from the hourly and daily rollups over the whole hours inside the range; when
-/// its ends are not whole hours, the page views of the partial hours at its two ends are added, and
-/// the sessions with page views there get their entry and exit pages in the full range instead of
-/// the ones the rollups counted for the whole hours (without a filter, `EdgeCorrectedStats` finds
-/// those from the sessions' hours).
+/// its ends are not whole hours, without a filter, the quarter hours outside them are read from the
+/// lists by quarter hour (`QuarterListRows`); under a filter, or while `hitkeep migrate` is still
+/// adding the existing events to those, the page views of the partial hours at its two ends are
+/// added, and the sessions with page views there get their entry and exit pages in the full range
+/// instead of the ones the rollups counted for the whole hours (without a filter, `EdgeCorrectedStats`
+/// finds those from the sessions' hours).
 struct FilteredRollupStats: StatsSource {
     let siteID: String
     let filter: RollupFilter
@@ -145,14 +147,18 @@ struct FilteredRollupStats: StatsSource {
                           sessionEnds: PostgresQuery?) throws -> TopLists {
         let inner = EdgeCorrectedStats.wholeHours(of: range)
         var parts: [PostgresQuery] = []
-        if let inner {
-            parts.append(try innerCounts(inner, key: key))
-        }
-        if let sessionEnds {
-            parts.append(sessionEnds)
-        }
-        if inner != range {
-            parts.append(try edgeCounts(range, inner: inner))
+        if filter == .none, inner != range, try QuarterListRows.isComplete(on: database) {
+            parts.append(QuarterListRows.unfiltered(over: range, siteID: siteID))
+        } else {
+            if let inner {
+                parts.append(try innerCounts(inner, key: key))
+            }
+            if let sessionEnds {
+                parts.append(sessionEnds)
+            }
+            if inner != range {
+                parts.append(try edgeCounts(range, inner: inner))
+            }
         }
         // Sessions under a path filter enter and leave on that path, wherever the range ends.
         if let path = filter.path {

@@ -5,17 +5,20 @@ import PostgresClient
 /// Adds the events an installation had before a migration to the rollups that migration made or
 /// widened, in batches of `batchSize` event ids, each its own transaction, with a progress bar:
 /// before 0012 to the filtered rollups (`backfill_filtered_rollups`), before 0020 their hostnames
-/// (`backfill_hostname_rollups`), before 0024 their visitor profiles (`backfill_profile_rollups`). Ingestion goes on meanwhile: a batch holds its sites' rollup locks
+/// (`backfill_hostname_rollups`), before 0024 their visitor profiles (`backfill_profile_rollups`), before 0045 the lists by quarter
+/// hour (`backfill_quarter_lists`). Ingestion goes on meanwhile: a batch holds its sites' rollup locks
 /// for well under a second. Interrupted, it resumes where it stopped at the next `hitkeep migrate`.
 struct RollupBackfill {
     let connection: PostgresConnection
     var batchSize = 20_000
 
-    /// One migration's backfill: the table holding its progress, and the function that does a batch.
+    /// One migration's backfill: the table holding its progress, the function that does a batch,
+    /// and the rollups it adds to, analyzed once it is done.
     struct Job {
         let table: String
         let function: String
         let description: String
+        var rollups = ["filtered_traffic", "filtered_counts", "filtered_session_ends"]
     }
 
     static let jobs = [
@@ -25,19 +28,22 @@ struct RollupBackfill {
             description: "adding existing events' hostnames to the filtered rollups"),
         Job(table: "profile_rollups_backfill", function: "backfill_profile_rollups",
             description: "adding existing events' visitor profiles to the filtered rollups"),
+        Job(table: "quarter_lists_backfill", function: "backfill_quarter_lists",
+            description: "adding existing events to the top lists by quarter hour",
+            rollups: ["quarter_counts", "quarter_session_ends"]),
     ]
 
     /// Returns whether there was anything to do.
     @discardableResult
     func run() throws -> Bool {
-        var ran = false
+        var filled: [String] = []
         for job in Self.jobs where try run(job) {
-            ran = true
+            filled += job.rollups.filter { !filled.contains($0) }
         }
-        if ran {
-            try connection.execute("ANALYZE filtered_traffic; ANALYZE filtered_counts; ANALYZE filtered_session_ends")
+        for table in filled {
+            try connection.execute("ANALYZE \(table)")
         }
-        return ran
+        return !filled.isEmpty
     }
 
     private func run(_ job: Job) throws -> Bool {
