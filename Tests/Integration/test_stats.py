@@ -232,6 +232,39 @@ def test_known_answers_for_a_range_that_cuts_sessions_mid_hour(stack, known_site
     assert body["comparison"] is None
 
 
+def test_known_lists_of_a_day_that_starts_inside_an_hour(stack, people):
+    # A Kolkata day runs from 18:30 to 18:30 UTC. Both s1 and s2 were seen at 18:10, before it, and
+    # again inside: s1 at 18:40 first, s2 only at 19:05, so only by the quarter hour of their last
+    # page view before 19:00 can the lists tell s2's landing page from s1's (migrations/0045).
+    api = people.new()
+    site = api.create_site()
+    visits = [("s1", "2026-03-01 18:10", "/before"), ("s1", "2026-03-01 18:40", "/head"), ("s1", "2026-03-01 19:10", "/inner"),
+              ("s2", "2026-03-01 18:10", "/before"), ("s2", "2026-03-01 19:05", "/second"),
+              ("s3", "2026-03-02 18:05", "/late"), ("s3", "2026-03-02 18:40", "/after"),
+              ("s4", "2026-03-02 17:50", "/x"), ("s4", "2026-03-02 18:20", "/tail"),
+              ("s5", "2026-03-02 18:25", "/only")]
+    stack.sql("INSERT INTO events (site_id, occurred_at, session_id, path) VALUES "
+              + ", ".join(f"('{site['id']}', '{when}+00', '{session}', '{path}')" for session, when, path in visits))
+    query = "from=2026-03-02&to=2026-03-02&timezone=Asia/Kolkata&compare=none&limit=10"
+    expected = {
+        "top_pages": ranked(("/head", 1), ("/inner", 1), ("/late", 1), ("/only", 1), ("/second", 1), ("/tail", 1), ("/x", 1)),
+        "top_landing_pages": ranked(("/head", 1), ("/late", 1), ("/only", 1), ("/second", 1), ("/x", 1)),
+        "top_exit_pages": ranked(("/inner", 1), ("/late", 1), ("/only", 1), ("/second", 1), ("/tail", 1)),
+    }
+    body = stats(api, site["id"], query)
+    assert (body["from"], body["to"], body["total_pageviews"], body["unique_sessions"]) == \
+        ("2026-03-01T18:30:00.000Z", "2026-03-02T18:30:00.000Z", 7, 5)
+    assert {name: body[name] for name in expected} == expected
+    assert body["top_devices"] == ranked(("(none)", 7))
+    # While `hitkeep migrate` is still adding earlier events to the quarter lists, the same answer
+    # comes from the partial hours' page views.
+    stack.sql("INSERT INTO quarter_lists_backfill (through, next_id) VALUES (0, 1)")
+    try:
+        assert stats(api, site["id"], query) == body
+    finally:
+        stack.sql("DELETE FROM quarter_lists_backfill")
+
+
 # --- compare=previous ------------------------------------------------------------------------------
 
 def test_days_up_to_a_time_are_compared_with_the_same_days_and_time_earlier(stack, known_site):
