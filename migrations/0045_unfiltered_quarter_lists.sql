@@ -76,13 +76,19 @@ $new$],
 $old$, $new$
     ), unfiltered_quarters AS (
         -- Every session-quarter without a filter: the short sessions' and the long ones' (0045).
-        SELECT sign, site_id, quarter, prev_quarter, next_quarter, first_path, last_path
-        FROM whole_linked
-        WHERE part IN ('all', 'quarter lists')
-        UNION ALL
-        SELECT sign, site_id, quarter, prev_quarter, next_quarter, first_path, last_path
-        FROM rest_linked
-        WHERE dimension = 0 AND part IN ('all', 'quarter lists')
+        -- A touched session's quarters that this statement leaves as they were come in twice, before
+        -- (-1) and after (+1): cancelled here, before each is counted in up to six rows below (a
+        -- fold of 20 000 page views took 8 % longer without).
+        SELECT site_id, quarter, prev_quarter, next_quarter, first_path, last_path, sum(sign) AS sign
+        FROM (SELECT sign, site_id, quarter, prev_quarter, next_quarter, first_path, last_path
+              FROM whole_linked
+              WHERE part IN ('all', 'quarter lists')
+              UNION ALL
+              SELECT sign, site_id, quarter, prev_quarter, next_quarter, first_path, last_path
+              FROM rest_linked
+              WHERE dimension = 0 AND part IN ('all', 'quarter lists')) AS u
+        GROUP BY 1, 2, 3, 4, 5, 6
+        HAVING sum(sign) <> 0
     ), quarter_ends AS (
         SELECT u.site_id, s.span, s.bucket, x.kind, x.boundary, x.path_id, sum(u.sign) AS sessions
         FROM unfiltered_quarters u
