@@ -146,11 +146,12 @@ struct FilteredRollupStats: StatsSource {
     private func topLists(_ range: StatsRange, key: PostgresQuery, totals: StatsTotals, limit: Int,
                           sessionEnds: PostgresQuery?) throws -> TopLists {
         let inner = EdgeCorrectedStats.wholeHours(of: range)
+        let unfilteredPartialHours = filter == .none && inner != range
         var parts: [PostgresQuery] = []
-        if filter == .none, inner != range, try QuarterListRows.isComplete(on: database) {
+        if unfilteredPartialHours, try QuarterListRows.isComplete(on: database) {
             parts.append(QuarterListRows.unfiltered(over: range, siteID: siteID))
         } else {
-            if filter == .none, inner != range {
+            if unfilteredPartialHours {
                 // The partial hours' events, until `hitkeep migrate` has filled the quarter lists:
                 // the controller left the plans generic for the rows.
                 try RawEventReading.configure(database, parallel: false)
@@ -189,30 +190,16 @@ struct FilteredRollupStats: StatsSource {
         let spans = RollupCountRows.spans(of: inner, siteID: siteID)
         // Other dimensions' values under the filter, by their numbers (under profiles, every
         // dimension's: 0024 counts their own too).
-        var counts: PostgresQuery = """
-            SELECT v.dimension AS list, v.value, c.n
-            FROM (SELECT u.id, sum(u.n) AS n
-                  FROM filtered_counts, unnest(value_ids, pageviews) AS u (id, n)
-                  WHERE \(spans) AND filter \(key)
-                  GROUP BY u.id) AS c
-            JOIN stat_values v ON v.id = c.id
-            """
+        var counts = RollupCountRows.numberedPageviews(in: "filtered_counts", where: "\(spans) AND filter \(key)")
         if case .value(let filter) = filter {
             // The filter's own list holds its value alone, with the page views of the whole hours.
             let innerPageviews = try totals(inner, key: key).pageviews
             counts.append("\nUNION ALL\nSELECT \(filter.dimension.name), \(filter.value), \(innerPageviews)::bigint")
             if self.filter.path != nil { return counts }
         }
-        counts.append("""
-
-            UNION ALL
-            SELECT c.kind, v.value, c.n
-            FROM (SELECT kind, u.id, sum(u.n) AS n
-                  FROM filtered_session_ends, unnest(path_ids, sessions) AS u (id, n)
-                  WHERE \(spans) AND filter \(key) AND \(TopListSQL.sessionEnds(in: inner))
-                  GROUP BY kind, u.id) AS c
-            JOIN stat_values v ON v.id = c.id
-            """)
+        counts.append("\nUNION ALL\n")
+        counts.append(RollupCountRows.numberedSessionEnds(in: "filtered_session_ends",
+                                                          where: "\(spans) AND filter \(key) AND \(TopListSQL.sessionEnds(in: inner))"))
         return counts
     }
 

@@ -28,22 +28,10 @@ enum QuarterListRows {
             spans = "(\(RollupCountRows.spans(of: inner, siteID: siteID))) OR \(spans)"
             rows.append(RollupCountRows.unfilteredPageviews(over: inner, siteID: siteID))
         }
-        rows.append("""
-            SELECT v.dimension AS list, v.value, c.n
-            FROM (SELECT u.id, sum(u.n) AS n
-                  FROM quarter_counts, unnest(value_ids, pageviews) AS u (id, n)
-                  WHERE site_id = \(siteID) AND (\(inPartialHours("quarter")))
-                  GROUP BY u.id) AS c
-            JOIN stat_values v ON v.id = c.id
-            """)
-        rows.append("""
-            SELECT c.kind, v.value, c.n
-            FROM (SELECT kind, u.id, sum(u.n) AS n
-                  FROM quarter_session_ends, unnest(path_ids, sessions) AS u (id, n)
-                  WHERE (\(spans)) AND \(TopListSQL.sessionEnds(in: range))
-                  GROUP BY kind, u.id) AS c
-            JOIN stat_values v ON v.id = c.id
-            """)
+        rows.append(RollupCountRows.numberedPageviews(in: "quarter_counts",
+                                                      where: "site_id = \(siteID) AND (\(inPartialHours("quarter")))"))
+        rows.append(RollupCountRows.numberedSessionEnds(in: "quarter_session_ends",
+                                                        where: "(\(spans)) AND \(TopListSQL.sessionEnds(in: range))"))
         return PostgresQuery.joined(rows, separator: "\nUNION ALL\n")
     }
 }

@@ -33,4 +33,32 @@ enum RollupCountRows {
     static func unfilteredPageviews(over inner: StatsRange, siteID: String) -> PostgresQuery {
         "SELECT dimension AS list, value, pageviews AS n FROM dimension_counts WHERE \(spans(of: inner, siteID: siteID))"
     }
+
+    /// `(list, value, n)` of a table of page views per value as `value_ids` and `pageviews` arrays
+    /// (`filtered_counts`, `quarter_counts`) over its rows that `condition` picks, summed per value
+    /// and named through `stat_values`, whose dimension is the list.
+    static func numberedPageviews(in table: String, where condition: PostgresQuery) -> PostgresQuery {
+        """
+        SELECT v.dimension AS list, v.value, c.n
+        FROM (SELECT u.id, sum(u.n) AS n
+              FROM \(unescaped: table), unnest(value_ids, pageviews) AS u (id, n)
+              WHERE \(condition)
+              GROUP BY u.id) AS c
+        JOIN stat_values v ON v.id = c.id
+        """
+    }
+
+    /// `(list, value, n)` of a table of sessions per entry or exit page as `path_ids` and `sessions`
+    /// arrays (`filtered_session_ends`, `quarter_session_ends`) over its rows that `condition`
+    /// picks, summed per kind and path; the kind is the list.
+    static func numberedSessionEnds(in table: String, where condition: PostgresQuery) -> PostgresQuery {
+        """
+        SELECT c.kind, v.value, c.n
+        FROM (SELECT kind, u.id, sum(u.n) AS n
+              FROM \(unescaped: table), unnest(path_ids, sessions) AS u (id, n)
+              WHERE \(condition)
+              GROUP BY kind, u.id) AS c
+        JOIN stat_values v ON v.id = c.id
+        """
+    }
 }

@@ -171,11 +171,11 @@ enum StatsController {
             if !FilteredRollupStats.isWholeQuarters(range) {
                 try RawEventHorizon.check(range, siteID: site.id, on: context.reads)
             }
-            if !range.isWholeHours, filter != .none || !FilteredRollupStats.isWholeQuarters(range) {
+            if !range.isWholeHours, filter != .none {
                 // The events of the partial hours (top lists) or quarters (totals) are read by the
                 // hours and sessions they hold, which only a plan made for the values can see.
-                // Without a filter, whole quarters read rows only (`QuarterListRows`), by plans
-                // that prepared statements keep.
+                // Without a filter, the range is whole quarters (`canAnswer`), read from rows only
+                // (`QuarterListRows`), by plans that prepared statements keep.
                 try RawEventReading.configure(context.reads, parallel: false)
             }
             source = FilteredRollupStats(siteID: site.id, filter: filter, database: context.reads)
