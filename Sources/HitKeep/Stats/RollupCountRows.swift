@@ -37,27 +37,31 @@ enum RollupCountRows {
     /// `(list, value, n)` of a table of page views per value as `value_ids` and `pageviews` arrays
     /// (`filtered_counts`, `quarter_counts`) over its rows that `condition` picks, summed per value
     /// and named through `stat_values`, whose dimension is the list.
+    ///
+    /// The arrays are unnested in the select list, two set-returning functions stepping together,
+    /// not as `unnest(value_ids, pageviews)` in FROM: that form joins a function scan to every
+    /// row, which stores each row's elements before returning them, and took twice as long (30 days
+    /// of the 60 profiles of `device:desktop&os:Windows` at a million page views a month: 127 000
+    /// elements, 30–50 ms against 18–20).
     static func numberedPageviews(in table: String, where condition: PostgresQuery) -> PostgresQuery {
         """
         SELECT v.dimension AS list, v.value, c.n
-        FROM (SELECT u.id, sum(u.n) AS n
-              FROM \(unescaped: table), unnest(value_ids, pageviews) AS u (id, n)
-              WHERE \(condition)
-              GROUP BY u.id) AS c
+        FROM (SELECT id, sum(n) AS n
+              FROM (SELECT unnest(value_ids) AS id, unnest(pageviews) AS n FROM \(unescaped: table) WHERE \(condition)) AS u
+              GROUP BY id) AS c
         JOIN stat_values v ON v.id = c.id
         """
     }
 
     /// `(list, value, n)` of a table of sessions per entry or exit page as `path_ids` and `sessions`
     /// arrays (`filtered_session_ends`, `quarter_session_ends`) over its rows that `condition`
-    /// picks, summed per kind and path; the kind is the list.
+    /// picks, summed per kind and path; the kind is the list. Unnested as `numberedPageviews` says.
     static func numberedSessionEnds(in table: String, where condition: PostgresQuery) -> PostgresQuery {
         """
         SELECT c.kind, v.value, c.n
-        FROM (SELECT kind, u.id, sum(u.n) AS n
-              FROM \(unescaped: table), unnest(path_ids, sessions) AS u (id, n)
-              WHERE \(condition)
-              GROUP BY kind, u.id) AS c
+        FROM (SELECT kind, id, sum(n) AS n
+              FROM (SELECT kind, unnest(path_ids) AS id, unnest(sessions) AS n FROM \(unescaped: table) WHERE \(condition)) AS u
+              GROUP BY kind, id) AS c
         JOIN stat_values v ON v.id = c.id
         """
     }
