@@ -23,7 +23,8 @@ from stack import wait_until
 from test_stats import RawEvents
 from test_stats_properties import FILTER_COLUMNS, ORDER_BY, ZONES, expected_breakdown
 from test_visitor_profiles import (FIRST_DAY, PAGE_VIEW_VALUES, PROFILE_COLUMNS, PROFILES, breakdown_differences,  # noqa: F401
-                                   breakdown_rows, profiled_site, write_profiled_traffic, write_script_session)
+                                   breakdown_rows, profile_changing_site, profiled_site, write_profiled_traffic,
+                                   write_script_session)
 
 
 def site_days(stack, site_id: str, zone: str = "UTC") -> list[str]:
@@ -188,6 +189,18 @@ def test_breakdowns_under_one_filter_agree_with_the_raw_events_before_and_after_
             # Added up again, the day reads as its events.
             stack.sql(f"SELECT close_filtered_breakdown('{site['id']}', '{dimension}', 'day', '{day}')")
     check_questions(api, site, raw, random.Random(3), 6, "added up again")
+
+
+def test_sessions_that_change_profile_are_added_up_under_each_of_their_values(stack, profile_changing_site):
+    """A closing counts a session's page views of a value as one piece under every filter value they
+    all have (0046); where they differ (a session that changed country on the way, a page seen from
+    two referrers), under each value from the page views that have it, as the raw events do."""
+    api, site, raw = profile_changing_site
+    add_up_every_day(stack, site["id"])
+    mixed = stack.sql(f"SELECT count(*) FROM (SELECT session_id FROM events WHERE site_id = '{site['id']}' "
+                      "GROUP BY session_id, date_bin('1 day', occurred_at, 'epoch') HAVING count(DISTINCT country) > 1) AS s")
+    assert int(mixed[0][0]) > 5, mixed
+    check_questions(api, site, raw, random.Random(5), 40, "added up, profiles changing")
 
 
 def test_a_page_view_added_to_a_session_of_an_added_up_day_reopens_its_days(stack, profiled_site):
