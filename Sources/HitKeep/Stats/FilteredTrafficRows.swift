@@ -59,8 +59,10 @@ enum FilteredTrafficRows {
                    d.first_offset_us, d.last_offset_us, 1
             FROM unnest(\(days.from)::timestamptz[], \(days.to)::timestamptz[], \(days.number)::integer[]) AS s (lo, hi, number)
             CROSS JOIN filtered_traffic_days_closed c
-            JOIN filtered_traffic_days d ON d.site_id = \(siteID) AND d.filter \(key) AND d.day >= s.lo
-                                         AND d.day < least(s.hi, c.closed_before)
+            CROSS JOIN LATERAL (SELECT * FROM filtered_traffic_days d
+                                WHERE d.site_id = \(siteID) AND d.filter \(key) AND d.day >= s.lo
+                                  AND d.day < least(s.hi, c.closed_before)
+                                OFFSET 0) AS d
             """
         guard !cuts.isEmpty else { return statement }
         // A cut day not closed yet is read as its quarters up to the cut. Each case has its own
@@ -100,7 +102,9 @@ enum FilteredTrafficRows {
     /// those `condition` picks. A lateral subquery that `OFFSET 0` keeps from being merged into the
     /// join, so that each span descends the index by itself: joined plainly, the planner at times
     /// read every quarter of every profile once and matched each to the spans (a chart by Berlin
-    /// days under `country:DE&device:desktop` at ten million page views a month: 390 ms).
+    /// days under `country:DE&device:desktop` at ten million page views a month: 390 ms). The
+    /// closed days are read the same way: joined plainly, a chart's 29 days under the 60 profiles
+    /// of `device:desktop&os:Windows` compared each span with every day row of every profile.
     private static func quarterRows(_ lo: PostgresQuery, _ hi: PostgresQuery, when condition: PostgresQuery = "true",
                                     siteID: String, key: PostgresQuery) -> PostgresQuery {
         """
