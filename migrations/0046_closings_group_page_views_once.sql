@@ -76,6 +76,18 @@ $old$,
         WHERE close_filtered_breakdown.dimension NOT IN ('device', 'browser', 'os', 'country', 'language')
         WINDOW w AS (PARTITION BY e.session_id, CASE WHEN close_filtered_breakdown.dimension IN ('entry', 'exit') THEN '' ELSE e.value END
                      ORDER BY e.occurred_at, e.id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    ), grouped_filters AS NOT MATERIALIZED (
+        -- Each grouped page view under each of its filter values, with whether its group agrees in
+        -- that dimension. Inlined where it is read: kept, it would be the page views times their
+        -- filter values that the grouping avoids.
+        SELECT e.*, f.dimension AS filter_dimension, f.value AS filter_value, f.agrees
+        FROM grouped_events e
+        CROSS JOIN LATERAL (VALUES ('path', e.path, e.path_agrees), ('referrer', e.referrer_host, e.referrer_host_agrees),
+                                   ('utm_source', e.utm_source, e.utm_source_agrees), ('utm_medium', e.utm_medium, e.utm_medium_agrees),
+                                   ('utm_campaign', e.utm_campaign, e.utm_campaign_agrees), ('hostname', e.hostname, e.hostname_agrees),
+                                   ('device', e.device, e.device_agrees), ('browser', e.browser, e.browser_agrees),
+                                   ('os', e.os, e.os_agrees), ('country', e.country, e.country_agrees),
+                                   ('language', e.language, e.language_agrees)) AS f (dimension, value, agrees)
     ), pieces AS (
         -- Per session, filter value and value: the session's page views with both. Where all of a
         -- group's page views have one value of a filter dimension (a visit keeps its device, and on
@@ -83,26 +95,14 @@ $old$,
         -- rest are grouped from the page views. Until 0046 every page view was grouped under each
         -- of its eleven filter values: 3.6 M pieces for a day at ten million page views a month,
         -- which spilled to disk.
-        SELECT f.dimension AS filter_dimension, f.value AS filter_value, e.value, e.n, e.piece_span
-        FROM grouped_events e
-        CROSS JOIN LATERAL (VALUES ('path', e.path, e.path_agrees), ('referrer', e.referrer_host, e.referrer_host_agrees),
-                                   ('utm_source', e.utm_source, e.utm_source_agrees), ('utm_medium', e.utm_medium, e.utm_medium_agrees),
-                                   ('utm_campaign', e.utm_campaign, e.utm_campaign_agrees), ('hostname', e.hostname, e.hostname_agrees),
-                                   ('device', e.device, e.device_agrees), ('browser', e.browser, e.browser_agrees),
-                                   ('os', e.os, e.os_agrees), ('country', e.country, e.country_agrees),
-                                   ('language', e.language, e.language_agrees)) AS f (dimension, value, agrees)
-        WHERE close_filtered_breakdown.dimension NOT IN ('entry', 'exit') AND e.position = 1 AND f.agrees
+        SELECT g.filter_dimension, g.filter_value, g.value, g.n, g.piece_span
+        FROM grouped_filters g
+        WHERE close_filtered_breakdown.dimension NOT IN ('entry', 'exit') AND g.position = 1 AND g.agrees
         UNION ALL
-        SELECT f.dimension, f.value, e.value, count(*), max(e.occurred_at) - min(e.occurred_at)
-        FROM grouped_events e
-        CROSS JOIN LATERAL (VALUES ('path', e.path, e.path_agrees), ('referrer', e.referrer_host, e.referrer_host_agrees),
-                                   ('utm_source', e.utm_source, e.utm_source_agrees), ('utm_medium', e.utm_medium, e.utm_medium_agrees),
-                                   ('utm_campaign', e.utm_campaign, e.utm_campaign_agrees), ('hostname', e.hostname, e.hostname_agrees),
-                                   ('device', e.device, e.device_agrees), ('browser', e.browser, e.browser_agrees),
-                                   ('os', e.os, e.os_agrees), ('country', e.country, e.country_agrees),
-                                   ('language', e.language, e.language_agrees)) AS f (dimension, value, agrees)
-        WHERE close_filtered_breakdown.dimension NOT IN ('entry', 'exit') AND NOT f.agrees
-        GROUP BY e.session_id, f.dimension, f.value, e.value
+        SELECT g.filter_dimension, g.filter_value, g.value, count(*), max(g.occurred_at) - min(g.occurred_at)
+        FROM grouped_filters g
+        WHERE close_filtered_breakdown.dimension NOT IN ('entry', 'exit') AND NOT g.agrees
+        GROUP BY g.session_id, g.filter_dimension, g.filter_value, g.value
         UNION ALL
         -- A profile's dimension, under the filters on a page view's own dimensions (under a
         -- profile filter it is the profiles' rollups', 0024).
@@ -116,28 +116,19 @@ $old$,
         -- Per session and filter value: the path of the first (last) of its page views with the
         -- value, in the order RawEventBreakdown reads them, and the numbers of them all; with no
         -- filter (0035), every page view of the session.
-        SELECT f.dimension, f.value, CASE close_filtered_breakdown.dimension WHEN 'entry' THEN e.first_value ELSE e.last_value END,
-               e.n, e.piece_span
-        FROM grouped_events e
-        CROSS JOIN LATERAL (VALUES ('path', e.path, e.path_agrees), ('referrer', e.referrer_host, e.referrer_host_agrees),
-                                   ('utm_source', e.utm_source, e.utm_source_agrees), ('utm_medium', e.utm_medium, e.utm_medium_agrees),
-                                   ('utm_campaign', e.utm_campaign, e.utm_campaign_agrees), ('hostname', e.hostname, e.hostname_agrees),
-                                   ('device', e.device, e.device_agrees), ('browser', e.browser, e.browser_agrees),
-                                   ('os', e.os, e.os_agrees), ('country', e.country, e.country_agrees),
-                                   ('language', e.language, e.language_agrees),
-                                   ('', '', true)) AS f (dimension, value, agrees)
-        WHERE close_filtered_breakdown.dimension IN ('entry', 'exit') AND e.position = 1 AND f.agrees
+        SELECT g.filter_dimension, g.filter_value,
+               CASE close_filtered_breakdown.dimension WHEN 'entry' THEN g.first_value ELSE g.last_value END, g.n, g.piece_span
+        FROM grouped_filters g
+        WHERE close_filtered_breakdown.dimension IN ('entry', 'exit') AND g.position = 1 AND g.agrees
         UNION ALL
-        SELECT f.dimension, f.value,
-               (array_agg(e.value ORDER BY e.occurred_at, e.id))[CASE close_filtered_breakdown.dimension WHEN 'entry' THEN 1 ELSE count(*)::integer END],
-               count(*), max(e.occurred_at) - min(e.occurred_at)
+        SELECT '', '', CASE close_filtered_breakdown.dimension WHEN 'entry' THEN e.first_value ELSE e.last_value END, e.n, e.piece_span
         FROM grouped_events e
-        CROSS JOIN LATERAL (VALUES ('path', e.path, e.path_agrees), ('referrer', e.referrer_host, e.referrer_host_agrees),
-                                   ('utm_source', e.utm_source, e.utm_source_agrees), ('utm_medium', e.utm_medium, e.utm_medium_agrees),
-                                   ('utm_campaign', e.utm_campaign, e.utm_campaign_agrees), ('hostname', e.hostname, e.hostname_agrees),
-                                   ('device', e.device, e.device_agrees), ('browser', e.browser, e.browser_agrees),
-                                   ('os', e.os, e.os_agrees), ('country', e.country, e.country_agrees),
-                                   ('language', e.language, e.language_agrees)) AS f (dimension, value, agrees)
-        WHERE close_filtered_breakdown.dimension IN ('entry', 'exit') AND NOT f.agrees
-        GROUP BY e.session_id, f.dimension, f.value
+        WHERE close_filtered_breakdown.dimension IN ('entry', 'exit') AND e.position = 1
+        UNION ALL
+        SELECT g.filter_dimension, g.filter_value,
+               (array_agg(g.value ORDER BY g.occurred_at, g.id))[CASE close_filtered_breakdown.dimension WHEN 'entry' THEN 1 ELSE count(*)::integer END],
+               count(*), max(g.occurred_at) - min(g.occurred_at)
+        FROM grouped_filters g
+        WHERE close_filtered_breakdown.dimension IN ('entry', 'exit') AND NOT g.agrees
+        GROUP BY g.session_id, g.filter_dimension, g.filter_value
 $new$]]);
