@@ -1,12 +1,13 @@
 """The filtered rollups (migrations/0012, 0014, 0020, 0021, 0024, 0025): built from the events already there by
 `hitkeep migrate` on an upgrade, kept by the trigger afterwards, and equal to the definitions over
-the raw events."""
+the raw events; and 0048's new layout of the unfiltered `session_hours`, which keeps every row."""
 
 import random
 
 import pytest
 
 from accounts import people  # noqa: F401 (a fixture)
+from stack import StackError
 
 DIMENSIONS = {"path": "path", "referrer": "referrer_host", "device": "device", "browser": "browser", "os": "os",
               "country": "country", "language": "language", "utm_source": "utm_source",
@@ -290,3 +291,58 @@ def test_an_upgrade_adds_hostnames_and_keeps_long_sessions_stored(stack, tmp_pat
               "AND pageviews <> 0 ORDER BY 1, 2, 3, 4")
     assert stack.sql(counts.format(site="site1"), database=name) == stack.sql(counts.format(site="site3"), database=name)
 
+
+
+SESSION_HOURS = ("SELECT site_id, session_id, hour, pageviews, first_at, first_id, first_path, last_at, last_id, "
+                 "last_path, prev_hour, next_hour FROM session_hours ORDER BY site_id, session_id, hour")
+
+
+def test_an_upgrade_lays_session_hours_out_anew_and_keeps_every_row(stack, tmp_path):
+    """0048 copies `session_hours` into a table with its fixed-width columns first: the same rows,
+    and the fold goes on writing into it as it does on a new installation."""
+    def write(database: str, batches: range):
+        rng = random.Random(48)
+        for batch in range(batches.stop):
+            events = random_events(rng, "site1", 300, 120)
+            if batch in batches:
+                stack.sql(events, database=database)
+
+    def add_site(database: str):
+        stack.sql("INSERT INTO users (id, email, password_hash) VALUES ('u1', 'a@x.test', 'x'); "
+                  "INSERT INTO sites (id, domain, name, owner_id) VALUES ('site1', 'x.test', 'X', 'u1')",
+                  database=database)
+
+    directory = tmp_path / "migrations"
+    upgraded, url = stack.installation_before(48, directory, prefix="session_hours")
+    add_site(upgraded)
+    write(upgraded, range(0, 3))
+    before = stack.sql(SESSION_HOURS, database=upgraded)
+    assert len(before) > 300
+
+    result = stack.upgrade(directory, url, through=48)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["applied 0048 session_hours_fixed_width_first"]
+    assert stack.sql(SESSION_HOURS, database=upgraded) == before
+    columns = stack.sql("SELECT attname FROM pg_attribute WHERE attrelid = 'session_hours'::regclass "
+                        "AND attnum > 0 AND NOT attisdropped ORDER BY attnum", database=upgraded)
+    assert [name for (name,) in columns][-4:] == ["site_id", "session_id", "first_path", "last_path"]
+    indexes = stack.sql("SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = 'session_hours'::regclass "
+                        "ORDER BY 1", database=upgraded)
+    assert indexes == [("session_hours_hour_brin",), ("session_hours_pkey",)]
+
+    # Later page views continue the same sessions: the rows are a new installation's for all of them.
+    write(upgraded, range(3, 5))
+    fresh = f"fresh_{upgraded}"
+    assert stack.migrate(database_url=stack.create_database(fresh)).returncode == 0
+    add_site(fresh)
+    write(fresh, range(0, 5))
+    assert stack.sql(SESSION_HOURS, database=upgraded) == stack.sql(SESSION_HOURS, database=fresh)
+    assert_rollups_match_events(stack, upgraded, "site1")
+
+    # A session-hour still has to name a site, and deleting the site still removes its rows.
+    with pytest.raises(StackError, match="names a site that does not exist"):
+        stack.sql("INSERT INTO session_hours (site_id, session_id, hour, pageviews, first_at, first_id, first_path, "
+                  "last_at, last_id, last_path, prev_hour, next_hour) VALUES ('nosuch', 's', '2026-03-01 00:00+00', "
+                  "1, now(), 1, '/', now(), 1, '/', '-infinity', 'infinity')", database=upgraded)
+    stack.sql("DELETE FROM sites WHERE id = 'site1'", database=upgraded)
+    assert stack.sql("SELECT count(*) FROM session_hours", database=upgraded) == [("0",)]

@@ -1,0 +1,72 @@
+-- `session_hours` rewritten with its fixed-width columns first (issue 14: bytes on disk per event).
+--
+-- PostgreSQL stores a row's columns in the table's order and starts every timestamp and bigint on
+-- a multiple of 8 bytes. 0004 put them between the texts (site, session, first path, last path),
+-- whose lengths vary, so most rows carried padding before `hour`, `first_at`, `last_at` and
+-- `prev_hour`: 4 to 25 bytes, about 15 on average. With the timestamps, ids and the page count
+-- first and the texts last, only the row's end is aligned. Measured on a copy of the 4.6 million
+-- session-hours of a 10 M and a 1 M site: 772 → 705 MB at full pages.
+--
+-- The table is copied in hour order, which its BRIN index on the hour (0047) reads best, into full
+-- pages: the rows of past hours are never updated again. Pages written after it keep 0039's tenth
+-- free for the fold's updates of a session's current hour; the few rows of the current hour that
+-- the copy left on full pages take an index entry when updated, as 0039 measured.
+--
+-- Writes to the table (the folds, deleting a site) wait while it is copied; reads go on until the
+-- new table takes the old one's name at the end (seconds at ten million events: see the README).
+-- The fold is the only writer that lists the columns by position, so it now names them.
+
+LOCK TABLE session_hours IN SHARE MODE;
+SET LOCAL maintenance_work_mem = '256MB';
+SET LOCAL work_mem = '256MB';
+
+CREATE TABLE session_hours_by_width (
+    hour       timestamptz NOT NULL,
+    first_at   timestamptz NOT NULL,
+    first_id   bigint NOT NULL,
+    last_at    timestamptz NOT NULL,
+    last_id    bigint NOT NULL,
+    prev_hour  timestamptz NOT NULL,
+    next_hour  timestamptz NOT NULL,
+    pageviews  integer NOT NULL,
+    site_id    text NOT NULL,
+    session_id text NOT NULL,
+    first_path text NOT NULL,
+    last_path  text NOT NULL
+);
+
+INSERT INTO session_hours_by_width
+       (hour, first_at, first_id, last_at, last_id, prev_hour, next_hour, pageviews,
+        site_id, session_id, first_path, last_path)
+SELECT hour, first_at, first_id, last_at, last_id, prev_hour, next_hour, pageviews,
+       site_id, session_id, first_path, last_path
+FROM session_hours
+ORDER BY hour, site_id, session_id;
+
+ALTER TABLE session_hours_by_width
+    ADD CONSTRAINT session_hours_by_width_pkey PRIMARY KEY (site_id, session_id, hour);
+CREATE INDEX session_hours_by_width_hour_brin ON session_hours_by_width
+    USING brin (hour) WITH (autosummarize = on);
+
+DROP TABLE session_hours;
+ALTER TABLE session_hours_by_width RENAME TO session_hours;
+ALTER INDEX session_hours_by_width_pkey RENAME TO session_hours_pkey;
+ALTER INDEX session_hours_by_width_hour_brin RENAME TO session_hours_hour_brin;
+ALTER TABLE session_hours SET (fillfactor = 90);
+
+-- 0036's check that every row names a site.
+CREATE TRIGGER session_hours_check_sites AFTER INSERT ON session_hours
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION rows_of_existing_sites();
+
+SELECT rewrite_function_text('roll_up_events()', ARRAY[[
+    $old$
+        INSERT INTO session_hours AS h
+        SELECT site_id, session_id, hour, pageviews, first_at, first_id, first_path,$old$,
+    $new$
+        INSERT INTO session_hours AS h
+               (site_id, session_id, hour, pageviews, first_at, first_id, first_path,
+                last_at, last_id, last_path, prev_hour, next_hour)
+        SELECT site_id, session_id, hour, pageviews, first_at, first_id, first_path,$new$]]);
+
+ANALYZE session_hours;
