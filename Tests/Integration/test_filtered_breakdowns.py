@@ -583,9 +583,10 @@ def test_the_roll_up_folds_while_a_day_or_hour_is_being_added_up(stack):
                != [("0",)], 15, "nothing was added up")
 
 
-def seeded_database(stack, events: int, days: int) -> tuple[str, str, str]:
+def seeded_database(stack, events: int, days: int, *seed_options: str) -> tuple[str, str, str, str]:
     """A fresh migrated database holding one site that `hitkeep dev seed` filled with `events` page
-    views over the last `days` days, no pool running: (database, its URL, the site's id)."""
+    views over the last `days` days, no pool running: (database, its URL, the site's id, what the
+    seed wrote on standard error)."""
     database = unique("hk_")
     database_url = stack.create_database(database)
     assert stack.migrate(database_url=database_url).returncode == 0
@@ -598,16 +599,21 @@ def seeded_database(stack, events: int, days: int) -> tuple[str, str, str]:
     assert site.returncode == 0, site.stderr
     site_id = site.stdout.strip()
     seeded = run_cli(stack, "dev", "seed", "--site", site_id, "--events", str(events), "--days", str(days),
-                     database_url=database_url)
+                     *seed_options, database_url=database_url, timeout=120)
     assert seeded.returncode == 0, seeded.stderr
-    return database, database_url, site_id
+    return database, database_url, site_id, seeded.stderr
+
+
+def closed_periods(stack, database: str, site_id: str, span: str) -> int:
+    return int(stack.sql(f"SELECT count(*) FROM filtered_breakdown_closed WHERE site_id = '{site_id}' "
+                         f"AND span = '{span}'", database=database)[0][0])
 
 
 def test_roll_up_once_adds_up_every_closing_ahead_and_shows_its_progress(stack):
     """After a bulk load (`hitkeep dev seed` over past days, no pool running), `hitkeep roll-up
     --once` folds the page views, counts the closings ahead (days, and the hours no day due will
     cover), draws their progress on standard error and adds them all up."""
-    database, database_url, site_id = seeded_database(stack, events=3000, days=3)
+    database, database_url, site_id, _ = seeded_database(stack, 3000, 3, "--no-closings")
     # The seed folds as it writes: its ended days and today's ended hours are due.
     before = int(stack.sql("SELECT filtered_breakdown_closings_ahead()", database=database)[0][0])
     assert before > 0
@@ -621,22 +627,34 @@ def test_roll_up_once_adds_up_every_closing_ahead_and_shows_its_progress(stack):
     assert ahead == before
     # Every closing it counted is there, no more (the day closings removed the hours they cover),
     # and none is left: the seed's ended days in all 13 dimensions, and today's hours.
-    days = stack.sql(f"SELECT count(*) FROM filtered_breakdown_closed WHERE site_id = '{site_id}' AND span = 'day'",
-                     database=database)[0][0]
-    hours = stack.sql(f"SELECT count(*) FROM filtered_breakdown_closed WHERE site_id = '{site_id}' AND span = 'hour'",
-                      database=database)[0][0]
-    assert int(days) >= 2 * len(DIMENSIONS) and int(days) % len(DIMENSIONS) == 0
-    assert int(days) + int(hours) == ahead
+    days, hours = closed_periods(stack, database, site_id, "day"), closed_periods(stack, database, site_id, "hour")
+    assert days >= 2 * len(DIMENSIONS) and days % len(DIMENSIONS) == 0
+    assert days + hours == ahead
     assert stack.sql("SELECT filtered_breakdown_closings_ahead()", database=database) == [("0",)]
     # With nothing due, it says nothing about closings.
     again = run_cli(stack, "roll-up", "--once", database_url=database_url)
     assert again.returncode == 0 and "closings" not in again.stderr, again.stderr
 
 
+def test_a_seed_adds_up_the_closings_of_the_days_it_wrote_before_it_exits(stack):
+    """`hitkeep dev seed` leaves nothing due, so that a seeded month's filtered breakdowns read
+    closings from the start (at ten million page views, raw events answered 503): every dimension
+    of each ended day, and today's ended hours."""
+    database, _, site_id, seeded = seeded_database(stack, 3000, 3)
+    assert "adding up breakdowns under filters by day and hour" in seeded
+    finished = [line for line in seeded.splitlines() if " closings in " in line]
+    assert len(finished) == 1, seeded
+    ahead = int(finished[0].split(" closings in ")[0].replace(",", ""))
+    days, hours = closed_periods(stack, database, site_id, "day"), closed_periods(stack, database, site_id, "hour")
+    assert days >= 2 * len(DIMENSIONS) and days % len(DIMENSIONS) == 0
+    assert days + hours == ahead
+    assert stack.sql("SELECT filtered_breakdown_closings_ahead()", database=database) == [("0",)]
+
+
 def test_roll_up_once_says_so_when_another_process_is_adding_up_the_closings(stack):
     """While another roll-up's closing holds the closings' lock, `roll-up --once` leaves them to it
     and does not claim to have added them up."""
-    database, database_url, site_id = seeded_database(stack, events=500, days=2)
+    database, database_url, site_id, _ = seeded_database(stack, 500, 2, "--no-closings")
     ahead = int(stack.sql("SELECT filtered_breakdown_closings_ahead()", database=database)[0][0])
     holder = stack.cluster.background_session(database)
     try:

@@ -588,7 +588,7 @@ def generated_site(stack):
         api = crowd.new()
         site = api.create_site(timezone="America/New_York")
         result = run_cli(stack, "dev", "seed", "--site", site["id"], "--events", "20000", "--days", "45",
-                         "--seed", "3", "--batch-size", "700", timeout=300)
+                         "--seed", "3", "--batch-size", "700", "--no-closings", timeout=300)
         assert result.returncode == 0, result.stderr
         assert "20,000 events" in result.stderr
         yield api, site, RawEvents(stack, site["id"])

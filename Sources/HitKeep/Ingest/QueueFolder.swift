@@ -108,6 +108,16 @@ public struct QueueFolder {
     /// were ahead at first (after a bulk load or an upgrade, the part that takes long).
     public func runOnce(closingsProgress: ((_ done: Int, _ ahead: Int) -> Void)? = nil) throws {
         while try fold() >= batchSize {}
+        try closeEndedPeriods(closingsProgress: closingsProgress)
+        while try !applyRetention() {}
+        try purge()
+        try upkeepIndexes()
+    }
+
+    /// Adds up every period that has ended: the filtered rollups' days, then each breakdown
+    /// closing due (what a bulk load leaves, `hitkeep dev seed` and `roll-up --once`).
+    /// `closingsProgress` hears how many of the closings that were ahead at first are done.
+    public func closeEndedPeriods(closingsProgress: ((_ done: Int, _ ahead: Int) -> Void)? = nil) throws {
         try closeDays()
         let closings = BreakdownClosings(begin: foldBegin, configuration: configuration, logger: logger)
         let ahead = closingsProgress == nil ? 0 : try closings.closingsAhead(on: database)
@@ -118,9 +128,6 @@ public struct QueueFolder {
             // Periods that fall due meanwhile (or open again after a write) are added up too.
             if ahead > 0 { closingsProgress?(min(done, ahead), ahead) }
         }
-        while try !applyRetention() {}
-        try purge()
-        try upkeepIndexes()
     }
 
     /// Runs a periodic chore whose failure must not stop the folds: logs it and goes on.

@@ -28,22 +28,9 @@ struct RollUpCommand: ParsableCommand {
         let logger = LoggingSetup.logger("hitkeep.roll-up")
         var folder = QueueFolder(configuration: database.configuration, logger: logger)
         if once {
-            var progress: ProgressBar?
-            var closed = (done: 0, ahead: 0)
-            try folder.runOnce { done, ahead in
-                if progress == nil {
-                    FileHandle.standardError.write(Data("adding up breakdowns under filters by day and hour\n".utf8))
-                    progress = ProgressBar(total: ahead, unit: "closings")
-                }
-                progress?.update(done, force: done == ahead)
-                closed = (done, ahead)
-            }
-            if closed.done == closed.ahead {
-                progress?.finish()
-            } else {
-                // A closing of another process (a pool's roll-up) held their lock, and goes on with them.
-                FileHandle.standardError.write(Data("\n\(closed.done) of \(closed.ahead) closings added up; the rest are another roll-up process's\n".utf8))
-            }
+            var progress = ClosingsProgress()
+            try folder.runOnce { progress.update(done: $0, ahead: $1) }
+            progress.finish()
             return
         }
         if scoreboard {
