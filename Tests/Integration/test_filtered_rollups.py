@@ -2,12 +2,13 @@
 `hitkeep migrate` on an upgrade, kept by the trigger afterwards, and equal to the definitions over
 the raw events; and 0048's new layout of the unfiltered `session_hours`, which keeps every row."""
 
+import concurrent.futures
 import random
 
 import pytest
 
 from accounts import people  # noqa: F401 (a fixture)
-from stack import StackError
+from stack import StackError, wait_until
 
 DIMENSIONS = {"path": "path", "referrer": "referrer_host", "device": "device", "browser": "browser", "os": "os",
               "country": "country", "language": "language", "utm_source": "utm_source",
@@ -319,10 +320,29 @@ def test_an_upgrade_lays_session_hours_out_anew_and_keeps_every_row(stack, tmp_p
     before = stack.sql(SESSION_HOURS, database=upgraded)
     assert len(before) > 300
 
-    result = stack.upgrade(directory, url, through=48)
+    # A fold under way has read the table and goes on to write to it while the migration starts:
+    # the migration waits for it and copies its rows too (locked for writes only, then again for
+    # the swap, the two waited for each other until PostgreSQL failed one of them).
+    fold = stack.cluster.background_session(upgraded)
+    try:
+        fold.begin("SELECT count(*) FROM session_hours")
+        with concurrent.futures.ThreadPoolExecutor(1) as background:
+            upgrading = background.submit(stack.upgrade, directory, url, through=48)
+            wait_until(lambda: stack.sql("SELECT 1 FROM pg_locks WHERE relation = 'session_hours'::regclass "
+                                         "AND NOT granted", database=upgraded), 30, "the migration did not wait")
+            fold.send("INSERT INTO session_hours (site_id, session_id, hour, pageviews, first_at, first_id, first_path, "
+                      "last_at, last_id, last_path, prev_hour, next_hour) VALUES ('site1', 'during', "
+                      "'2026-03-05 00:00+00', 1, '2026-03-05 00:10+00', 0, '/', '2026-03-05 00:10+00', 0, '/', "
+                      "'-infinity', 'infinity'); COMMIT;")
+            result = upgrading.result(timeout=120)
+    finally:
+        fold.close()
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["applied 0048 session_hours_fixed_width_first"]
-    assert stack.sql(SESSION_HOURS, database=upgraded) == before
+    after = stack.sql(SESSION_HOURS, database=upgraded)
+    assert [row for row in after if row[1] != "during"] == before
+    assert [row[1] for row in after if row[1] == "during"] == ["during"]
+    stack.sql("DELETE FROM session_hours WHERE session_id = 'during'", database=upgraded)
     columns = stack.sql("SELECT attname FROM pg_attribute WHERE attrelid = 'session_hours'::regclass "
                         "AND attnum > 0 AND NOT attisdropped ORDER BY attnum", database=upgraded)
     assert [name for (name,) in columns][-4:] == ["site_id", "session_id", "first_path", "last_path"]
