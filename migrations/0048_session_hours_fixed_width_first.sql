@@ -13,8 +13,10 @@
 -- the copy left on full pages take an index entry when updated, as 0039 measured.
 --
 -- The table is locked for the whole copy (18 s at 11.6 million events, README), reads included:
--- the folds wait, and so do the stats questions that read session-hours (ranges with sessions
--- across their ends). Locked for writes only, it would have to be locked again for the swap at the
+-- the folds wait, and so do the stats and breakdown requests of a site with page views queued
+-- (each folds its site's queue first) and those that read session-hours (ranges with sessions
+-- across their ends); past the statement timeout they answer 503. Ingestion only queues and goes
+-- on. Locked for writes only, it would have to be locked again for the swap at the
 -- end, and a fold that had read the table and then waited to write to it would hold that up: a
 -- deadlock, which PostgreSQL breaks by failing one of the two. Taken at once, the lock waits for
 -- such a fold, which finishes first. The fold is the only writer that lists the columns by
