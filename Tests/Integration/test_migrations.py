@@ -144,3 +144,45 @@ def test_the_rollups_leave_free_only_the_room_their_updates_need(stack):
                      "('session_hours', 'filtered_counts', 'filtered_session_ends', 'filtered_traffic') ORDER BY 1")
     assert rows == [("filtered_counts", "{fillfactor=90}"), ("filtered_session_ends", "{fillfactor=90}"),
                     ("filtered_traffic", "{fillfactor=100}"), ("session_hours", "{fillfactor=90}")]
+
+
+def test_a_server_newer_than_its_database_answers_503_until_it_is_migrated(stack, tmp_path):
+    """An upgrade whose `hitkeep migrate` has not run yet: the new build's workers answer 503
+    `database_not_migrated` (and health `not_migrated`, for load balancers) instead of a 500 on the
+    first statement that needs the new schema, log why, and serve as soon as the migration is
+    applied, without a restart. A database further along than the build is served."""
+    directory = tmp_path / "migrations"
+    last = versions_of(MIGRATIONS)[-1]
+    name, url = stack.installation_before(last, directory)
+    pool = stack.start_pool(workers=1, database_url=url)
+    workers = pool.worker_pids()
+    nginx = stack.start_nginx([pool.upstream])
+
+    health = stack.get("/api/health", base_url=nginx.base_url)
+    assert health.status_code == 503
+    assert health.headers["Retry-After"] == "30"
+    assert health.json()["database"] == "not_migrated" and health.json()["status"] == "unavailable"
+    for method, path, body in [("GET", "/api/status", None),
+                               ("POST", "/api/login", {"email": "someone@example.com", "password": "a password"})]:
+        refused = stack.request(method, path, base_url=nginx.base_url, json=body)
+        assert refused.status_code == 503, (path, refused.text)
+        assert refused.headers["Content-Type"] == "application/problem+json"
+        assert refused.headers["Retry-After"] == "30"
+        problem = refused.json()
+        assert problem["code"] == "database_not_migrated"
+        assert "hitkeep migrate" in problem["detail"]
+    assert f"has migrations up to {last - 1} applied and this build needs {last}" in pool.log.read_text()
+
+    upgraded = stack.upgrade(directory, url)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert stack.get("/api/health", base_url=nginx.base_url).json() == {"status": "ok", "database": "ok",
+                                                                         "version": health.json()["version"]}
+    status = stack.get("/api/status", base_url=nginx.base_url)
+    assert status.status_code == 200 and status.json()["needs_setup"] is True
+    assert pool.worker_pids() == workers, "the workers were replaced instead of checking again"
+
+    stack.sql("INSERT INTO schema_migrations (version, name, checksum) VALUES (9999, 'from_a_later_build', '')",
+              database=name)
+    later = stack.start_pool(workers=1, database_url=url)
+    later_nginx = stack.start_nginx([later.upstream])
+    assert stack.get("/api/health", base_url=later_nginx.base_url).status_code == 200

@@ -151,6 +151,8 @@ public final class Application {
         if let problem = ProblemMapping.problem(for: error) {
             if let error = error as? PostgresError, error.isUnavailable {
                 logger.warning("database unavailable", metadata: ["id": .string(request.id), "error": .string(error.message)])
+            } else if let behind = error as? SchemaBehind {
+                logger.error("database not migrated", metadata: ["id": .string(request.id), "error": .string(behind.description)])
             }
             return problem.response
         }

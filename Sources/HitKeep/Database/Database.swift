@@ -8,17 +8,23 @@ public final class Database: PostgresQuerying {
     private let url: String
     /// What `pg_stat_activity` shows the connection as.
     private let applicationName: String
+    /// Whether a new connection must find the schema at `SchemaVersion.required`: a standby
+    /// replays the primary's migrations and is only read while it is close behind.
+    private let checksSchema: Bool
     private var current: PostgresConnection?
     /// Statements that succeeded since `beginRequest`, to know whether a failed request can be re-run.
     private(set) var statementsThisRequest = 0
 
-    public init(configuration: Configuration, url: String? = nil, applicationName: String = "hitkeep") {
+    public init(configuration: Configuration, url: String? = nil, applicationName: String = "hitkeep",
+                checksSchema: Bool = true) {
         self.configuration = configuration
         self.url = url ?? configuration.databaseURL
         self.applicationName = applicationName
+        self.checksSchema = checksSchema
     }
 
-    /// The live connection, connecting if there is none.
+    /// The live connection, connecting if there is none. A new one whose database is behind this
+    /// build's schema is dropped again (`SchemaBehind`), so the next request checks anew.
     public func connection() throws -> PostgresConnection {
         if let current, current.isConnected { return current }
         current = nil
@@ -26,6 +32,12 @@ public final class Database: PostgresQuerying {
             "statement_timeout": String(configuration.statementTimeoutMilliseconds),
             "idle_in_transaction_session_timeout": "60000",
         ])
+        if checksSchema {
+            let applied = try SchemaVersion.applied(on: fresh)
+            guard applied >= SchemaVersion.required else {
+                throw SchemaBehind(applied: applied, required: SchemaVersion.required)
+            }
+        }
         current = fresh
         return fresh
     }

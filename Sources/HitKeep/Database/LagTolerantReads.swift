@@ -34,7 +34,7 @@ final class LagTolerantReads {
     init(primary: Database, configuration: Configuration, logger: Logger) {
         self.primary = primary
         standby = configuration.readDatabaseURL.map {
-            Database(configuration: configuration, url: $0, applicationName: "hitkeep-reads")
+            Database(configuration: configuration, url: $0, applicationName: "hitkeep-reads", checksSchema: false)
         }
         maximumLagSeconds = configuration.readMaximumLagSeconds
         self.logger = logger

@@ -13,6 +13,8 @@ enum ProblemMapping {
             return HTTPProblem(refusal)
         case let error as PostgresError:
             return problem(for: error)
+        case is SchemaBehind:
+            return .databaseNotMigrated()
         default:
             return nil
         }

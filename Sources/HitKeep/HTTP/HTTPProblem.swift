@@ -65,4 +65,14 @@ extension HTTPProblem {
         return HTTPProblem(.serviceUnavailable, code: "database_unavailable",
                            detail: "the database is unavailable; retry shortly", headers: headers)
     }
+
+    /// The database is older than this server (`SchemaBehind`): it answers again once an
+    /// administrator has run `hitkeep migrate`, without a restart.
+    public static func databaseNotMigrated() -> HTTPProblem {
+        var headers = ResponseHeaders()
+        headers[.retryAfter] = "30"
+        return HTTPProblem(.serviceUnavailable, code: "database_not_migrated",
+                           detail: "the server was upgraded but its database was not; an administrator must run `hitkeep migrate`",
+                           headers: headers)
+    }
 }

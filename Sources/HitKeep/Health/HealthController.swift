@@ -10,22 +10,25 @@ enum HealthController {
 
     @Sendable static func health(_ request: Request, _ context: RequestContext) throws -> Response {
         // A second try meets a fresh connection when the first found a stale one.
-        var reachable = false
-        for _ in 1...2 where !reachable {
+        var database = "unavailable"
+        for _ in 1...2 where database == "unavailable" {
             do {
                 try context.database.query("SELECT 1")
-                reachable = true
+                database = "ok"
             } catch let error as PostgresError where error.isUnavailable {
                 continue
+            } catch is SchemaBehind {
+                // Reachable, but this server cannot work with it: out of the load balancer's rotation.
+                database = "not_migrated"
             }
         }
-        if !reachable {
+        guard database == "ok" else {
             var response = Response.json(.object([
                 ("status", .string("unavailable")),
-                ("database", .string("unavailable")),
+                ("database", .string(database)),
                 ("version", .string(Configuration.version)),
             ]), status: .serviceUnavailable)
-            response.headers[.retryAfter] = "1"
+            response.headers[.retryAfter] = database == "not_migrated" ? "30" : "1"
             return response
         }
         return .json(.object([
