@@ -101,9 +101,10 @@ enum BreakdownController {
     }
 
     /// The source that answers `question`: the rollups when they can (a dimension counted per page
-    /// view with quarter-hour ends, without a filter or, for the visitor profiles' dimensions, under
-    /// filters on those alone; or unfiltered landing and exit pages, whose partial hours at the
-    /// ends are read from the raw events), else the raw events, which answer every question whose
+    /// view without a filter, the partial quarter hours at the range's ends corrected from the raw
+    /// events, or, for the visitor profiles' dimensions with quarter-hour ends, under filters on
+    /// those alone; or unfiltered landing and exit pages, whose partial hours at the ends are read
+    /// from the raw events), else the raw events, which answer every question whose
     /// range they still hold (`RawEventHorizon`): for any other dimension under one filter,
     /// only outside the whole days and hours added up (`FilteredBreakdownPeriods`).
     /// `selective`: whether the raw events that match the filters are few enough to be found through

@@ -57,13 +57,29 @@ struct EdgeCorrectedStats: StatsSource {
             }
         }
 
-        let chart = try self.chart(buckets, range)
+        let chart = try quarterChart(buckets, range) ?? self.chart(buckets, range)
 
         var lists: TopLists = [:]
         if let limit {
             lists = try topLists(range, inner: inner, limit: limit)
         }
         return StatsPeriod(totals: totals, chart: chart, topLists: lists)
+    }
+
+    /// The chart when its buckets start inside hours (days in a zone of half or three-quarter hours,
+    /// Asia/Kolkata's from 18:30 UTC), whose partial hours `chart` would read for every bucket: 30
+    /// of them for a month, seconds at ten million page views. The quarter rollups answer for the
+    /// range's whole quarters (`RollupStats.chart`), and only the sessions of the partial quarters at
+    /// its two ends are read (`FilteredEdgeCorrection`, without a filter). Nil when the buckets start
+    /// on whole hours, or on no quarter hour, or the quarter rows are incomplete (an upgrade's backfill).
+    private func quarterChart(_ buckets: [ChartBucket], _ range: StatsRange) throws -> [ChartPoint]? {
+        guard buckets.contains(where: { !StatsRange.isWholeHour($0.start) }),
+              buckets.allSatisfy({ FilteredRollupStats.isWholeQuarter($0.start) }),
+              let quarters = FilteredRollupStats.wholeQuarters(of: range),
+              try FilteredRollupStats.isComplete(on: database) else { return nil }
+        let edges = try FilteredEdgeCorrection.read(siteID: siteID, filters: [], range: range, quarters: quarters,
+                                                    buckets: buckets, on: database)
+        return edges.applied(to: try RollupStats(siteID: siteID, database: database).chart(buckets, quarters))
     }
 
     /// Per bucket (clipped to the range): the rollups over its whole hours, plus the events of the

@@ -26,8 +26,11 @@ enum EventTimeCondition {
     }
 
     /// `occurred_at` in `range` but not in `inner`, a range inside it: its partial hours at both ends.
+    /// An end where the two meet is left out: its empty range would still read an hour of the index.
     static func edges(of range: StatsRange, outside inner: StatsRange) -> PostgresQuery {
-        "(\(from("\(range.from)", to: "\(inner.from)")) OR \(from("\(inner.to)", to: "\(range.to)")))"
+        let parts = [(range.from, inner.from), (inner.to, range.to)].filter { $0.0 < $0.1 }
+        guard !parts.isEmpty else { return "false" }
+        return "(\(PostgresQuery.joined(parts.map { from("\($0.0)", to: "\($0.1)") }, separator: " OR ")))"
     }
 
     /// `occurred_at` in `(after, through]`: the last minutes up to now.

@@ -1,8 +1,11 @@
 import Foundation
 import PostgresClient
 
-/// What the partial quarter hours at the ends of a filtered range (`from=…T10:07:00Z`) change in the
-/// numbers that the quarter-hour rollups give for the whole quarters inside it.
+/// What the partial quarter hours at the ends of a range (`from=…T10:07:00Z`) change in the numbers
+/// that the quarter-hour rollups give for the whole quarters inside it: under one filter, under
+/// several on visitor profiles' dimensions (whose rollups, corrected by `MixedSessionCorrection`,
+/// count each session once over the whole quarters, as one filter's do), or without a filter, where
+/// every page view matches (the chart of `EdgeCorrectedStats` in zones of half hours).
 ///
 /// Only sessions with a matching page view in a partial quarter (the edge sessions) count
 /// differently over the full range than over its whole quarters: they may add page views, be new
@@ -13,9 +16,9 @@ import PostgresClient
 /// quarter hour's sessions at each end, where reading the range's matching events took seconds.
 enum FilteredEdgeCorrection {
     /// `quarters` is the range's whole quarter hours (`StatsRange.whole(unitsOf:)`), `buckets` the chart's.
-    static func read(siteID: String, filter: StatsFilter, range: StatsRange, quarters: StatsRange,
+    static func read(siteID: String, filters: [StatsFilter], range: StatsRange, quarters: StatsRange,
                      buckets: [ChartBucket], on database: any PostgresQuerying) throws -> StatsCorrection {
-        let matching = StatsFilter.conditions([filter])
+        let matching = StatsFilter.conditions(filters)
         let rows = try database.query("""
             WITH edge_sessions AS MATERIALIZED (
                 SELECT DISTINCT session_id FROM events

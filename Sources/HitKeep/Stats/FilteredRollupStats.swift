@@ -6,9 +6,9 @@ import PostgresClient
 /// migrations/0012: exact for ranges whose ends, and chart buckets, are whole UTC quarter hours,
 /// which days and hours in every time zone are (India's +05:30, Nepal's +05:45). A 30-day question
 /// reads a few thousand rollup rows per filter value, however many events match; a set of profiles
-/// is corrected by its sessions with page views of two of them (`MixedSessionCorrection`). Under one filter,
-/// a range whose ends fall inside a quarter hour is answered for its whole quarters and corrected
-/// by the sessions with matching page views in the partial ones (`FilteredEdgeCorrection`).
+/// is corrected by its sessions with page views of two of them (`MixedSessionCorrection`). Under
+/// filters, a range whose ends fall inside a quarter hour is answered for its whole quarters and
+/// corrected by the sessions with matching page views in the partial ones (`FilteredEdgeCorrection`).
 ///
 /// Top lists come from the hourly and daily rollups over the whole hours inside the range; when
 /// its ends are not whole hours, without a filter, the quarter hours outside them are read from the
@@ -25,7 +25,7 @@ struct FilteredRollupStats: StatsSource {
     static func canAnswer(_ range: StatsRange, buckets: [ChartBucket], filters: [StatsFilter]) -> Bool {
         guard let filter = RollupFilter(filters), buckets.allSatisfy({ isWholeQuarter($0.start) }) else { return false }
         // Without a filter, EdgeCorrectedStats corrects the hourly rollups instead.
-        if case .value = filter, wholeQuarters(of: range) != nil { return true }
+        if filter != .none, wholeQuarters(of: range) != nil { return true }
         return isWholeQuarters(range)
     }
 
@@ -79,28 +79,35 @@ struct FilteredRollupStats: StatsSource {
         var totals: StatsTotals
         var chart: [ChartPoint]
         var correction: StatsCorrection?
-        if case .value(let filter) = filter, !Self.isWholeQuarters(range), let quarters = Self.wholeQuarters(of: range) {
-            let edges = try FilteredEdgeCorrection.read(siteID: siteID, filter: filter, range: range, quarters: quarters,
-                                                        buckets: buckets, on: database)
-            totals = edges.applied(to: try self.totals(quarters, key: key))
-            chart = edges.applied(to: try self.chart(buckets, quarters, key: key))
-        } else {
-            // Without a filter, a range of whole hours (the default 30 days, in any zone) has its
-            // totals in the hourly rollups, which hold a quarter as many rows, and any chart its
-            // whole hours there, quarters only for the hours that two buckets share.
-            let unfiltered = RollupStats(siteID: siteID, database: database)
-            totals = filter == .none && range.isWholeHours ? try unfiltered.totals(range) : try self.totals(range, key: key)
-            chart = filter == .none ? try unfiltered.chart(buckets, range) : try self.chart(buckets, range, key: key)
-            if case .profiles(let filters) = filter {
-                // A period without lists (a comparison) needs no entry and exit pages corrected.
-                correction = try MixedSessionCorrection.read(siteID: siteID, filters: filters, range: range,
-                                                             inner: limit == nil ? nil : EdgeCorrectedStats.wholeHours(of: range),
-                                                             buckets: buckets, on: database)
-                if let correction {
-                    totals = correction.applied(to: totals)
-                    chart = correction.applied(to: chart)
-                }
+        // The range the rollups answer for: under filters, its whole quarters, the partial ones at
+        // its ends corrected afterwards.
+        var counted = range
+        var edges: StatsCorrection?
+        if filter != .none, !Self.isWholeQuarters(range), let quarters = Self.wholeQuarters(of: range) {
+            edges = try FilteredEdgeCorrection.read(siteID: siteID, filters: filter.filters, range: range, quarters: quarters,
+                                                    buckets: buckets, on: database)
+            counted = quarters
+        }
+        // Without a filter, a range of whole hours (the default 30 days, in any zone) has its
+        // totals in the hourly rollups, which hold a quarter as many rows, and any chart its
+        // whole hours there, quarters only for the hours that two buckets share.
+        let unfiltered = RollupStats(siteID: siteID, database: database)
+        totals = filter == .none && range.isWholeHours ? try unfiltered.totals(range) : try self.totals(counted, key: key)
+        chart = filter == .none ? try unfiltered.chart(buckets, range) : try self.chart(buckets, counted, key: key)
+        if case .profiles(let filters) = filter {
+            // A period without lists (a comparison) needs no entry and exit pages corrected. The
+            // whole hours of the whole quarters are those of the range.
+            correction = try MixedSessionCorrection.read(siteID: siteID, filters: filters, range: counted,
+                                                         inner: limit == nil ? nil : EdgeCorrectedStats.wholeHours(of: range),
+                                                         buckets: buckets, on: database)
+            if let correction {
+                totals = correction.applied(to: totals)
+                chart = correction.applied(to: chart)
             }
+        }
+        if let edges {
+            totals = edges.applied(to: totals)
+            chart = edges.applied(to: chart)
         }
         return StatsPeriod(totals: totals, chart: chart,
                            topLists: try limit.map {
