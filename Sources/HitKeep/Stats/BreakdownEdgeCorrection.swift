@@ -9,7 +9,7 @@ import PostgresClient
 /// A session counts differently for a value over the full range than over its whole quarters only
 /// when it has matching page views of that value in a partial quarter. Those (session, value) pairs are read
 /// from the partial quarters' page views, their page views of the value in the range are looked up
-/// (the sessions found through the index on the hash of their ids, migrations/0022), and each pair
+/// (`SessionLookup`), and each pair
 /// contributes the difference between what it counts in the full range and in the whole quarters:
 /// at most a quarter hour's sessions at each end, where reading the range's events took seconds
 /// (8 s for the devices of a month of ten million page views, and past the timeout for its paths).
@@ -30,12 +30,10 @@ enum BreakdownEdgeCorrection {
                     SELECT DISTINCT session_id, \(column) AS value FROM events
                     WHERE site_id = \(siteID) AND \(EventTimeCondition.edges(of: range, outside: quarters))\(matching)
                 ), e AS (
-                    SELECT session_id, \(column) AS value, occurred_at,
+                    SELECT e.session_id, \(column) AS value, occurred_at,
                            occurred_at >= \(quarters.from) AND occurred_at < \(quarters.to) AS whole_quarter
-                    FROM events
+                    FROM \(SessionLookup.pageViews(of: "(SELECT DISTINCT session_id FROM edge_pairs)"))
                     WHERE site_id = \(siteID) AND \(EventTimeCondition.within(range))\(matching)
-                      AND hashtext(session_id) IN (SELECT hashtext(session_id) FROM edge_pairs)
-                      AND session_id IN (SELECT session_id FROM edge_pairs)
                 )
                 SELECT e.value, count(*) AS pageviews, count(*) FILTER (WHERE whole_quarter) AS quarter_pageviews,
                        \(DurationSQL.microseconds("max(occurred_at) - min(occurred_at)")) AS duration_us,

@@ -10,8 +10,7 @@ import PostgresClient
 /// Only sessions with a matching page view in a partial quarter (the edge sessions) count
 /// differently over the full range than over its whole quarters: they may add page views, be new
 /// sessions, stop or start being bounces, and last longer. So their matching page views in the range
-/// are read (the sessions found through the index on the hash of their ids, as
-/// `FilteredRollupStats.edgeCounts` finds them) and each contributes the difference between what it
+/// are read (`SessionLookup`) and each contributes the difference between what it
 /// counts in the full range and what the rollups counted for it in the whole quarters: at most a
 /// quarter hour's sessions at each end, where reading the range's matching events took seconds.
 enum FilteredEdgeCorrection {
@@ -24,11 +23,9 @@ enum FilteredEdgeCorrection {
                 SELECT DISTINCT session_id FROM events
                 WHERE site_id = \(siteID) AND \(EventTimeCondition.edges(of: range, outside: quarters))\(matching)
             ), e AS MATERIALIZED (
-                SELECT session_id, occurred_at, occurred_at >= \(quarters.from) AND occurred_at < \(quarters.to) AS whole_quarter
-                FROM events
+                SELECT e.session_id, occurred_at, occurred_at >= \(quarters.from) AND occurred_at < \(quarters.to) AS whole_quarter
+                FROM \(SessionLookup.pageViews(of: "edge_sessions"))
                 WHERE site_id = \(siteID) AND \(EventTimeCondition.within(range))\(matching)
-                  AND hashtext(session_id) IN (SELECT hashtext(session_id) FROM edge_sessions)
-                  AND session_id IN (SELECT session_id FROM edge_sessions)
             ), s AS (
                 SELECT count(*) AS pageviews, count(*) FILTER (WHERE whole_quarter) AS quarter_pageviews,
                        \(DurationSQL.microseconds("max(occurred_at) - min(occurred_at)")) AS duration_us,

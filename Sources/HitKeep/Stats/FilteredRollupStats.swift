@@ -246,21 +246,18 @@ struct FilteredRollupStats: StatsSource {
     private func edgeSessions(_ range: StatsRange, inner: StatsRange?, matching: PostgresQuery) -> PostgresQuery {
         let before: PostgresQuery = inner.map { "occurred_at < \($0.from)" } ?? "false"
         let isInner: PostgresQuery = inner.map { "occurred_at >= \($0.from) AND occurred_at < \($0.to)" } ?? "false"
-        // The edge sessions' page views are found by the hash of the session id as well as the id:
-        // the index on the events' sessions holds the hash (migrations/0022), and without it this
-        // reads every event of the range.
+        // The edge sessions' page views through the index on their ids' hash (`SessionLookup`):
+        // without it this reads every event of the range.
         return """
             (SELECT session_id, paths[1] AS first_path, paths[cardinality(paths)] AS last_path,
                     CASE WHEN inside > 0 THEN paths[earlier + 1] END AS inner_first,
                     CASE WHEN inside > 0 THEN paths[earlier + inside] END AS inner_last
-             FROM (SELECT session_id, array_agg(path ORDER BY occurred_at, id) AS paths,
+             FROM (SELECT e.session_id, array_agg(path ORDER BY occurred_at, id) AS paths,
                           (count(*) FILTER (WHERE \(before)))::integer AS earlier,
                           (count(*) FILTER (WHERE \(isInner)))::integer AS inside
-                   FROM events
+                   FROM \(SessionLookup.pageViews(of: "(SELECT DISTINCT session_id FROM edge_events)"))
                    WHERE site_id = \(siteID) AND \(EventTimeCondition.within(range))\(matching)
-                     AND hashtext(session_id) IN (SELECT hashtext(session_id) FROM edge_events)
-                     AND session_id IN (SELECT session_id FROM edge_events)
-                   GROUP BY session_id) AS grouped) AS s
+                   GROUP BY e.session_id) AS grouped) AS s
             """
     }
 }
