@@ -7,12 +7,13 @@ import PostgresClient
 /// under one filter value.
 ///
 /// A session counts differently for a value over the full range than over its whole quarters only
-/// when it has matching page views of that value in a partial quarter. Those (session, value) pairs are read
-/// from the partial quarters' page views, their page views of the value in the range are looked up
-/// (`SessionLookup`), and each pair
-/// contributes the difference between what it counts in the full range and in the whole quarters:
-/// at most a quarter hour's sessions at each end, where reading the range's events took seconds
-/// (8 s for the devices of a month of ten million page views, and past the timeout for its paths).
+/// when it has matching page views of that value in a partial quarter. The sessions with page views
+/// there are found, their matching page views in the range looked up (`SessionLookup`), and each
+/// (session, value) pair with one outside the whole quarters contributes the difference between what
+/// it counts in the full range and in the whole quarters: at most a quarter hour's sessions at each
+/// end, where reading the range's events took seconds (8 s for the devices of a month of ten million
+/// page views, and past the timeout for its paths). The pairs are picked after the grouping rather
+/// than joined to a list of them, which a plan expecting a handful of pairs compared one by one.
 enum BreakdownEdgeCorrection {
     /// `(value, pageviews, visitors, bounces, duration_us)` to add to the sums over `quarters`,
     /// the whole quarter hours of the question's range (`StatsRange.whole(unitsOf:)`).
@@ -26,20 +27,21 @@ enum BreakdownEdgeCorrection {
                    count(*) FILTER (WHERE pageviews = 1) - count(*) FILTER (WHERE quarter_pageviews = 1) AS bounces,
                    sum(duration_us - quarter_duration_us) AS duration_us
             FROM (
-                WITH edge_pairs AS MATERIALIZED (
-                    SELECT DISTINCT session_id, \(column) AS value FROM events
+                WITH edge_sessions AS MATERIALIZED (
+                    SELECT DISTINCT session_id FROM events
                     WHERE site_id = \(siteID) AND \(EventTimeCondition.edges(of: range, outside: quarters))\(matching)
                 ), e AS (
                     SELECT e.session_id, \(column) AS value, occurred_at,
                            occurred_at >= \(quarters.from) AND occurred_at < \(quarters.to) AS whole_quarter
-                    FROM \(SessionLookup.pageViews(of: "(SELECT DISTINCT session_id FROM edge_pairs)"))
+                    FROM \(SessionLookup.pageViews(of: "edge_sessions"))
                     WHERE site_id = \(siteID) AND \(EventTimeCondition.within(range))\(matching)
                 )
-                SELECT e.value, count(*) AS pageviews, count(*) FILTER (WHERE whole_quarter) AS quarter_pageviews,
+                SELECT value, count(*) AS pageviews, count(*) FILTER (WHERE whole_quarter) AS quarter_pageviews,
                        \(DurationSQL.microseconds("max(occurred_at) - min(occurred_at)")) AS duration_us,
                        coalesce(\(DurationSQL.microseconds("max(occurred_at) FILTER (WHERE whole_quarter) - min(occurred_at) FILTER (WHERE whole_quarter)")), 0) AS quarter_duration_us
-                FROM e JOIN edge_pairs p ON p.session_id = e.session_id AND p.value = e.value
-                GROUP BY e.session_id, e.value
+                FROM e
+                GROUP BY session_id, value
+                HAVING count(*) FILTER (WHERE NOT whole_quarter) > 0
             ) AS pairs
             GROUP BY value
             """

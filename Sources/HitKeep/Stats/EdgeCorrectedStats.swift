@@ -8,6 +8,10 @@ import PostgresClient
 /// are looked at: their edge events and their session-hours inside the range. Their contribution to
 /// the whole hours is taken out of the rollups' sums and their contribution to the full range put
 /// in. Each chart bucket is corrected the same way by the partial hours at its own ends.
+///
+/// The quarter-hour rollups answer such ranges when they hold a whole quarter hour
+/// (`FilteredRollupStats`, whose top lists read this type's `edgeCounts`); this answers the rest, and
+/// every such range while an upgrade's backfill is still filling the quarter rows.
 struct EdgeCorrectedStats: StatsSource {
     let siteID: String
     let database: any PostgresQuerying
@@ -57,29 +61,13 @@ struct EdgeCorrectedStats: StatsSource {
             }
         }
 
-        let chart = try quarterChart(buckets, range) ?? self.chart(buckets, range)
+        let chart = try self.chart(buckets, range)
 
         var lists: TopLists = [:]
         if let limit {
             lists = try topLists(range, inner: inner, limit: limit)
         }
         return StatsPeriod(totals: totals, chart: chart, topLists: lists)
-    }
-
-    /// The chart when its buckets start inside hours (days in a zone of half or three-quarter hours,
-    /// Asia/Kolkata's from 18:30 UTC), whose partial hours `chart` would read for every bucket: 30
-    /// of them for a month, seconds at ten million page views. The quarter rollups answer for the
-    /// range's whole quarters (`RollupStats.chart`), and only the sessions of the partial quarters at
-    /// its two ends are read (`FilteredEdgeCorrection`, without a filter). Nil when the buckets start
-    /// on whole hours, or on no quarter hour, or the quarter rows are incomplete (an upgrade's backfill).
-    private func quarterChart(_ buckets: [ChartBucket], _ range: StatsRange) throws -> [ChartPoint]? {
-        guard buckets.contains(where: { !StatsRange.isWholeHour($0.start) }),
-              buckets.allSatisfy({ FilteredRollupStats.isWholeQuarter($0.start) }),
-              let quarters = FilteredRollupStats.wholeQuarters(of: range),
-              try FilteredRollupStats.isComplete(on: database) else { return nil }
-        let edges = try FilteredEdgeCorrection.read(siteID: siteID, filters: [], range: range, quarters: quarters,
-                                                    buckets: buckets, on: database)
-        return edges.applied(to: try RollupStats(siteID: siteID, database: database).chart(buckets, quarters))
     }
 
     /// Per bucket (clipped to the range): the rollups over its whole hours, plus the events of the

@@ -5,7 +5,7 @@ import PostgresClient
 /// that the quarter-hour rollups give for the whole quarters inside it: under one filter, under
 /// several on visitor profiles' dimensions (whose rollups, corrected by `MixedSessionCorrection`,
 /// count each session once over the whole quarters, as one filter's do), or without a filter, where
-/// every page view matches (the chart of `EdgeCorrectedStats` in zones of half hours).
+/// every page view matches.
 ///
 /// Only sessions with a matching page view in a partial quarter (the edge sessions) count
 /// differently over the full range than over its whole quarters: they may add page views, be new

@@ -6,13 +6,14 @@ import PostgresClient
 /// migrations/0012: exact for ranges whose ends, and chart buckets, are whole UTC quarter hours,
 /// which days and hours in every time zone are (India's +05:30, Nepal's +05:45). A 30-day question
 /// reads a few thousand rollup rows per filter value, however many events match; a set of profiles
-/// is corrected by its sessions with page views of two of them (`MixedSessionCorrection`). Under
-/// filters, a range whose ends fall inside a quarter hour is answered for its whole quarters and
+/// is corrected by its sessions with page views of two of them (`MixedSessionCorrection`). A range
+/// whose ends fall inside a quarter hour (`from=…T10:07:13Z`) is answered for its whole quarters and
 /// corrected by the sessions with matching page views in the partial ones (`FilteredEdgeCorrection`).
 ///
 /// Top lists come from the hourly and daily rollups over the whole hours inside the range; when
 /// its ends are not whole hours, without a filter, the quarter hours outside them are read from the
-/// lists by quarter hour (`QuarterListRows`); under a filter, or while `hitkeep migrate` is still
+/// lists by quarter hour (`QuarterListRows`), and the page views of partial quarters at its ends
+/// corrected as under a filter; under a filter, or while `hitkeep migrate` is still
 /// adding the existing events to those, the page views of the partial hours at its two ends are
 /// added, and the sessions with page views there get their entry and exit pages in the full range
 /// instead of the ones the rollups counted for the whole hours (without a filter, `EdgeCorrectedStats`
@@ -23,10 +24,9 @@ struct FilteredRollupStats: StatsSource {
     let database: any PostgresQuerying
 
     static func canAnswer(_ range: StatsRange, buckets: [ChartBucket], filters: [StatsFilter]) -> Bool {
-        guard let filter = RollupFilter(filters), buckets.allSatisfy({ isWholeQuarter($0.start) }) else { return false }
-        // Without a filter, EdgeCorrectedStats corrects the hourly rollups instead.
-        if filter != .none, wholeQuarters(of: range) != nil { return true }
-        return isWholeQuarters(range)
+        guard RollupFilter(filters) != nil, buckets.allSatisfy({ isWholeQuarter($0.start) }) else { return false }
+        // Ends inside quarter hours are corrected by the sessions of the partial quarters.
+        return wholeQuarters(of: range) != nil
     }
 
     /// The rollups' view of `filters` for a question that `canAnswer` accepts, or nil
@@ -79,11 +79,11 @@ struct FilteredRollupStats: StatsSource {
         var totals: StatsTotals
         var chart: [ChartPoint]
         var correction: StatsCorrection?
-        // The range the rollups answer for: under filters, its whole quarters, the partial ones at
-        // its ends corrected afterwards.
+        // The range the rollups answer for: its whole quarters, the partial ones at its ends
+        // corrected afterwards.
         var counted = range
         var edges: StatsCorrection?
-        if filter != .none, !Self.isWholeQuarters(range), let quarters = Self.wholeQuarters(of: range) {
+        if !Self.isWholeQuarters(range), let quarters = Self.wholeQuarters(of: range) {
             edges = try FilteredEdgeCorrection.read(siteID: siteID, filters: filter.filters, range: range, quarters: quarters,
                                                     buckets: buckets, on: database)
             counted = quarters
@@ -92,8 +92,8 @@ struct FilteredRollupStats: StatsSource {
         // totals in the hourly rollups, which hold a quarter as many rows, and any chart its
         // whole hours there, quarters only for the hours that two buckets share.
         let unfiltered = RollupStats(siteID: siteID, database: database)
-        totals = filter == .none && range.isWholeHours ? try unfiltered.totals(range) : try self.totals(counted, key: key)
-        chart = filter == .none ? try unfiltered.chart(buckets, range) : try self.chart(buckets, counted, key: key)
+        totals = filter == .none && counted.isWholeHours ? try unfiltered.totals(counted) : try self.totals(counted, key: key)
+        chart = filter == .none ? try unfiltered.chart(buckets, counted) : try self.chart(buckets, counted, key: key)
         if case .profiles(let filters) = filter {
             // A period without lists (a comparison) needs no entry and exit pages corrected. The
             // whole hours of the whole quarters are those of the range.
@@ -155,8 +155,11 @@ struct FilteredRollupStats: StatsSource {
         let inner = EdgeCorrectedStats.wholeHours(of: range)
         let unfilteredPartialHours = filter == .none && inner != range
         var parts: [PostgresQuery] = []
-        if unfilteredPartialHours, try QuarterListRows.isComplete(on: database) {
-            parts.append(QuarterListRows.unfiltered(over: range, siteID: siteID))
+        if unfilteredPartialHours, try QuarterListRows.isComplete(on: database), let quarters = Self.wholeQuarters(of: range) {
+            parts.append(QuarterListRows.unfiltered(over: quarters, siteID: siteID))
+            if quarters != range {
+                parts.append(try edgeCounts(range, inner: quarters, innerIsWholeHours: false))
+            }
         } else {
             if unfilteredPartialHours {
                 // The partial hours' events, until `hitkeep migrate` has filled the quarter lists:
@@ -211,11 +214,12 @@ struct FilteredRollupStats: StatsSource {
     }
 
     /// `(list, value, n)` corrections for the partial hours at the range's ends (all of it when it
-    /// holds no whole hour): their matching page views, and for each session with matching page
-    /// views there, its entry (exit) page in the range in place of the one counted in the whole
-    /// hours. Raw events, but an hour's worth at most at each end.
-    private func edgeCounts(_ range: StatsRange, inner: StatsRange?) throws -> PostgresQuery {
-        if filter == .none, let inner {
+    /// holds no whole hour), or, without a filter, its partial quarters outside the quarter lists'
+    /// `inner` (`innerIsWholeHours` false): their matching page views, and for each session with
+    /// matching page views there, its entry (exit) page in the range in place of the one counted
+    /// over `inner`. Raw events, but an hour's worth at most at each end.
+    private func edgeCounts(_ range: StatsRange, inner: StatsRange?, innerIsWholeHours: Bool = true) throws -> PostgresQuery {
+        if filter == .none, innerIsWholeHours, let inner {
             // Without a filter, `session_hours` tells where each edge session was first and last
             // in the whole hours, so only the partial hours' events are read.
             return EdgeCorrectedStats(siteID: siteID, database: database).edgeCounts(range, inner: inner)

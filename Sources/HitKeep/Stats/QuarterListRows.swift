@@ -1,7 +1,7 @@
 import PostgresClient
 
 /// The rows that give an unfiltered range of whole quarter hours (a day in Asia/Kolkata, from
-/// 18:30 UTC) its top lists when its ends are not whole hours, from rollups alone: page views per
+/// 18:30 UTC) its top lists, from rollups alone: page views per
 /// value from 0004's tables over the whole hours inside and from `quarter_counts` over the quarters
 /// outside them, landing and exit pages from `quarter_session_ends`, whose boundaries are quarter
 /// hours (migrations/0045).
@@ -17,8 +17,11 @@ enum QuarterListRows {
     static func unfiltered(over range: StatsRange, siteID: String) -> PostgresQuery {
         let inner = EdgeCorrectedStats.wholeHours(of: range)
         let partial = inner.map { [StatsRange(from: range.from, to: $0.from), StatsRange(from: $0.to, to: range.to)] } ?? [range]
+        // None when the range is whole hours (the whole quarters of a range that ends inside them).
+        let partialHours = partial.filter { $0.from < $0.to }
         func inPartialHours(_ column: String) -> PostgresQuery {
-            PostgresQuery.joined(partial.filter { $0.from < $0.to }.map {
+            guard !partialHours.isEmpty else { return "false" }
+            return PostgresQuery.joined(partialHours.map {
                 "(\(unescaped: column) >= \($0.from) AND \(unescaped: column) < \($0.to))"
             }, separator: " OR ")
         }

@@ -143,10 +143,10 @@ enum StatsController {
 
     /// One period's numbers: without a filter, from the hourly rollups when the range and the chart
     /// buckets are whole hours; with at most one filter, or several on visitor profiles' dimensions,
-    /// from the quarter-hour rollups when they are whole quarter hours (days in every zone are);
-    /// without a filter otherwise, from the hourly
-    /// rollups corrected by the events of the partial hours; else from the events (README,
-    /// "Performance"). The last two need raw events from the range's start (`RawEventHorizon`).
+    /// from the quarter-hour rollups when the chart buckets are whole quarter hours (days in every
+    /// zone are) and the range holds one, corrected by the sessions of partial quarters at its ends;
+    /// without a filter otherwise, from the hourly rollups corrected by the events of the partial
+    /// hours; else from the events (README, "Performance"). The last two need raw events from the range's start (`RawEventHorizon`).
     /// Several filters are first reduced to those that select page views of the range differently
     /// (`RedundantFilters`).
     static func report(site: Site, range: StatsRange, interval: StatsInterval, timezone: String, query: StatsRequest,
@@ -171,10 +171,10 @@ enum StatsController {
             if !FilteredRollupStats.isWholeQuarters(range) {
                 try RawEventHorizon.check(range, siteID: site.id, on: context.reads)
             }
-            if !range.isWholeHours, filter != .none {
+            if !range.isWholeHours && filter != .none || !FilteredRollupStats.isWholeQuarters(range) {
                 // The events of the partial hours (top lists) or quarters (totals) are read by the
                 // hours and sessions they hold, which only a plan made for the values can see.
-                // Without a filter, the range is whole quarters (`canAnswer`), read from rows only
+                // Without a filter, a range of whole quarters is read from rows only
                 // (`QuarterListRows`), by plans that prepared statements keep.
                 try RawEventReading.configure(context.reads, parallel: false)
             }
