@@ -57,6 +57,11 @@ struct RollupBreakdown: BreakdownSource {
         var counted = question
         counted.range = quarters ?? question.range
         let range = counted.range
+        if quarters != nil {
+            // The partial quarters' page views are read by the hours and sessions they hold, which
+            // only a plan made for the values can see.
+            try RawEventReading.configure(database, parallel: false)
+        }
         let value: PostgresQuery
         let selected: PostgresQuery
         var mixedSessions: [String] = []

@@ -146,7 +146,8 @@ enum StatsController {
     /// from the quarter-hour rollups when the chart buckets are whole quarter hours (days in every
     /// zone are) and the range holds one, corrected by the sessions of partial quarters at its ends;
     /// without a filter otherwise, from the hourly rollups corrected by the events of the partial
-    /// hours; else from the events (README, "Performance"). The last two need raw events from the range's start (`RawEventHorizon`).
+    /// hours; else from the events (README, "Performance"). The corrections and the events need raw
+    /// events from the range's start (`RawEventHorizon`).
     /// Several filters are first reduced to those that select page views of the range differently
     /// (`RedundantFilters`).
     static func report(site: Site, range: StatsRange, interval: StatsInterval, timezone: String, query: StatsRequest,
