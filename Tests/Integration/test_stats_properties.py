@@ -713,9 +713,9 @@ def test_breakdown_pages_and_csv_agree_with_the_raw_events(stack, traffic, seed)
     assert not failures, "\n".join(failures)
 
 
-# The visitor profile's dimensions (`VisitorProfiles`): a breakdown by one under filters on these alone
-# reads the profiles' rollups.
-PROFILE_DIMENSIONS = ["device", "browser", "os", "country", "language"]
+# The visitor profile's dimensions and columns (`VisitorProfiles`): a breakdown by one under filters on
+# these alone reads the profiles' rollups.
+PROFILE_COLUMNS = ["device", "browser", "os", "country", "language"]
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -739,9 +739,9 @@ def test_breakdowns_over_ranges_ending_inside_a_quarter_hour_agree_with_the_raw_
             end = floor_to(end, 15)
         filter_params, filters = [], {}
         if rng.random() < 0.4:
-            dimension = rng.choice(PROFILE_DIMENSIONS)
+            dimension = rng.choice(PROFILE_COLUMNS)
             inside = [e for e in site.events if start <= e["occurred_at"] < end] or site.events
-            for kind in rng.sample(PROFILE_DIMENSIONS, rng.choice([1, 1, 2])):
+            for kind in rng.sample(PROFILE_COLUMNS, rng.choice([1, 1, 2])):
                 value = rng.choice(inside)[FILTER_COLUMNS[kind]]
                 filter_params.append(("filter", f"{kind}:{value or '(none)'}"))
                 filters[FILTER_COLUMNS[kind]] = value

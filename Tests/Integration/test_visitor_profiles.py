@@ -14,7 +14,7 @@ import pytest
 from accounts import People, assert_problem, deployment
 from test_partitions import OLD_DAY, ingest, remove_every_raw_event, stats
 from test_stats import CHROME_ANDROID, CHROME_WINDOWS, FIREFOX_LINUX, SAFARI_IPHONE, RawEvents, expected_response
-from test_stats_properties import ORDER_BY, ZONES, differences, expected_breakdown
+from test_stats_properties import ORDER_BY, PROFILE_COLUMNS, ZONES, differences, expected_breakdown
 
 PURE_HOURS = f"from={OLD_DAY}T08:00:00Z&to={OLD_DAY}T13:00:00Z"
 # (query, filters as the oracle reads them); none holds the session that changed device.
@@ -125,7 +125,6 @@ PROFILES = [("desktop", "Chrome", "Windows", "DE", "de-DE"), ("desktop", "Firefo
             ("mobile", "Safari", "iOS", "US", "en-US"), ("mobile", "Chrome", "Android", "IN", "hi-IN"),
             ("tablet", "Safari", "iOS", "", ""), ("desktop", "Chrome", "macOS", "DE", "en-US"),
             ("mobile", "Chrome", "iOS", "NP", "en-US")]
-PROFILE_COLUMNS = ["device", "browser", "os", "country", "language"]
 FIRST_DAY = dt.date(2026, 3, 6)   # New York's summer time starts on the 8th
 
 
