@@ -17,29 +17,15 @@ enum FilteredEdgeCorrection {
     /// `quarters` is the range's whole quarter hours (`StatsRange.whole(unitsOf:)`), `buckets` the chart's.
     static func read(siteID: String, filters: [StatsFilter], range: StatsRange, quarters: StatsRange,
                      buckets: [ChartBucket], on database: any PostgresQuerying) throws -> StatsCorrection {
-        let matching = StatsFilter.conditions(filters)
         let rows = try database.query("""
-            WITH edge_sessions AS MATERIALIZED (
-                SELECT DISTINCT session_id FROM events
-                WHERE site_id = \(siteID) AND \(EventTimeCondition.edges(of: range, outside: quarters))\(matching)
-            ), e AS MATERIALIZED (
-                SELECT e.session_id, occurred_at, occurred_at >= \(quarters.from) AND occurred_at < \(quarters.to) AS whole_quarter
-                FROM \(SessionLookup.pageViews(of: "edge_sessions"))
-                WHERE site_id = \(siteID) AND \(EventTimeCondition.within(range))\(matching)
-            ), s AS (
-                SELECT count(*) AS pageviews, count(*) FILTER (WHERE whole_quarter) AS quarter_pageviews,
-                       \(DurationSQL.microseconds("max(occurred_at) - min(occurred_at)")) AS duration_us,
-                       coalesce(\(DurationSQL.microseconds("max(occurred_at) FILTER (WHERE whole_quarter) - min(occurred_at) FILTER (WHERE whole_quarter)")), 0) AS quarter_duration_us
-                FROM e GROUP BY session_id
+            \(edgePageViews(siteID: siteID, filters: filters, range: range, quarters: quarters)), s AS (
+                SELECT \(groupSums) FROM e GROUP BY session_id
             ), per_bucket AS (
                 SELECT width_bucket(occurred_at, \(buckets.map(\.start))::timestamptz[]) AS bucket,
                        count(*) FILTER (WHERE NOT whole_quarter) AS edge_pageviews, count(*) FILTER (WHERE whole_quarter) AS quarter_pageviews
                 FROM e GROUP BY 1, session_id
             )
-            SELECT -1 AS bucket, coalesce(sum(pageviews - quarter_pageviews), 0)::bigint AS pageviews,
-                   count(*) FILTER (WHERE quarter_pageviews = 0) AS visitors,
-                   count(*) FILTER (WHERE pageviews = 1) - count(*) FILTER (WHERE quarter_pageviews = 1) AS bounces,
-                   coalesce(sum(duration_us - quarter_duration_us), 0)::bigint AS duration_us
+            SELECT -1 AS bucket, \(differences)
             FROM s
             UNION ALL
             SELECT bucket, sum(edge_pageviews)::bigint, count(*) FILTER (WHERE edge_pageviews > 0 AND quarter_pageviews = 0), 0, 0
@@ -59,4 +45,40 @@ enum FilteredEdgeCorrection {
         }
         return correction
     }
+
+    /// The CTEs `edge_sessions`, the sessions with matching page views outside `quarters`, and `e`,
+    /// their matching page views in `range` (`session_id`, `occurred_at`, `whole_quarter` and
+    /// `columns`), for a statement to go on from with `, name AS (…)`.
+    static func edgePageViews(siteID: String, filters: [StatsFilter], range: StatsRange, quarters: StatsRange,
+                              columns: PostgresQuery = "") -> PostgresQuery {
+        let matching = StatsFilter.conditions(filters)
+        return """
+            WITH edge_sessions AS MATERIALIZED (
+                SELECT DISTINCT session_id FROM events
+                WHERE site_id = \(siteID) AND \(EventTimeCondition.edges(of: range, outside: quarters))\(matching)
+            ), e AS MATERIALIZED (
+                SELECT e.session_id, occurred_at, occurred_at >= \(quarters.from) AND occurred_at < \(quarters.to) AS whole_quarter\(columns)
+                FROM \(SessionLookup.pageViews(of: "edge_sessions"))
+                WHERE site_id = \(siteID) AND \(EventTimeCondition.within(range))\(matching)
+            )
+            """
+    }
+
+    /// Per group of `e` (a session, or a session and value): its page views in the range and in the
+    /// whole quarters, and the time from its first to its last page view in each.
+    static let groupSums: PostgresQuery = """
+        count(*) AS pageviews, count(*) FILTER (WHERE whole_quarter) AS quarter_pageviews,
+        \(DurationSQL.microseconds("max(occurred_at) - min(occurred_at)")) AS duration_us,
+        coalesce(\(DurationSQL.microseconds("max(occurred_at) FILTER (WHERE whole_quarter) - min(occurred_at) FILTER (WHERE whole_quarter)")), 0) AS quarter_duration_us
+        """
+
+    /// Over groups of `groupSums`: what they add to the whole quarters' numbers, as
+    /// `(pageviews, visitors, bounces, duration_us)`. A group is a visitor of the range that the
+    /// quarters did not count when it has no page view there, and a bounce in each where it has one.
+    static let differences: PostgresQuery = """
+        coalesce(sum(pageviews - quarter_pageviews), 0)::bigint AS pageviews,
+        count(*) FILTER (WHERE quarter_pageviews = 0) AS visitors,
+        count(*) FILTER (WHERE pageviews = 1) - count(*) FILTER (WHERE quarter_pageviews = 1) AS bounces,
+        coalesce(sum(duration_us - quarter_duration_us), 0)::bigint AS duration_us
+        """
 }
