@@ -71,19 +71,37 @@ enum TopListSQL {
 
     /// Page views per value of each listed event dimension (`StatsDimension.eventLists`), as
     /// `(list, value, n)`, over `source` (a table or CTE with the event columns) filtered by
-    /// `condition`: one pass, one grouping set per list.
+    /// `condition`: one pass, one grouping set per list, except for the lists of `visitColumns`,
+    /// which share one set and are added up per list from its few combinations.
     static func eventDimensions(from source: String, where condition: PostgresQuery) -> PostgresQuery {
         let dimensions = StatsDimension.eventLists
-        let lists = PostgresQuery.joined(dimensions.map { "WHEN GROUPING(\($0.columnSQL)) = 0 THEN \($0.nameLiteral)" },
-                                         separator: " ")
         let columns = PostgresQuery.joined(dimensions.map(\.columnSQL), separator: ", ")
-        let sets = PostgresQuery.joined(dimensions.map { "(\($0.columnSQL))" }, separator: ", ")
+        let together = visitColumns.map { group in group.filter(dimensions.contains) }.filter { !$0.isEmpty }
+        let alone = dimensions.filter { dimension in !together.contains { $0.contains(dimension) } }
+        let sets = PostgresQuery.joined((together + alone.map { [$0] }).map { set in
+            "(\(PostgresQuery.joined(set.map(\.columnSQL), separator: ", ")))"
+        }, separator: ", ")
+        // A set leaves the columns it does not group NULL, and no event column is: a value that is
+        // there belongs to the list.
+        let lists = PostgresQuery.joined(dimensions.map { "(\($0.nameLiteral), \($0.columnSQL))" }, separator: ", ")
         return """
-            SELECT CASE \(lists) END AS list, coalesce(\(columns)) AS value, count(*) AS n
-            FROM \(unescaped: source) WHERE \(condition)
-            GROUP BY GROUPING SETS (\(sets))
+            SELECT x.list, x.value, sum(g.n)::bigint AS n
+            FROM (SELECT \(columns), count(*) AS n FROM \(unescaped: source) WHERE \(condition)
+                  GROUP BY GROUPING SETS (\(sets))) AS g
+            CROSS JOIN LATERAL (VALUES \(lists)) AS x (list, value)
+            WHERE x.value IS NOT NULL
+            GROUP BY 1, 2
             """
     }
+
+    /// Event columns that take few combinations of values together, because they describe the
+    /// visit rather than the page: a visitor's profile, a campaign's link. Grouping each such set
+    /// once fills five hash tables per page view rather than eleven, which is a third of the lists'
+    /// time over the raw events (461 000 page views: 510 → 330 ms).
+    static let visitColumns: [[StatsDimension]] = [
+        VisitorProfiles.dimensions,
+        [.utmSource, .utmMedium, .utmCampaign],
+    ]
 
     /// The columns of `events` that some dimension reads, each once, for a CTE of matching events.
     static var dimensionColumns: PostgresQuery {
