@@ -58,11 +58,13 @@ public enum Administration {
                                              by: .commandLine(for: owner.id, at: Date()), on: connection).id
     }
 
-    /// Every site of the instance, oldest first.
+    /// Every site of the instance, oldest first; not those deleted whose rows are still being removed.
     public static func listSites(on connection: PostgresConnection) throws -> Listing {
         let rows = try connection.query("""
             SELECT s.id, s.domain, s.name, s.timezone, s.created_at, u.email AS owner_email
-            FROM sites s JOIN users u ON u.id = s.owner_id ORDER BY s.created_at, s.id
+            FROM sites s JOIN users u ON u.id = s.owner_id
+            WHERE NOT EXISTS (SELECT 1 FROM site_deletions d WHERE d.site_id = s.id)
+            ORDER BY s.created_at, s.id
             """)
         return Listing(columns: ["id", "domain", "name", "timezone", "created_at", "owner_email"], rows: try rows.map { row in
             [.string(try row.decode(String.self, "id")), .string(try row.decode(String.self, "domain")),
@@ -80,7 +82,8 @@ public enum Administration {
                                        by: .commandLine(for: ownerID, at: Date()), on: connection)
     }
 
-    /// Deletes the site and everything recorded about it.
+    /// Deletes the site and everything recorded about it (its page views and rollups soon after, by
+    /// the roll-up process: `SiteMaintenance.delete`).
     public static func deleteSite(id: String, on connection: PostgresConnection) throws {
         let (ownerID, site) = try ownedSite(id, on: connection)
         try SiteMaintenance.delete(site, by: .commandLine(for: ownerID, at: Date()), on: connection)

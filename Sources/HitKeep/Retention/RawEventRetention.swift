@@ -27,13 +27,8 @@ public struct RawEventRetention {
     public func apply(on database: Database) throws -> (removed: Int, finished: Bool) {
         try database.query("SELECT create_event_partitions(\(Self.monthsAhead))")
         try database.query("SELECT advance_raw_event_horizons(\(instanceDays))")
-        var removed = 0
-        for _ in 0..<maximumBatches {
-            let batch = try database.query("SELECT remove_expired_events(\(batchSize)) AS removed")[0]
-                .decode(Int.self, "removed")
-            guard batch > 0 else { return (removed, true) }
-            removed += batch
+        return try BatchedDeletion(maximumBatches: maximumBatches).run {
+            try database.query("SELECT remove_expired_events(\(batchSize)) AS removed")[0].decode(Int.self, "removed")
         }
-        return (removed, false)
     }
 }

@@ -26,17 +26,18 @@ enum SiteMaintenance {
         return updated
     }
 
-    /// Deletes the site with its members, invitations, client restrictions, its own API clients and
-    /// analytics data (ON DELETE CASCADE; its page views, session-hours and queue by triggers on
-    /// `sites`, migrations/0008 and 0036). Its clients' tokens are kept as revoked, so that the next
-    /// request with one is told so.
+    /// Deletes the site: at once for everyone (its members, invitations and client restrictions go,
+    /// its own API clients are deleted, its queued page views dropped, its domain freed), and its
+    /// page views and rollups in the background, a batch per transaction (`DeletedSiteRemoval`,
+    /// migrations/0049): at millions of page views, removing them here took longer than a request may.
+    /// Its clients' tokens are kept as revoked, so that the next request with one is told so.
     static func delete(_ site: Site, by author: AuditLog.Author, on database: some PostgresQuerying) throws {
         try database.transaction(begin: "BEGIN") {
             // Recorded first, while the site's admins are still there to be told.
             try AuditLog.recordSiteChange("site.deleted", site: site.id, by: author, target: site.id, detail: site.domain,
                                           on: database)
             _ = try APIClientStore.deleteAll(owner: .site(site.id), now: author.now, on: database)
-            try database.query("DELETE FROM sites WHERE id = \(site.id)")
+            try database.query("SELECT begin_site_deletion(\(site.id))")
         }
     }
 }
