@@ -127,10 +127,14 @@ import Testing
     @Test func theSQLListsEveryDimension() {
         let grouping = TopListSQL.eventDimensions(from: "e", where: "true").sql
         for dimension in StatsDimension.lists where dimension.isEventColumn {
-            #expect(grouping.contains("WHEN GROUPING(\(dimension.column)) = 0 THEN '\(dimension.name)'"))
-            #expect(grouping.contains("(\(dimension.column))"))
+            #expect(grouping.contains("('\(dimension.name)', \(dimension.column))"))
         }
-        #expect(grouping.contains("GROUP BY GROUPING SETS ((path), (referrer_host), (device),"))
+        // A visitor's profile and a campaign's values are a grouping set each; every other column
+        // is one of its own.
+        #expect(grouping.contains("""
+            GROUP BY GROUPING SETS ((device, browser, os, country, language), (utm_source, utm_medium, utm_campaign), \
+            (path), (referrer_host), (hostname))
+            """))
         let range = StatsRange(from: Date(timeIntervalSince1970: 0), to: Date(timeIntervalSince1970: 3600))
         let ends = TopListSQL.sessionEnds(in: range)
         #expect(ends.sql == "((kind = 'entry' AND boundary < $1) OR (kind = 'exit' AND boundary >= $2))")
