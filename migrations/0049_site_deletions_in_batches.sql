@@ -1,8 +1,9 @@
 -- Deleting a site whose page views run into millions (issue 14: "deleting a site removes it all").
 -- One `DELETE FROM sites` removed them in the request's transaction, through the cascades and the
 -- triggers of 0008 and 0036: 8 s for 2.3 million page views, so past the 10-second statement
--- timeout a site of ten million could not be deleted at all, from the API, the dashboard or `hitkeep
--- site delete` (`503 query_timeout`, nothing removed).
+-- timeout a site of ten million could not be deleted from the API or the dashboard
+-- (`503 query_timeout`, nothing removed), only with `hitkeep site delete`, which has no timeout
+-- and held the site's rows locked meanwhile.
 --
 -- Now the request's transaction takes the site away from everyone at once (members, invitations,
 -- client restrictions, its queued page views, its domain for a new site) and leaves a row here; the
