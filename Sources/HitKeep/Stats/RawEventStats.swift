@@ -24,25 +24,25 @@ struct RawEventStats: StatsSource {
         // The session ends' lists take the value of a session's first (last) page view, read off
         // its last one; other rows carry NULL, a group the sums leave out.
         let ends = limit == nil ? [] : StatsDimension.lists.filter { $0.sessionEndOrder != nil }
+        let alias = { (dimension: StatsDimension) in PostgresQuery(unescaped: "end_" + dimension.name) }
         var endColumns: PostgresQuery = ""
         var endValues: PostgresQuery = ""
         var endSets: PostgresQuery = ""
         var endParts: PostgresQuery = ""
         var endKept: PostgresQuery = ""
         for dimension in ends {
-            let alias = PostgresQuery(unescaped: "end_" + dimension.name)
+            let name = alias(dimension)
             let value: PostgresQuery = switch dimension.source {
             case .sessionEntry: "first_value(\(dimension.columnSQL)) OVER w"
-            default: dimension.columnSQL
+            case .sessionExit, .event: dimension.columnSQL
             }
-            endColumns.append(", \(value) AS \(alias)")
-            endValues.append(", CASE WHEN last THEN \(alias) END AS \(alias)")
-            endSets.append(", (\(alias))")
-            endParts.append(" WHEN GROUPING(\(alias)) = 0 THEN \(dimension.nameLiteral)")
-            endKept.append(" AND (GROUPING(\(alias)) = 1 OR \(alias) IS NOT NULL)")
+            endColumns.append(", \(value) AS \(name)")
+            endValues.append(", CASE WHEN last THEN \(name) END AS \(name)")
+            endSets.append(", (\(name))")
+            endParts.append(" WHEN GROUPING(\(name)) = 0 THEN \(dimension.nameLiteral)")
+            endKept.append(" AND (GROUPING(\(name)) = 1 OR \(name) IS NOT NULL)")
         }
-        let names = PostgresQuery.joined(["bucket::text"] + ends.map { PostgresQuery(unescaped: "end_" + $0.name) },
-                                         separator: ", ")
+        let names = PostgresQuery.joined(["bucket::text"] + ends.map(alias), separator: ", ")
         var listsPart: PostgresQuery = ""
         if let limit {
             var counts: PostgresQuery = TopListSQL.eventDimensions(from: "e", where: "true")
