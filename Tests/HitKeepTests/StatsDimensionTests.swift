@@ -127,7 +127,7 @@ import Testing
     @Test func theSQLListsEveryDimension() {
         let grouping = TopListSQL.eventDimensions(from: "e", where: "true").sql
         for dimension in StatsDimension.lists where dimension.isEventColumn {
-            #expect(grouping.contains("('\(dimension.name)', \(dimension.column))"))
+            #expect(grouping.contains("('\(dimension.name)', g.\(dimension.column))"))
         }
         // A visitor's profile and a campaign's values are a grouping set each; every other column
         // is one of its own.

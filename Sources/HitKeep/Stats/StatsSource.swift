@@ -74,24 +74,36 @@ enum TopListSQL {
     /// `condition`: one pass, one grouping set per list, except for the lists of `visitColumns`,
     /// which share one set and are added up per list from its few combinations.
     static func eventDimensions(from source: String, where condition: PostgresQuery) -> PostgresQuery {
-        let dimensions = StatsDimension.eventLists
-        let columns = PostgresQuery.joined(dimensions.map(\.columnSQL), separator: ", ")
-        let together = visitColumns.map { group in group.filter(dimensions.contains) }.filter { !$0.isEmpty }
-        let alone = dimensions.filter { dimension in !together.contains { $0.contains(dimension) } }
-        let sets = PostgresQuery.joined((together + alone.map { [$0] }).map { set in
-            "(\(PostgresQuery.joined(set.map(\.columnSQL), separator: ", ")))"
-        }, separator: ", ")
-        // A set leaves the columns it does not group NULL, and no event column is: a value that is
-        // there belongs to the list.
-        let lists = PostgresQuery.joined(dimensions.map { "(\($0.nameLiteral), \($0.columnSQL))" }, separator: ", ")
+        let columns = PostgresQuery.joined(StatsDimension.eventLists.map(\.columnSQL), separator: ", ")
         return """
             SELECT x.list, x.value, sum(g.n)::bigint AS n
             FROM (SELECT \(columns), count(*) AS n FROM \(unescaped: source) WHERE \(condition)
-                  GROUP BY GROUPING SETS (\(sets))) AS g
-            CROSS JOIN LATERAL (VALUES \(lists)) AS x (list, value)
+                  GROUP BY GROUPING SETS (\(eventDimensionSets))) AS g
+            CROSS JOIN LATERAL \(eventDimensionValues(of: "g"))
             WHERE x.value IS NOT NULL
             GROUP BY 1, 2
             """
+    }
+
+    /// The grouping sets that count the page views of every listed event dimension: `visitColumns`
+    /// a set each, every other column one of its own.
+    static var eventDimensionSets: PostgresQuery {
+        let dimensions = StatsDimension.eventLists
+        let together = visitColumns.map { group in group.filter(dimensions.contains) }.filter { !$0.isEmpty }
+        let alone = dimensions.filter { dimension in !together.contains { $0.contains(dimension) } }
+        return PostgresQuery.joined((together + alone.map { [$0] }).map { set in
+            "(\(PostgresQuery.joined(set.map(\.columnSQL), separator: ", ")))"
+        }, separator: ", ")
+    }
+
+    /// `(VALUES …) AS x (list, value)`: a row of `eventDimensionSets`' counts (the relation
+    /// `grouped`) as one `(list, value)` per event dimension. A set leaves the columns it does not
+    /// group NULL, and no event column is: a value that is there belongs to the list.
+    static func eventDimensionValues(of grouped: String) -> PostgresQuery {
+        let lists = PostgresQuery.joined(StatsDimension.eventLists.map {
+            "(\($0.nameLiteral), \(unescaped: grouped).\($0.columnSQL))"
+        }, separator: ", ")
+        return "(VALUES \(lists)) AS x (list, value)"
     }
 
     /// Event columns that take few combinations of values together, because they describe the
