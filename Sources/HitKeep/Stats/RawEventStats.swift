@@ -109,7 +109,7 @@ struct RawEventStats: StatsSource {
             case "chart":
                 perBucket[try row.decode(Int.self, "name")] = (try Self.integer(row, "a"), try Self.integer(row, "b"))
             default:
-                ranked[part, default: []].append((try Self.integer(row, "c"),
+                ranked[part, default: []].append((try Self.integer(row, "b"),
                                                   RankedValue(name: try row.decode(String.self, "name"),
                                                               value: try Self.integer(row, "a"))))
             }
