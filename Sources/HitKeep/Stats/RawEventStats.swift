@@ -67,10 +67,11 @@ struct RawEventStats: StatsSource {
         // first and last page view (a bounce is both; it has no page view, so no bucket, before
         // it) and each bucket's distinct sessions as the page views that start one in it (a
         // session's buckets follow its time order). A duration is its last page view's offset from
-        // the range's start less its first one's. Reading the matching events once, with no
-        // materialized copy for the lists, and two window functions rather than four took the
-        // statement at a million page views from 2.3 to 1.6 s (`referrer:(none)&device:desktop`,
-        // 461 000 of them).
+        // the range's start less its first one's. Reading the matching events once (a materialized
+        // copy for the lists went to disk, and kept the sort from parallel workers) with two window
+        // functions rather than four took a tenth off through the API: 1.6–2.0 s → 1.5–1.8 s for
+        // `referrer:(none)&device:desktop` at a million page views (461 000 of them), and 4.3–4.9 s →
+        // 3.8–4.6 s for `path:/&device:mobile` at ten million (README, 7 December, night).
         let listColumns: PostgresQuery = limit == nil ? "" : ", \(eventColumns)"
         let offset = DurationSQL.microseconds("occurred_at - \(range.from)::timestamptz")
         let rows = try database.query("""
