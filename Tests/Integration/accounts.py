@@ -425,8 +425,14 @@ def one_value(stack, query: str, database: str = "hitkeep") -> Optional[str]:
     return rows[0][0]
 
 
+# A deleted site's row is removed later, by the roll-up process, after its page views (migrations/
+# 0049): while other tests' deleted sites go, the sites a request could have written are those not
+# being deleted.
+COUNTED_ROWS = {"sites": "sites WHERE NOT EXISTS (SELECT 1 FROM site_deletions d WHERE d.site_id = sites.id)"}
+
+
 def counts(stack, tables: Iterable[str], database: str = "hitkeep") -> dict[str, int]:
-    query = " UNION ALL ".join(f"SELECT '{table}', count(*) FROM {table}" for table in tables)
+    query = " UNION ALL ".join(f"SELECT '{table}', count(*) FROM {COUNTED_ROWS.get(table, table)}" for table in tables)
     return {name: int(count) for name, count in stack.sql(query, database=database)}
 
 
