@@ -45,6 +45,8 @@ struct RawEventStats: StatsSource {
             }
             endValues.append(", \(eventColumns)")
             sets.append(", \(TopListSQL.eventDimensionSets)")
+            // GROUPING has a bit per column, set where the row's set leaves the column out: all of
+            // them are set only in the sets of the chart, the session ends and the total.
             parts.append(" WHEN GROUPING(\(eventColumns)) < \(1 << StatsDimension.eventLists.count - 1) THEN 'values'")
         }
         var listsPart: PostgresQuery = ""
