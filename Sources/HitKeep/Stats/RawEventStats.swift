@@ -29,7 +29,7 @@ struct RawEventStats: StatsSource {
         var names: [PostgresQuery] = ["bucket::text"]
         var endValues: PostgresQuery = ""
         var endKept: PostgresQuery = ""
-        let eventColumns = PostgresQuery.joined(StatsDimension.eventLists.map(\.columnSQL), separator: ", ")
+        let eventColumns = TopListSQL.eventColumns
         if limit != nil {
             for dimension in StatsDimension.lists where !dimension.isEventColumn {
                 let name = PostgresQuery(unescaped: "end_" + dimension.name)

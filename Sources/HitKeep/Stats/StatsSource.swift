@@ -74,15 +74,19 @@ enum TopListSQL {
     /// `condition`: one pass, one grouping set per list, except for the lists of `visitColumns`,
     /// which share one set and are added up per list from its few combinations.
     static func eventDimensions(from source: String, where condition: PostgresQuery) -> PostgresQuery {
-        let columns = PostgresQuery.joined(StatsDimension.eventLists.map(\.columnSQL), separator: ", ")
         return """
             SELECT x.list, x.value, sum(g.n)::bigint AS n
-            FROM (SELECT \(columns), count(*) AS n FROM \(unescaped: source) WHERE \(condition)
+            FROM (SELECT \(eventColumns), count(*) AS n FROM \(unescaped: source) WHERE \(condition)
                   GROUP BY GROUPING SETS (\(eventDimensionSets))) AS g
             CROSS JOIN LATERAL \(eventDimensionValues(of: "g"))
             WHERE x.value IS NOT NULL
             GROUP BY 1, 2
             """
+    }
+
+    /// The columns of the listed event dimensions (`StatsDimension.eventLists`), in their order.
+    static var eventColumns: PostgresQuery {
+        PostgresQuery.joined(StatsDimension.eventLists.map(\.columnSQL), separator: ", ")
     }
 
     /// The grouping sets that count the page views of every listed event dimension: `visitColumns`
