@@ -1,6 +1,6 @@
 """The filtered rollups (migrations/0012, 0014, 0020, 0021, 0024, 0025): built from the events already there by
 `hitkeep migrate` on an upgrade, kept by the trigger afterwards, and equal to the definitions over
-the raw events; and 0048's new layout of the unfiltered `session_hours`, which keeps every row."""
+the raw events; and 0048's and 0051's new layouts of the unfiltered `session_hours`, which keep every row."""
 
 import concurrent.futures
 import random
@@ -296,11 +296,16 @@ def test_an_upgrade_adds_hostnames_and_keeps_long_sessions_stored(stack, tmp_pat
 
 SESSION_HOURS = ("SELECT site_id, session_id, hour, pageviews, first_at, first_id, first_path, last_at, last_id, "
                  "last_path, prev_hour, next_hour FROM session_hours ORDER BY site_id, session_id, hour")
+# The same rows since 0051, which names the site by its key (`session_hours` is a view of them).
+KEYED_SESSION_HOURS = ("SELECT s.id, h.session_id, h.hour, h.pageviews, h.first_at, h.first_id, h.first_path, "
+                       "h.last_at, h.last_id, h.last_path, h.prev_hour, h.next_hour "
+                       "FROM keyed_session_hours h JOIN sites s ON s.key = h.site_key ORDER BY 1, 2, 3")
 
 
 def test_an_upgrade_lays_session_hours_out_anew_and_keeps_every_row(stack, tmp_path):
-    """0048 copies `session_hours` into a table with its fixed-width columns first: the same rows,
-    and the fold goes on writing into it as it does on a new installation."""
+    """0048 copies `session_hours` into a table with its fixed-width columns first, and 0051 into
+    one that names the site by its key: the same rows, and the fold goes on writing into it as it
+    does on a new installation."""
     def write(database: str, batches: range):
         rng = random.Random(48)
         for batch in range(batches.stop):
@@ -352,17 +357,26 @@ def test_an_upgrade_lays_session_hours_out_anew_and_keeps_every_row(stack, tmp_p
 
     # Later page views continue the same sessions: the rows are a new installation's for all of them.
     write(upgraded, range(3, 5))
+    # 0051 then copies them once more, naming the site by its key: the same rows again.
+    before_keys = stack.sql(SESSION_HOURS, database=upgraded)
+    result = stack.upgrade(directory, url)
+    assert result.returncode == 0, result.stderr
+    assert "applied 0051 session_hours_site_keys" in result.stdout.splitlines()
+    assert stack.sql(KEYED_SESSION_HOURS, database=upgraded) == before_keys
+    # A build before 0051 still reads them by site id.
+    assert stack.sql(SESSION_HOURS, database=upgraded) == before_keys
+    write(upgraded, range(5, 7))
     fresh = f"fresh_{upgraded}"
     assert stack.migrate(database_url=stack.create_database(fresh)).returncode == 0
     add_site(fresh)
-    write(fresh, range(0, 5))
-    assert stack.sql(SESSION_HOURS, database=upgraded) == stack.sql(SESSION_HOURS, database=fresh)
+    write(fresh, range(0, 7))
+    assert stack.sql(KEYED_SESSION_HOURS, database=upgraded) == stack.sql(KEYED_SESSION_HOURS, database=fresh)
     assert_rollups_match_events(stack, upgraded, "site1")
 
     # A session-hour still has to name a site, and deleting the site still removes its rows.
     with pytest.raises(StackError, match="names a site that does not exist"):
-        stack.sql("INSERT INTO session_hours (site_id, session_id, hour, pageviews, first_at, first_id, first_path, "
-                  "last_at, last_id, last_path, prev_hour, next_hour) VALUES ('nosuch', 's', '2026-03-01 00:00+00', "
+        stack.sql("INSERT INTO keyed_session_hours (site_key, session_id, hour, pageviews, first_at, first_id, first_path, "
+                  "last_at, last_id, last_path, prev_hour, next_hour) VALUES (-1, 's', '2026-03-01 00:00+00', "
                   "1, now(), 1, '/', now(), 1, '/', '-infinity', 'infinity')", database=upgraded)
     stack.sql("DELETE FROM sites WHERE id = 'site1'", database=upgraded)
-    assert stack.sql("SELECT count(*) FROM session_hours", database=upgraded) == [("0",)]
+    assert stack.sql("SELECT count(*) FROM keyed_session_hours", database=upgraded) == [("0",)]

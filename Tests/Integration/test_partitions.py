@@ -296,7 +296,7 @@ def test_the_roll_up_rebuilds_loose_rollup_indexes_at_most_once_a_day(stack):
 
     def files():
         return dict(own.sql("SELECT relname, relfilenode FROM pg_class WHERE relname IN "
-                            "('session_hours_pkey', 'filtered_traffic_pkey', 'filtered_traffic_days_pkey', "
+                            "('keyed_session_hours_pkey', 'filtered_traffic_pkey', 'filtered_traffic_days_pkey', "
                             "'filtered_counts_pkey', 'filtered_session_ends_pkey')"))
 
     # However small, with no minimum: each is rebuilt once, recorded, and the leftover is gone.

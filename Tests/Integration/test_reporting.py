@@ -12,8 +12,8 @@ from stack import REPO, StackError
 
 README = REPO / "README.md"
 SECRET_TABLES = ["users", "sessions", "api_clients", "api_client_tokens", "api_client_revoked_tokens", "events",
-                 "token_policy", "api_client_rate_windows", "api_client_usage",
-                 "session_hours", "traffic_hourly", "dimension_counts", "entry_exit_counts", "sites", "audit_log"]
+                 "token_policy", "api_client_rate_windows", "api_client_usage", "session_hours",
+                 "keyed_session_hours", "traffic_hourly", "dimension_counts", "entry_exit_counts", "sites", "audit_log"]
 VIEWS = ["reporting.sites", "reporting.daily_stats", "reporting.top_pages_daily", "reporting.api_clients",
          "reporting.api_client_usage", "reporting.page_views", "reporting.dropped_page_views"]
 TOKEN_HASH = "c0ffee" * 10 + "abcd"
@@ -139,6 +139,6 @@ def test_events_are_append_only_and_written_in_read_committed(stack, reporting_d
     other = unique("hk_reporting_delete_")
     stack.sql(f"CREATE DATABASE {other} TEMPLATE {reporting_db}")
     stack.sql("DELETE FROM sites", database=other)
-    assert stack.sql("SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM session_hours) "
+    assert stack.sql("SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM keyed_session_hours) "
                      "+ (SELECT count(*) FROM traffic_hourly) + (SELECT count(*) FROM dimension_counts) "
                      "+ (SELECT count(*) FROM entry_exit_counts)", database=other) == [("0",)]

@@ -254,7 +254,7 @@ def test_delete_site_removes_it_and_everything_hanging_on_it(stack, people):
               f"('{site['id']}', now() - interval '1 hour', 's1', '/', 'mobile'), ('{site['id']}', now(), 's1', '/a', 'mobile'), "
               f"('{site['id']}', now() - interval '9 minutes', 's2', '/', 'mobile'), ('{site['id']}', now(), 's2', '/', 'desktop'), "
               f"('{site['id']}', '2026-03-01 12:00+00', 's0', '/', 'desktop')")
-    rollups = ("events", "session_hours", "traffic_hourly", "dimension_counts", "entry_exit_counts", "filtered_traffic",
+    rollups = ("events", "keyed_session_hours", "traffic_hourly", "dimension_counts", "entry_exit_counts", "filtered_traffic",
                "filtered_traffic_days", "filtered_counts", "filtered_session_ends", "filtered_breakdown_closed",
                "filtered_breakdowns", "filtered_breakdown_touches", "mixed_session_quarters", "quarter_counts",
                "quarter_session_ends")
@@ -263,7 +263,9 @@ def test_delete_site_removes_it_and_everything_hanging_on_it(stack, people):
     stack.sql("INSERT INTO events (site_id, occurred_at, session_id, path, device) VALUES "
               f"('{site['id']}', '2026-03-01 12:05+00', 's0', '/b', 'desktop')")
     stack.sql(f"SELECT close_filtered_breakdown('{site['id']}', 'path', 'day', '2026-03-01')")
-    assert all(one_value(stack, f"SELECT count(*) FROM {table} WHERE site_id = '{site['id']}'") != "0" for table in rollups)
+    key = site_key(stack, site["id"])
+    assert all(one_value(stack, f"SELECT count(*) FROM {table} WHERE {rows_of(table, site['id'], key)}") != "0"
+               for table in rollups)
 
     response = owner.delete(f"/api/sites/{site['id']}")
     assert response.status_code == 204, response.text
@@ -276,14 +278,23 @@ def test_delete_site_removes_it_and_everything_hanging_on_it(stack, people):
     # The domain is free again.
     assert owner.post("/api/sites", json={"domain": site["domain"]}).status_code == 201
     # The page views and rollups go in the background (migrations/0049), the site's row last.
-    assert_removed_in_the_background(stack, site["id"], rollups)
+    assert_removed_in_the_background(stack, site["id"], key, rollups)
 
 
-def assert_removed_in_the_background(stack, site_id: str, tables) -> None:
+def site_key(stack, site_id: str) -> str:
+    """The number that names the site in `keyed_session_hours` (migrations/0051), kept before the site goes."""
+    return one_value(stack, f"SELECT key FROM sites WHERE id = '{site_id}'")
+
+
+def rows_of(table: str, site_id: str, key: str) -> str:
+    """The condition that picks a site's rows of `table`."""
+    return {"sites": f"id = '{site_id}'", "keyed_session_hours": f"site_key = {key}"}.get(table, f"site_id = '{site_id}'")
+
+
+def assert_removed_in_the_background(stack, site_id: str, key: str, tables) -> None:
     def left() -> list[str]:
         return [table for table in ("sites", *tables)
-                if one_value(stack, f"SELECT count(*) FROM {table} WHERE {'id' if table == 'sites' else 'site_id'} = "
-                                    f"'{site_id}'") != "0"]
+                if one_value(stack, f"SELECT count(*) FROM {table} WHERE {rows_of(table, site_id, key)}") != "0"]
     wait_until(lambda: not left(), 60, f"rows of the deleted site left in {left()}")
     assert one_value(stack, f"SELECT count(*) FROM site_deletions WHERE site_id = '{site_id}'") == "0"
 
@@ -298,7 +309,8 @@ def test_a_site_with_many_page_views_is_deleted_at_once_and_its_rows_in_batches(
               f"SELECT '{site['id']}', now() - (n || ' minutes')::interval, 's' || (n / 4), '/p' || (n % 300), "
               "(ARRAY['mobile', 'desktop'])[1 + n % 2], (ARRAY['DE', 'US', 'FR'])[1 + n % 3] "
               "FROM generate_series(1, 40000) AS n")
-    assert int(one_value(stack, f"SELECT count(*) FROM session_hours WHERE site_id = '{site['id']}'")) > 10_000
+    key = site_key(stack, site["id"])
+    assert int(one_value(stack, f"SELECT count(*) FROM keyed_session_hours WHERE site_key = {key}")) > 10_000
 
     # Two deletions at once: the second waits for the first and finds the site gone or going.
     with concurrent.futures.ThreadPoolExecutor(2) as background:
@@ -313,23 +325,25 @@ def test_a_site_with_many_page_views_is_deleted_at_once_and_its_rows_in_batches(
     assert listing.returncode == 0 and site["id"] not in listing.stdout and site["domain"] not in listing.stdout
     # The domain is free for a new site at once.
     assert owner.post("/api/sites", json={"domain": site["domain"]}).status_code == 201
-    assert_removed_in_the_background(stack, site["id"], ("events", "session_hours", "filtered_traffic", "filtered_counts",
-                                                         "filtered_session_ends", "dimension_counts", "traffic_hourly"))
+    assert_removed_in_the_background(stack, site["id"], key, ("events", "keyed_session_hours", "filtered_traffic",
+                                                              "filtered_counts", "filtered_session_ends",
+                                                              "dimension_counts", "traffic_hourly"))
 
 
 def test_page_views_and_session_hours_of_a_site_that_does_not_exist_are_refused(stack, people):
     site = people.new().create_site()
+    key = site_key(stack, site["id"])
     # One row of an unknown site among good ones refuses the whole statement with the foreign key's
     # SQLSTATE, 23503 (migrations/0036 checks once per statement): the block below ends normally only
     # when the INSERT raised exactly that.
     inserts = {
         "events": "INSERT INTO events (site_id, occurred_at, session_id, path) VALUES "
                   f"('{site['id']}', now(), 'fk-1', '/'), ('nope', now(), 'fk-2', '/')",
-        "session_hours": "INSERT INTO session_hours (site_id, session_id, hour, pageviews, first_at, first_id, first_path, "
+        "keyed_session_hours": "INSERT INTO keyed_session_hours (site_key, session_id, hour, pageviews, first_at, first_id, first_path, "
                          "last_at, last_id, last_path, prev_hour, next_hour) VALUES "
-                         f"('{site['id']}', 'fk-3', date_bin('1 hour', now(), 'epoch'), 1, now(), 1, '/', now(), 1, '/', "
+                         f"({key}, 'fk-3', date_bin('1 hour', now(), 'epoch'), 1, now(), 1, '/', now(), 1, '/', "
                          "'-infinity', 'infinity'), "
-                         "('nope', 'fk-4', date_bin('1 hour', now(), 'epoch'), 1, now(), 1, '/', now(), 1, '/', "
+                         "(-1, 'fk-4', date_bin('1 hour', now(), 'epoch'), 1, now(), 1, '/', now(), 1, '/', "
                          "'-infinity', 'infinity')",
     }
     for table, insert in inserts.items():
@@ -337,13 +351,15 @@ def test_page_views_and_session_hours_of_a_site_that_does_not_exist_are_refused(
                   "EXCEPTION WHEN foreign_key_violation THEN NULL; END$$")
         with pytest.raises(StackError, match="names a site that does not exist"):
             stack.sql(insert)
-    for table in ("events", "session_hours", "traffic_hourly"):
+    for table in ("events", "traffic_hourly"):
         assert one_value(stack, f"SELECT count(*) FROM {table} WHERE site_id IN ('{site['id']}', 'nope')") == "0", table
+    assert one_value(stack, f"SELECT count(*) FROM keyed_session_hours WHERE site_key IN ({key}, -1)") == "0"
 
 
 def test_a_site_is_deleted_only_after_a_write_of_its_page_views_commits_and_then_with_them(stack, people):
     owner = people.new()
     site = owner.create_site()
+    key = site_key(stack, site["id"])
     writer = stack.cluster.background_session("hitkeep")
     try:
         writer.begin("INSERT INTO events (site_id, occurred_at, session_id, path) VALUES "
@@ -357,7 +373,7 @@ def test_a_site_is_deleted_only_after_a_write_of_its_page_views_commits_and_then
             assert deleted.result(timeout=20).status_code == 204
     finally:
         writer.close()
-    assert_removed_in_the_background(stack, site["id"], ("events", "session_hours"))
+    assert_removed_in_the_background(stack, site["id"], key, ("events", "keyed_session_hours"))
 
 
 # --- members --------------------------------------------------------------------------------------

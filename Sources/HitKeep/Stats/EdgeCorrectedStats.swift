@@ -117,8 +117,8 @@ struct EdgeCorrectedStats: StatsSource {
             )
             SELECT v.number, sum(v.pageviews) AS pageviews,
                    count(*) FILTER (WHERE NOT EXISTS (
-                       SELECT 1 FROM session_hours h
-                       WHERE h.site_id = \(siteID) AND h.session_id = v.session_id AND h.hour >= b.lo AND h.hour < b.hi)) AS visitors
+                       SELECT 1 FROM keyed_session_hours h
+                       WHERE h.site_key = \(SiteKeySQL.of(siteID)) AND h.session_id = v.session_id AND h.hour >= b.lo AND h.hour < b.hi)) AS visitors
             FROM visits v JOIN bounds b ON b.number = v.number
             GROUP BY v.number
             """)
@@ -164,8 +164,8 @@ struct EdgeCorrectedStats: StatsSource {
             LEFT JOIN LATERAL (
                 SELECT (array_agg(first_path) FILTER (WHERE prev_hour < \(inner.from)))[1] AS first_path,
                        (array_agg(last_path) FILTER (WHERE next_hour >= \(inner.to)))[1] AS last_path
-                FROM session_hours
-                WHERE site_id = \(siteID) AND session_id = s.session_id AND hour >= \(inner.from) AND hour < \(inner.to)
+                FROM keyed_session_hours
+                WHERE site_key = \(SiteKeySQL.of(siteID)) AND session_id = s.session_id AND hour >= \(inner.from) AND hour < \(inner.to)
             ) AS h ON true
             """
         return """
@@ -199,8 +199,8 @@ struct EdgeCorrectedStats: StatsSource {
             FROM sessions s
             LEFT JOIN LATERAL (
                 SELECT sum(pageviews) AS pageviews, \(offset("min(first_at)")) AS inner_first, \(offset("max(last_at)")) AS inner_last
-                FROM session_hours
-                WHERE site_id = \(siteID) AND session_id = s.session_id AND hour >= \(inner.from) AND hour < \(inner.to)
+                FROM keyed_session_hours
+                WHERE site_key = \(SiteKeySQL.of(siteID)) AND session_id = s.session_id AND hour >= \(inner.from) AND hour < \(inner.to)
             ) AS h ON true
             """)
         return try rows.map { row in

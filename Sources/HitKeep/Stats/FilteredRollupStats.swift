@@ -220,7 +220,7 @@ struct FilteredRollupStats: StatsSource {
     /// over `inner`. Raw events, but an hour's worth at most at each end.
     private func edgeCounts(_ range: StatsRange, inner: StatsRange?, innerIsWholeHours: Bool = true) throws -> PostgresQuery {
         if filter == .none, innerIsWholeHours, let inner {
-            // Without a filter, `session_hours` tells where each edge session was first and last
+            // Without a filter, `keyed_session_hours` tells where each edge session was first and last
             // in the whole hours, so only the partial hours' events are read.
             return EdgeCorrectedStats(siteID: siteID, database: database).edgeCounts(range, inner: inner)
         }

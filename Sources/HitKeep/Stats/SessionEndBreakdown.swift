@@ -41,7 +41,7 @@ struct SessionEndBreakdown: BreakdownSource {
         let isEndHour: PostgresQuery = isEntry ? "prev_hour < \(inner.from)" : "next_hour >= \(inner.to)"
         let onlyHour: PostgresQuery = "prev_hour < \(inner.from) AND next_hour >= \(inner.to)"
         let innerHours: PostgresQuery = """
-            site_id = \(site) AND hour >= \(inner.from) AND hour < \(inner.to)
+            site_key = \(SiteKeySQL.of(site)) AND hour >= \(inner.from) AND hour < \(inner.to)
             AND session_id NOT IN (SELECT session_id FROM edge_sessions)
             """
         // An edge session's end among its page views in the partial hours and its hours inside.
@@ -61,7 +61,7 @@ struct SessionEndBreakdown: BreakdownSource {
                 UNION ALL
                 SELECT h.session_id, h.first_at, h.first_id, h.first_path, h.last_at, h.last_id, h.last_path, h.pageviews
                 FROM edge_sessions e
-                JOIN session_hours h ON h.site_id = \(site) AND h.session_id = e.session_id
+                JOIN keyed_session_hours h ON h.site_key = \(SiteKeySQL.of(site)) AND h.session_id = e.session_id
                                     AND h.hour >= \(inner.from) AND h.hour < \(inner.to)
             )
             SELECT value, sum(pageviews)::bigint AS pageviews, count(*) AS visitors,
@@ -69,10 +69,10 @@ struct SessionEndBreakdown: BreakdownSource {
                    sum(\(DurationSQL.microseconds("span"))) AS duration_us
             FROM (
                 SELECT \(endPath) AS value, pageviews, last_at - first_at AS span
-                FROM session_hours WHERE \(innerHours) AND \(onlyHour)
+                FROM keyed_session_hours WHERE \(innerHours) AND \(onlyHour)
                 UNION ALL
                 SELECT (array_agg(\(endPath)) FILTER (WHERE \(isEndHour)))[1], sum(pageviews), max(last_at) - min(first_at)
-                FROM session_hours WHERE \(innerHours) AND NOT (\(onlyHour))
+                FROM keyed_session_hours WHERE \(innerHours) AND NOT (\(onlyHour))
                 GROUP BY session_id
                 UNION ALL
                 SELECT \(edgeEnd), sum(pageviews), max(last_at) - min(first_at)
