@@ -133,6 +133,7 @@ def test_an_upgrade_adds_existing_events_and_the_trigger_adds_new_ones(stack, tm
     # A second migrate has nothing left to add; deleting a site deletes its rollups.
     again = stack.migrate(migrations=directory, database_url=url)
     assert again.returncode == 0 and "filtered rollups" not in again.stdout
+    # (This installation is at 0012, before the site keys of 0051.)
     stack.sql("DELETE FROM sites WHERE id = 'site1'", database=name)
     for table in ["filtered_traffic", "filtered_counts", "filtered_session_ends"]:
         assert stack.sql(f"SELECT count(*) FROM {table} WHERE site_id = 'site1'", database=name) == [("0",)]

@@ -141,9 +141,9 @@ def test_the_rollups_leave_free_only_the_room_their_updates_need(stack):
     # A fold updates only the rows of the hours going on; every earlier hour's page keeps its
     # reserve for good, so a larger one is paid in bytes per event (migrations/0028, 0039).
     rows = stack.sql("SELECT relname, reloptions::text FROM pg_class WHERE relkind = 'r' AND relname IN "
-                     "('keyed_session_hours', 'filtered_counts', 'filtered_session_ends', 'filtered_traffic') ORDER BY 1")
+                     "('keyed_session_hours', 'filtered_counts', 'filtered_session_ends', 'keyed_filtered_traffic') ORDER BY 1")
     assert rows == [("filtered_counts", "{fillfactor=90}"), ("filtered_session_ends", "{fillfactor=90}"),
-                    ("filtered_traffic", "{fillfactor=100}"), ("keyed_session_hours", "{fillfactor=90}")]
+                    ("keyed_filtered_traffic", "{fillfactor=100}"), ("keyed_session_hours", "{fillfactor=90}")]
 
 
 def test_a_server_newer_than_its_database_answers_503_until_it_is_migrated(stack, tmp_path):

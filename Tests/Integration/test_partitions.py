@@ -288,7 +288,7 @@ def test_the_roll_up_rebuilds_loose_rollup_indexes_at_most_once_a_day(stack):
     answers = [stats(api, site["id"], question) for question in questions]
     # What a rebuild that failed half way leaves: an invalid copy under the name REINDEX gives it.
     try:
-        own.sql("CREATE UNIQUE INDEX CONCURRENTLY filtered_traffic_pkey_ccnew ON filtered_traffic (site_id)")
+        own.sql("CREATE UNIQUE INDEX CONCURRENTLY keyed_filtered_traffic_pkey_ccnew ON keyed_filtered_traffic (site_key)")
     except Exception:  # noqa: BLE001 (the duplicates make it fail, which is the point)
         pass
     invalid = "SELECT count(*) FROM pg_index WHERE NOT indisvalid"
@@ -296,7 +296,7 @@ def test_the_roll_up_rebuilds_loose_rollup_indexes_at_most_once_a_day(stack):
 
     def files():
         return dict(own.sql("SELECT relname, relfilenode FROM pg_class WHERE relname IN "
-                            "('keyed_session_hours_pkey', 'filtered_traffic_pkey', 'filtered_traffic_days_pkey', "
+                            "('keyed_session_hours_pkey', 'keyed_filtered_traffic_pkey', 'keyed_filtered_traffic_days_pkey', "
                             "'filtered_counts_pkey', 'filtered_session_ends_pkey')"))
 
     # However small, with no minimum: each is rebuilt once, recorded, and the leftover is gone.

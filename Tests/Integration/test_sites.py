@@ -254,8 +254,8 @@ def test_delete_site_removes_it_and_everything_hanging_on_it(stack, people):
               f"('{site['id']}', now() - interval '1 hour', 's1', '/', 'mobile'), ('{site['id']}', now(), 's1', '/a', 'mobile'), "
               f"('{site['id']}', now() - interval '9 minutes', 's2', '/', 'mobile'), ('{site['id']}', now(), 's2', '/', 'desktop'), "
               f"('{site['id']}', '2026-03-01 12:00+00', 's0', '/', 'desktop')")
-    rollups = ("events", "keyed_session_hours", "traffic_hourly", "dimension_counts", "entry_exit_counts", "filtered_traffic",
-               "filtered_traffic_days", "filtered_counts", "filtered_session_ends", "filtered_breakdown_closed",
+    rollups = ("events", "keyed_session_hours", "traffic_hourly", "dimension_counts", "entry_exit_counts",
+               "keyed_filtered_traffic", "keyed_filtered_traffic_days", "filtered_counts", "filtered_session_ends", "filtered_breakdown_closed",
                "filtered_breakdowns", "filtered_breakdown_touches", "mixed_session_quarters", "quarter_counts",
                "quarter_session_ends")
     # The old day added up for paths, then touched by a late page view of its session.
@@ -282,13 +282,17 @@ def test_delete_site_removes_it_and_everything_hanging_on_it(stack, people):
 
 
 def site_key(stack, site_id: str) -> str:
-    """The number that names the site in `keyed_session_hours` (migrations/0051), kept before the site goes."""
+    """The number that names the site in the `keyed_` rollups (migrations/0051–0052), kept before the site goes."""
     return one_value(stack, f"SELECT key FROM sites WHERE id = '{site_id}'")
 
 
 def rows_of(table: str, site_id: str, key: str) -> str:
     """The condition that picks a site's rows of `table`."""
-    return {"sites": f"id = '{site_id}'", "keyed_session_hours": f"site_key = {key}"}.get(table, f"site_id = '{site_id}'")
+    if table == "sites":
+        return f"id = '{site_id}'"
+    if table.startswith("keyed_"):
+        return f"site_key = {key}"
+    return f"site_id = '{site_id}'"
 
 
 def assert_removed_in_the_background(stack, site_id: str, key: str, tables) -> None:
@@ -325,7 +329,7 @@ def test_a_site_with_many_page_views_is_deleted_at_once_and_its_rows_in_batches(
     assert listing.returncode == 0 and site["id"] not in listing.stdout and site["domain"] not in listing.stdout
     # The domain is free for a new site at once.
     assert owner.post("/api/sites", json={"domain": site["domain"]}).status_code == 201
-    assert_removed_in_the_background(stack, site["id"], key, ("events", "keyed_session_hours", "filtered_traffic",
+    assert_removed_in_the_background(stack, site["id"], key, ("events", "keyed_session_hours", "keyed_filtered_traffic",
                                                               "filtered_counts", "filtered_session_ends",
                                                               "dimension_counts", "traffic_hourly"))
 

@@ -8,7 +8,7 @@ import PostgresClient
 /// migration is applied; the workers then go on by themselves. A database further along is
 /// accepted: a rolling upgrade migrates while the older build still serves.
 public enum SchemaVersion {
-    public static let required = 51
+    public static let required = 52
 
     /// The highest migration `schema_migrations` records; 0 when nothing was ever migrated.
     static func applied(on connection: PostgresConnection) throws -> Int {

@@ -10,7 +10,7 @@ import PostgresClient
 /// `rollup_index_rebuilds`, so one rebuilds it at a time.
 public struct RollupIndexUpkeep {
     /// The indexes that folds write into all over.
-    public static let indexes = ["keyed_session_hours_pkey", "filtered_traffic_pkey", "filtered_traffic_days_pkey",
+    public static let indexes = ["keyed_session_hours_pkey", "keyed_filtered_traffic_pkey", "keyed_filtered_traffic_days_pkey",
                                  "filtered_counts_pkey", "filtered_session_ends_pkey"]
     /// Smaller indexes are left as they are (HITKEEP_ROLLUP_INDEX_MINIMUM_MB).
     public var minimumBytes: Int

@@ -2,13 +2,13 @@ import Foundation
 import PostgresClient
 
 /// The rollup rows that count the session-quarters of one filter (or set of profiles) in ranges of
-/// whole quarter hours: the whole UTC days inside a range from `filtered_traffic_days`
-/// (migrations/0025) once the roll-up process has closed them, the quarter hours at its ends and of
-/// the days not closed yet from `filtered_traffic` (0012). A day row reads
+/// whole quarter hours: the whole UTC days inside a range from `keyed_filtered_traffic_days`
+/// (migrations/0025, 0052) once the roll-up process has closed them, the quarter hours at its ends
+/// and of the days not closed yet from `keyed_filtered_traffic` (0012, 0052). A day row reads
 /// as its quarters' rows added up would for a range holding the whole day, so the same sums
 /// (`RollupUnit.quarter`) apply to both; a 30-day range reads 30 rows per profile instead of 2 880.
 enum FilteredTrafficRows {
-    /// SQL of the rows of each range, numbered from 1 in `number`, with `filtered_traffic`'s columns
+    /// SQL of the rows of each range, numbered from 1 in `number`, with `keyed_filtered_traffic`'s columns
     /// (`quarter` is a day row's day) and `sign`, 1 for a row to add. `key` follows the `filter`
     /// column (`= 7`, `= ANY (…)`, `= v.id`).
     ///
@@ -59,8 +59,8 @@ enum FilteredTrafficRows {
                    d.first_offset_us, d.last_offset_us, 1
             FROM unnest(\(days.from)::timestamptz[], \(days.to)::timestamptz[], \(days.number)::integer[]) AS s (lo, hi, number)
             CROSS JOIN filtered_traffic_days_closed c
-            CROSS JOIN LATERAL (SELECT * FROM filtered_traffic_days d
-                                WHERE d.site_id = \(siteID) AND d.filter \(key) AND d.day >= s.lo
+            CROSS JOIN LATERAL (SELECT * FROM keyed_filtered_traffic_days d
+                                WHERE d.site_key = \(SiteKeySQL.of(siteID)) AND d.filter \(key) AND d.day >= s.lo
                                   AND d.day < least(s.hi, c.closed_before)
                                 OFFSET 0) AS d
             """
@@ -90,7 +90,7 @@ enum FilteredTrafficRows {
             SELECT s.number, d.day, d.prev_quarter, d.next_quarter, d.session_quarters, d.pageviews, d.singles,
                    d.first_offset_us, d.last_offset_us, 1
             FROM \(cutSpans)
-            JOIN filtered_traffic_days d ON d.site_id = \(siteID) AND d.filter \(key) AND d.day = s.lo AND s.hi <= c.closed_before
+            JOIN keyed_filtered_traffic_days d ON d.site_key = \(SiteKeySQL.of(siteID)) AND d.filter \(key) AND d.day = s.lo AND s.hi <= c.closed_before
             """)
         // A closed day less its quarters after the cut; an open one, its quarters up to the cut.
         statement.append(cutQuarters("s.cut", "s.hi", sign: "-1", where: "s.hi <= c.closed_before"))
@@ -98,7 +98,7 @@ enum FilteredTrafficRows {
         return statement
     }
 
-    /// `filtered_traffic`'s rows in [lo, hi) (columns of the spans before it) for each span, or for
+    /// `keyed_filtered_traffic`'s rows in [lo, hi) (columns of the spans before it) for each span, or for
     /// those `condition` picks. A lateral subquery that `OFFSET 0` keeps from being merged into the
     /// join, so that each span descends the index by itself: joined plainly, the planner at times
     /// read every quarter of every profile once and matched each to the spans (a chart by Berlin
@@ -108,8 +108,8 @@ enum FilteredTrafficRows {
     private static func quarterRows(_ lo: PostgresQuery, _ hi: PostgresQuery, when condition: PostgresQuery = "true",
                                     siteID: String, key: PostgresQuery) -> PostgresQuery {
         """
-        CROSS JOIN LATERAL (SELECT * FROM filtered_traffic t
-                            WHERE \(condition) AND t.site_id = \(siteID) AND t.filter \(key) AND t.quarter >= \(lo) AND t.quarter < \(hi)
+        CROSS JOIN LATERAL (SELECT * FROM keyed_filtered_traffic t
+                            WHERE \(condition) AND t.site_key = \(SiteKeySQL.of(siteID)) AND t.filter \(key) AND t.quarter >= \(lo) AND t.quarter < \(hi)
                             OFFSET 0) AS t
         """
     }

@@ -73,8 +73,8 @@ struct RollupStats: StatsSource {
                             AS s (lo, hi, number)
                        CROSS JOIN LATERAL (
                            SELECT t.quarter, t.prev_quarter, t.next_quarter, t.session_quarters, t.pageviews
-                           FROM filtered_traffic t
-                           WHERE t.site_id = \(siteID) AND t.filter = 0 AND t.quarter >= s.lo AND t.quarter < s.hi
+                           FROM keyed_filtered_traffic t
+                           WHERE t.site_key = \(SiteKeySQL.of(siteID)) AND t.filter = 0 AND t.quarter >= s.lo AND t.quarter < s.hi
                            OFFSET 0) AS t) AS q ON q.number = b.number
             GROUP BY b.number, h.pageviews, h.visitors
             ORDER BY b.number

@@ -75,7 +75,7 @@ struct SeedCommand: ParsableCommand {
         progress.update(written, force: true)
         progress.finish()
         // Fresh statistics, so that the planner knows the rollups' new sizes at once.
-        try connection.execute("ANALYZE events; ANALYZE keyed_session_hours; ANALYZE traffic_hourly; ANALYZE dimension_counts; ANALYZE entry_exit_counts; ANALYZE filtered_traffic; ANALYZE filtered_counts; ANALYZE filtered_session_ends; ANALYZE quarter_counts; ANALYZE quarter_session_ends; ANALYZE stat_values")
+        try connection.execute("ANALYZE events; ANALYZE keyed_session_hours; ANALYZE traffic_hourly; ANALYZE dimension_counts; ANALYZE entry_exit_counts; ANALYZE keyed_filtered_traffic; ANALYZE keyed_filtered_traffic_days; ANALYZE filtered_counts; ANALYZE filtered_session_ends; ANALYZE quarter_counts; ANALYZE quarter_session_ends; ANALYZE stat_values")
         // Page views of past days leave their closings due at once: a month's filtered breakdowns
         // would read raw events until the roll-up process has added them up, which it does only
         // while the host is idle (`BreakdownClosings`): at ten million page views, 503 until then.

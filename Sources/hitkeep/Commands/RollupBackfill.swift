@@ -13,12 +13,14 @@ struct RollupBackfill {
     var batchSize = 20_000
 
     /// One migration's backfill: the table holding its progress, the function that does a batch,
-    /// and the rollups it adds to, analyzed once it is done.
+    /// and the rollups it adds to, analyzed once it is done. A rollup that a later migration moved
+    /// is named under both names (`filtered_traffic` became a view of `keyed_filtered_traffic` in
+    /// 0052): an upgrade that stops before that migration backfills the first.
     struct Job {
         let table: String
         let function: String
         let description: String
-        var rollups = ["filtered_traffic", "filtered_counts", "filtered_session_ends"]
+        var rollups = ["keyed_filtered_traffic", "filtered_traffic", "filtered_counts", "filtered_session_ends"]
     }
 
     static let jobs = [
@@ -40,8 +42,12 @@ struct RollupBackfill {
         for job in Self.jobs where try run(job) {
             filled += job.rollups.filter { !filled.contains($0) }
         }
-        for table in filled {
-            try connection.execute("ANALYZE \(table)")
+        let tables = try connection.query("""
+            SELECT quote_ident(relname) AS name FROM pg_class
+            WHERE relname = ANY (\(filled)::text[]) AND relkind = 'r' AND relnamespace = current_schema()::regnamespace
+            """)
+        for table in tables {
+            try connection.execute("ANALYZE \(try table.decode(String.self, "name"))")
         }
         return !filled.isEmpty
     }
